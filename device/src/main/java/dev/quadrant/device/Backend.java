@@ -1,0 +1,162 @@
+package dev.quadrant.device;
+
+/**
+ * The ops the trainer needs, on one device, for one replica. Every implementation ({@code CpuBackend},
+ * {@code CudaBackend}) is checked op by op against a float64 reference by the conformance suite in {@code tests/},
+ * which also asserts that it covered every method declared here.
+ *
+ * <p>Conventions:
+ * <ul>
+ *   <li>Matrices are row-major; a 2-D tensor {@code [rows, cols]}. Shapes are checked and a mismatch throws an
+ *       {@link IllegalArgumentException} naming the argument, its shape and the expected one.</li>
+ *   <li>Ops are ordered: on a GPU they are queued on the replica's stream and may return before they finish;
+ *       {@link #synchronize()} waits. Methods that return a host value (e.g. {@link #l2Norm}) synchronise.</li>
+ *   <li>Reductions that feed metrics accumulate into a one-element device tensor ({@link #sumInto},
+ *       {@link #countCorrect}) so a training step never waits for the host.</li>
+ *   <li>Input and output tensors of one call must not overlap unless the method says so.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: a backend belongs to one replica thread; it is not safe to call one instance from several
+ * threads at once.
+ *
+ * <pre>{@code
+ * try (Backend be = new CpuBackend(2); Tensor a = be.allocate(DType.FLOAT32, 4, 3); ...) {
+ *     be.gemm(false, true, 1f, x, w, 0f, y);   // y[B,N] = x[B,K] * w[N,K]^T
+ *     be.addBias(y, b);
+ *     be.activationForward(Activation.RELU, y, h);
+ * }
+ * }</pre>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The device this backend computes on. */
+    Device device();
+
+    /** A human-readable name, e.g. {@code "cpu (OpenBLAS 0.3.31, 2 threads)"}. */
+    String describe();
+
+    // ---- memory -----------------------------------------------------------------------------------------
+
+    /** A new zero-filled tensor; the caller closes it. */
+    Tensor allocate(DType dtype, int... shape);
+
+    /** Copies {@code dst.size()} floats from {@code src[srcOffset...]} into {@code dst} (FLOAT32). */
+    void upload(float[] src, int srcOffset, Tensor dst);
+
+    /** Copies {@code dst.size()} ints from {@code src[srcOffset...]} into {@code dst} (INT32). */
+    void upload(int[] src, int srcOffset, Tensor dst);
+
+    /** Copies {@code src} (FLOAT32) into {@code dst[dstOffset...]}; waits for queued work first. */
+    void download(Tensor src, float[] dst, int dstOffset);
+
+    /** Copies {@code src} (INT32) into {@code dst[dstOffset...]}; waits for queued work first. */
+    void download(Tensor src, int[] dst, int dstOffset);
+
+    /** Waits until every queued op has finished. */
+    void synchronize();
+
+    // ---- BLAS-like ----------------------------------------------------------------------------------------
+
+    /**
+     * {@code c = alpha * op(a) * op(b) + beta * c} for 2-D FLOAT32 tensors, where {@code op(x)} is {@code x} or its
+     * transpose. {@code op(a)} is {@code [m,k]}, {@code op(b)} is {@code [k,n]}, {@code c} is {@code [m,n]}.
+     */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /** {@code y += alpha * x}, element-wise over equal sizes. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** {@code x *= alpha}. */
+    void scale(Tensor x, float alpha);
+
+    /** Sets every element of a FLOAT32 tensor to {@code value}. */
+    void fill(Tensor x, float value);
+
+    /** Copies {@code src} into {@code dst} (equal sizes and dtypes). */
+    void copy(Tensor src, Tensor dst);
+
+    /** {@code out = a * b} element-wise; {@code out} may be {@code a} or {@code b}. */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    // ---- layers -------------------------------------------------------------------------------------------
+
+    /** Adds {@code bias[n]} to every row of {@code x[rows, n]} in place. */
+    void addBias(Tensor x, Tensor bias);
+
+    /** {@code out[n] = beta * out[n] + sum over rows of x[rows, n]}. */
+    void columnSums(Tensor x, float beta, Tensor out);
+
+    /** {@code y = f(x)} element-wise; {@code y} may be {@code x}. */
+    void activationForward(Activation f, Tensor x, Tensor y);
+
+    /** {@code dx = dy * f'(x)} element-wise, with {@code x} the input of the forward pass; {@code dx} may be {@code dy}. */
+    void activationBackward(Activation f, Tensor x, Tensor dy, Tensor dx);
+
+    /**
+     * Fills {@code mask} with inverted-dropout factors: element {@code i} is {@code 0} with probability {@code p}
+     * and {@code 1/(1-p)} otherwise, decided by a counter-based hash of {@code (seed, i)} that every backend
+     * computes identically (see {@link DropoutHash}).
+     */
+    void dropoutMask(Tensor mask, float p, long seed);
+
+    // ---- losses and metrics -------------------------------------------------------------------------------
+
+    /**
+     * Per-sample softmax cross-entropy: {@code losses[r] = logsumexp(logits[r,:]) - logits[r, labels[r]]},
+     * computed stably (max subtracted). {@code labels} is INT32 {@code [rows]} with values in {@code [0, classes)}.
+     */
+    void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses);
+
+    /** {@code dLogits = scale * (softmax(logits) - onehot(labels))}; {@code scale} is usually {@code 1/globalBatch}. */
+    void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, float scale, Tensor dLogits);
+
+    /** Per-sample mean squared error: {@code losses[r] = mean over j of (pred[r,j] - target[r,j])^2}. */
+    void mseForward(Tensor pred, Tensor target, Tensor losses);
+
+    /** {@code dPred = scale * 2 * (pred - target) / cols}. */
+    void mseBackward(Tensor pred, Tensor target, float scale, Tensor dPred);
+
+    /** {@code out[r] = argmax over j of x[r, j]} (first index on ties); {@code out} is INT32 {@code [rows]}. */
+    void argmax(Tensor x, Tensor out);
+
+    /** {@code acc[0] += number of rows r with argmax(logits[r,:]) == labels[r]}; {@code acc} is FLOAT32 {@code [1]}. */
+    void countCorrect(Tensor logits, Tensor labels, Tensor acc);
+
+    /** {@code acc[0] += sum of x}; {@code acc} is FLOAT32 {@code [1]}. */
+    void sumInto(Tensor x, Tensor acc);
+
+    /** Euclidean norm of {@code x}, accumulated in double precision; synchronises. */
+    double l2Norm(Tensor x);
+
+    /** True if every element of {@code x} is finite; synchronises. */
+    boolean allFinite(Tensor x);
+
+    // ---- optimizer updates over flat buffers ---------------------------------------------------------------
+
+    /**
+     * SGD with optional momentum and Nesterov, PyTorch semantics: {@code g = grad + weightDecay * param};
+     * with momentum {@code v = momentum * v + g} and {@code g = nesterov ? g + momentum * v : v};
+     * then {@code param -= lr * g}. {@code velocity} may be null when {@code momentum == 0}.
+     */
+    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
+                   float weightDecay);
+
+    /**
+     * Adam / AdamW, PyTorch semantics, {@code step} counting from 1. Adam adds {@code weightDecay * param} to the
+     * gradient; AdamW ({@code decoupled}) multiplies {@code param} by {@code 1 - lr * weightDecay} first.
+     */
+    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                    float weightDecay, boolean decoupled, int step);
+
+    // ---- casts ----------------------------------------------------------------------------------------------
+
+    /** FLOAT32 to BF16 with round-to-nearest-even (NaN stays NaN). */
+    void castToBf16(Tensor src, Tensor dst);
+
+    /** BF16 to FLOAT32 (exact). */
+    void castFromBf16(Tensor src, Tensor dst);
+
+    /** Frees what the backend itself holds (thread pools, handles, streams); tensors are closed by their owners. */
+    @Override
+    void close();
+}
