@@ -34,6 +34,18 @@ public interface BackendProvider {
     List<Device> devices();
 
     /**
+     * Lines for {@code quadrant devices}: one per device with what a user wants to know (name, memory, versions), or
+     * the reason this kind is unusable.
+     */
+    default List<String> describeDevices() {
+        Availability a = availability();
+        if (!a.usable()) {
+            return List.of(kind().name().toLowerCase(java.util.Locale.ROOT) + ": not usable: " + a.reason());
+        }
+        return devices().stream().map(d -> d + ": " + a.reason()).toList();
+    }
+
+    /**
      * A new backend on {@code device}. {@code threads} is the CPU thread budget of the replica that owns it (the CPU
      * backend uses it for its loops and OpenBLAS; the CUDA backend for host-side work).
      */

@@ -1,0 +1,184 @@
+package dev.quadrant.tests.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.quadrant.trainer.cli.Main;
+
+/** The {@code quadrant} command end to end: exit codes, one-line errors for bad input, determinism of --save. */
+class CommandLineTest {
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static final String[] SMALL = {"--data", "synthetic:12x3x300", "--model", "mlp:8", "--epochs", "1",
+        "--batch", "32", "--threads", "1", "--devices", "cpu:1"};
+
+    static String[] train(String... more) {
+        return Stream.concat(Stream.of("train"), Stream.concat(Arrays.stream(SMALL), Arrays.stream(more))).toArray(String[]::new);
+    }
+
+    /** A user error: status 2, one line on stderr naming {@code mustName}, no stack trace. */
+    static void assertUserError(Run r, String... mustName) {
+        assertEquals(2, r.code(), "exit code; stderr: " + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertTrue(lines.length <= 3, "a short message, got:\n" + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --verbose:\n" + r.err());
+        for (String s : mustName) {
+            assertTrue(r.err().contains(s), "message should name '" + s + "':\n" + r.err());
+        }
+    }
+
+    @Test
+    void trainsSmallSyntheticAndWritesMetrics() throws IOException {
+        Path metrics = dir.resolve("m.jsonl");
+        Run r = run(train("--metrics", metrics.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("test_accuracy"), r.out());
+        String line = Files.readAllLines(metrics).get(0);
+        for (String key : new String[] {"\"epoch\"", "\"step\"", "\"train_loss\"", "\"test_loss\"", "\"test_accuracy\"",
+            "\"samples_per_second\"", "\"seconds\""}) {
+            assertTrue(line.contains(key), key + " in " + line);
+        }
+    }
+
+    @Test
+    void saveTwiceGivesIdenticalBytesAndLoadEvaluates() throws IOException {
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        assertEquals(0, run(train("--save", a.toString())).code());
+        assertEquals(0, run(train("--save", b.toString())).code());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "same command, same seed: same bytes");
+        Run e = run("eval", "--data", "synthetic:12x3x300", "--model", "mlp:8", "--load", a.toString(), "--threads", "1");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("test_accuracy"), e.out());
+    }
+
+    @Test
+    void unknownOptionSaysWhatIsAllowed() {
+        Run r = run("train", "--epochz", "3");
+        assertUserError(r, "--epochz");
+        assertTrue(r.err().contains("--epochs") || r.err().contains("--help"), r.err());
+    }
+
+    @Test
+    void badOptionValuesNameTheOption() {
+        assertUserError(run(train("--optimizer", "rmsprop")), "--optimizer", "rmsprop");
+        assertUserError(run(train("--data", "parquet:x")), "--data");
+        assertUserError(run(train("--model", "cnn:3")), "--model");
+        assertUserError(run(train("--devices", "tpu:1")), "--devices");
+        assertUserError(run(train("--devices", "cuda:0")), "--devices");
+        assertUserError(run(train("--batch", "0")), "--batch");
+        assertUserError(run("train", "--epochs", "three"), "--epochs", "three");
+    }
+
+    @Test
+    void loadWithWrongShapesNamesFileTensorAndShapes() {
+        Path a = dir.resolve("a.safetensors");
+        assertEquals(0, run(train("--save", a.toString())).code());
+        Run r = run(train("--model", "mlp:9", "--load", a.toString()));
+        assertUserError(r, a.toString(), "layers.0.weight", "[8, 12]", "[9, 12]");
+    }
+
+    @Test
+    void missingLoadFileIsAUserError() {
+        assertUserError(run(train("--load", dir.resolve("nope.safetensors").toString())), "nope.safetensors");
+    }
+
+    @Test
+    void truncatedIdxFileNamesTheFile() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("idx"));
+        writeIdx(d, 20, 3, 3);
+        Path images = d.resolve("train-images-idx3-ubyte");
+        byte[] all = Files.readAllBytes(images);
+        Files.write(images, Arrays.copyOf(all, all.length - 5));
+        assertUserError(run("train", "--data", "idx:" + d, "--model", "mlp:4", "--threads", "1"), "train-images-idx3-ubyte");
+    }
+
+    @Test
+    void corruptIdxMagicNamesTheField() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("idx2"));
+        writeIdx(d, 20, 3, 3);
+        Path labels = d.resolve("t10k-labels-idx1-ubyte");
+        byte[] all = Files.readAllBytes(labels);
+        all[3] = 7;
+        Files.write(labels, all);
+        assertUserError(run("train", "--data", "idx:" + d, "--model", "mlp:4", "--threads", "1"), "t10k-labels-idx1-ubyte");
+    }
+
+    @Test
+    void csvWithWrongColumnCountOrNonNumber() throws IOException {
+        Path csv = dir.resolve("bad.csv");
+        Files.writeString(csv, "1,2,0\n3,4,1\n5,6\n");
+        assertUserError(run("train", "--data", "csv:" + csv, "--model", "mlp:4", "--threads", "1"), "bad.csv", "3");
+        Files.writeString(csv, "1,2,0\n3,x4,1\n5,6,0\n");
+        assertUserError(run("train", "--data", "csv:" + csv, "--model", "mlp:4", "--threads", "1"), "bad.csv", "x4");
+    }
+
+    @Test
+    void verboseShowsTheStackTrace() {
+        Run r = run(train("--optimizer", "rmsprop", "--verbose"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void devicesExitsZeroAndSaysWhyThereIsNoGpu() {
+        Run r = run("devices");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("cpu"), r.out());
+        assertTrue(r.out().toLowerCase().contains("cuda"), r.out());
+    }
+
+    @Test
+    void helpOnEveryCommand() {
+        for (String c : new String[] {"train", "eval", "devices"}) {
+            Run r = run(c, "--help");
+            assertEquals(0, r.code(), c);
+            assertTrue(r.out().contains("Usage"), r.out());
+        }
+    }
+
+    /** Writes the four IDX files (raw) with n train and n/2 test images of rows x cols and labels 0..2. */
+    static void writeIdx(Path d, int n, int rows, int cols) throws IOException {
+        writeSet(d, "train", n, rows, cols);
+        writeSet(d, "t10k", Math.max(1, n / 2), rows, cols);
+    }
+
+    private static void writeSet(Path d, String prefix, int n, int rows, int cols) throws IOException {
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + n * rows * cols);
+        img.putInt(2051).putInt(n).putInt(rows).putInt(cols);
+        java.nio.ByteBuffer lab = java.nio.ByteBuffer.allocate(8 + n);
+        lab.putInt(2049).putInt(n);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < rows * cols; j++) {
+                img.put((byte) ((i * 31 + j * 7) & 0xff));
+            }
+            lab.put((byte) (i % 3));
+        }
+        Files.write(d.resolve(prefix + "-images-idx3-ubyte"), img.array());
+        Files.write(d.resolve(prefix + "-labels-idx1-ubyte"), lab.array());
+    }
+}

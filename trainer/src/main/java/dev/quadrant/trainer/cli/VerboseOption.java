@@ -1,0 +1,9 @@
+package dev.quadrant.trainer.cli;
+
+import picocli.CommandLine.Option;
+
+/** The {@code --verbose} flag every command has (the error handler looks for it by name). */
+public class VerboseOption {
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    public boolean verbose;
+}

@@ -1,0 +1,5 @@
+/**
+ * The {@code quadrant} command line (picocli): {@code train}, {@code eval}, {@code devices}. User errors print one
+ * line and exit with status 2; internal errors exit with status 1; {@code --verbose} prints stack traces.
+ */
+package dev.quadrant.trainer.cli;

@@ -1,0 +1,86 @@
+package dev.quadrant.trainer.nn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Where each named parameter lives in a model's flat parameter buffer (the gradient buffer uses the same layout).
+ *
+ * <p>Entries are in forward order and contiguous: entry {@code i+1} starts where entry {@code i} ends. Immutable.
+ *
+ * <pre>{@code
+ * ParamLayout layout = new ParamLayout.Builder().add("layers.0.weight", true, 256, 784).add("layers.0.bias", false, 256).build();
+ * layout.entry("layers.0.bias").offset();   // 200704
+ * }</pre>
+ */
+public final class ParamLayout {
+
+    /**
+     * One parameter tensor: name (PyTorch style, e.g. {@code layers.0.weight}), shape, offset in elements, and whether
+     * weight decay applies to it (weights yes, biases no).
+     */
+    public record Entry(String name, int[] shape, long offset, long size, boolean decay) {
+        public Entry {
+            shape = shape.clone();
+        }
+
+        @Override
+        public int[] shape() { return shape.clone(); }
+
+        @Override
+        public String toString() { return name + Arrays.toString(shape) + "@" + offset; }
+    }
+
+    private final List<Entry> entries;
+    private final long totalSize;
+
+    private ParamLayout(List<Entry> entries, long totalSize) {
+        this.entries = Collections.unmodifiableList(entries);
+        this.totalSize = totalSize;
+    }
+
+    public List<Entry> entries() { return entries; }
+
+    /** Total number of parameters. */
+    public long totalSize() { return totalSize; }
+
+    /** The entry called {@code name}, or an IllegalArgumentException listing the names there are. */
+    public Entry entry(String name) {
+        for (Entry e : entries) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("no parameter '" + name + "' in layout " + entries.stream().map(Entry::name).toList());
+    }
+
+    /** Builds a layout by appending entries in forward order. Not thread-safe. */
+    public static final class Builder {
+        private final List<Entry> entries = new ArrayList<>();
+        private long next;
+
+        public Builder add(String name, boolean decay, int... shape) {
+            for (Entry e : entries) {
+                if (e.name().equals(name)) {
+                    throw new IllegalArgumentException("duplicate parameter name " + name);
+                }
+            }
+            long size = 1;
+            for (int d : shape) {
+                if (d <= 0) {
+                    throw new IllegalArgumentException("parameter " + name + " has a non-positive dimension: " + Arrays.toString(shape));
+                }
+                size = Math.multiplyExact(size, d);
+            }
+            entries.add(new Entry(name, shape, next, size, decay));
+            next += size;
+            return this;
+        }
+
+        public ParamLayout build() {
+            return new ParamLayout(new ArrayList<>(entries), next);
+        }
+    }
+}

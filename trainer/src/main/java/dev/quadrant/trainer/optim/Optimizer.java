@@ -1,0 +1,106 @@
+package dev.quadrant.trainer.optim;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.trainer.nn.ParamLayout;
+import dev.quadrant.trainer.nn.Parameters;
+
+/**
+ * A fused optimizer update over a replica's flat parameter buffer. State (velocity, or Adam's first and second
+ * moments) lives in flat buffers with the parameters' layout. Weight decay applies to entries flagged {@code decay}
+ * (weights) and not to biases; the update runs once per maximal run of entries with the same flag (2 calls per
+ * Linear layer).
+ *
+ * <p>Belongs to one replica; not thread-safe.
+ *
+ * <pre>{@code
+ * Optimizer opt = new Optimizer(backend, layout, OptimizerConfig.of(OptimizerKind.ADAM, 1e-3f, 0f));
+ * opt.step(params, schedule.at(step));
+ * }</pre>
+ */
+public final class Optimizer implements AutoCloseable {
+    private final Backend be;
+    private final OptimizerConfig cfg;
+    private final List<long[]> groups = new ArrayList<>(); // {offset, length, decay ? 1 : 0}
+    private final Tensor state1; // velocity or m, [P]; null for plain SGD
+    private final Tensor state2; // v for Adam, [P]
+    private int steps;
+
+    public Optimizer(Backend backend, ParamLayout layout, OptimizerConfig cfg) {
+        this.be = backend;
+        this.cfg = cfg;
+        int p = Math.toIntExact(layout.totalSize());
+        this.state1 = cfg.kind() == OptimizerKind.SGD ? null : backend.allocate(DType.FLOAT32, p);
+        this.state2 = cfg.kind().isAdam() ? backend.allocate(DType.FLOAT32, p) : null;
+        for (ParamLayout.Entry e : layout.entries()) {
+            long[] last = groups.isEmpty() ? null : groups.get(groups.size() - 1);
+            if (last != null && (last[2] == 1) == e.decay()) {
+                last[1] += e.size();
+            } else {
+                groups.add(new long[] {e.offset(), e.size(), e.decay() ? 1 : 0});
+            }
+        }
+    }
+
+    public OptimizerConfig config() { return cfg; }
+
+    /** Number of updates applied so far. */
+    public int steps() { return steps; }
+
+    /** Applies one update with learning rate {@code lr} using the gradients in {@code params}. */
+    public void step(Parameters params, float lr) {
+        steps++;
+        Tensor w = params.values();
+        Tensor g = params.gradients();
+        for (long[] grp : groups) {
+            long off = grp[0];
+            int len = Math.toIntExact(grp[1]);
+            float wd = grp[2] == 1 ? cfg.weightDecay() : 0f;
+            Tensor wv = w.slice(off, len);
+            Tensor gv = g.slice(off, len);
+            switch (cfg.kind()) {
+                case SGD -> be.sgdUpdate(wv, gv, null, lr, 0f, false, wd);
+                case MOMENTUM -> be.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd);
+                case NESTEROV -> be.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd);
+                case ADAM, ADAMW -> be.adamUpdate(wv, gv, state1.slice(off, len), state2.slice(off, len), lr,
+                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, steps);
+            }
+        }
+    }
+
+    /** Named state buffers (for checkpoints): {@code momentum}, or {@code adam.m} and {@code adam.v}. */
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        if (cfg.kind().isAdam()) {
+            m.put("adam.m", state1);
+            m.put("adam.v", state2);
+        } else if (state1 != null) {
+            m.put("momentum", state1);
+        }
+        return m;
+    }
+
+    /** Restores the update counter (Adam's bias correction depends on it). */
+    public void setSteps(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("optimizer step count must be >= 0, got " + steps);
+        }
+        this.steps = steps;
+    }
+
+    @Override
+    public void close() {
+        if (state1 != null) {
+            state1.close();
+        }
+        if (state2 != null) {
+            state2.close();
+        }
+    }
+}

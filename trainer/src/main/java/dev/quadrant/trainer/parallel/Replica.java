@@ -1,0 +1,187 @@
+package dev.quadrant.trainer.parallel;
+
+import dev.quadrant.device.Activation;
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.trainer.nn.ForwardContext;
+import dev.quadrant.trainer.nn.Loss;
+import dev.quadrant.trainer.nn.ModelSpec;
+import dev.quadrant.trainer.nn.Parameters;
+import dev.quadrant.trainer.nn.Sequential;
+import dev.quadrant.trainer.optim.Optimizer;
+import dev.quadrant.trainer.optim.OptimizerConfig;
+
+/**
+ * One model replica: its backend (device), model, flat parameter and gradient buffers, optimizer state, and the
+ * device buffers of one shard of a batch. It owns its backend and closes it. Every method must be called from the replica's own thread (for a single
+ * replica, the caller's thread); the strategy that owns the replicas provides the synchronisation between them.
+ *
+ * <pre>{@code
+ * try (Replica r = new Replica(0, backend, ModelSpec.parse("mlp:256"), 784, 10, Activation.RELU, 0f, 128, optCfg)) {
+ *     r.setParameters(initial);
+ *     r.computeGradients(x, y, 0, rows, 1f / rows, seed);
+ *     r.applyUpdate(lr);
+ * }
+ * }</pre>
+ */
+public final class Replica implements AutoCloseable {
+    private final int rank;
+    private final Backend be;
+    private final Sequential model;
+    private final Parameters params;
+    private final Optimizer optimizer;
+    private final Loss loss = Loss.CROSS_ENTROPY;
+    private final int maxRows;
+    private final int features;
+    private final int classes;
+    private final Tensor x;        // [maxRows, features]
+    private final Tensor y;        // [maxRows] INT32
+    private final Tensor dLogits;  // [maxRows, classes]
+    private final Tensor losses;   // [maxRows]
+    private final Tensor lossSum;  // [1] running sum of per-sample training losses
+    private final Tensor evalLoss; // [1]
+    private final Tensor evalCorrect; // [1]
+    private long samplesSinceRead;
+
+    public Replica(int rank, Backend backend, ModelSpec spec, int features, int classes, Activation activation,
+                   float dropout, int maxRows, OptimizerConfig optimizerConfig) {
+        this.rank = rank;
+        this.be = backend;
+        this.maxRows = Math.max(1, maxRows);
+        this.features = features;
+        this.classes = classes;
+        this.model = spec.build(features, classes, activation, dropout);
+        this.params = new Parameters(backend, model.layout());
+        this.model.bind(backend, params, this.maxRows);
+        this.optimizer = new Optimizer(backend, model.layout(), optimizerConfig);
+        this.x = backend.allocate(DType.FLOAT32, this.maxRows, features);
+        this.y = backend.allocate(DType.INT32, this.maxRows);
+        this.dLogits = backend.allocate(DType.FLOAT32, this.maxRows, classes);
+        this.losses = backend.allocate(DType.FLOAT32, this.maxRows);
+        this.lossSum = backend.allocate(DType.FLOAT32, 1);
+        this.evalLoss = backend.allocate(DType.FLOAT32, 1);
+        this.evalCorrect = backend.allocate(DType.FLOAT32, 1);
+    }
+
+    public int rank() { return rank; }
+
+    public Backend backend() { return be; }
+
+    public Sequential model() { return model; }
+
+    public Parameters parameters() { return params; }
+
+    public Optimizer optimizer() { return optimizer; }
+
+    public int maxRows() { return maxRows; }
+
+    /** Uploads a full host copy of the flat parameter buffer. */
+    public void setParameters(float[] flat) {
+        be.upload(flat, 0, params.values());
+    }
+
+    /** Downloads the flat parameter buffer. */
+    public float[] getParameters() {
+        float[] out = new float[params.values().intSize()];
+        be.download(params.values(), out, 0);
+        return out;
+    }
+
+    /**
+     * Forward and backward on rows {@code [from, from + rows)} of the host arrays: uploads them, computes the loss
+     * (added to the running training-loss sum) and writes the gradients of {@code gradScale * sum of per-sample
+     * losses} into the flat gradient buffer. With {@code rows == 0} the gradients are zero.
+     */
+    public void computeGradients(float[] hostX, int[] hostY, int from, int rows, float gradScale, long seed) {
+        if (rows > maxRows) {
+            throw new IllegalArgumentException("replica " + rank + " got " + rows + " rows, buffers hold " + maxRows);
+        }
+        if (rows == 0) {
+            be.fill(params.gradients(), 0f);
+            return;
+        }
+        Tensor xb = x.rows(0, rows);
+        Tensor yb = y.rows(0, rows);
+        be.upload(hostX, from * features, xb);
+        be.upload(hostY, from, yb);
+        Tensor logits = model.forward(xb, new ForwardContext(true, seed));
+        Tensor lb = losses.rows(0, rows);
+        loss.forward(be, logits, yb, lb);
+        be.sumInto(lb, lossSum);
+        Tensor dl = dLogits.rows(0, rows);
+        loss.backward(be, logits, yb, gradScale, dl);
+        model.backward(dl);
+        samplesSinceRead += rows;
+    }
+
+    /** Applies one optimizer update with learning rate {@code lr}. */
+    public void applyUpdate(float lr) {
+        optimizer.step(params, lr);
+    }
+
+    /** Sum of training losses since the last call, and resets it; synchronises with the device. */
+    public double takeLossSum() {
+        float[] v = new float[1];
+        be.download(lossSum, v, 0);
+        be.fill(lossSum, 0f);
+        samplesSinceRead = 0;
+        return v[0];
+    }
+
+    /** Number of samples whose losses {@link #takeLossSum()} would return. */
+    public long samplesSinceRead() { return samplesSinceRead; }
+
+    /** Evaluates on rows {@code [from, from+rows)} of the host arrays in chunks; returns {loss sum, correct count}. */
+    public double[] evaluate(float[] hostX, int[] hostY, int from, int rows) {
+        be.fill(evalLoss, 0f);
+        be.fill(evalCorrect, 0f);
+        double lossTotal = 0;
+        double correct = 0;
+        float[] v = new float[1];
+        for (int start = 0; start < rows; start += maxRows) {
+            int n = Math.min(maxRows, rows - start);
+            Tensor xb = x.rows(0, n);
+            Tensor yb = y.rows(0, n);
+            be.upload(hostX, (from + start) * features, xb);
+            be.upload(hostY, from + start, yb);
+            Tensor logits = model.forward(xb, ForwardContext.eval());
+            Tensor lb = losses.rows(0, n);
+            loss.forward(be, logits, yb, lb);
+            be.sumInto(lb, evalLoss);
+            be.countCorrect(logits, yb, evalCorrect);
+            if ((start / maxRows) % 64 == 63) { // float accumulators: fold into doubles now and then
+                be.download(evalLoss, v, 0);
+                lossTotal += v[0];
+                be.download(evalCorrect, v, 0);
+                correct += v[0];
+                be.fill(evalLoss, 0f);
+                be.fill(evalCorrect, 0f);
+            }
+        }
+        be.download(evalLoss, v, 0);
+        lossTotal += v[0];
+        be.download(evalCorrect, v, 0);
+        correct += v[0];
+        return new double[] {lossTotal, correct};
+    }
+
+    public int features() { return features; }
+
+    public int classes() { return classes; }
+
+    @Override
+    public void close() {
+        model.close();
+        optimizer.close();
+        params.close();
+        x.close();
+        y.close();
+        dLogits.close();
+        losses.close();
+        lossSum.close();
+        evalLoss.close();
+        evalCorrect.close();
+        be.close();
+    }
+}

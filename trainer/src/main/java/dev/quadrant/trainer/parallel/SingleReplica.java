@@ -1,0 +1,32 @@
+package dev.quadrant.trainer.parallel;
+
+import java.util.List;
+
+/** The step of plain single-device training: gradients of the batch mean, optional clipping, one update. */
+public final class SingleReplica implements StepRunner {
+    private final Replica replica;
+    private final float clipNorm;
+
+    public SingleReplica(Replica replica, float clipNorm) {
+        this.replica = replica;
+        this.clipNorm = clipNorm;
+    }
+
+    @Override
+    public String name() { return "single"; }
+
+    @Override
+    public List<Replica> replicas() { return List.of(replica); }
+
+    @Override
+    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
+        replica.computeGradients(hostX, hostY, 0, rows, 1f / rows, seed);
+        GradientClipper.clip(replica.backend(), replica.parameters().gradients(), clipNorm);
+        replica.applyUpdate(lr);
+    }
+
+    @Override
+    public void close() {
+        replica.close();
+    }
+}

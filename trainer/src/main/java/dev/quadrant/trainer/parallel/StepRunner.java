@@ -1,0 +1,47 @@
+package dev.quadrant.trainer.parallel;
+
+import java.util.List;
+
+/**
+ * Runs one optimizer step over a global batch on a set of replicas, keeping their model state according to a
+ * strategy (a single replica; all-reduce; parameter server; Hogwild; gossip). The training loop does not know which.
+ *
+ * <p>Called from one driver thread; implementations with several replicas run each replica on its own thread.
+ */
+public interface StepRunner extends AutoCloseable {
+
+    /** Strategy name as given to {@code --strategy} (e.g. {@code allreduce}); {@code single} for one replica. */
+    String name();
+
+    /** The replicas; replica 0 holds the parameters that are evaluated and saved. */
+    List<Replica> replicas();
+
+    /**
+     * One optimizer step on rows {@code [0, rows)} of the global batch in {@code hostX [rows, features]} and
+     * {@code hostY [rows]}, with learning rate {@code lr} and a per-step {@code seed} for dropout.
+     */
+    void step(float[] hostX, int[] hostY, int rows, float lr, long seed);
+
+    /** Bytes moved between replicas per step per replica, averaged since the start (0 for one replica). */
+    default double bytesMovedPerStep() { return 0; }
+
+    /** Sum of the replicas' training losses since the last call, and their sample count; synchronises. */
+    default double[] takeLossSum() {
+        double sum = 0;
+        long n = 0;
+        for (Replica r : replicas()) {
+            n += r.samplesSinceRead();
+            sum += r.takeLossSum();
+        }
+        return new double[] {sum, n};
+    }
+
+    /** Fields a strategy adds to each epoch's metrics (e.g. staleness); none by default. */
+    default java.util.Map<String, Object> extraMetrics() { return java.util.Map.of(); }
+
+    /** Makes every replica hold replica 0's parameters (before evaluation or saving, for the async strategies). */
+    default void consolidate() {}
+
+    @Override
+    void close();
+}

@@ -1,0 +1,76 @@
+package dev.quadrant.trainer.train;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.NamedTensor;
+import dev.quadrant.trainer.io.SafeTensors;
+import dev.quadrant.trainer.io.SafeTensorsFile;
+import dev.quadrant.trainer.nn.ParamLayout;
+
+/**
+ * Model parameters as a safetensors file: one F32 tensor per layout entry, named and shaped as in the layout
+ * ({@code layers.0.weight [256, 784]}, ...), in layout order, so numpy and PyTorch's safetensors read it. Written
+ * atomically; the same parameters always give the same bytes.
+ */
+public final class ModelFiles {
+    private ModelFiles() {}
+
+    /** Writes {@code flat} (the whole parameter buffer) under the names of {@code layout}. */
+    public static void save(Path file, ParamLayout layout, float[] flat, Map<String, String> metadata) {
+        List<NamedTensor> tensors = new ArrayList<>();
+        for (ParamLayout.Entry e : layout.entries()) {
+            int from = Math.toIntExact(e.offset());
+            tensors.add(NamedTensor.ofFloats(e.name(), Arrays.copyOfRange(flat, from, from + Math.toIntExact(e.size())), e.shape()));
+        }
+        try {
+            SafeTensors.write(file, tensors, metadata);
+        } catch (IOException e) {
+            throw new UserInputException("cannot write --save file " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Reads a parameter file for {@code layout}: every entry must be present as a float tensor of the same shape, and
+     * nothing else may be there. Errors name the file, the tensor and both shapes.
+     */
+    public static float[] load(Path file, ParamLayout layout) {
+        SafeTensorsFile f;
+        try {
+            f = SafeTensors.read(file);
+        } catch (NoSuchFileException e) {
+            throw new UserInputException(file + ": no such file");
+        } catch (IOException e) {
+            throw new UserInputException(file + ": cannot read: " + e, e);
+        }
+        float[] flat = new float[Math.toIntExact(layout.totalSize())];
+        List<String> expected = layout.entries().stream().map(ParamLayout.Entry::name).toList();
+        for (NamedTensor t : f.tensors()) {
+            if (!expected.contains(t.name())) {
+                throw new UserInputException(file + ": tensor '" + t.name() + "' is not a parameter of this model "
+                        + "(expected " + expected + "); was it saved with another --model?");
+            }
+        }
+        for (ParamLayout.Entry e : layout.entries()) {
+            NamedTensor t = f.tensors().stream().filter(x -> x.name().equals(e.name())).findFirst().orElseThrow(() ->
+                    new UserInputException(file + ": tensor '" + e.name() + "' " + Arrays.toString(e.shape())
+                            + " is missing; the file has " + f.tensors().stream().map(NamedTensor::name).toList()));
+            if (!Arrays.equals(t.shape(), e.shape())) {
+                throw new UserInputException(file + ": tensor '" + e.name() + "' has shape " + Arrays.toString(t.shape())
+                        + ", the model expects " + Arrays.toString(e.shape()) + "; was it saved with another --model or data set?");
+            }
+            if (!t.isFloat()) {
+                throw new UserInputException(file + ": tensor '" + e.name() + "' has dtype " + t.dtype()
+                        + ", expected F32 (or BF16)");
+            }
+            System.arraycopy(t.floats(), 0, flat, Math.toIntExact(e.offset()), Math.toIntExact(e.size()));
+        }
+        return flat;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.quadrant.trainer.train;
+
+/** Receives progress from the {@link Trainer}, on the driver thread. All methods default to doing nothing. */
+public interface TrainListener {
+
+    /** Before the first step. */
+    default void onStart(long totalSteps, int epochs, long stepsPerEpoch) {}
+
+    /** After each optimizer step; {@code recentLoss} is the mean training loss since the last report, or NaN. */
+    default void onStep(long step, int epoch, double recentLoss) {}
+
+    /** After each epoch's evaluation. */
+    default void onEpoch(EpochMetrics m) {}
+
+    /** After the last epoch. */
+    default void onEnd(TrainResult result) {}
+}

@@ -1,0 +1,95 @@
+package dev.quadrant.trainer.train;
+
+import java.nio.file.Path;
+
+import picocli.CommandLine.Option;
+
+/**
+ * Every option of {@code quadrant train}, with its default. The same object configures a run from Java:
+ *
+ * <pre>{@code
+ * TrainOptions o = new TrainOptions();
+ * o.data = "idx:../shared/datasets/mnist";
+ * o.model = "mlp:256";
+ * o.epochs = 3;
+ * TrainResult r = Training.run(o, List.of());
+ * }</pre>
+ *
+ * <p>Option names are a contract with users and scripts: do not rename them. Mutable, not thread-safe.
+ */
+public class TrainOptions {
+
+    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE (default: ${DEFAULT-VALUE})")
+    public String data = "synthetic";
+
+    @Option(names = "--csv-label-column", paramLabel = "N", description = "label column of a CSV file; negative counts from the end (default: ${DEFAULT-VALUE}, the last)")
+    public int csvLabelColumn = -1;
+
+    @Option(names = "--csv-test-fraction", paramLabel = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
+    public double csvTestFraction = 0.1;
+
+    @Option(names = "--model", paramLabel = "mlp:H1-H2-...", description = "hidden layer sizes; input and output sizes come from the data (default: ${DEFAULT-VALUE})")
+    public String model = "mlp:512-256";
+
+    @Option(names = "--activation", paramLabel = "NAME", description = "relu | gelu | tanh (default: ${DEFAULT-VALUE})")
+    public String activation = "relu";
+
+    @Option(names = "--dropout", paramLabel = "P", description = "dropout probability after each hidden activation (default: ${DEFAULT-VALUE})")
+    public float dropout = 0f;
+
+    @Option(names = "--init", paramLabel = "NAME", description = "he | xavier (default: he for relu and gelu, xavier for tanh)")
+    public String init;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "passes over the training data (default: ${DEFAULT-VALUE})")
+    public int epochs = 3;
+
+    @Option(names = "--steps", paramLabel = "N", description = "stop after N optimizer steps; overrides --epochs (default: 0 = use epochs)")
+    public long steps = 0;
+
+    @Option(names = "--batch", paramLabel = "N", description = "global batch size, split across replicas (default: ${DEFAULT-VALUE})")
+    public int batch = 128;
+
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: ${DEFAULT-VALUE})")
+    public float lr = 1e-3f;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", description = "sgd | momentum | nesterov | adam | adamw (default: ${DEFAULT-VALUE})")
+    public String optimizer = "adam";
+
+    @Option(names = "--momentum", paramLabel = "X", description = "momentum of momentum and nesterov (default: ${DEFAULT-VALUE})")
+    public float momentum = 0.9f;
+
+    @Option(names = "--weight-decay", paramLabel = "X", description = "L2 penalty (adamw: decoupled decay) on weights, not biases (default: ${DEFAULT-VALUE})")
+    public float weightDecay = 0f;
+
+    @Option(names = "--schedule", paramLabel = "SPEC", description = "constant | step:EVERY:GAMMA | cosine[:WARMUP] (default: ${DEFAULT-VALUE})")
+    public String schedule = "constant";
+
+    @Option(names = "--clip-norm", paramLabel = "X", description = "clip gradients to this global L2 norm; 0 = off (default: ${DEFAULT-VALUE})")
+    public float clipNorm = 0f;
+
+    @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
+    public long seed = 1;
+
+    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 (default: ${DEFAULT-VALUE})")
+    public String devices = "auto";
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads in all, divided between CPU replicas (default: all cores)")
+    public int threads = 0;
+
+    @Option(names = "--strategy", paramLabel = "NAME", description = "allreduce | ps | hogwild | gossip, for several replicas (default: ${DEFAULT-VALUE})")
+    public String strategy = "allreduce";
+
+    @Option(names = "--metrics", paramLabel = "FILE", description = "write one JSON object per epoch to FILE")
+    public Path metrics;
+
+    @Option(names = "--save", paramLabel = "FILE", description = "save the trained parameters as safetensors")
+    public Path save;
+
+    @Option(names = "--load", paramLabel = "FILE", description = "start from parameters in a safetensors file")
+    public Path load;
+
+    /** Effective thread budget: {@link #threads} or the number of cores. */
+    public int effectiveThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}
