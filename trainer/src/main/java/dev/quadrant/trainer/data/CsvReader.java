@@ -1,0 +1,345 @@
+package dev.quadrant.trainer.data;
+
+import dev.quadrant.device.UserInputException;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Reads a classification dataset from a CSV file: comma-separated numbers, one row per line, one column holding the
+ * integer class label and every other column a feature.
+ *
+ * <p>The format, exactly:
+ * <ul>
+ *   <li>Fields are separated by commas; quoting is not supported. Whitespace around a field is trimmed, blank lines
+ *       are skipped, a UTF-8 byte order mark is ignored, and lines may end in {@code \n} or {@code \r\n}.</li>
+ *   <li>The label column is chosen by the caller: {@code 0} is the first column, a negative index counts from the
+ *       end ({@code -1}, {@link #LAST_COLUMN}, the default, is the last column).</li>
+ *   <li>An optional header: the first non-blank row is a header if one of its <em>feature</em> columns is not a
+ *       number; otherwise it is data.</li>
+ *   <li>Features are decimal numbers ({@code 3}, {@code -0.25}, {@code 1e-3}) that fit a float; {@code NaN},
+ *       {@code Infinity}, hexadecimal and empty fields are errors. Labels are integers 0 to
+ *       {@link Dataset#MAX_CLASSES}{@code - 1} ({@code 3.0} is accepted as 3); {@code classes} is the largest label
+ *       plus one, at least 2.</li>
+ *   <li>Every row has as many fields as the first one.</li>
+ * </ul>
+ * Errors are {@link DataFormatException}s naming the file, the row (the 1-based line number, as an editor shows it),
+ * the 1-based column, the text seen and what was expected.
+ *
+ * <p><b>Test split.</b> {@link #readSplit} keeps the file order: the <em>last</em> {@code ceil(rows * testFraction)}
+ * rows become the test set and the rows before them the training set (shuffle the file first if its order means
+ * something, for example if it is sorted by label). The fraction is applied in decimal, so 0.3 of 10 rows is 3.
+ *
+ * <p>Stateless; thread-safe. Example:
+ * <pre>{@code
+ * // iris.csv: sepal_length,sepal_width,petal_length,petal_width,species   (species 0, 1 or 2)
+ * DataSplit iris = CsvReader.readSplit(Path.of("iris.csv"), CsvReader.LAST_COLUMN, 0.2);
+ * }</pre>
+ */
+public final class CsvReader {
+    /** Label column index meaning "the last column". */
+    public static final int LAST_COLUMN = -1;
+    /** The test fraction used when the user gives none. */
+    public static final double DEFAULT_TEST_FRACTION = 0.1;
+
+    private CsvReader() {}
+
+    /**
+     * Reads the whole file as one dataset named after the file (without its extension).
+     *
+     * @param labelColumn 0-based index of the label column; negative counts from the end
+     * @throws DataFormatException if the file is malformed
+     * @throws UserInputException  if it cannot be read, or {@code labelColumn} is outside the file's columns
+     */
+    public static Dataset read(Path file, int labelColumn) {
+        return new Parser(file, labelColumn).parse();
+    }
+
+    /**
+     * Reads the file and splits it in file order: the last {@code ceil(rows * testFraction)} rows are the test set.
+     *
+     * @param testFraction in (0, 1); both parts must get at least one row
+     * @throws UserInputException if the fraction is out of range or leaves one part empty, or as {@link #read}
+     */
+    public static DataSplit readSplit(Path file, int labelColumn, double testFraction) {
+        if (!(testFraction > 0 && testFraction < 1)) {
+            throw new UserInputException("test fraction: saw " + testFraction + ", expected a number in (0, 1)");
+        }
+        Dataset all = read(file, labelColumn);
+        int test = testRows(all.size(), testFraction);
+        int train = all.size() - test;
+        if (train < 1) {
+            throw new UserInputException(file + ": " + all.size() + " rows with test fraction " + testFraction
+                    + " leave no training rows, expected at least " + (test + 1) + " rows or a smaller fraction");
+        }
+        String base = all.name();
+        return new DataSplit(all.rows(base + "/train", 0, train), all.rows(base + "/test", train, all.size()));
+    }
+
+    /** {@code ceil(rows * fraction)} computed in decimal (so that 10 x 0.7 is 7, not 8); at least 1. */
+    static int testRows(int rows, double fraction) {
+        BigDecimal exact = BigDecimal.valueOf(fraction).multiply(BigDecimal.valueOf(rows));
+        return Math.max(1, exact.setScale(0, RoundingMode.CEILING).intValueExact());
+    }
+
+    /** One parse of one file; not reusable. */
+    private static final class Parser {
+        private final Path file;
+        private final String fileName;
+        private final int labelArg;
+        private int columns = -1;
+        private int labelColumn;
+        private int headerLine = -1;
+        private int firstDataLine = -1;
+        private int rows;
+        private float[] x = new float[1024];  // [rows, columns - 1]
+        private int[] y = new int[64];        // [rows]
+        private int maxLabel;
+        private int[] fieldStart = new int[16];
+        private int[] fieldEnd = new int[16];
+
+        Parser(Path file, int labelArg) {
+            this.file = file;
+            this.fileName = file.toString();
+            this.labelArg = labelArg;
+        }
+
+        Dataset parse() {
+            try (BufferedReader in = new BufferedReader(
+                    new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8), 1 << 16)) {
+                int lineNo = 0;
+                for (String line; (line = in.readLine()) != null; ) {
+                    lineNo++;
+                    if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                        line = line.substring(1);
+                    }
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    row(line, lineNo);
+                }
+            } catch (IOException e) {
+                throw new UserInputException(file + ": cannot read: " + e, e);
+            }
+            if (rows == 0) {
+                throw new DataFormatException(fileName, "data rows", headerLine > 0 ? "only a header" : "none",
+                        "at least one row of numbers");
+            }
+            int features = columns - 1;
+            if (maxLabel < 1) {
+                throw new DataFormatException(fileName, "label column " + (labelColumn + 1), "only label 0",
+                        "at least two classes, labels 0 and 1 or more");
+            }
+            String name = fileName(file);
+            return new Dataset(name, features, maxLabel + 1, Arrays.copyOf(x, rows * features),
+                    Arrays.copyOf(y, rows));
+        }
+
+        private void row(String line, int lineNo) {
+            int n = split(line);
+            if (columns < 0) {
+                first(line, n, lineNo);
+                if (headerLine == lineNo) {
+                    return;
+                }
+            } else if (n != columns) {
+                throw new DataFormatException(fileName, "row " + lineNo, n + " columns",
+                        columns + " columns as in row " + (headerLine > 0 ? headerLine : firstDataLine));
+            }
+            int features = columns - 1;
+            long need = (long) (rows + 1) * features;
+            if (need > Dataset.MAX_ARRAY_LENGTH) {
+                throw new DataFormatException(fileName, "row " + lineNo, "more than " + rows + " rows of "
+                        + features + " features", "at most " + Dataset.MAX_ARRAY_LENGTH + " values in total");
+            }
+            if (need > x.length) {
+                x = Arrays.copyOf(x, (int) Math.min(Dataset.MAX_ARRAY_LENGTH, Math.max(need, 2L * x.length)));
+            }
+            if (rows == y.length) {
+                y = Arrays.copyOf(y, 2 * y.length);
+            }
+            int out = rows * features;
+            for (int c = 0; c < columns; c++) {
+                if (c == labelColumn) {
+                    y[rows] = label(line, c, lineNo);
+                    maxLabel = Math.max(maxLabel, y[rows]);
+                } else {
+                    x[out++] = feature(line, c, lineNo);
+                }
+            }
+            rows++;
+        }
+
+        /** The first non-blank row fixes the column count and the label column, and may be a header. */
+        private void first(String line, int n, int lineNo) {
+            columns = n;
+            if (n < 2) {
+                throw new DataFormatException(fileName, "row " + lineNo, n + " column",
+                        "at least 2 comma-separated columns (features and a label)");
+            }
+            if (labelArg >= n || labelArg < -n) {
+                throw new UserInputException(file + ": label column: saw " + labelArg + ", expected " + -n + ".."
+                        + (n - 1) + " for a file with " + n + " columns (0 is the first, -1 the last)");
+            }
+            labelColumn = labelArg < 0 ? n + labelArg : labelArg;
+            for (int c = 0; c < n; c++) {
+                if (c != labelColumn && !isNumber(line, fieldStart[c], fieldEnd[c])) {
+                    headerLine = lineNo;
+                    return;
+                }
+            }
+            firstDataLine = lineNo;
+        }
+
+        /** Finds the trimmed fields of a line; returns their number. */
+        private int split(String line) {
+            int n = 0;
+            int start = 0;
+            int len = line.length();
+            while (true) {
+                int comma = line.indexOf(',', start);
+                int end = comma < 0 ? len : comma;
+                if (n == fieldStart.length) {
+                    fieldStart = Arrays.copyOf(fieldStart, 2 * n);
+                    fieldEnd = Arrays.copyOf(fieldEnd, 2 * n);
+                }
+                int s = start;
+                int e = end;
+                while (s < e && line.charAt(s) <= ' ') {
+                    s++;
+                }
+                while (e > s && line.charAt(e - 1) <= ' ') {
+                    e--;
+                }
+                fieldStart[n] = s;
+                fieldEnd[n] = e;
+                n++;
+                if (comma < 0) {
+                    return n;
+                }
+                start = comma + 1;
+            }
+        }
+
+        private float feature(String line, int c, int lineNo) {
+            int s = fieldStart[c];
+            int e = fieldEnd[c];
+            int small = smallInt(line, s, e);
+            if (small != Integer.MIN_VALUE) {
+                return small;
+            }
+            if (!isNumber(line, s, e)) {
+                throw new DataFormatException(fileName, "row " + lineNo + " column " + (c + 1),
+                        quote(line, s, e), "a number");
+            }
+            float v = Float.parseFloat(line.substring(s, e));
+            if (!Float.isFinite(v)) {
+                throw new DataFormatException(fileName, "row " + lineNo + " column " + (c + 1),
+                        quote(line, s, e), "a number within the float range (about +-3.4e38)");
+            }
+            return v;
+        }
+
+        private int label(String line, int c, int lineNo) {
+            int s = fieldStart[c];
+            int e = fieldEnd[c];
+            String field = "row " + lineNo + " column " + (c + 1) + " (the label)";
+            String expected = "an integer class label 0.." + (Dataset.MAX_CLASSES - 1);
+            int small = smallInt(line, s, e);
+            double v;
+            if (small != Integer.MIN_VALUE) {
+                v = small;
+            } else if (isNumber(line, s, e)) {
+                v = Double.parseDouble(line.substring(s, e));
+            } else {
+                throw new DataFormatException(fileName, field, quote(line, s, e), expected);
+            }
+            if (v != Math.rint(v) || v < 0 || v >= Dataset.MAX_CLASSES) {
+                String what = v != Math.rint(v) ? " (not an integer)" : v < 0 ? " (negative)" : " (too large)";
+                throw new DataFormatException(fileName, field, quote(line, s, e) + what, expected);
+            }
+            return (int) v;
+        }
+
+        /** The value of an optionally signed integer of at most 7 digits (exact in a float), else MIN_VALUE. */
+        private static int smallInt(String line, int s, int e) {
+            int i = s;
+            boolean negative = false;
+            if (i < e && (line.charAt(i) == '-' || line.charAt(i) == '+')) {
+                negative = line.charAt(i) == '-';
+                i++;
+            }
+            if (i == e || e - i > 7) {
+                return Integer.MIN_VALUE;
+            }
+            int v = 0;
+            for (; i < e; i++) {
+                char ch = line.charAt(i);
+                if (ch < '0' || ch > '9') {
+                    return Integer.MIN_VALUE;
+                }
+                v = 10 * v + (ch - '0');
+            }
+            return negative ? -v : v;
+        }
+
+        /** A decimal number: [+-] digits [. digits] [eE [+-] digits], with at least one mantissa digit. */
+        static boolean isNumber(String line, int s, int e) {
+            int i = s;
+            if (i < e && (line.charAt(i) == '+' || line.charAt(i) == '-')) {
+                i++;
+            }
+            int digits = 0;
+            while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+                i++;
+                digits++;
+            }
+            if (i < e && line.charAt(i) == '.') {
+                i++;
+                while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+                    i++;
+                    digits++;
+                }
+            }
+            if (digits == 0) {
+                return false;
+            }
+            if (i < e && (line.charAt(i) == 'e' || line.charAt(i) == 'E')) {
+                i++;
+                if (i < e && (line.charAt(i) == '+' || line.charAt(i) == '-')) {
+                    i++;
+                }
+                int exponentDigits = 0;
+                while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+                    i++;
+                    exponentDigits++;
+                }
+                if (exponentDigits == 0) {
+                    return false;
+                }
+            }
+            return i == e;
+        }
+
+        private static String quote(String line, int s, int e) {
+            String text = line.substring(s, e);
+            if (text.length() > 40) {
+                text = text.substring(0, 37) + "...";
+            }
+            return "\"" + text + "\"";
+        }
+    }
+
+    private static String fileName(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+}

@@ -1,0 +1,257 @@
+package dev.quadrant.trainer.data;
+
+import dev.quadrant.device.UserInputException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads one IDX file (the MNIST format) of unsigned bytes: images ({@code idx3}, magic 2051) or labels
+ * ({@code idx1}, magic 2049), gzipped or raw (told apart by the first two bytes, and by a {@code .gz} name).
+ *
+ * <p>Every header field is checked before anything large is allocated: the data must fit a Java array and, for raw
+ * files, the file length must be exactly header + data; for gzipped files the data may not exceed what deflate can
+ * expand the file to (1032:1). While reading, a file that ends early or holds bytes after the data is an error.
+ * The payload is streamed in 1 MiB chunks straight into the result array.
+ *
+ * <p>Stateless; thread-safe.
+ */
+final class IdxFile {
+    static final int IMAGES_MAGIC = 0x00000803;
+    static final int LABELS_MAGIC = 0x00000801;
+    static final int UNSIGNED_BYTE = 0x08;
+    /** Deflate cannot expand data by more than about 1032:1; gzip adds at least 18 bytes per member. */
+    static final long DEFLATE_MAX_RATIO = 1032;
+    private static final int CHUNK = 1 << 20;
+    private static final float[] SCALE = new float[256]; // SCALE[b] == b / 255f exactly
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            SCALE[b] = b / 255f;
+        }
+    }
+
+    /** Images: pixels [count, rows * cols] row-major, each pixel / 255f. */
+    record Images(Path file, int count, int rows, int cols, float[] pixels) {}
+
+    /** Labels [count] and the largest one. */
+    record Labels(Path file, int count, int[] labels, int max) {}
+
+    private IdxFile() {}
+
+    /** Reads an idx3 images file; pixels are scaled to [0, 1] as {@code byte / 255f}. */
+    static Images readImages(Path file) {
+        boolean gzip = isGzip(file);
+        try (InputStream in = open(file, gzip)) {
+            int[] dims = readHeader(file, in, IMAGES_MAGIC, 3, "IDX images");
+            int count = dims[0];
+            int rows = dims[1];
+            int cols = dims[2];
+            long values = checkSize(file, gzip, dims, 16, 4);
+            float[] pixels = new float[(int) values];
+            byte[] chunk = new byte[(int) Math.min(CHUNK, values)];
+            long done = 0;
+            while (done < values) {
+                int want = (int) Math.min(chunk.length, values - done);
+                int got = in.readNBytes(chunk, 0, want);
+                int base = (int) done;
+                for (int i = 0; i < got; i++) {
+                    pixels[base + i] = SCALE[chunk[i] & 0xff];
+                }
+                done += got;
+                if (got < want) {
+                    throw endsEarly(file, "pixel data", done, values,
+                            count + " images x " + rows + " x " + cols + " pixels");
+                }
+            }
+            checkEnd(file, in, values);
+            return new Images(file, count, rows, cols, pixels);
+        } catch (IOException e) {
+            throw cannotRead(file, e);
+        }
+    }
+
+    /** Reads an idx1 labels file. */
+    static Labels readLabels(Path file) {
+        boolean gzip = isGzip(file);
+        try (InputStream in = open(file, gzip)) {
+            int[] dims = readHeader(file, in, LABELS_MAGIC, 1, "IDX labels");
+            int count = (int) checkSize(file, gzip, dims, 8, 4);
+            int[] labels = new int[count];
+            byte[] chunk = new byte[Math.min(CHUNK, count)];
+            int done = 0;
+            int max = 0;
+            while (done < count) {
+                int want = Math.min(chunk.length, count - done);
+                int got = in.readNBytes(chunk, 0, want);
+                for (int i = 0; i < got; i++) {
+                    int label = chunk[i] & 0xff;
+                    labels[done + i] = label;
+                    max = Math.max(max, label);
+                }
+                done += got;
+                if (got < want) {
+                    throw endsEarly(file, "label data", done, count, count + " labels");
+                }
+            }
+            checkEnd(file, in, count);
+            return new Labels(file, count, labels, max);
+        } catch (IOException e) {
+            throw cannotRead(file, e);
+        }
+    }
+
+    static UserInputException cannotRead(Path file, IOException e) {
+        return new UserInputException(file + ": cannot read: " + e, e);
+    }
+
+    /** A file is gzipped if its name ends in .gz (then it must be) or if it starts with the gzip magic. */
+    private static boolean isGzip(Path file) {
+        if (file.getFileName().toString().endsWith(".gz")) {
+            return true;
+        }
+        try (InputStream probe = Files.newInputStream(file)) {
+            return probe.read() == GzipStream.MAGIC1 && probe.read() == GzipStream.MAGIC2;
+        } catch (IOException e) {
+            throw cannotRead(file, e);
+        }
+    }
+
+    private static InputStream open(Path file, boolean gzip) throws IOException {
+        InputStream raw = Files.newInputStream(file);
+        if (!gzip) {
+            return raw;
+        }
+        try {
+            return new GzipStream(raw, file.toString(), CHUNK);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /** Reads and checks magic and dimensions; returns the dimensions, each in [1, 2^31 - 1]. */
+    private static int[] readHeader(Path file, InputStream in, int magic, int dimCount, String kind)
+            throws IOException {
+        byte[] head = new byte[4 + 4 * dimCount];
+        int got = in.readNBytes(head, 0, head.length);
+        String expectedMagic = String.format("0x%08x (%d: %s, unsigned bytes, %d dimension%s)",
+                magic, magic, kind, dimCount, dimCount == 1 ? "" : "s");
+        if (got < 4) {
+            throw new DataFormatException(file.toString(), "magic number", "end of file after " + got + " bytes",
+                    expectedMagic);
+        }
+        int seen = readInt(head, 0);
+        if (seen != magic) {
+            throw new DataFormatException(file.toString(), "magic number",
+                    String.format("0x%08x (%d)%s", seen, seen, magicHint(seen, dimCount)), expectedMagic);
+        }
+        if (got < head.length) {
+            throw new DataFormatException(file.toString(), "header", "end of file after " + got + " bytes",
+                    "a " + head.length + "-byte IDX header (magic, then " + dimCount + " dimension sizes)");
+        }
+        String[] names = dimCount == 1
+                ? new String[] {"item count"} : new String[] {"item count", "row count", "column count"};
+        int[] dims = new int[dimCount];
+        for (int d = 0; d < dimCount; d++) {
+            long value = Integer.toUnsignedLong(readInt(head, 4 + 4 * d));
+            if (value < 1 || value > Integer.MAX_VALUE) {
+                throw new DataFormatException(file.toString(), names[d], String.valueOf(value),
+                        "1.." + Integer.MAX_VALUE + " (the header is corrupt)");
+            }
+            dims[d] = (int) value;
+        }
+        return dims;
+    }
+
+    private static String magicHint(int seen, int dimCount) {
+        int dtype = (seen >>> 8) & 0xff;
+        int dims = seen & 0xff;
+        if ((seen >>> 16) != 0) {
+            return Integer.reverseBytes(seen) >>> 16 == 0 ? ", looks byte-swapped" : ", not an IDX file";
+        }
+        if (dtype != UNSIGNED_BYTE) {
+            return String.format(", data type 0x%02x (%s) where 0x08 (unsigned byte) is supported", dtype,
+                    switch (dtype) {
+                        case 0x09 -> "signed byte";
+                        case 0x0B -> "short";
+                        case 0x0C -> "int";
+                        case 0x0D -> "float";
+                        case 0x0E -> "double";
+                        default -> "unknown";
+                    });
+        }
+        if (dims != dimCount) {
+            String what = dims == 1 ? ", a labels file (1 dimension)"
+                    : dims == 3 ? ", an images file (3 dimensions)" : ", " + dims + " dimensions";
+            return what + ": are the files swapped or misnamed?";
+        }
+        return "";
+    }
+
+    /**
+     * Checks that count x (other dims) values fit a Java array, that the file can hold them, and that they fit the
+     * heap; all before allocating. Returns the number of values.
+     */
+    private static long checkSize(Path file, boolean gzip, int[] dims, int headerBytes, int bytesPerValue)
+            throws IOException {
+        StringBuilder shape = new StringBuilder();
+        BigInteger product = BigInteger.ONE;
+        for (int d : dims) {
+            shape.append(shape.length() == 0 ? "" : " x ").append(d);
+            product = product.multiply(BigInteger.valueOf(d));
+        }
+        String field = dims.length == 1 ? "item count" : "item count x rows x columns";
+        if (product.compareTo(BigInteger.valueOf(Dataset.MAX_ARRAY_LENGTH)) > 0) {
+            throw new DataFormatException(file.toString(), field, shape + (dims.length == 1 ? "" : " = " + product),
+                    "at most " + Dataset.MAX_ARRAY_LENGTH + " values in total (the largest Java array)");
+        }
+        long values = product.longValueExact();
+        long fileSize = Files.size(file);
+        long expectedBytes = headerBytes + values;
+        if (!gzip && fileSize != expectedBytes) {
+            String expected = expectedBytes + " bytes = " + headerBytes + "-byte header + " + shape
+                    + (fileSize < expectedBytes ? " (the file is truncated)"
+                       : " (" + (fileSize - expectedBytes) + " bytes too many: trailing garbage?)");
+            throw new DataFormatException(file.toString(), "file length", fileSize + " bytes", expected);
+        }
+        if (gzip && expectedBytes > fileSize * DEFLATE_MAX_RATIO) {
+            throw new DataFormatException(file.toString(), field, shape + " (" + expectedBytes + " bytes of data)",
+                    "at most " + fileSize * DEFLATE_MAX_RATIO + " bytes, the most a " + fileSize
+                    + "-byte gzip file can expand to (the header is corrupt)");
+        }
+        long heapNeed = values * bytesPerValue;
+        long heapMax = Runtime.getRuntime().maxMemory();
+        if (heapNeed > heapMax) {
+            throw new UserInputException(file + ": " + shape + " values need " + heapNeed / (1 << 20)
+                    + " MiB in memory, but the Java heap limit is " + heapMax / (1 << 20)
+                    + " MiB: raise it with -Xmx");
+        }
+        return values;
+    }
+
+    private static DataFormatException endsEarly(Path file, String field, long got, long expected, String what) {
+        return new DataFormatException(file.toString(), field, "end of file after " + got + " of " + expected
+                + " bytes", expected + " bytes for " + what + " (the file is truncated)");
+    }
+
+    /** After the payload, the stream must end: trailing bytes are an error, with their number. */
+    private static void checkEnd(Path file, InputStream in, long payload) throws IOException {
+        long extra = 0;
+        byte[] skip = new byte[8192];
+        for (int n; (n = in.read(skip, 0, skip.length)) > 0; ) {
+            extra += n;
+        }
+        if (extra > 0) {
+            throw new DataFormatException(file.toString(), "end of data", extra + " more bytes after the "
+                    + payload + " that the header announces", "end of file (trailing garbage, or a wrong count)");
+        }
+    }
+
+    private static int readInt(byte[] b, int off) {
+        return (b[off] & 0xff) << 24 | (b[off + 1] & 0xff) << 16 | (b[off + 2] & 0xff) << 8 | (b[off + 3] & 0xff);
+    }
+}

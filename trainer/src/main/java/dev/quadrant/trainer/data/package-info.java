@@ -1,0 +1,16 @@
+/**
+ * Training data: an in-memory {@link dev.quadrant.trainer.data.Dataset}, the readers that make one (MNIST-style IDX
+ * files, CSV, a seeded synthetic problem), the {@code --data} option ({@link dev.quadrant.trainer.data.DataSpec}),
+ * and the batching that every replica agrees on: a seeded permutation per epoch
+ * ({@link dev.quadrant.trainer.data.EpochOrder}), the split of each global batch into per-replica shards
+ * ({@link dev.quadrant.trainer.data.BatchPlan}) and the copy of rows into caller-owned buffers
+ * ({@link dev.quadrant.trainer.data.Batch}).
+ *
+ * <p>Errors in files or options a user supplied are {@link dev.quadrant.device.UserInputException}s (for malformed
+ * files the subclass {@link dev.quadrant.trainer.data.DataFormatException}) with a one-line message that names the
+ * file, the field, the value seen and what was expected.
+ *
+ * <p>Depends on: the JDK and {@code dev.quadrant.device} (for {@code UserInputException}) only. Nothing here knows
+ * about devices, models or training.
+ */
+package dev.quadrant.trainer.data;
