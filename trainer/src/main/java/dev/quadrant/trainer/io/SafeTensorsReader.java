@@ -3,6 +3,7 @@ package dev.quadrant.trainer.io;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +24,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -178,16 +178,21 @@ final class SafeTensorsReader {
     }
 
     private void parseHeader(String header, Map<String, String> metadata, List<Entry> entries) {
-        Set<String> seen = new LinkedHashSet<>();
-        try (JsonParser p = JSON.createParser(header)) {
+        Set<String> seen = new HashSet<>();
+        JsonParser p;
+        try {
+            p = JSON.createParser(header);
+        } catch (IOException e) {
+            throw new AssertionError("creating a parser over a string cannot fail", e);
+        }
+        try (p) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw fail("header: is not a JSON object");
             }
             for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
                 String key = p.currentName();
-                if (!seen.add(key)) {
-                    throw fail("header: " + (key.equals("__metadata__") ? "__metadata__ appears twice"
-                            : "duplicate tensor name " + Messages.quote(key)));
+                if (!seen.add(key)) { // Jackson's own detection normally fires first; see below
+                    throw duplicateKey(key);
                 }
                 p.nextToken();
                 JsonNode value = JSON.readTree(p);
@@ -202,10 +207,22 @@ final class SafeTensorsReader {
                         + " follow it)");
             }
         } catch (JsonProcessingException e) {
-            throw fail("header: invalid JSON: " + oneLine(e.getOriginalMessage()) + locationOf(e), e);
+            String message = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+            JsonStreamContext context = p.getParsingContext();
+            boolean topLevel = context != null && context.inObject() && context.getParent() != null
+                    && context.getParent().inRoot();
+            if (topLevel && message.startsWith("Duplicate field '") && message.endsWith("'")) {
+                throw duplicateKey(message.substring("Duplicate field '".length(), message.length() - 1));
+            }
+            throw fail("header: invalid JSON: " + oneLine(message) + locationOf(e), e);
         } catch (IOException e) {
             throw new AssertionError("parsing a string cannot fail with I/O", e);
         }
+    }
+
+    private SafeTensorsFormatException duplicateKey(String key) {
+        return fail("header: " + (key.equals("__metadata__") ? "__metadata__ appears twice"
+                : "duplicate tensor name " + Messages.quote(key)));
     }
 
     private void readMetadata(JsonNode value, Map<String, String> metadata) {
