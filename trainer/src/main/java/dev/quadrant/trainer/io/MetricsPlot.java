@@ -1,0 +1,283 @@
+package dev.quadrant.trainer.io;
+
+import dev.quadrant.device.UserInputException;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Draws the learning curves of one or more metrics files ({@link MetricsWriter}) into one PNG: the {@code quadrant
+ * plot} command.
+ *
+ * <p>Two panels side by side: {@code train_loss} (solid) and {@code test_loss} (dashed) on the left,
+ * {@code test_accuracy} on the right. Each file is one colour; its legend label is the file's {@code strategy} field
+ * if it has one, else the file name. The x axis is {@code epoch} if every plotted row has one and it increases
+ * within each curve, else {@code step} under the same rule, else the record number. Rows whose value is missing or
+ * {@code null} (NaN when written) are skipped. A panel with no values says so instead of drawing empty axes.
+ *
+ * <pre>{@code
+ * MetricsPlot.render(List.of(Path.of("runs/allreduce.jsonl"), Path.of("runs/hogwild.jsonl")), Path.of("curves.png"));
+ * }</pre>
+ *
+ * <p>Runs headless: {@code java.awt.headless} is set to {@code true} when this class loads unless the property was
+ * already set. The PNG is written through {@link AtomicFiles}. Thread-safety: stateless; concurrent calls are
+ * independent.
+ */
+public final class MetricsPlot {
+    static {
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+    }
+
+    public static final int DEFAULT_WIDTH = 1600;
+    public static final int DEFAULT_HEIGHT = 600;
+
+    /** Distinct colours for the files, in order (the "tab10" palette). */
+    private static final Color[] PALETTE = {
+        new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd),
+        new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf),
+    };
+    private static final List<String> X_KEYS = List.of("epoch", "step");
+    private static final int MARKER_LIMIT = 60;
+
+    private MetricsPlot() {}
+
+    /** One metrics file: its legend label and its records. */
+    record Run(String label, List<Map<String, Object>> rows) {}
+
+    /** One line of a panel. */
+    record Curve(String name, Color color, boolean dashed, double[] x, double[] y) {}
+
+    /** {@link #render(List, Path, int, int)} at {@link #DEFAULT_WIDTH} x {@link #DEFAULT_HEIGHT}. */
+    public static void render(List<Path> metricsFiles, Path outPng) throws IOException {
+        render(metricsFiles, outPng, DEFAULT_WIDTH, DEFAULT_HEIGHT);
+    }
+
+    /**
+     * Reads {@code metricsFiles} and writes their curves to {@code outPng}.
+     *
+     * @throws UserInputException if no file is given, the size is below 400 x 300, a file is malformed
+     *     ({@link MetricsFormatException}) or no file has any of the plotted metrics
+     * @throws IOException if a file cannot be read or the PNG cannot be written
+     */
+    public static void render(List<Path> metricsFiles, Path outPng, int width, int height) throws IOException {
+        if (metricsFiles.isEmpty()) {
+            throw new UserInputException("plot: no metrics files given; expected one or more .jsonl files");
+        }
+        if (width < 400 || height < 300) {
+            throw new UserInputException("plot: image size " + width + "x" + height + " is too small; expected at"
+                    + " least 400x300");
+        }
+        List<Run> runs = new ArrayList<>();
+        Set<String> labels = new HashSet<>();
+        for (Path file : metricsFiles) {
+            List<Map<String, Object>> rows = MetricsReader.read(file);
+            String label = label(file, rows);
+            if (!labels.add(label)) {
+                label = label + " [" + file + "]";
+                labels.add(label);
+            }
+            runs.add(new Run(label, rows));
+        }
+        if (!hasAny(runs, List.of("train_loss", "test_loss", "test_accuracy"))) {
+            Set<String> keys = new LinkedHashSet<>();
+            runs.forEach(r -> r.rows().forEach(row -> keys.addAll(row.keySet())));
+            throw new UserInputException("plot: no train_loss, test_loss or test_accuracy values in "
+                    + metricsFiles + "; keys found: " + (keys.isEmpty() ? "none" : String.join(", ", keys)));
+        }
+        BufferedImage image = draw(runs, width, height);
+        AtomicFiles.write(outPng, out -> {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException("this Java runtime has no PNG encoder");
+            }
+        });
+    }
+
+    /** Draws both panels of {@code runs} into one image. */
+    static BufferedImage draw(List<Run> runs, int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            int left = width / 2;
+            panel(g, 0, left, height, "Loss  (solid: train, dashed: test)", "loss", Styler.LegendPosition.InsideNE,
+                    runs, List.of("train_loss", "test_loss"));
+            panel(g, left, width - left, height, "Test accuracy", "accuracy", Styler.LegendPosition.InsideSE,
+                    runs, List.of("test_accuracy"));
+        } finally {
+            g.dispose();
+        }
+        return image;
+    }
+
+    private static void panel(Graphics2D g, int x0, int w, int h, String title, String yTitle,
+                              Styler.LegendPosition legend, List<Run> runs, List<String> metrics) {
+        String xKey = xKey(runs, metrics);
+        List<Curve> curves = curves(runs, metrics, xKey);
+        Graphics2D sub = (Graphics2D) g.create(x0, 0, w, h);
+        try {
+            if (curves.isEmpty()) {
+                empty(sub, w, h, title, "no " + String.join(" or ", metrics) + " values in these files");
+                return;
+            }
+            XYChart chart = new XYChartBuilder().width(w).height(h).title(title)
+                    .xAxisTitle(xKey == null ? "record" : xKey).yAxisTitle(yTitle).build();
+            style(chart.getStyler(), legend);
+            if (curves.stream().allMatch(c -> java.util.Arrays.stream(c.x()).allMatch(v -> v == Math.rint(v)))) {
+                // epochs, steps, record numbers: label whole numbers only, without digit grouping
+                chart.getStyler().setxAxisTickLabelsFormattingFunction(
+                        v -> v == Math.rint(v) ? String.valueOf(v.longValue()) : "");
+            }
+            for (Curve c : curves) {
+                XYSeries s = chart.addSeries(c.name(), c.x(), c.y());
+                s.setLineColor(c.color());
+                s.setMarkerColor(c.color());
+                s.setLineStyle(c.dashed() ? new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f,
+                        new float[] {8f, 5f}, 0f) : new BasicStroke(2.2f));
+                s.setMarker(c.x().length <= MARKER_LIMIT ? (c.dashed() ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE)
+                        : SeriesMarkers.NONE);
+            }
+            chart.paint(sub, w, h);
+        } finally {
+            sub.dispose();
+        }
+    }
+
+    private static void style(XYStyler st, Styler.LegendPosition legend) {
+        st.setLegendPosition(legend);
+        st.setChartBackgroundColor(Color.WHITE);
+        st.setPlotBackgroundColor(Color.WHITE);
+        st.setPlotBorderColor(new Color(0x999999));
+        st.setPlotGridLinesColor(new Color(0xe4e4e4));
+        st.setLegendBorderColor(new Color(0xbbbbbb));
+        st.setLegendBackgroundColor(new Color(255, 255, 255, 230));
+        st.setChartTitleBoxVisible(false);
+        st.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+        st.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 15));
+        st.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        st.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+        st.setLegendSeriesLineLength(36);
+        st.setXAxisTickMarkSpacingHint(110); // long step numbers must not run into each other
+        st.setChartPadding(14);
+        st.setLocale(Locale.ROOT);
+        st.setAntiAlias(true);
+        st.setMarkerSize(7);
+    }
+
+    private static void empty(Graphics2D g, int w, int h, String title, String message) {
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+        FontMetrics fm = g.getFontMetrics();
+        g.drawString(title, (w - fm.stringWidth(title)) / 2, 34);
+        g.setColor(new Color(0x666666));
+        g.setFont(new Font(Font.SANS_SERIF, Font.ITALIC, 15));
+        fm = g.getFontMetrics();
+        g.drawString(message, Math.max(8, (w - fm.stringWidth(message)) / 2), h / 2);
+        g.setColor(new Color(0xbbbbbb));
+        g.drawRect(20, 50, w - 40, h - 70);
+    }
+
+    /** The file's {@code strategy} (first string value) or its file name. */
+    static String label(Path file, List<Map<String, Object>> rows) {
+        for (Map<String, Object> row : rows) {
+            if (row.get("strategy") instanceof String) {
+                return (String) row.get("strategy");
+            }
+        }
+        return String.valueOf(file.getFileName());
+    }
+
+    /**
+     * The first of {@code epoch}, {@code step} that every plotted row carries as a finite number, strictly increasing
+     * within each curve; null (plot against the record number) if neither qualifies.
+     */
+    static String xKey(List<Run> runs, List<String> metrics) {
+        for (String key : X_KEYS) {
+            boolean ok = true;
+            for (Run run : runs) {
+                for (String metric : metrics) {
+                    double previous = Double.NEGATIVE_INFINITY;
+                    for (Map<String, Object> row : run.rows()) {
+                        if (Double.isNaN(number(row.get(metric)))) {
+                            continue;
+                        }
+                        double x = number(row.get(key));
+                        ok &= x > previous; // false for NaN too
+                        previous = x;
+                    }
+                }
+            }
+            if (ok) {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    /** The curves of {@code metrics} against {@code xKey} (null: record number), one per run and metric. */
+    static List<Curve> curves(List<Run> runs, List<String> metrics, String xKey) {
+        List<Curve> curves = new ArrayList<>();
+        for (int r = 0; r < runs.size(); r++) {
+            Run run = runs.get(r);
+            for (int m = 0; m < metrics.size(); m++) {
+                String metric = metrics.get(m);
+                double[] xs = new double[run.rows().size()];
+                double[] ys = new double[run.rows().size()];
+                int n = 0;
+                for (int i = 0; i < run.rows().size(); i++) {
+                    Map<String, Object> row = run.rows().get(i);
+                    double y = number(row.get(metric));
+                    if (!Double.isNaN(y)) {
+                        xs[n] = xKey == null ? i + 1 : number(row.get(xKey));
+                        ys[n++] = y;
+                    }
+                }
+                if (n > 0) {
+                    String name = metrics.size() == 1 ? run.label()
+                            : run.label() + " " + metric.substring(0, metric.indexOf('_'));
+                    curves.add(new Curve(name, PALETTE[r % PALETTE.length], m > 0,
+                            java.util.Arrays.copyOf(xs, n), java.util.Arrays.copyOf(ys, n)));
+                }
+            }
+        }
+        return curves;
+    }
+
+    private static boolean hasAny(List<Run> runs, List<String> metrics) {
+        return runs.stream().anyMatch(r -> r.rows().stream()
+                .anyMatch(row -> metrics.stream().anyMatch(m -> !Double.isNaN(number(row.get(m))))));
+    }
+
+    /** A finite number's value, else NaN. */
+    private static double number(Object o) {
+        if (o instanceof Number) {
+            double d = ((Number) o).doubleValue();
+            return Double.isFinite(d) ? d : Double.NaN;
+        }
+        return Double.NaN;
+    }
+}
