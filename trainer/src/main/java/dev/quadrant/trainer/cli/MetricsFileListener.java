@@ -16,7 +16,7 @@ final class MetricsFileListener implements TrainListener, AutoCloseable {
     MetricsFileListener(Path file) {
         this.file = file;
         try {
-            this.writer = new MetricsWriter(file);
+            this.writer = MetricsWriter.create(file);
         } catch (IOException e) {
             throw new UserInputException("cannot write --metrics file " + file + ": " + e, e);
         }
