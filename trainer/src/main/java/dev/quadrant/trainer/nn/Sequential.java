@@ -81,11 +81,35 @@ public final class Sequential implements AutoCloseable {
 
     /** Backward from the loss gradient {@code dOut [rows, out]}; writes every parameter gradient. No input gradient. */
     public void backward(Tensor dOut) {
+        backward(dOut, from -> { });
+    }
+
+    /**
+     * Backward, telling {@code gradientsReadyFrom} after each layer with parameters the lowest flat-buffer offset from
+     * which every gradient is now final (backward runs from the last layer to the first, and the layout is in forward
+     * order, so the final region grows downwards). Gradient buckets are all-reduced from this signal while backward
+     * goes on.
+     */
+    public void backward(Tensor dOut, java.util.function.LongConsumer gradientsReadyFrom) {
         Tensor d = dOut;
         int firstWithParams = firstLayerWithParameters();
         for (int i = layers.size() - 1; i >= 0 && i >= firstWithParams; i--) {
             d = layers.get(i).backward(d, i > firstWithParams);
+            long first = firstParameterOffset(i);
+            if (first >= 0) {
+                gradientsReadyFrom.accept(first);
+            }
         }
+    }
+
+    private long firstParameterOffset(int layer) {
+        String p = prefix(layer);
+        for (ParamLayout.Entry e : layout.entries()) {
+            if (e.name().startsWith(p)) {
+                return e.offset();
+            }
+        }
+        return -1;
     }
 
     private int firstLayerWithParameters() {

@@ -56,8 +56,16 @@ public final class Optimizer implements AutoCloseable {
     /** Applies one update with learning rate {@code lr} using the gradients in {@code params}. */
     public void step(Parameters params, float lr) {
         steps++;
-        Tensor w = params.values();
-        Tensor g = params.gradients();
+        update(be, params.values(), params.gradients(), lr, steps);
+    }
+
+    /**
+     * Applies one update of this optimizer's state to flat {@code values} with flat {@code grads} (both with this
+     * optimizer's layout), computed by {@code backend}, with update number {@code step} (from 1). For a shared
+     * parameter server that several workers update at once (Hogwild): the caller supplies its own backend and step
+     * number, and updates of different callers may interleave.
+     */
+    public void update(Backend backend, Tensor w, Tensor g, float lr, int step) {
         for (long[] grp : groups) {
             long off = grp[0];
             int len = Math.toIntExact(grp[1]);
@@ -65,11 +73,11 @@ public final class Optimizer implements AutoCloseable {
             Tensor wv = w.slice(off, len);
             Tensor gv = g.slice(off, len);
             switch (cfg.kind()) {
-                case SGD -> be.sgdUpdate(wv, gv, null, lr, 0f, false, wd);
-                case MOMENTUM -> be.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd);
-                case NESTEROV -> be.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd);
-                case ADAM, ADAMW -> be.adamUpdate(wv, gv, state1.slice(off, len), state2.slice(off, len), lr,
-                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, steps);
+                case SGD -> backend.sgdUpdate(wv, gv, null, lr, 0f, false, wd);
+                case MOMENTUM -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd);
+                case NESTEROV -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd);
+                case ADAM, ADAMW -> backend.adamUpdate(wv, gv, state1.slice(off, len), state2.slice(off, len), lr,
+                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, step);
             }
         }
     }

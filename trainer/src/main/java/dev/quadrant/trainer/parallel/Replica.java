@@ -94,11 +94,22 @@ public final class Replica implements AutoCloseable {
      * losses} into the flat gradient buffer. With {@code rows == 0} the gradients are zero.
      */
     public void computeGradients(float[] hostX, int[] hostY, int from, int rows, float gradScale, long seed) {
+        computeGradients(hostX, hostY, from, rows, gradScale, seed, ready -> { });
+    }
+
+    /**
+     * As {@link #computeGradients(float[], int[], int, int, float, long)}, telling {@code gradientsReadyFrom} during
+     * backward from which flat offset on the gradients are final (see {@link Sequential#backward(Tensor,
+     * java.util.function.LongConsumer)}); with {@code rows == 0} it is told 0 once the zeros are written.
+     */
+    public void computeGradients(float[] hostX, int[] hostY, int from, int rows, float gradScale, long seed,
+                                 java.util.function.LongConsumer gradientsReadyFrom) {
         if (rows > maxRows) {
             throw new IllegalArgumentException("replica " + rank + " got " + rows + " rows, buffers hold " + maxRows);
         }
         if (rows == 0) {
             be.fill(params.gradients(), 0f);
+            gradientsReadyFrom.accept(0);
             return;
         }
         Tensor xb = x.rows(0, rows);
@@ -111,7 +122,7 @@ public final class Replica implements AutoCloseable {
         be.sumInto(lb, lossSum);
         Tensor dl = dLogits.rows(0, rows);
         loss.backward(be, logits, yb, gradScale, dl);
-        model.backward(dl);
+        model.backward(dl, gradientsReadyFrom);
         samplesSinceRead += rows;
     }
 

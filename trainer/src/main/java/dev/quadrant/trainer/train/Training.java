@@ -54,7 +54,7 @@ public final class Training {
             throw new dev.quadrant.device.UserInputException("--threads must be >= 1, got " + o.threads);
         }
         List<Device> devices = DeviceSpec.parse(o.devices);
-        Strategies.check(o.strategy, devices.size());
+        Strategies.check(o.strategy, devices);
         return new Setup(model, act, init, opt, schedule, devices);
     }
 

@@ -1,0 +1,96 @@
+package dev.quadrant.trainer.parallel;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.quadrant.device.comm.Bucket;
+import dev.quadrant.device.comm.BucketPlanner;
+import dev.quadrant.device.comm.CommHandle;
+import dev.quadrant.device.comm.GradientSlot;
+import dev.quadrant.device.comm.ReduceOp;
+import dev.quadrant.trainer.nn.ParamLayout;
+
+/**
+ * Synchronous, decentralized data parallelism (the default): each replica computes gradients on its shard of the
+ * global batch, scaled by {@code 1/globalBatch}; gradient buckets are summed by all-reduce as soon as backward has
+ * finished them (while backward goes on with earlier layers); then every replica applies the same update to the
+ * same parameters. N replicas with global batch B therefore compute what one replica with batch B computes, up to
+ * float32 summation order.
+ *
+ * <p>Used from one driver thread; each replica's work runs on its own thread.
+ */
+public final class AllReduceStrategy implements StepRunner {
+    /** Default bucket cap (PyTorch DDP uses 25 MB). */
+    public static final long DEFAULT_BUCKET_BYTES = 4L << 20;
+
+    private final ReplicaGroup group;
+    private final float clipNorm;
+    private final List<Bucket> buckets;
+    private long steps;
+
+    public AllReduceStrategy(List<Replica> replicas, float clipNorm, long bucketBytes) {
+        this.group = new ReplicaGroup(replicas);
+        this.clipNorm = clipNorm;
+        this.buckets = planBuckets(replicas.get(0).parameters().layout(), bucketBytes);
+    }
+
+    /** Buckets over the flat gradient buffer in the order backward completes them (reverse of the layout). */
+    static List<Bucket> planBuckets(ParamLayout layout, long bucketBytes) {
+        List<GradientSlot> backwardOrder = new ArrayList<>();
+        var entries = layout.entries();
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            backwardOrder.add(new GradientSlot(entries.get(i).name(), entries.get(i).offset(), entries.get(i).size()));
+        }
+        return BucketPlanner.plan(backwardOrder, bucketBytes, 4);
+    }
+
+    @Override
+    public String name() { return "allreduce"; }
+
+    @Override
+    public List<Replica> replicas() { return group.replicas; }
+
+    /** The bucket plan (for tests and reports). */
+    public List<Bucket> buckets() { return buckets; }
+
+    @Override
+    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
+        float scale = 1f / rows;
+        group.threads.runAll(r -> {
+            Replica rep = group.replicas.get(r);
+            TensorComm comm = group.comms.get(r);
+            var grads = rep.parameters().gradients();
+            List<CommHandle> inFlight = new ArrayList<>(buckets.size());
+            int[] next = {0};
+            rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed,
+                    readyFrom -> {
+                        while (next[0] < buckets.size() && buckets.get(next[0]).offset() >= readyFrom) {
+                            Bucket b = buckets.get(next[0]++);
+                            inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
+                        }
+                    });
+            while (next[0] < buckets.size()) {
+                Bucket b = buckets.get(next[0]++);
+                inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
+            }
+            for (CommHandle h : inFlight) {
+                h.await();
+            }
+            GradientClipper.clip(rep.backend(), grads, clipNorm);
+            rep.applyUpdate(lr);
+        });
+        steps++;
+    }
+
+    /** Ring all-reduce moves {@code 2 (N-1)/N} of the gradient bytes in and out of each replica per step. */
+    @Override
+    public double bytesMovedPerStep() {
+        int n = group.size();
+        return 2.0 * (n - 1) / n * group.parameterCount() * 4;
+    }
+
+    @Override
+    public void close() {
+        group.close();
+    }
+}

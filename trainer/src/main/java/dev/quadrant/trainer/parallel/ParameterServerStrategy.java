@@ -1,0 +1,56 @@
+package dev.quadrant.trainer.parallel;
+
+import java.util.List;
+
+import dev.quadrant.device.comm.ReduceOp;
+
+/**
+ * Synchronous, centralized data parallelism: each replica computes gradients on its shard (scaled by
+ * {@code 1/globalBatch}); the gradients go to the server, replica 0 (all-to-one: a reduce to root), the server
+ * applies the optimizer update, and the new parameters go back to every replica (one-to-all: a broadcast). Gives the
+ * same parameters as one replica with the whole batch, up to float32 summation order; only the server keeps
+ * optimizer state that matters.
+ */
+public final class ParameterServerStrategy implements StepRunner {
+    private static final int SERVER = 0;
+    private final ReplicaGroup group;
+    private final float clipNorm;
+
+    public ParameterServerStrategy(List<Replica> replicas, float clipNorm) {
+        this.group = new ReplicaGroup(replicas);
+        this.clipNorm = clipNorm;
+    }
+
+    @Override
+    public String name() { return "ps"; }
+
+    @Override
+    public List<Replica> replicas() { return group.replicas; }
+
+    @Override
+    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
+        float scale = 1f / rows;
+        group.threads.runAll(r -> {
+            Replica rep = group.replicas.get(r);
+            TensorComm comm = group.comms.get(r);
+            rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed);
+            comm.reduce(rep.parameters().gradients(), ReduceOp.SUM, SERVER);
+            if (r == SERVER) {
+                GradientClipper.clip(rep.backend(), rep.parameters().gradients(), clipNorm);
+                rep.applyUpdate(lr);
+            }
+            comm.broadcast(rep.parameters().values(), SERVER);
+        });
+    }
+
+    /** Each worker sends its gradients and receives the parameters: {@code 2 P} floats per step. */
+    @Override
+    public double bytesMovedPerStep() {
+        return group.size() == 1 ? 0 : 2.0 * group.parameterCount() * 4;
+    }
+
+    @Override
+    public void close() {
+        group.close();
+    }
+}
