@@ -30,6 +30,7 @@ package dev.quadrant.trainer.data;
 public final class BatchPlan {
     /** Positions {@code [from, to)} of the epoch order. */
     public record Range(int from, int to) {
+        /** @throws IllegalArgumentException unless {@code 0 <= from <= to} */
         public Range {
             if (from < 0 || to < from) {
                 throw new IllegalArgumentException("bad range [" + from + ", " + to + ")");

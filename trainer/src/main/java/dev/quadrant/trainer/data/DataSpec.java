@@ -30,7 +30,14 @@ import java.util.regex.Pattern;
  */
 public final class DataSpec {
     /** Where the data comes from. */
-    public enum Kind { SYNTHETIC, IDX, CSV }
+    public enum Kind {
+        /** {@link SyntheticData}. */
+        SYNTHETIC,
+        /** {@link IdxReader}. */
+        IDX,
+        /** {@link CsvReader}. */
+        CSV
+    }
 
     /** The option this parses, as error messages name it. */
     public static final String OPTION = "--data";
@@ -39,9 +46,11 @@ public final class DataSpec {
     /** The forms the option accepts, as error messages list them. */
     public static final String FORMS =
             "synthetic, synthetic:FEATURESxCLASSESxSAMPLES (e.g. synthetic:784x10x10000), idx:DIR, csv:FILE";
-    /** Shape of plain {@code synthetic}. */
+    /** Features of plain {@code synthetic}. */
     public static final int DEFAULT_FEATURES = 784;
+    /** Classes of plain {@code synthetic}. */
     public static final int DEFAULT_CLASSES = 10;
+    /** Training samples of plain {@code synthetic} (test samples: a fifth of it). */
     public static final int DEFAULT_SAMPLES = 10_000;
 
     private static final Pattern SHAPE = Pattern.compile("(\\d{1,10})x(\\d{1,10})x(\\d{1,10})");
@@ -135,6 +144,7 @@ public final class DataSpec {
         };
     }
 
+    /** Which of the forms this is. */
     public Kind kind() { return kind; }
 
     /** Synthetic features; 0 for files. */

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param test  the rows it is evaluated on
  */
 public record DataSplit(Dataset train, Dataset test) {
+    /** @throws IllegalArgumentException if the two sets differ in features or classes */
     public DataSplit {
         Objects.requireNonNull(train, "train");
         Objects.requireNonNull(test, "test");

@@ -13,16 +13,18 @@ import dev.quadrant.device.UserInputException;
  * variance about 1, and the noise is independent per feature. Because each class is several clusters, classes are
  * not linearly separable.
  *
- * <p>Measured on 784 x 10 with 10000 training and 2000 test samples (20 epochs of Adam, lr 1e-3, batch 128): a
- * 784-256-10 ReLU MLP reaches about 94% test accuracy and softmax regression about 56%. With fewer classes the
- * problem is easier (64 x 4: MLP 98%, linear 90%).
+ * <p>Measured on {@code generate(784, 10, 10000, 2000, 42)} (numpy, 20 epochs of Adam, lr 1e-3, batch 128): a
+ * 784-256-10 ReLU MLP reaches 96% test accuracy (95% after 5 epochs with 128 hidden units) and softmax regression
+ * 65%; 1-nearest-neighbour 96%, nearest class mean 61%. The unit test checks the last two cheaply. With fewer
+ * classes the problem is easier (64 x 4, a prototype of the same design: MLP 98%, linear 90%).
  *
  * <p>Determinism: the same arguments give the same data, byte for byte, on every machine and JVM (own PRNG,
  * {@link SplitMix64}; fixed float arithmetic). The problem (centres and mixing) depends only on the seed, the feature
  * count and the class count, and each sample on its own counter-based stream, so the first {@code n} training rows
  * are the same whatever {@code trainSamples} is, and the test rows do not depend on {@code trainSamples}.
  *
- * <p>Cost: 784 x 10 x 60000 takes about 0.3 s on one core. Stateless; thread-safe. Example:
+ * <p>Cost: 784 x 10 with 60000 + 10000 samples takes 0.4 to 0.7 s on one core (mostly the 47 million noise
+ * draws and the 16-term mixing per feature). Stateless; thread-safe. Example:
  * <pre>{@code
  * DataSplit s = SyntheticData.generate(784, 10, 60_000, 10_000, 42);
  * }</pre>
