@@ -1,0 +1,651 @@
+package dev.quadrant.device.cpu;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.ShortBuffer;
+
+import dev.quadrant.bindings.OpenBlas;
+import dev.quadrant.device.Activation;
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.device.UserInputException;
+
+/**
+ * The {@link Backend} on the host: OpenBLAS for {@link #gemm}, Java loops over direct buffers for everything else.
+ *
+ * <p>One CPU thread budget per backend: {@code new CpuBackend(threads)} runs its loops on a {@link CpuPool} of
+ * {@code threads - 1} parked daemon workers ({@code quadrant-cpu-N}) plus the calling thread, and sets OpenBLAS to
+ * the same number of threads. Loops and GEMMs of one backend never overlap, because every op returns only when it is
+ * done; so the two never compete for the budget. A loop goes parallel only from {@link #GRAIN} elements per thread
+ * ({@link #GRAIN_EXP} for loops that call {@code exp}); smaller work runs inline on the caller. OpenBLAS's thread
+ * count is a process-wide setting: replicas in one JVM should share one budget size.
+ *
+ * <p>Every op is synchronous ({@link #synchronize()} has nothing to wait for). Numerics are documented on the loop
+ * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops}, {@link Bf16}).
+ * Tensors must be CPU tensors from a live storage; wrong dtypes, shapes, devices and partly overlapping arguments
+ * throw {@link IllegalArgumentException} with the op, the argument, the value seen and the one expected.
+ *
+ * <p>Thread-safety: as every backend, one replica thread at a time. {@link #close()} stops the pool; later ops throw
+ * {@link IllegalStateException}.
+ *
+ * <pre>{@code
+ * try (CpuBackend be = new CpuBackend(2);
+ *      Tensor x = be.allocate(DType.FLOAT32, 256, 784); Tensor w = be.allocate(DType.FLOAT32, 1024, 784);
+ *      Tensor y = be.allocate(DType.FLOAT32, 256, 1024)) {
+ *     be.gemm(false, true, 1f, x, w, 0f, y);   // y = x w^T
+ *     be.activationForward(Activation.RELU, y, y);
+ *     FloatBuffer host = CpuBackend.floats(y); // element i of y is host.get((int) y.offset() + i)
+ * }
+ * }</pre>
+ */
+public final class CpuBackend implements Backend {
+    /**
+     * Elements per thread below which a cheap loop (a few flops per element) is not split: a hand-off to a parked
+     * worker costs about 10-50 us, the time of ~32K cheap elements. Measured with {@code CpuLoopBench}.
+     */
+    public static final int GRAIN = 32_768;
+    /** As {@link #GRAIN}, for loops that call {@code exp} once per element (tanh, GELU, softmax). */
+    public static final int GRAIN_EXP = 4_096;
+
+    private final Device device;
+    private final int threads;
+    private final CpuPool pool;
+    private volatile boolean closed;
+
+    /** A backend on {@code cpu:0} with a budget of {@code threads} CPU threads (caller included). */
+    public CpuBackend(int threads) {
+        this(Device.cpu(), threads);
+    }
+
+    /** A backend on {@code device}, which must be {@code cpu:0}, with a budget of {@code threads} CPU threads. */
+    public CpuBackend(Device device, int threads) {
+        if (!device.equals(Device.cpu())) {
+            throw new UserInputException("device " + device + ": the CPU backend runs on cpu:0 only");
+        }
+        if (threads < 1) {
+            throw new UserInputException("CPU threads: got " + threads + ", expected at least 1");
+        }
+        this.device = device;
+        this.threads = threads;
+        OpenBlas.setThreads(threads);
+        this.pool = new CpuPool(threads, "quadrant-cpu-");
+    }
+
+    /**
+     * The float32 view of the whole storage behind a CPU tensor; element {@code i} of {@code t} is at
+     * {@code (int) t.offset() + i}. For host code that works on CPU tensors directly (communicators, tests).
+     */
+    public static FloatBuffer floats(Tensor t) {
+        return cpuStorage(t, DType.FLOAT32).floats();
+    }
+
+    /** The int32 view of the whole storage behind a CPU INT32 tensor; see {@link #floats}. */
+    public static IntBuffer ints(Tensor t) {
+        return cpuStorage(t, DType.INT32).ints();
+    }
+
+    /** The bf16 (16-bit pattern) view of the whole storage behind a CPU BF16 tensor; see {@link #floats}. */
+    public static ShortBuffer shorts(Tensor t) {
+        return cpuStorage(t, DType.BF16).shorts();
+    }
+
+    private static CpuStorage cpuStorage(Tensor t, DType dtype) {
+        return Checks.storage("CpuBackend." + dtype.name().toLowerCase(java.util.Locale.ROOT) + "s", "tensor", t,
+                dtype, Device.cpu());
+    }
+
+    /** The CPU thread budget. */
+    public int threads() {
+        return threads;
+    }
+
+    /** The loop pool (for tests). */
+    CpuPool pool() {
+        return pool;
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public String describe() {
+        String v = OpenBlas.version();
+        v = v.startsWith("OpenBLAS ") ? v.substring("OpenBLAS ".length()) : v;
+        return "cpu (OpenBLAS " + v + ", " + threads + (threads == 1 ? " thread)" : " threads)");
+    }
+
+    // ---- memory -----------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor allocate(DType dtype, int... shape) {
+        open();
+        if (dtype == null) {
+            throw new IllegalArgumentException("allocate: dtype is null");
+        }
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("allocate: negative dimension in shape " + java.util.Arrays.toString(shape));
+            }
+            n = Math.multiplyExact(n, d);
+        }
+        return Tensor.root(CpuStorage.allocate(device, Math.multiplyExact(n, dtype.bytes())), dtype, shape);
+    }
+
+    @Override
+    public void upload(float[] src, int srcOffset, Tensor dst) {
+        FloatBuffer d = f("upload", "dst", dst);
+        Checks.hostRange("upload", "src", src.length, srcOffset, dst.size());
+        d.put(off(dst), src, srcOffset, dst.intSize());
+    }
+
+    @Override
+    public void upload(int[] src, int srcOffset, Tensor dst) {
+        IntBuffer d = i("upload", "dst", dst);
+        Checks.hostRange("upload", "src", src.length, srcOffset, dst.size());
+        d.put(off(dst), src, srcOffset, dst.intSize());
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst, int dstOffset) {
+        FloatBuffer s = f("download", "src", src);
+        Checks.hostRange("download", "dst", dst.length, dstOffset, src.size());
+        s.get(off(src), dst, dstOffset, src.intSize());
+    }
+
+    @Override
+    public void download(Tensor src, int[] dst, int dstOffset) {
+        IntBuffer s = i("download", "src", src);
+        Checks.hostRange("download", "dst", dst.length, dstOffset, src.size());
+        s.get(off(src), dst, dstOffset, src.intSize());
+    }
+
+    @Override
+    public void synchronize() {
+        open();
+    }
+
+    // ---- BLAS-like ----------------------------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        String op = "gemm(transA=" + transA + ", transB=" + transB + ")";
+        FloatBuffer ab = f(op, "a", a);
+        FloatBuffer bb = f(op, "b", b);
+        FloatBuffer cb = f(op, "c", c);
+        Checks.matrix(op, "c", c);
+        Checks.matrix(op, "a", a);
+        Checks.matrix(op, "b", b);
+        int m = c.dim(0);
+        int n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        String why = "op(a) = [m, k] with m = " + m + " from c";
+        Checks.shape(op, "a", a, why, transA ? new int[] {k, m} : new int[] {m, k});
+        why = "op(b) = [k, n] with k = " + k + " from a, n = " + n + " from c";
+        Checks.shape(op, "b", b, why, transB ? new int[] {n, k} : new int[] {k, n});
+        Checks.noOverlap(op, "a", a, "c", c, false);
+        Checks.noOverlap(op, "b", b, "c", c, false);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {   // c = beta * c; OpenBLAS would reject the zero leading dimension of a [m, 0] matrix
+            int co = off(c);
+            pool.parallelFor(c.intSize(), GRAIN, (p, from, to) -> {
+                if (beta == 0f) {
+                    ElementwiseLoops.fill(cb, co, 0f, from, to);
+                } else {
+                    ElementwiseLoops.scale(cb, co, beta, from, to);
+                }
+            });
+            return;
+        }
+        OpenBlas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
+                beta, cb, c.offset(), n);
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        FloatBuffer xb = f("axpy", "x", x);
+        FloatBuffer yb = f("axpy", "y", y);
+        Checks.sameSize("axpy", "y", y, "x", x);
+        Checks.noOverlap("axpy", "x", x, "y", y, true);
+        int xo = off(x);
+        int yo = off(y);
+        pool.parallelFor(x.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.axpy(alpha, xb, xo, yb, yo, from, to));
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        FloatBuffer xb = f("scale", "x", x);
+        int xo = off(x);
+        pool.parallelFor(x.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.scale(xb, xo, alpha, from, to));
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        FloatBuffer xb = f("fill", "x", x);
+        int xo = off(x);
+        pool.parallelFor(x.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.fill(xb, xo, value, from, to));
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        CpuStorage s = Checks.storage("copy", "src", src, null, device);
+        open();
+        CpuStorage d = Checks.storage("copy", "dst", dst, src.dtype(), device);
+        Checks.sameSize("copy", "dst", dst, "src", src);
+        Checks.noOverlap("copy", "src", src, "dst", dst, true);
+        if (src.storage() == dst.storage() && src.offset() == dst.offset()) {
+            return;
+        }
+        int so = off(src);
+        int dO = off(dst);
+        switch (src.dtype()) {
+            case FLOAT32 -> pool.parallelFor(src.intSize(), GRAIN,
+                    (p, from, to) -> ElementwiseLoops.copyFloats(s.floats(), so, d.floats(), dO, from, to));
+            case INT32 -> pool.parallelFor(src.intSize(), GRAIN,
+                    (p, from, to) -> ElementwiseLoops.copyInts(s.ints(), so, d.ints(), dO, from, to));
+            case BF16 -> pool.parallelFor(src.intSize(), GRAIN,
+                    (p, from, to) -> ElementwiseLoops.copyShorts(s.shorts(), so, d.shorts(), dO, from, to));
+            default -> throw new IllegalArgumentException("copy: unsupported dtype " + src.dtype());
+        }
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        FloatBuffer ab = f("mul", "a", a);
+        FloatBuffer bb = f("mul", "b", b);
+        FloatBuffer ob = f("mul", "out", out);
+        Checks.sameSize("mul", "b", b, "a", a);
+        Checks.sameSize("mul", "out", out, "a", a);
+        Checks.noOverlap("mul", "a", a, "out", out, true);
+        Checks.noOverlap("mul", "b", b, "out", out, true);
+        int ao = off(a);
+        int bo = off(b);
+        int oo = off(out);
+        pool.parallelFor(a.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.mul(ab, ao, bb, bo, ob, oo, from, to));
+    }
+
+    // ---- layers -------------------------------------------------------------------------------------------
+
+    @Override
+    public void addBias(Tensor x, Tensor bias) {
+        FloatBuffer xb = f("addBias", "x", x);
+        FloatBuffer bb = f("addBias", "bias", bias);
+        Checks.matrix("addBias", "x", x);
+        int n = x.dim(1);
+        Checks.size("addBias", "bias", bias, n, "one per column of x " + java.util.Arrays.toString(x.shape()));
+        Checks.noOverlap("addBias", "bias", bias, "x", x, false);
+        int xo = off(x);
+        int bo = off(bias);
+        pool.parallelFor(x.dim(0), rowGrain(GRAIN, n),
+                (p, from, to) -> ElementwiseLoops.addBias(xb, xo, bb, bo, n, from, to));
+    }
+
+    @Override
+    public void columnSums(Tensor x, float beta, Tensor out) {
+        FloatBuffer xb = f("columnSums", "x", x);
+        FloatBuffer ob = f("columnSums", "out", out);
+        Checks.matrix("columnSums", "x", x);
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        Checks.size("columnSums", "out", out, cols, "one per column of x " + java.util.Arrays.toString(x.shape()));
+        Checks.noOverlap("columnSums", "x", x, "out", out, false);
+        int xo = off(x);
+        int oo = off(out);
+        // Split by columns: each thread owns whole column sums, no merge, same result for any thread count.
+        pool.parallelFor(cols, rowGrain(GRAIN, rows),
+                (p, from, to) -> ReductionLoops.columnSums(xb, xo, rows, cols, beta, ob, oo, from, to));
+    }
+
+    @Override
+    public void activationForward(Activation fn, Tensor x, Tensor y) {
+        FloatBuffer xb = f("activationForward", "x", x);
+        FloatBuffer yb = f("activationForward", "y", y);
+        Checks.sameSize("activationForward", "y", y, "x", x);
+        Checks.noOverlap("activationForward", "x", x, "y", y, true);
+        int xo = off(x);
+        int yo = off(y);
+        pool.parallelFor(x.intSize(), fn == Activation.RELU ? GRAIN : GRAIN_EXP,
+                (p, from, to) -> ActivationLoops.forward(fn, xb, xo, yb, yo, from, to));
+    }
+
+    @Override
+    public void activationBackward(Activation fn, Tensor x, Tensor dy, Tensor dx) {
+        String op = "activationBackward";
+        FloatBuffer xb = f(op, "x", x);
+        FloatBuffer dyb = f(op, "dy", dy);
+        FloatBuffer dxb = f(op, "dx", dx);
+        Checks.sameSize(op, "dy", dy, "x", x);
+        Checks.sameSize(op, "dx", dx, "x", x);
+        Checks.noOverlap(op, "dy", dy, "dx", dx, true);
+        Checks.noOverlap(op, "x", x, "dx", dx, false);
+        int xo = off(x);
+        int dyo = off(dy);
+        int dxo = off(dx);
+        if (fn == Activation.RELU) {   // on the float bits, see ActivationLoops.reluBackward
+            IntBuffer xi = ((CpuStorage) x.storage()).ints();
+            IntBuffer dyi = ((CpuStorage) dy.storage()).ints();
+            IntBuffer dxi = ((CpuStorage) dx.storage()).ints();
+            pool.parallelFor(x.intSize(), GRAIN,
+                    (p, from, to) -> ActivationLoops.reluBackward(xi, xo, dyi, dyo, dxi, dxo, from, to));
+            return;
+        }
+        pool.parallelFor(x.intSize(), GRAIN_EXP,
+                (p, from, to) -> ActivationLoops.backward(fn, xb, xo, dyb, dyo, dxb, dxo, from, to));
+    }
+
+    @Override
+    public void dropoutMask(Tensor mask, float p, long seed) {
+        FloatBuffer mb = f("dropoutMask", "mask", mask);
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropoutMask: p = " + p + ", expected a probability in [0, 1)");
+        }
+        float keep = (float) (1.0 / (1.0 - p));
+        int mo = off(mask);
+        pool.parallelFor(mask.intSize(), GRAIN_EXP,
+                (part, from, to) -> ElementwiseLoops.dropoutMask(mb, mo, p, keep, seed, from, to));
+    }
+
+    // ---- losses and metrics -------------------------------------------------------------------------------
+
+    @Override
+    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses) {
+        String op = "softmaxCrossEntropyForward";
+        FloatBuffer lb = f(op, "logits", logits);
+        IntBuffer yb = i(op, "labels", labels);
+        FloatBuffer ob = f(op, "losses", losses);
+        int cols = classes(op, "logits", logits);
+        int rows = logits.dim(0);
+        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
+        Checks.size(op, "losses", losses, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
+        Checks.noOverlap(op, "logits", logits, "losses", losses, false);
+        Checks.noOverlap(op, "labels", labels, "losses", losses, false);
+        int lo = off(logits);
+        int yo = off(labels);
+        int oo = off(losses);
+        pool.parallelFor(rows, rowGrain(GRAIN_EXP, cols),
+                (p, from, to) -> RowLoops.softmaxCrossEntropyForward(lb, lo, cols, yb, yo, ob, oo, from, to));
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, float scale, Tensor dLogits) {
+        String op = "softmaxCrossEntropyBackward";
+        FloatBuffer lb = f(op, "logits", logits);
+        IntBuffer yb = i(op, "labels", labels);
+        FloatBuffer db = f(op, "dLogits", dLogits);
+        int cols = classes(op, "logits", logits);
+        int rows = logits.dim(0);
+        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
+        Checks.shape(op, "dLogits", dLogits, "same as logits", logits.shape());
+        Checks.noOverlap(op, "logits", logits, "dLogits", dLogits, false);
+        Checks.noOverlap(op, "labels", labels, "dLogits", dLogits, false);
+        int lo = off(logits);
+        int yo = off(labels);
+        int dO = off(dLogits);
+        pool.parallelFor(rows, rowGrain(GRAIN_EXP, cols),
+                (p, from, to) -> RowLoops.softmaxCrossEntropyBackward(lb, lo, cols, yb, yo, scale, db, dO, from, to));
+    }
+
+    @Override
+    public void mseForward(Tensor pred, Tensor target, Tensor losses) {
+        String op = "mseForward";
+        FloatBuffer pb = f(op, "pred", pred);
+        FloatBuffer tb = f(op, "target", target);
+        FloatBuffer ob = f(op, "losses", losses);
+        Checks.matrix(op, "pred", pred);
+        Checks.shape(op, "target", target, "same as pred", pred.shape());
+        int rows = pred.dim(0);
+        int cols = pred.dim(1);
+        Checks.size(op, "losses", losses, rows, "one per row of pred " + java.util.Arrays.toString(pred.shape()));
+        Checks.noOverlap(op, "pred", pred, "losses", losses, false);
+        Checks.noOverlap(op, "target", target, "losses", losses, false);
+        int po = off(pred);
+        int to = off(target);
+        int oo = off(losses);
+        pool.parallelFor(rows, rowGrain(GRAIN, cols),
+                (p, from, toRow) -> RowLoops.mseForward(pb, po, tb, to, cols, ob, oo, from, toRow));
+    }
+
+    @Override
+    public void mseBackward(Tensor pred, Tensor target, float scale, Tensor dPred) {
+        String op = "mseBackward";
+        FloatBuffer pb = f(op, "pred", pred);
+        FloatBuffer tb = f(op, "target", target);
+        FloatBuffer db = f(op, "dPred", dPred);
+        Checks.matrix(op, "pred", pred);
+        Checks.shape(op, "target", target, "same as pred", pred.shape());
+        Checks.shape(op, "dPred", dPred, "same as pred", pred.shape());
+        Checks.noOverlap(op, "pred", pred, "dPred", dPred, false);
+        Checks.noOverlap(op, "target", target, "dPred", dPred, false);
+        int cols = pred.dim(1);
+        int po = off(pred);
+        int to = off(target);
+        int dO = off(dPred);
+        pool.parallelFor(pred.intSize(), GRAIN,
+                (p, from, toIndex) -> RowLoops.mseBackward(pb, po, tb, to, cols, scale, db, dO, from, toIndex));
+    }
+
+    @Override
+    public void argmax(Tensor x, Tensor out) {
+        FloatBuffer xb = f("argmax", "x", x);
+        IntBuffer ob = i("argmax", "out", out);
+        int cols = classes("argmax", "x", x);
+        int rows = x.dim(0);
+        Checks.size("argmax", "out", out, rows, "one per row of x " + java.util.Arrays.toString(x.shape()));
+        Checks.noOverlap("argmax", "x", x, "out", out, false);
+        int xo = off(x);
+        int oo = off(out);
+        pool.parallelFor(rows, rowGrain(GRAIN, cols), (p, from, to) -> RowLoops.argmax(xb, xo, cols, ob, oo, from, to));
+    }
+
+    @Override
+    public void countCorrect(Tensor logits, Tensor labels, Tensor acc) {
+        String op = "countCorrect";
+        FloatBuffer lb = f(op, "logits", logits);
+        IntBuffer yb = i(op, "labels", labels);
+        FloatBuffer ab = f(op, "acc", acc);
+        int cols = classes(op, "logits", logits);
+        int rows = logits.dim(0);
+        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
+        Checks.size(op, "acc", acc, 1, "a one-element accumulator");
+        Checks.noOverlap(op, "logits", logits, "acc", acc, false);
+        Checks.noOverlap(op, "labels", labels, "acc", acc, false);
+        int lo = off(logits);
+        int yo = off(labels);
+        int grain = rowGrain(GRAIN, cols);
+        int[] partial = new int[pool.parts(rows, grain)];
+        pool.parallelFor(rows, grain, (p, from, to) -> partial[p] = RowLoops.countCorrect(lb, lo, cols, yb, yo, from, to));
+        long count = 0;
+        for (int c : partial) {
+            count += c;
+        }
+        int ao = off(acc);
+        ab.put(ao, (float) (ab.get(ao) + (double) count));
+    }
+
+    @Override
+    public void sumInto(Tensor x, Tensor acc) {
+        FloatBuffer xb = f("sumInto", "x", x);
+        FloatBuffer ab = f("sumInto", "acc", acc);
+        Checks.size("sumInto", "acc", acc, 1, "a one-element accumulator");
+        Checks.noOverlap("sumInto", "x", x, "acc", acc, false);
+        int ao = off(acc);
+        ab.put(ao, (float) (ab.get(ao) + sum(xb, off(x), x.intSize(), false)));
+    }
+
+    @Override
+    public double l2Norm(Tensor x) {
+        return Math.sqrt(sum(f("l2Norm", "x", x), off(x), x.intSize(), true));
+    }
+
+    private double sum(FloatBuffer xb, int xo, int n, boolean squares) {
+        double[] partial = new double[pool.parts(n, GRAIN)];
+        pool.parallelFor(n, GRAIN, (p, from, to) -> partial[p] = squares
+                ? ReductionLoops.sumOfSquares(xb, xo, from, to) : ReductionLoops.sum(xb, xo, from, to));
+        double s = 0;
+        for (double d : partial) {
+            s += d;
+        }
+        return s;
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        CpuStorage s = Checks.storage("allFinite", "x", x, DType.FLOAT32, device);
+        open();
+        IntBuffer bits = s.ints();
+        int xo = off(x);
+        int n = x.intSize();
+        boolean[] partial = new boolean[pool.parts(n, GRAIN)];
+        pool.parallelFor(n, GRAIN, (p, from, to) -> partial[p] = ReductionLoops.allFinite(bits, xo, from, to));
+        for (boolean ok : partial) {
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- optimizer updates --------------------------------------------------------------------------------
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
+                          float weightDecay) {
+        String op = "sgdUpdate";
+        FloatBuffer pb = f(op, "param", param);
+        FloatBuffer gb = f(op, "grad", grad);
+        Checks.sameSize(op, "grad", grad, "param", param);
+        Checks.noOverlap(op, "param", param, "grad", grad, false);
+        int po = off(param);
+        int go = off(grad);
+        int n = param.intSize();
+        if (momentum == 0f) {
+            pool.parallelFor(n, GRAIN, (p, from, to) -> OptimizerLoops.sgd(pb, po, gb, go, lr, weightDecay, from, to));
+            return;
+        }
+        if (velocity == null) {
+            throw new IllegalArgumentException(op + ": velocity is null, expected a tensor like param when momentum = "
+                    + momentum + " != 0");
+        }
+        FloatBuffer vb = f(op, "velocity", velocity);
+        Checks.sameSize(op, "velocity", velocity, "param", param);
+        Checks.noOverlap(op, "param", param, "velocity", velocity, false);
+        Checks.noOverlap(op, "grad", grad, "velocity", velocity, false);
+        int vo = off(velocity);
+        pool.parallelFor(n, GRAIN, (p, from, to) ->
+                OptimizerLoops.sgdMomentum(pb, po, gb, go, vb, vo, lr, momentum, nesterov, weightDecay, from, to));
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                           float weightDecay, boolean decoupled, int step) {
+        String op = "adamUpdate";
+        FloatBuffer pb = f(op, "param", param);
+        FloatBuffer gb = f(op, "grad", grad);
+        FloatBuffer mb = f(op, "m", m);
+        FloatBuffer vb = f(op, "v", v);
+        Checks.sameSize(op, "grad", grad, "param", param);
+        Checks.sameSize(op, "m", m, "param", param);
+        Checks.sameSize(op, "v", v, "param", param);
+        Checks.noOverlap(op, "param", param, "grad", grad, false);
+        Checks.noOverlap(op, "param", param, "m", m, false);
+        Checks.noOverlap(op, "param", param, "v", v, false);
+        Checks.noOverlap(op, "grad", grad, "m", m, false);
+        Checks.noOverlap(op, "grad", grad, "v", v, false);
+        Checks.noOverlap(op, "m", m, "v", v, false);
+        if (step < 1) {
+            throw new IllegalArgumentException(op + ": step = " + step + ", expected >= 1 (steps count from 1)");
+        }
+        float decay = decoupled ? (float) (1.0 - (double) lr * weightDecay) : 1f;
+        float wdGrad = decoupled ? 0f : weightDecay;
+        float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
+        float invBc2Sqrt = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
+        int po = off(param);
+        int go = off(grad);
+        int mo = off(m);
+        int vo = off(v);
+        pool.parallelFor(param.intSize(), GRAIN, (p, from, to) -> OptimizerLoops.adam(pb, po, gb, go, mb, mo, vb, vo,
+                decay, wdGrad, beta1, beta2, eps, stepSize, invBc2Sqrt, from, to));
+    }
+
+    // ---- casts ----------------------------------------------------------------------------------------------
+
+    @Override
+    public void castToBf16(Tensor src, Tensor dst) {
+        FloatBuffer sb = f("castToBf16", "src", src);
+        CpuStorage d = Checks.storage("castToBf16", "dst", dst, DType.BF16, device);
+        Checks.sameSize("castToBf16", "dst", dst, "src", src);
+        Checks.noOverlap("castToBf16", "src", src, "dst", dst, false);
+        ShortBuffer db = d.shorts();
+        int so = off(src);
+        int dO = off(dst);
+        pool.parallelFor(src.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.castToBf16(sb, so, db, dO, from, to));
+    }
+
+    @Override
+    public void castFromBf16(Tensor src, Tensor dst) {
+        CpuStorage s = Checks.storage("castFromBf16", "src", src, DType.BF16, device);
+        FloatBuffer db = f("castFromBf16", "dst", dst);
+        Checks.sameSize("castFromBf16", "dst", dst, "src", src);
+        Checks.noOverlap("castFromBf16", "src", src, "dst", dst, false);
+        ShortBuffer sb = s.shorts();
+        int so = off(src);
+        int dO = off(dst);
+        pool.parallelFor(src.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.castFromBf16(sb, so, db, dO, from, to));
+    }
+
+    /** Stops the loop pool (joins its workers); idempotent. Tensors stay valid and are closed by their owners. */
+    @Override
+    public void close() {
+        closed = true;
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("this CpuBackend was closed");
+        }
+    }
+
+    private FloatBuffer f(String op, String name, Tensor t) {
+        open();
+        return Checks.storage(op, name, t, DType.FLOAT32, device).floats();
+    }
+
+    private IntBuffer i(String op, String name, Tensor t) {
+        open();
+        return Checks.storage(op, name, t, DType.INT32, device).ints();
+    }
+
+    /** A 2-D {@code [rows, classes]} tensor with at least one class; returns the class count. */
+    private static int classes(String op, String name, Tensor logits) {
+        Checks.matrix(op, name, logits);
+        if (logits.dim(1) < 1) {
+            throw new IllegalArgumentException(op + ": " + name + " has shape " + java.util.Arrays.toString(logits.shape())
+                    + ", expected at least one class (column)");
+        }
+        return logits.dim(1);
+    }
+
+    /** Rows (or columns) per thread so that each thread gets about {@code grain} elements. */
+    private static int rowGrain(int grain, int elementsPerRow) {
+        return Math.max(1, grain / Math.max(1, elementsPerRow));
+    }
+
+    /** A tensor's element offset as an int index into its storage's views (storages are below 2 GiB). */
+    private static int off(Tensor t) {
+        return (int) t.offset();
+    }
+}

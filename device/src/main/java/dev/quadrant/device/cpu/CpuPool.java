@@ -1,0 +1,221 @@
+package dev.quadrant.device.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed team of {@code threads - 1} daemon workers ({@code quadrant-cpu-N}) plus the calling thread, for the
+ * element-wise and reduction loops of one {@link CpuBackend}.
+ *
+ * <p>{@link #parallelFor} splits {@code [0, n)} into at most {@code threads} contiguous parts of at least
+ * {@code grain} elements; part 0 runs on the caller, the others on workers; it returns when all parts are done.
+ * The split depends only on {@code n}, {@code grain} and the thread count, so results (including the order of
+ * partial sums) are the same from run to run. Work smaller than two grains runs inline with no hand-off.
+ *
+ * <p>Idle workers are parked ({@link LockSupport#park}), never spinning: on a small machine a spinning idle
+ * thread steals the core that OpenBLAS or another replica needs. The caller, which is busy anyway, spins briefly
+ * for its workers to finish before it parks too.
+ *
+ * <p>Thread-safety: one caller at a time (the backend's replica thread). A worker's writes happen-before
+ * {@code parallelFor} returns; the caller's writes before the call happen-before the workers read. An exception in
+ * any part is rethrown by {@code parallelFor} after every part has finished. {@link #close()} stops and joins the
+ * workers; calling {@code parallelFor} afterwards throws {@link IllegalStateException}.
+ *
+ * <pre>{@code
+ * try (CpuPool pool = new CpuPool(2, "quadrant-cpu-")) {
+ *     pool.parallelFor(n, 32_768, (part, from, to) -> { for (int i = from; i < to; i++) y[i] += x[i]; });
+ * }
+ * }</pre>
+ */
+public final class CpuPool implements AutoCloseable {
+
+    /** One contiguous part of a parallel loop: elements {@code [from, to)}, numbered {@code part}. */
+    @FunctionalInterface
+    public interface Body {
+        void run(int part, int from, int to);
+    }
+
+    /** How long the caller spins for its workers before it parks (nanoseconds). */
+    private static final long CALLER_SPIN_NANOS = 20_000;
+
+    private static final AtomicInteger NEXT_ID = new AtomicInteger();
+
+    private final int threads;
+    private final Worker[] workers;
+    private volatile boolean closed;
+
+    /**
+     * Starts {@code threads - 1} workers named {@code namePrefix + N}.
+     *
+     * @param threads the whole budget, caller included (at least 1)
+     */
+    public CpuPool(int threads, String namePrefix) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("CPU thread budget must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(namePrefix + NEXT_ID.getAndIncrement());
+        }
+        for (Worker w : workers) {
+            w.thread.start();
+        }
+    }
+
+    /** The thread budget, caller included. */
+    public int threads() {
+        return threads;
+    }
+
+    /** How many parts {@link #parallelFor} makes of {@code n} elements with this {@code grain}. */
+    public int parts(long n, int grain) {
+        long byGrain = n / Math.max(1, grain);
+        return (int) Math.max(1, Math.min(threads, byGrain));
+    }
+
+    /** Runs {@code body} over {@code [0, n)} in {@link #parts} parts; see the class comment. */
+    public void parallelFor(int n, int grain, Body body) {
+        if (closed) {
+            throw new IllegalStateException("the CPU thread pool was closed (its backend was closed)");
+        }
+        int parts = parts(n, grain);
+        if (parts == 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        Job job = new Job(body, n, parts, Thread.currentThread());
+        for (int p = 1; p < parts; p++) {
+            workers[p - 1].submit(job, p);
+        }
+        try {
+            job.runPart(0);
+        } finally {
+            job.awaitWorkers();
+        }
+        Throwable t = job.failure.get();
+        if (t instanceof RuntimeException r) {
+            throw r;
+        } else if (t instanceof Error e) {
+            throw e;
+        } else if (t != null) {
+            throw new IllegalStateException("a CPU loop part failed", t);
+        }
+    }
+
+    /** Stops and joins the workers; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
+        }
+        boolean interrupted = false;
+        for (Worker w : workers) {
+            try {
+                w.thread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Names of the worker threads still alive (for tests and diagnostics). */
+    public List<String> liveWorkerNames() {
+        List<String> names = new ArrayList<>();
+        for (Worker w : workers) {
+            if (w.thread.isAlive()) {
+                names.add(w.thread.getName());
+            }
+        }
+        return names;
+    }
+
+    /** One call of parallelFor: the body, the split, and how many worker parts are still running. */
+    private static final class Job {
+        final Body body;
+        final int n;
+        final int parts;
+        final Thread caller;
+        final AtomicInteger pending;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(Body body, int n, int parts, Thread caller) {
+            this.body = body;
+            this.n = n;
+            this.parts = parts;
+            this.caller = caller;
+            this.pending = new AtomicInteger(parts - 1);
+        }
+
+        void runPart(int p) {
+            int from = (int) ((long) n * p / parts);
+            int to = (int) ((long) n * (p + 1) / parts);
+            body.run(p, from, to);
+        }
+
+        /** Called by a worker after its part, successful or not. */
+        void workerDone() {
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
+        }
+
+        void awaitWorkers() {
+            long spinUntil = System.nanoTime() + CALLER_SPIN_NANOS;
+            while (pending.get() != 0 && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
+            while (pending.get() != 0) {
+                LockSupport.park(this);
+            }
+        }
+    }
+
+    private final class Worker implements Runnable {
+        final Thread thread;
+        /** The job handed to this worker, or null; written by the caller, cleared by the worker. */
+        private volatile Job job;
+        private volatile int part;
+
+        Worker(String name) {
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+        }
+
+        void submit(Job j, int p) {
+            part = p;
+            job = j;    // volatile write publishes part and the job's fields
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                Job j = job;
+                if (j == null) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                job = null;
+                try {
+                    j.runPart(part);
+                } catch (Throwable t) {
+                    j.failure.compareAndSet(null, t);
+                } finally {
+                    j.workerDone();
+                }
+            }
+        }
+    }
+}
