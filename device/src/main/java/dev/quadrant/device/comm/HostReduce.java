@@ -29,17 +29,24 @@ final class HostReduce {
                        Rendezvous health, int rank, String doing) {
         int n = ops.length;
         float divisor = n;
+        boolean average = reduceOp == ReduceOp.AVERAGE;
         for (int done = 0; done < len; done += BLOCK) {
             int m = Math.min(BLOCK, len - done);
             int at = from + done;
             ops[0].buf().get(ops[0].offset() + at, acc, 0, m);
             for (int k = 1; k < n; k++) {
                 ops[k].buf().get(ops[k].offset() + at, tmp, 0, m);
-                for (int j = 0; j < m; j++) {
-                    acc[j] += tmp[j];
+                if (average && k == n - 1) {  // the division rides on the last pass: one pass less over the block
+                    for (int j = 0; j < m; j++) {
+                        acc[j] = (acc[j] + tmp[j]) / divisor;
+                    }
+                } else {
+                    for (int j = 0; j < m; j++) {
+                        acc[j] += tmp[j];
+                    }
                 }
             }
-            if (reduceOp == ReduceOp.AVERAGE) {
+            if (average && n == 1) {
                 for (int j = 0; j < m; j++) {
                     acc[j] /= divisor;
                 }
