@@ -47,6 +47,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cl.setExitCodeExceptionMapper(t -> t instanceof UserInputException ? USER_ERROR : INTERNAL_ERROR);
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
