@@ -2,6 +2,9 @@ package dev.quadrant.trainer.io;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -24,8 +27,8 @@ import java.util.Objects;
  * crash loses at most the line being written and {@code quadrant plot} can follow a running job.
  *
  * <p>Values: numbers are JSON numbers (integers stay integers), NaN and infinities are written as {@code null},
- * strings, booleans and {@code null} as themselves; other types are refused. Strings are escaped, so a line never
- * breaks.
+ * strings, booleans and {@code null} as themselves; other types are refused. Strings are escaped (control
+ * characters and UTF-16 surrogates as {@code \\uXXXX}), so a line never breaks and any Java string survives.
  *
  * <pre>{@code
  * try (MetricsWriter metrics = MetricsWriter.create(Path.of("runs/a.jsonl"))) {
@@ -39,7 +42,26 @@ import java.util.Objects;
  * <p>Thread-safety: {@link #write} and {@link #close} are synchronized; lines from several threads never interleave.
  */
 public final class MetricsWriter implements Closeable {
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = new JsonFactory().setCharacterEscapes(new SurrogateEscapes());
+
+    /**
+     * Writes UTF-16 surrogates as {@code \\uXXXX} escapes: a string read from JSON may hold an unpaired one (from a
+     * {@code "\\ud800"} escape), which UTF-8 cannot encode and would otherwise become {@code ?}.
+     */
+    private static final class SurrogateEscapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] ascii = CharacterEscapes.standardAsciiEscapesForJSON();
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return Character.isSurrogate((char) ch) ? new SerializedString(String.format("\\u%04x", ch)) : null;
+        }
+    }
 
     private final Writer out;
     private final String source;

@@ -15,6 +15,7 @@ import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -165,8 +166,8 @@ final class SafeTensorsReader {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CharBuffer chars = CharBuffer.allocate((int) Math.min(Integer.MAX_VALUE, (long) bytes.remaining()));
-        java.nio.charset.CoderResult r = decoder.decode(bytes, chars, true);
+        CharBuffer chars = CharBuffer.allocate(bytes.remaining()); // UTF-8 never has more chars than bytes
+        CoderResult r = decoder.decode(bytes, chars, true);
         if (r.isError()) {
             throw fail("header: invalid UTF-8 at header byte " + bytes.position());
         }

@@ -92,6 +92,15 @@ class MetricsTest {
     }
 
     @Test
+    void unpairedSurrogatesSurviveARoundTrip() throws IOException {
+        // found by MetricsReaderFuzzTest: UTF-8 cannot encode "\ud800", the writer used to turn it into '?'
+        Map<String, Object> r = row("lone", "\ud800x", "pair", "\ud83d\ude00", "\udc00", 1L);
+        String line = MetricsWriter.toLine(r);
+        assertEquals("{\"lone\":\"\\ud800x\",\"pair\":\"\\ud83d\\ude00\",\"\\udc00\":1}", line);
+        assertEquals(List.of(r), read(line));
+    }
+
+    @Test
     void missingFileIsAnIoError() {
         assertThrows(java.nio.file.NoSuchFileException.class, () -> MetricsReader.read(dir.resolve("none.jsonl")));
     }

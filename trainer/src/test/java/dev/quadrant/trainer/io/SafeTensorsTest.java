@@ -177,6 +177,13 @@ class SafeTensorsTest {
     }
 
     @Test
+    void aForgedTwoGigabyteTensorIsRejectedBeforeAllocation() {
+        // 536870912 floats = 2 GiB declared, 4 bytes present: must fail on bounds, not with OutOfMemoryError
+        byte[] f = file("{\"x\":{\"dtype\":\"F32\",\"shape\":[536870912],\"data_offsets\":[0,2147483648]}}", f32(1));
+        assertMessage(f, "tensor \"x\" data_offsets [0, 2147483648]: out of bounds, the data section is 4 bytes");
+    }
+
+    @Test
     void rejectsOverlap() {
         String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
