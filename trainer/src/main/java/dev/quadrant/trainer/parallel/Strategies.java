@@ -36,7 +36,7 @@ public final class Strategies {
             case "allreduce" -> new AllReduceStrategy(replicas, clipNorm, AllReduceStrategy.DEFAULT_BUCKET_BYTES);
             case "ps" -> new ParameterServerStrategy(replicas, clipNorm);
             case "hogwild" -> new HogwildStrategy(replicas, clipNorm);
-            case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD);
+            case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD, GossipStrategy.DEFAULT_LAMBDA);
             default -> throw new IllegalStateException(name);
         };
     }
