@@ -2,6 +2,7 @@ package dev.quadrant.bindings.cuda;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -27,6 +28,11 @@ public final class DevPtr {
         return new RawFloat(address, count);
     }
 
+    /** An {@code int*} view at {@code address} of {@code count} ints. */
+    public static IntPointer ints(long address, long count) {
+        return new RawInt(address, count);
+    }
+
     /** The address a native call receives for {@code p}: {@code address() + position() * sizeof()}. */
     public static long effectiveAddress(Pointer p) {
         return p.address() + p.position() * p.sizeof();
@@ -44,6 +50,14 @@ public final class DevPtr {
 
     private static final class RawFloat extends FloatPointer {
         RawFloat(long addr, long n) {
+            address = addr;
+            limit = n;
+            capacity = n;
+        }
+    }
+
+    private static final class RawInt extends IntPointer {
+        RawInt(long addr, long n) {
             address = addr;
             limit = n;
             capacity = n;
