@@ -31,9 +31,11 @@ public final class KernelSpec {
     /** The parameter kinds in order. */
     public List<Arg> args() { return Arrays.asList(args.clone()); }
 
-    Arg arg(int i) { return args[i]; }
+    /** The kind of parameter {@code i}. */
+    public Arg arg(int i) { return args[i]; }
 
-    int arity() { return args.length; }
+    /** Number of parameters. */
+    public int arity() { return args.length; }
 
     @Override
     public String toString() { return name + Arrays.toString(args) + " in " + family.file(); }

@@ -10,7 +10,6 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.quadrant.bindings.cuda.Cuda;
 import dev.quadrant.bindings.cuda.CudaStream;
 import dev.quadrant.bindings.cuda.KernelArgs;
 
@@ -78,7 +77,7 @@ public final class Kernels implements AutoCloseable {
 
     static final KernelSpec DROPOUT = new KernelSpec(KernelFamily.DROPOUT, "dropout_mask_f32", PTR, I64, I64, F32, F32);
 
-    private final DeviceKernels kernels;
+    private final LaunchTarget target;
     private final KernelArgs args = new KernelArgs(16);
     private final int maxGrid;
     private KernelSpec current;
@@ -86,8 +85,13 @@ public final class Kernels implements AutoCloseable {
 
     /** A launcher over {@code kernels}; it owns a small native argument buffer ({@link #close()} frees it). */
     public Kernels(DeviceKernels kernels) {
-        this.kernels = kernels;
-        this.maxGrid = Math.max(1, kernels.info().multiprocessors()) * 16;
+        this(LaunchTarget.cuda(kernels));
+    }
+
+    /** A launcher that sends its launches to {@code target} (a host emulator in tests). */
+    public Kernels(LaunchTarget target) {
+        this.target = target;
+        this.maxGrid = Math.max(1, target.multiprocessors()) * 16;
     }
 
     /** Every kernel spec declared here (for tests and diagnostics). */
@@ -154,7 +158,7 @@ public final class Kernels implements AutoCloseable {
         if (argIndex != current.arity()) {
             throw new IllegalStateException("launcher bug: " + argIndex + " arguments given to " + current);
         }
-        Cuda.launch(kernels.function(current), gridX, 1, blockX, blockY, 0, s, args);
+        target.launch(current, gridX, blockX, blockY, s, args);
     }
 
     private void elementwise(CudaStream s, long n) {
@@ -330,9 +334,6 @@ public final class Kernels implements AutoCloseable {
             begin(DROPOUT).p(mask).l(n).l(seed).f(p).f(keep).elementwise(s, n);
         }
     }
-
-    /** The kernels this launcher uses. */
-    public DeviceKernels deviceKernels() { return kernels; }
 
     /** Frees the argument buffer. */
     @Override
