@@ -275,22 +275,26 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        int lda = a.dim(1);
-        int ldb = b.dim(1);
+        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(0), a.dim(1), b.dim(0), b.dim(1));
         switch (precision) {
             case FP32:
-                blas.sgemm(transB, transA, n, m, k, alpha, pb, ldb, pa, lda, beta, pc, n);
+                blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
+                        g.ldSecond(), beta, pc, g.ldc());
                 break;
             case TF32:
-                blas.gemmEx(transB, transA, n, m, k, alpha, pb, Cublas.DataType.FLOAT32, ldb, pa,
-                        Cublas.DataType.FLOAT32, lda, beta, pc, n, Cublas.Compute.TF32);
+                blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb,
+                        Cublas.DataType.FLOAT32, g.ldFirst(), pa, Cublas.DataType.FLOAT32, g.ldSecond(), beta, pc, g.ldc(),
+                        Cublas.Compute.TF32);
                 break;
             default:
                 try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
-                    kernels.toBf16(stream, pa, addr("gemm", "a16", a16), a.size());
-                    kernels.toBf16(stream, pb, addr("gemm", "b16", b16), b.size());
-                    blas.gemmEx(transB, transA, n, m, k, alpha, addr("gemm", "b16", b16), Cublas.DataType.BF16, ldb,
-                            addr("gemm", "a16", a16), Cublas.DataType.BF16, lda, beta, pc, n, Cublas.Compute.FP32);
+                    long pa16 = addr("gemm", "a16", a16);
+                    long pb16 = addr("gemm", "b16", b16);
+                    kernels.toBf16(stream, pa, pa16, a.size());
+                    kernels.toBf16(stream, pb, pb16, b.size());
+                    blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb16,
+                            Cublas.DataType.BF16, g.ldFirst(), pa16, Cublas.DataType.BF16, g.ldSecond(), beta, pc, g.ldc(),
+                            Cublas.Compute.FP32);
                 }   // the scratch returns to the allocator; its next user is queued after this GEMM
         }
     }

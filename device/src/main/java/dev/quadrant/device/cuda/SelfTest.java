@@ -208,6 +208,7 @@ public final class SelfTest {
             }
             try (Tensor a = be.allocate(DType.FLOAT32, 1000); Tensor b = puti(w, 333)) {
                 be.upload(v, 0, a);
+                be.synchronize();
                 exactBits("float", get(a), v);
                 exact("int", geti(b), w);
                 float[] part = new float[10];
@@ -440,7 +441,7 @@ public final class SelfTest {
                 double[][] want = Reference.sgd(p, g, v, 0.1f, 0.9f, nesterov, 0.01f);
                 try (Tensor tp = put(p, n); Tensor tg = put(g, n); Tensor tv = put(v, n)) {
                     be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f);
-                    sb.append(compare("param", get(tp), want[0], 1e-5, null));
+                    sb.append(sb.length() == 0 ? "" : "; ").append(compare("param", get(tp), want[0], 1e-5, null));
                     compare("velocity", get(tv), want[1], 1e-5, null);
                 }
             }
