@@ -150,19 +150,14 @@ public final class Cuda {
 
     /** Name, compute capability, memory and multiprocessor count of {@code device}. */
     public static DeviceInfo deviceInfo(int device) {
-        String name;
-        long total;
         try (cudaDeviceProp p = new cudaDeviceProp()) {
             int s = cudaGetDeviceProperties(p, device);
             if (s != cudaSuccess) {
-                throw error(s, "cudaGetDeviceProperties", device);
+                throw error(s, "cudaGetDeviceProperties(" + device + ")", device);
             }
-            name = p.name().getString();
-            total = p.totalGlobalMem();
+            return new DeviceInfo(device, p.name().getString(), p.major(), p.minor(), p.totalGlobalMem(),
+                    p.multiProcessorCount(), p.pciBusID());
         }
-        return new DeviceInfo(device, name, attribute(device, cudaDevAttrComputeCapabilityMajor),
-                attribute(device, cudaDevAttrComputeCapabilityMinor), total,
-                attribute(device, cudaDevAttrMultiProcessorCount), attribute(device, cudaDevAttrPciBusId));
     }
 
     /** {@code {free, total}} bytes on the current device. */
@@ -260,7 +255,7 @@ public final class Cuda {
     public static void launch(CudaFunction fn, int gridX, int gridY, int blockX, int blockY, int sharedBytes,
                               CudaStream stream, KernelArgs args) {
         int r = cuLaunchKernel(fn.handle(), gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream.handle(),
-                (Pointer) args.pointers(), (Pointer) null);
+                args.pointers(), (org.bytedeco.javacpp.PointerPointer<?>) null);
         if (r != CUDA_SUCCESS) {
             checkDriver(r, "cuLaunchKernel(" + fn.name() + ", grid " + gridX + "x" + gridY + ", block " + blockX + "x"
                     + blockY + ")");

@@ -1,6 +1,8 @@
 package dev.quadrant.bindings.cuda;
 
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The {@code void** kernelParams} array of {@code cuLaunchKernel}, allocated once and refilled for every launch:
@@ -19,7 +21,7 @@ import org.bytedeco.javacpp.LongPointer;
 public final class KernelArgs implements AutoCloseable {
     private final int capacity;
     private final LongPointer values;
-    private final LongPointer pointers;   // void*[capacity]: pointers[i] = &values[i]
+    private final PointerPointer<Pointer> pointers;   // void*[capacity]: pointers[i] = &values[i]
     private int count;
 
     /** Room for {@code capacity} arguments. */
@@ -29,10 +31,10 @@ public final class KernelArgs implements AutoCloseable {
         }
         this.capacity = capacity;
         this.values = new LongPointer(capacity);
-        this.pointers = new LongPointer(capacity);
+        this.pointers = new PointerPointer<>(capacity);
         long base = values.address();
         for (int i = 0; i < capacity; i++) {
-            pointers.put(i, base + 8L * i);
+            pointers.put(i, DevPtr.bytes(base + 8L * i, 8));
         }
     }
 
@@ -76,8 +78,15 @@ public final class KernelArgs implements AutoCloseable {
     /** The raw 8-byte slot {@code i} (for tests). */
     public long slot(int i) { return values.get(i); }
 
-    /** The {@code void**} to pass as {@code kernelParams}: an array of addresses, one per slot. */
-    public LongPointer pointers() { return pointers; }
+    /**
+     * The {@code void**} to pass as {@code kernelParams}: an array of addresses, one per slot. (It must go to the
+     * {@code PointerPointer} overload of {@code cuLaunchKernel}: the {@code Pointer} overload is {@code @ByPtrPtr}
+     * and would pass the address of a temporary holding this array's address.)
+     */
+    public PointerPointer<Pointer> pointers() { return pointers; }
+
+    /** The address stored in {@code kernelParams[i]} (for tests). */
+    public long pointerSlot(int i) { return pointers.get(i).address(); }
 
     @Override
     public void close() {

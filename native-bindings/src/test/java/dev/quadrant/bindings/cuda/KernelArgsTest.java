@@ -15,14 +15,14 @@ class KernelArgsTest {
         try (KernelArgs a = new KernelArgs(4)) {
             a.clear().ptr(0x7f00_0000_1000L).i32(-3).f32(2.5f).i64(1L << 40);
             assertEquals(4, a.count());
-            long base = a.pointers().get(0);
+            long base = a.pointerSlot(0);
             for (int i = 0; i < 4; i++) {
-                assertEquals(base + 8L * i, a.pointers().get(i), "pointer " + i);
+                assertEquals(base + 8L * i, a.pointerSlot(i), "pointer " + i);
             }
             assertEquals(0x7f00_0000_1000L, a.slot(0));
             // what the driver reads for an int and a float parameter: 4 bytes at the slot's address
-            assertEquals(-3, new IntPointer(DevPtr.bytes(a.pointers().get(1), 8)).get(0));
-            assertEquals(2.5f, new FloatPointer(DevPtr.bytes(a.pointers().get(2), 8)).get(0));
+            assertEquals(-3, new IntPointer(DevPtr.bytes(a.pointerSlot(1), 8)).get(0));
+            assertEquals(2.5f, new FloatPointer(DevPtr.bytes(a.pointerSlot(2), 8)).get(0));
             assertEquals(1L << 40, a.slot(3));
             assertThrows(IllegalStateException.class, () -> a.i32(1));
             a.clear().i32(7);
