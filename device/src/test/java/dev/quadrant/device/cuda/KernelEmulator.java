@@ -211,9 +211,14 @@ final class KernelEmulator implements LaunchTarget, AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         send("quit\n");
-        process.waitFor(10, TimeUnit.SECONDS);
-        process.destroy();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            process.destroy();
+        }
     }
 }
