@@ -84,7 +84,8 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void presetsVersionGivesMajor13() {
-        assertEquals(13, NativeLibraries.cudaMajorOfPresets());
+    void presetsVersionGivesTheCudaMajor() {
+        int major = NativeLibraries.cudaMajorOfPresets();   // 13 by default, 12 with -Dcuda12
+        assertTrue(major == 13 || major == 12, "major " + major);
     }
 }
