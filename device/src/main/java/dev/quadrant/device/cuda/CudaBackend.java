@@ -1,0 +1,570 @@
+package dev.quadrant.device.cuda;
+
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+
+import dev.quadrant.bindings.cuda.Cublas;
+import dev.quadrant.bindings.cuda.Cuda;
+import dev.quadrant.bindings.cuda.CudaStream;
+import dev.quadrant.bindings.cuda.DevPtr;
+import dev.quadrant.device.Activation;
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.device.UserInputException;
+import dev.quadrant.kernels.DeviceKernels;
+import dev.quadrant.kernels.Kernels;
+
+/**
+ * Every {@link Backend} op on one GPU, queued on this backend's own non-blocking stream: GEMMs in cuBLAS (a handle
+ * bound to the stream), everything else in Quadrant's kernels. Tensors come from a caching allocator, uploads go
+ * through a pinned staging ring, reductions for metrics accumulate on the device: a steady-state training step
+ * neither allocates device memory nor waits for the GPU. Only {@link #download}, {@link #l2Norm},
+ * {@link #allFinite} and {@link #synchronize} wait.
+ *
+ * <p>Row-major GEMM through column-major cuBLAS: a row-major {@code C[m,n]} is the column-major {@code C^T[n,m]}, so
+ * {@code C^T = op(B)^T op(A)^T} is computed with the operands swapped and each leading dimension the stored
+ * tensor's row length. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into scratch) with fp32
+ * accumulation.
+ *
+ * <p>Thread-safety: one backend per replica thread; not safe for concurrent calls. Every call makes the backend's
+ * device current on the calling thread first.
+ *
+ * <pre>{@code
+ * try (CudaBackend be = CudaBackend.open(Device.cuda(0), Precision.TF32);
+ *      Tensor x = be.allocate(DType.FLOAT32, 64, 784); Tensor w = be.allocate(DType.FLOAT32, 128, 784);
+ *      Tensor y = be.allocate(DType.FLOAT32, 64, 128)) {
+ *     be.gemm(false, true, 1f, x, w, 0f, y);
+ * }
+ * }</pre>
+ */
+public final class CudaBackend implements Backend {
+    private final Device device;
+    private final int index;
+    private final Precision precision;
+    private final Cuda.DeviceInfo info;
+    private final CudaStream stream;
+    private final Cublas blas;
+    private final Kernels kernels;
+    private final CachingAllocator allocator;
+    private final PinnedStaging staging;
+    private final Tensor partials;   // [Kernels.PARTIALS] doubles (as 2 * PARTIALS floats) for reductions
+    private final Tensor flag;       // [1] INT32 for allFinite
+    private boolean closed;
+
+    private CudaBackend(Device device, Precision precision) {
+        this.device = device;
+        this.index = device.index();
+        this.precision = precision;
+        Cuda.setDevice(index);
+        this.info = Cuda.deviceInfo(index);
+        DeviceKernels dk = DeviceKernels.forDevice(index);
+        CudaStream s = CudaStream.create(index);
+        Cublas b = null;
+        Kernels k = null;
+        PinnedStaging st = null;
+        try {
+            b = Cublas.create(s);
+            k = new Kernels(dk);
+            st = new PinnedStaging(s);
+        } catch (RuntimeException e) {
+            closeAll(e, st, k, b, s);
+            throw e;
+        }
+        this.stream = s;
+        this.blas = b;
+        this.kernels = k;
+        this.staging = st;
+        this.allocator = new CachingAllocator(index, CachingAllocator.RawMemory.cuda(index));
+        try {
+            this.partials = scratch(DType.FLOAT32, 2 * Kernels.PARTIALS);
+            this.flag = scratch(DType.INT32, 1);
+        } catch (RuntimeException e) {
+            closeAll(e, allocator, st, k, b, s);
+            throw e;
+        }
+    }
+
+    private static void closeAll(RuntimeException failure, AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                try {
+                    r.close();
+                } catch (Exception e) {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    /**
+     * A backend on {@code device} ({@code cuda:N}) computing GEMMs in {@code precision}. The caller must have checked
+     * {@link CudaBackendProvider#availability()}; a device index that is not present is a {@link UserInputException}.
+     */
+    public static CudaBackend open(Device device, Precision precision) {
+        if (device.kind() != Device.Kind.CUDA) {
+            throw new IllegalArgumentException("CudaBackend needs a cuda:N device, got " + device);
+        }
+        int n = Cuda.deviceCount();
+        if (device.index() >= n) {
+            throw new UserInputException("--devices " + device + ": this machine has " + n + " CUDA device"
+                    + (n == 1 ? "" : "s") + " (cuda:0" + (n > 1 ? "..cuda:" + (n - 1) : "") + "); see `quadrant devices`");
+        }
+        return new CudaBackend(device, precision);
+    }
+
+    @Override
+    public Device device() { return device; }
+
+    /** The GEMM precision. */
+    public Precision precision() { return precision; }
+
+    /** The stream every op is queued on (for communicators that must order their work after it). */
+    public CudaStream stream() { return stream; }
+
+    /** Number of {@code cudaMalloc} calls so far; a steady-state step adds none. */
+    public long deviceMallocCalls() { return allocator.mallocCalls(); }
+
+    @Override
+    public String describe() {
+        return "cuda (" + info.name() + ", " + info.arch() + ", " + (info.totalMemory() >> 20) + " MiB, " + device
+                + ", gemm " + precision.optionName() + ")";
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------------------------
+
+    private void enter() {
+        if (closed) {
+            throw new IllegalStateException("backend on " + device + " is closed");
+        }
+        Cuda.setDevice(index);
+    }
+
+    /** Byte address of {@code t}'s first element, after checking it lives on this backend's device. */
+    private long addr(String op, String name, Tensor t) {
+        if (!(t.storage() instanceof CudaStorage) || !t.device().equals(device)) {
+            throw new IllegalArgumentException(op + ": " + name + " is on " + t.device() + ", this backend computes on "
+                    + device);
+        }
+        return ((CudaStorage) t.storage()).address() + t.offset() * t.dtype().bytes();
+    }
+
+    private long f32(String op, String name, Tensor t) {
+        Checks.dtype(op, name, t, DType.FLOAT32);
+        return addr(op, name, t);
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor allocate(DType dtype, int... shape) {
+        enter();
+        Tensor t = scratch(dtype, shape);
+        Cuda.memsetAsync(((CudaStorage) t.storage()).address(), 0, t.size() * dtype.bytes(), stream);
+        return t;
+    }
+
+    /** A tensor from the allocator without the zero fill (its contents are whatever the block held). */
+    private Tensor scratch(DType dtype, int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("allocate: negative dimension in shape " + java.util.Arrays.toString(shape));
+            }
+            n = Math.multiplyExact(n, d);
+        }
+        long bytes = n * dtype.bytes();
+        long[] block = allocator.allocate(bytes);
+        return Tensor.root(new CudaStorage(device, bytes, block[0], block[1], allocator), dtype, shape);
+    }
+
+    @Override
+    public void upload(float[] src, int srcOffset, Tensor dst) {
+        enter();
+        long d = f32("upload", "dst", dst);
+        Checks.range("upload", "src", src.length, srcOffset, dst.size());
+        int n = dst.intSize();
+        if (n == 0) {
+            return;
+        }
+        int slot = staging.acquire(4L * n);
+        DevPtr.floats(staging.address(slot), n).put(src, srcOffset, n);
+        Cuda.memcpyAsync(d, staging.address(slot), 4L * n, stream);
+        staging.submitted(slot);
+    }
+
+    @Override
+    public void upload(int[] src, int srcOffset, Tensor dst) {
+        enter();
+        Checks.dtype("upload", "dst", dst, DType.INT32);
+        long d = addr("upload", "dst", dst);
+        Checks.range("upload", "src", src.length, srcOffset, dst.size());
+        int n = dst.intSize();
+        if (n == 0) {
+            return;
+        }
+        int slot = staging.acquire(4L * n);
+        DevPtr.ints(staging.address(slot), n).put(src, srcOffset, n);
+        Cuda.memcpyAsync(d, staging.address(slot), 4L * n, stream);
+        staging.submitted(slot);
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst, int dstOffset) {
+        enter();
+        long s = f32("download", "src", src);
+        Checks.range("download", "dst", dst.length, dstOffset, src.size());
+        int n = src.intSize();
+        int slot = staging.acquire(4L * n);
+        Cuda.memcpyAsync(staging.address(slot), s, 4L * n, stream);
+        stream.synchronize();
+        DevPtr.floats(staging.address(slot), n).get(dst, dstOffset, n);
+    }
+
+    @Override
+    public void download(Tensor src, int[] dst, int dstOffset) {
+        enter();
+        Checks.dtype("download", "src", src, DType.INT32);
+        long s = addr("download", "src", src);
+        Checks.range("download", "dst", dst.length, dstOffset, src.size());
+        int n = src.intSize();
+        int slot = staging.acquire(4L * n);
+        Cuda.memcpyAsync(staging.address(slot), s, 4L * n, stream);
+        stream.synchronize();
+        DevPtr.ints(staging.address(slot), n).get(dst, dstOffset, n);
+    }
+
+    @Override
+    public void synchronize() {
+        enter();
+        stream.synchronize();
+    }
+
+    // ---- BLAS-like ---------------------------------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        enter();
+        Checks.rank2("gemm", "a", a);
+        Checks.rank2("gemm", "b", b);
+        Checks.rank2("gemm", "c", c);
+        int m = transA ? a.dim(1) : a.dim(0);
+        int k = transA ? a.dim(0) : a.dim(1);
+        int kb = transB ? b.dim(1) : b.dim(0);
+        int n = transB ? b.dim(0) : b.dim(1);
+        if (kb != k) {
+            throw new IllegalArgumentException("gemm: op(a) is [" + m + "," + k + "] but op(b) is [" + kb + "," + n
+                    + "] (a " + Checks.shape(a) + (transA ? "^T" : "") + ", b " + Checks.shape(b) + (transB ? "^T" : "")
+                    + "): inner dimensions differ");
+        }
+        if (c.dim(0) != m || c.dim(1) != n) {
+            throw new IllegalArgumentException("gemm: c must be [" + m + "," + n + "], got " + Checks.shape(c));
+        }
+        long pa = f32("gemm", "a", a);
+        long pb = f32("gemm", "b", b);
+        long pc = f32("gemm", "c", c);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {   // cuBLAS with k == 0 scales C by beta
+            if (beta == 0f) {
+                Cuda.memsetAsync(pc, 0, 4L * c.size(), stream);
+            } else {
+                kernels.scale(stream, pc, c.size(), beta);
+            }
+            return;
+        }
+        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(0), a.dim(1), b.dim(0), b.dim(1));
+        switch (precision) {
+            case FP32:
+                blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
+                        g.ldSecond(), beta, pc, g.ldc());
+                break;
+            case TF32:
+                blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb,
+                        Cublas.DataType.FLOAT32, g.ldFirst(), pa, Cublas.DataType.FLOAT32, g.ldSecond(), beta, pc, g.ldc(),
+                        Cublas.Compute.TF32);
+                break;
+            default:
+                try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
+                    long pa16 = addr("gemm", "a16", a16);
+                    long pb16 = addr("gemm", "b16", b16);
+                    kernels.toBf16(stream, pa, pa16, a.size());
+                    kernels.toBf16(stream, pb, pb16, b.size());
+                    blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb16,
+                            Cublas.DataType.BF16, g.ldFirst(), pa16, Cublas.DataType.BF16, g.ldSecond(), beta, pc, g.ldc(),
+                            Cublas.Compute.FP32);
+                }   // the scratch returns to the allocator; its next user is queued after this GEMM
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        enter();
+        Checks.sameSize("axpy", "x", x, "y", y);
+        kernels.axpy(stream, f32("axpy", "x", x), f32("axpy", "y", y), x.size(), alpha);
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        enter();
+        kernels.scale(stream, f32("scale", "x", x), x.size(), alpha);
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        enter();
+        kernels.fill(stream, f32("fill", "x", x), x.size(), value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        enter();
+        Checks.sameSize("copy", "src", src, "dst", dst);
+        Checks.dtype("copy", "dst", dst, src.dtype());
+        Cuda.memcpyAsync(addr("copy", "dst", dst), addr("copy", "src", src), src.size() * src.dtype().bytes(), stream);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        enter();
+        Checks.sameSize("mul", "a", a, "b", b);
+        Checks.sameSize("mul", "a", a, "out", out);
+        kernels.mul(stream, f32("mul", "a", a), f32("mul", "b", b), f32("mul", "out", out), a.size());
+    }
+
+    // ---- layers ------------------------------------------------------------------------------------------------
+
+    @Override
+    public void addBias(Tensor x, Tensor bias) {
+        enter();
+        Checks.rank2("addBias", "x", x);
+        Checks.size("addBias", "bias", bias, x.dim(1), "one per column of x " + Checks.shape(x));
+        kernels.addBias(stream, f32("addBias", "x", x), f32("addBias", "bias", bias), x.dim(0), x.dim(1));
+    }
+
+    @Override
+    public void columnSums(Tensor x, float beta, Tensor out) {
+        enter();
+        Checks.rank2("columnSums", "x", x);
+        Checks.size("columnSums", "out", out, x.dim(1), "one per column of x " + Checks.shape(x));
+        kernels.columnSums(stream, f32("columnSums", "x", x), f32("columnSums", "out", out), x.dim(0), x.dim(1), beta);
+    }
+
+    @Override
+    public void activationForward(Activation f, Tensor x, Tensor y) {
+        enter();
+        Checks.sameSize("activationForward", "x", x, "y", y);
+        kernels.activationForward(stream, f.ordinal(), f32("activationForward", "x", x),
+                f32("activationForward", "y", y), x.size());
+    }
+
+    @Override
+    public void activationBackward(Activation f, Tensor x, Tensor dy, Tensor dx) {
+        enter();
+        Checks.sameSize("activationBackward", "x", x, "dy", dy);
+        Checks.sameSize("activationBackward", "x", x, "dx", dx);
+        kernels.activationBackward(stream, f.ordinal(), f32("activationBackward", "x", x),
+                f32("activationBackward", "dy", dy), f32("activationBackward", "dx", dx), x.size());
+    }
+
+    @Override
+    public void dropoutMask(Tensor mask, float p, long seed) {
+        enter();
+        if (!(p >= 0f && p <= 1f)) {
+            throw new IllegalArgumentException("dropoutMask: p must be in [0, 1], got " + p);
+        }
+        float keep = p < 1f ? 1f / (1f - p) : 0f;
+        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, p, keep);
+    }
+
+    // ---- losses and metrics ------------------------------------------------------------------------------------
+
+    private void checkLabels(String op, Tensor logits, Tensor labels) {
+        Checks.rank2(op, "logits", logits);
+        Checks.dtype(op, "labels", labels, DType.INT32);
+        Checks.size(op, "labels", labels, logits.dim(0), "one per row of logits " + Checks.shape(logits));
+    }
+
+    @Override
+    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses) {
+        enter();
+        checkLabels("softmaxCrossEntropyForward", logits, labels);
+        Checks.size("softmaxCrossEntropyForward", "losses", losses, logits.dim(0), "one per row of logits");
+        kernels.softmaxXentForward(stream, f32("softmaxCrossEntropyForward", "logits", logits),
+                addr("softmaxCrossEntropyForward", "labels", labels), f32("softmaxCrossEntropyForward", "losses", losses),
+                logits.dim(0), logits.dim(1));
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, float scale, Tensor dLogits) {
+        enter();
+        checkLabels("softmaxCrossEntropyBackward", logits, labels);
+        Checks.sameShape("softmaxCrossEntropyBackward", "logits", logits, "dLogits", dLogits);
+        kernels.softmaxXentBackward(stream, f32("softmaxCrossEntropyBackward", "logits", logits),
+                addr("softmaxCrossEntropyBackward", "labels", labels), scale,
+                f32("softmaxCrossEntropyBackward", "dLogits", dLogits), logits.dim(0), logits.dim(1));
+    }
+
+    @Override
+    public void mseForward(Tensor pred, Tensor target, Tensor losses) {
+        enter();
+        Checks.rank2("mseForward", "pred", pred);
+        Checks.sameSize("mseForward", "pred", pred, "target", target);
+        Checks.size("mseForward", "losses", losses, pred.dim(0), "one per row of pred");
+        kernels.mseForward(stream, f32("mseForward", "pred", pred), f32("mseForward", "target", target),
+                f32("mseForward", "losses", losses), pred.dim(0), pred.dim(1));
+    }
+
+    @Override
+    public void mseBackward(Tensor pred, Tensor target, float scale, Tensor dPred) {
+        enter();
+        Checks.rank2("mseBackward", "pred", pred);
+        Checks.sameSize("mseBackward", "pred", pred, "target", target);
+        Checks.sameSize("mseBackward", "pred", pred, "dPred", dPred);
+        kernels.mseBackward(stream, f32("mseBackward", "pred", pred), f32("mseBackward", "target", target), scale,
+                f32("mseBackward", "dPred", dPred), pred.size(), pred.dim(1));
+    }
+
+    @Override
+    public void argmax(Tensor x, Tensor out) {
+        enter();
+        Checks.rank2("argmax", "x", x);
+        Checks.dtype("argmax", "out", out, DType.INT32);
+        Checks.size("argmax", "out", out, x.dim(0), "one per row of x");
+        kernels.argmaxRows(stream, f32("argmax", "x", x), addr("argmax", "out", out), x.dim(0), x.dim(1));
+    }
+
+    @Override
+    public void countCorrect(Tensor logits, Tensor labels, Tensor acc) {
+        enter();
+        checkLabels("countCorrect", logits, labels);
+        Checks.size("countCorrect", "acc", acc, 1, "an accumulator");
+        kernels.countCorrect(stream, f32("countCorrect", "logits", logits), addr("countCorrect", "labels", labels),
+                f32("countCorrect", "acc", acc), logits.dim(0), logits.dim(1));
+    }
+
+    @Override
+    public void sumInto(Tensor x, Tensor acc) {
+        enter();
+        Checks.size("sumInto", "acc", acc, 1, "an accumulator");
+        long px = f32("sumInto", "x", x);
+        long pacc = f32("sumInto", "acc", acc);
+        if (x.size() == 0) {
+            return;
+        }
+        long parts = addr("sumInto", "partials", partials);
+        kernels.sumPartials(stream, px, x.size(), parts);
+        kernels.finishSumInto(stream, parts, Kernels.partialCount(x.size()), pacc);
+    }
+
+    @Override
+    public double l2Norm(Tensor x) {
+        enter();
+        long px = f32("l2Norm", "x", x);
+        if (x.size() == 0) {
+            return 0;
+        }
+        int count = Kernels.partialCount(x.size());
+        kernels.sumSquaresPartials(stream, px, x.size(), addr("l2Norm", "partials", partials));
+        int slot = staging.acquire(8L * count);
+        Cuda.memcpyAsync(staging.address(slot), addr("l2Norm", "partials", partials), 8L * count, stream);
+        stream.synchronize();
+        DoubleBuffer d = DevPtr.bytes(staging.address(slot), 8L * count).asByteBuffer().order(ByteOrder.nativeOrder())
+                .asDoubleBuffer();
+        double s = 0;
+        for (int i = 0; i < count; i++) {
+            s += d.get(i);
+        }
+        return Math.sqrt(s);
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        enter();
+        long px = f32("allFinite", "x", x);
+        long pf = addr("allFinite", "flag", flag);
+        Cuda.memsetAsync(pf, 0, 4, stream);
+        kernels.flagNonFinite(stream, px, x.size(), pf);
+        int slot = staging.acquire(4);
+        Cuda.memcpyAsync(staging.address(slot), pf, 4, stream);
+        stream.synchronize();
+        return DevPtr.ints(staging.address(slot), 1).get(0) == 0;
+    }
+
+    // ---- optimizers --------------------------------------------------------------------------------------------
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
+                          float weightDecay) {
+        enter();
+        Checks.sameSize("sgdUpdate", "param", param, "grad", grad);
+        long pv = 0;
+        if (momentum != 0f) {
+            if (velocity == null) {
+                throw new IllegalArgumentException("sgdUpdate: velocity is null but momentum is " + momentum);
+            }
+            Checks.sameSize("sgdUpdate", "param", param, "velocity", velocity);
+            pv = f32("sgdUpdate", "velocity", velocity);
+        }
+        kernels.sgdUpdate(stream, f32("sgdUpdate", "param", param), f32("sgdUpdate", "grad", grad), pv, param.size(),
+                lr, momentum, nesterov, weightDecay);
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                           float weightDecay, boolean decoupled, int step) {
+        enter();
+        if (step < 1) {
+            throw new IllegalArgumentException("adamUpdate: step counts from 1, got " + step);
+        }
+        Checks.sameSize("adamUpdate", "param", param, "grad", grad);
+        Checks.sameSize("adamUpdate", "param", param, "m", m);
+        Checks.sameSize("adamUpdate", "param", param, "v", v);
+        kernels.adamUpdate(stream, f32("adamUpdate", "param", param), f32("adamUpdate", "grad", grad),
+                f32("adamUpdate", "m", m), f32("adamUpdate", "v", v), param.size(), lr, beta1, beta2, eps, weightDecay,
+                decoupled, step);
+    }
+
+    // ---- casts -------------------------------------------------------------------------------------------------
+
+    @Override
+    public void castToBf16(Tensor src, Tensor dst) {
+        enter();
+        Checks.sameSize("castToBf16", "src", src, "dst", dst);
+        Checks.dtype("castToBf16", "dst", dst, DType.BF16);
+        kernels.toBf16(stream, f32("castToBf16", "src", src), addr("castToBf16", "dst", dst), src.size());
+    }
+
+    @Override
+    public void castFromBf16(Tensor src, Tensor dst) {
+        enter();
+        Checks.sameSize("castFromBf16", "src", src, "dst", dst);
+        Checks.dtype("castFromBf16", "src", src, DType.BF16);
+        kernels.fromBf16(stream, addr("castFromBf16", "src", src), f32("castFromBf16", "dst", dst), src.size());
+    }
+
+    // ---- lifetime ----------------------------------------------------------------------------------------------
+
+    /** Waits for queued work, then frees the scratch, the cache, the staging ring, cuBLAS and the stream. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        Cuda.setDevice(index);
+        try {
+            stream.synchronize();
+        } finally {
+            closed = true;
+            partials.close();
+            flag.close();
+            staging.close();
+            allocator.close();
+            kernels.close();
+            blas.close();
+            stream.close();
+        }
+    }
+}

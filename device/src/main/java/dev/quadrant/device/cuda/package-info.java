@@ -1,0 +1,11 @@
+/**
+ * The CUDA backend: {@link dev.quadrant.device.cuda.CudaBackend} (every {@link dev.quadrant.device.Backend} op on one
+ * replica's stream, GEMMs in cuBLAS, the rest in Quadrant's kernels), its caching allocator and pinned staging, the
+ * {@link dev.quadrant.device.cuda.CudaBackendProvider} found through {@code ServiceLoader}, and the text of
+ * {@code quadrant devices} ({@link dev.quadrant.device.cuda.CudaInfo}) and {@code quadrant selftest}
+ * ({@link dev.quadrant.device.cuda.SelfTest}).
+ *
+ * <p>Depends on: {@code dev.quadrant.device}, {@code dev.quadrant.kernels}, {@code dev.quadrant.bindings.cuda}.
+ * Nothing here touches CUDA before {@link dev.quadrant.bindings.cuda.CudaProbe} has said it is usable.
+ */
+package dev.quadrant.device.cuda;

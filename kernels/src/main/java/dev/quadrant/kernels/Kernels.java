@@ -1,0 +1,343 @@
+package dev.quadrant.kernels;
+
+import static dev.quadrant.kernels.KernelSpec.Arg.F32;
+import static dev.quadrant.kernels.KernelSpec.Arg.I32;
+import static dev.quadrant.kernels.KernelSpec.Arg.I64;
+import static dev.quadrant.kernels.KernelSpec.Arg.PTR;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.quadrant.bindings.cuda.CudaStream;
+import dev.quadrant.bindings.cuda.KernelArgs;
+
+/**
+ * Typed launchers, one method per kernel: device addresses are {@code long}s (byte addresses of the first element),
+ * counts are element counts. Every launch is queued on the given stream and returns at once; a count of zero
+ * launches nothing. Each launch's arguments are checked against the kernel's {@link KernelSpec}.
+ *
+ * <p>Launch shapes: element-wise kernels use 256-thread blocks in a grid-stride loop with the grid capped at
+ * 16 blocks per multiprocessor; row kernels one warp per row (8 rows per block); column sums 32 x 8 blocks;
+ * reductions {@link #PARTIALS} blocks at most, one double each.
+ *
+ * <p>Not thread-safe: each backend (one replica thread) owns its own instance.
+ *
+ * <pre>{@code
+ * Kernels k = new Kernels(DeviceKernels.forDevice(0));
+ * k.fill(stream, x, n, 0f);
+ * k.reluForward(stream, x, y, n);
+ * }</pre>
+ */
+public final class Kernels implements AutoCloseable {
+    /** Maximum number of per-block partial results of {@link #sumPartials} and {@link #sumSquaresPartials}. */
+    public static final int PARTIALS = 256;
+
+    private static final int BLOCK = 256;
+    private static final int ROWS_PER_BLOCK = BLOCK / 32;
+
+    static final KernelSpec FILL = new KernelSpec(KernelFamily.ELEMENTWISE, "fill_f32", PTR, I64, F32);
+    static final KernelSpec AXPY = new KernelSpec(KernelFamily.ELEMENTWISE, "axpy_f32", PTR, PTR, I64, F32);
+    static final KernelSpec SCALE = new KernelSpec(KernelFamily.ELEMENTWISE, "scale_f32", PTR, I64, F32);
+    static final KernelSpec MUL = new KernelSpec(KernelFamily.ELEMENTWISE, "mul_f32", PTR, PTR, PTR, I64);
+    static final KernelSpec ADD_BIAS = new KernelSpec(KernelFamily.ELEMENTWISE, "add_bias_f32", PTR, PTR, I64, I32);
+
+    static final KernelSpec RELU_FWD = new KernelSpec(KernelFamily.ACTIVATIONS, "relu_forward_f32", PTR, PTR, I64);
+    static final KernelSpec RELU_BWD = new KernelSpec(KernelFamily.ACTIVATIONS, "relu_backward_f32", PTR, PTR, PTR, I64);
+    static final KernelSpec GELU_FWD = new KernelSpec(KernelFamily.ACTIVATIONS, "gelu_forward_f32", PTR, PTR, I64);
+    static final KernelSpec GELU_BWD = new KernelSpec(KernelFamily.ACTIVATIONS, "gelu_backward_f32", PTR, PTR, PTR, I64);
+    static final KernelSpec TANH_FWD = new KernelSpec(KernelFamily.ACTIVATIONS, "tanh_forward_f32", PTR, PTR, I64);
+    static final KernelSpec TANH_BWD = new KernelSpec(KernelFamily.ACTIVATIONS, "tanh_backward_f32", PTR, PTR, PTR, I64);
+
+    static final KernelSpec XENT_FWD = new KernelSpec(KernelFamily.SOFTMAX_XENT, "softmax_xent_forward_f32",
+            PTR, PTR, PTR, I32, I32);
+    static final KernelSpec XENT_BWD = new KernelSpec(KernelFamily.SOFTMAX_XENT, "softmax_xent_backward_f32",
+            PTR, PTR, F32, PTR, I32, I32);
+    static final KernelSpec MSE_FWD = new KernelSpec(KernelFamily.SOFTMAX_XENT, "mse_forward_f32", PTR, PTR, PTR, I32, I32);
+    static final KernelSpec MSE_BWD = new KernelSpec(KernelFamily.SOFTMAX_XENT, "mse_backward_f32",
+            PTR, PTR, F32, PTR, I64, I32);
+
+    static final KernelSpec COLUMN_SUMS = new KernelSpec(KernelFamily.REDUCTIONS, "column_sums_f32", PTR, PTR, I32, I32, F32);
+    static final KernelSpec SUM_PARTIALS = new KernelSpec(KernelFamily.REDUCTIONS, "sum_partials_f64", PTR, I64, PTR);
+    static final KernelSpec SUMSQ_PARTIALS = new KernelSpec(KernelFamily.REDUCTIONS, "sumsq_partials_f64", PTR, I64, PTR);
+    static final KernelSpec FINISH_SUM = new KernelSpec(KernelFamily.REDUCTIONS, "finish_sum_into_f32", PTR, I32, PTR);
+    static final KernelSpec NONFINITE = new KernelSpec(KernelFamily.REDUCTIONS, "count_nonfinite", PTR, I64, PTR);
+    static final KernelSpec ARGMAX = new KernelSpec(KernelFamily.REDUCTIONS, "argmax_rows_i32", PTR, PTR, I32, I32);
+    static final KernelSpec COUNT_CORRECT = new KernelSpec(KernelFamily.REDUCTIONS, "count_correct_f32",
+            PTR, PTR, PTR, I32, I32);
+
+    static final KernelSpec SGD = new KernelSpec(KernelFamily.OPTIMIZERS, "sgd_update_f32",
+            PTR, PTR, PTR, I64, F32, F32, I32, F32);
+    static final KernelSpec ADAM = new KernelSpec(KernelFamily.OPTIMIZERS, "adam_update_f32",
+            PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I32, F32, F32);
+
+    static final KernelSpec TO_BF16 = new KernelSpec(KernelFamily.CASTS, "f32_to_bf16", PTR, PTR, I64);
+    static final KernelSpec FROM_BF16 = new KernelSpec(KernelFamily.CASTS, "bf16_to_f32", PTR, PTR, I64);
+
+    static final KernelSpec DROPOUT = new KernelSpec(KernelFamily.DROPOUT, "dropout_mask_f32", PTR, I64, I64, F32, F32);
+
+    private final LaunchTarget target;
+    private final KernelArgs args = new KernelArgs(16);
+    private final int maxGrid;
+    private KernelSpec current;
+    private int argIndex;
+
+    /** A launcher over {@code kernels}; it owns a small native argument buffer ({@link #close()} frees it). */
+    public Kernels(DeviceKernels kernels) {
+        this(LaunchTarget.cuda(kernels));
+    }
+
+    /** A launcher that sends its launches to {@code target} (a host emulator in tests). */
+    public Kernels(LaunchTarget target) {
+        this.target = target;
+        this.maxGrid = Math.max(1, target.multiprocessors()) * 16;
+    }
+
+    /** Every kernel spec declared here (for tests and diagnostics). */
+    public static List<KernelSpec> specs() {
+        List<KernelSpec> out = new ArrayList<>();
+        for (Field f : Kernels.class.getDeclaredFields()) {
+            if (f.getType() == KernelSpec.class && Modifier.isStatic(f.getModifiers())) {
+                try {
+                    out.add((KernelSpec) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Grid size of an element-wise launch over {@code n} elements. */
+    static int elementGrid(long n, int maxGrid) {
+        return (int) Math.min((n + BLOCK - 1) / BLOCK, maxGrid);
+    }
+
+    // ---- argument building, checked against the spec ------------------------------------------------------
+
+    private Kernels begin(KernelSpec k) {
+        current = k;
+        argIndex = 0;
+        args.clear();
+        return this;
+    }
+
+    private void expect(KernelSpec.Arg a) {
+        if (argIndex >= current.arity() || current.arg(argIndex) != a) {
+            throw new IllegalStateException("launcher bug: argument " + argIndex + " of " + current + " given as " + a);
+        }
+        argIndex++;
+    }
+
+    private Kernels p(long address) {
+        expect(PTR);
+        args.ptr(address);
+        return this;
+    }
+
+    private Kernels l(long v) {
+        expect(I64);
+        args.i64(v);
+        return this;
+    }
+
+    private Kernels i(int v) {
+        expect(I32);
+        args.i32(v);
+        return this;
+    }
+
+    private Kernels f(float v) {
+        expect(F32);
+        args.f32(v);
+        return this;
+    }
+
+    private void launch(CudaStream s, int gridX, int blockX, int blockY) {
+        if (argIndex != current.arity()) {
+            throw new IllegalStateException("launcher bug: " + argIndex + " arguments given to " + current);
+        }
+        target.launch(current, gridX, blockX, blockY, s, args);
+    }
+
+    private void elementwise(CudaStream s, long n) {
+        launch(s, elementGrid(n, maxGrid), BLOCK, 1);
+    }
+
+    private void rowwise(CudaStream s, int rows) {
+        launch(s, (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, BLOCK, 1);
+    }
+
+    // ---- elementwise.cu -----------------------------------------------------------------------------------
+
+    public void fill(CudaStream s, long x, long n, float value) {
+        if (n > 0) {
+            begin(FILL).p(x).l(n).f(value).elementwise(s, n);
+        }
+    }
+
+    /** {@code y += alpha * x}. */
+    public void axpy(CudaStream s, long x, long y, long n, float alpha) {
+        if (n > 0) {
+            begin(AXPY).p(x).p(y).l(n).f(alpha).elementwise(s, n);
+        }
+    }
+
+    public void scale(CudaStream s, long x, long n, float alpha) {
+        if (n > 0) {
+            begin(SCALE).p(x).l(n).f(alpha).elementwise(s, n);
+        }
+    }
+
+    public void mul(CudaStream s, long a, long b, long out, long n) {
+        if (n > 0) {
+            begin(MUL).p(a).p(b).p(out).l(n).elementwise(s, n);
+        }
+    }
+
+    public void addBias(CudaStream s, long x, long bias, long rows, int cols) {
+        if (rows > 0 && cols > 0) {
+            begin(ADD_BIAS).p(x).p(bias).l(rows).i(cols).elementwise(s, rows * cols);
+        }
+    }
+
+    // ---- activations.cu -----------------------------------------------------------------------------------
+
+    /** {@code kind}: 0 ReLU, 1 GELU, 2 tanh (the order of {@code dev.quadrant.device.Activation}). */
+    public void activationForward(CudaStream s, int kind, long x, long y, long n) {
+        if (n > 0) {
+            begin(kind == 0 ? RELU_FWD : kind == 1 ? GELU_FWD : TANH_FWD).p(x).p(y).l(n).elementwise(s, n);
+        }
+    }
+
+    /** {@code dx = dy * f'(x)}; {@code kind} as in {@link #activationForward}. */
+    public void activationBackward(CudaStream s, int kind, long x, long dy, long dx, long n) {
+        if (n > 0) {
+            begin(kind == 0 ? RELU_BWD : kind == 1 ? GELU_BWD : TANH_BWD).p(x).p(dy).p(dx).l(n).elementwise(s, n);
+        }
+    }
+
+    // ---- softmax_xent.cu ----------------------------------------------------------------------------------
+
+    public void softmaxXentForward(CudaStream s, long logits, long labels, long losses, int rows, int cols) {
+        if (rows > 0) {
+            begin(XENT_FWD).p(logits).p(labels).p(losses).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    public void softmaxXentBackward(CudaStream s, long logits, long labels, float scale, long dLogits, int rows, int cols) {
+        if (rows > 0 && cols > 0) {
+            begin(XENT_BWD).p(logits).p(labels).f(scale).p(dLogits).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    public void mseForward(CudaStream s, long pred, long target, long losses, int rows, int cols) {
+        if (rows > 0) {
+            begin(MSE_FWD).p(pred).p(target).p(losses).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    public void mseBackward(CudaStream s, long pred, long target, float scale, long dPred, long n, int cols) {
+        if (n > 0) {
+            begin(MSE_BWD).p(pred).p(target).f(scale).p(dPred).l(n).i(cols).elementwise(s, n);
+        }
+    }
+
+    // ---- reductions.cu ------------------------------------------------------------------------------------
+
+    /** {@code out[c] = beta * out[c] + sum over rows of x[r, c]} ({@code out} not read when beta is 0). */
+    public void columnSums(CudaStream s, long x, long out, int rows, int cols, float beta) {
+        if (cols > 0) {
+            begin(COLUMN_SUMS).p(x).p(out).i(rows).i(cols).f(beta).launch(s, (cols + 31) / 32, 32, 8);
+        }
+    }
+
+    /** Number of partials {@link #sumPartials} writes for {@code n} elements (at most {@link #PARTIALS}). */
+    public static int partialCount(long n) {
+        return Math.max(1, elementGrid(n, PARTIALS));
+    }
+
+    /** {@code partials[0, partialCount(n))} = per-block double sums of {@code x}. */
+    public void sumPartials(CudaStream s, long x, long n, long partials) {
+        begin(SUM_PARTIALS).p(x).l(n).p(partials).launch(s, partialCount(n), BLOCK, 1);
+    }
+
+    /** {@code partials[0, partialCount(n))} = per-block double sums of squares of {@code x}. */
+    public void sumSquaresPartials(CudaStream s, long x, long n, long partials) {
+        begin(SUMSQ_PARTIALS).p(x).l(n).p(partials).launch(s, partialCount(n), BLOCK, 1);
+    }
+
+    /** {@code acc[0] += sum of partials[0, count)}. */
+    public void finishSumInto(CudaStream s, long partials, int count, long acc) {
+        begin(FINISH_SUM).p(partials).i(count).p(acc).launch(s, 1, BLOCK, 1);
+    }
+
+    /** Sets {@code flag[0]} (an int the caller cleared) to 1 if any element is Inf or NaN. */
+    public void flagNonFinite(CudaStream s, long x, long n, long flag) {
+        if (n > 0) {
+            begin(NONFINITE).p(x).l(n).p(flag).elementwise(s, n);
+        }
+    }
+
+    public void argmaxRows(CudaStream s, long x, long out, int rows, int cols) {
+        if (rows > 0) {
+            begin(ARGMAX).p(x).p(out).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    public void countCorrect(CudaStream s, long logits, long labels, long acc, int rows, int cols) {
+        if (rows > 0) {
+            begin(COUNT_CORRECT).p(logits).p(labels).p(acc).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    // ---- optimizers.cu ------------------------------------------------------------------------------------
+
+    /** {@code velocity} may be 0 when {@code momentum == 0}. */
+    public void sgdUpdate(CudaStream s, long param, long grad, long velocity, long n, float lr, float momentum,
+                          boolean nesterov, float weightDecay) {
+        if (n > 0) {
+            begin(SGD).p(param).p(grad).p(velocity).l(n).f(lr).f(momentum).i(nesterov ? 1 : 0).f(weightDecay)
+                    .elementwise(s, n);
+        }
+    }
+
+    /** Adam/AdamW; {@code step} counts from 1; the bias corrections are computed here in double. */
+    public void adamUpdate(CudaStream s, long param, long grad, long m, long v, long n, float lr, float beta1,
+                           float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        if (n > 0) {
+            double bc1 = 1 - Math.pow(beta1, step);
+            double bc2 = 1 - Math.pow(beta2, step);
+            begin(ADAM).p(param).p(grad).p(m).p(v).l(n).f(lr).f(beta1).f(beta2).f(eps).f(weightDecay)
+                    .i(decoupled ? 1 : 0).f((float) (lr / bc1)).f((float) Math.sqrt(bc2)).elementwise(s, n);
+        }
+    }
+
+    // ---- casts.cu, dropout.cu -----------------------------------------------------------------------------
+
+    public void toBf16(CudaStream s, long src, long dst, long n) {
+        if (n > 0) {
+            begin(TO_BF16).p(src).p(dst).l(n).elementwise(s, n);
+        }
+    }
+
+    public void fromBf16(CudaStream s, long src, long dst, long n) {
+        if (n > 0) {
+            begin(FROM_BF16).p(src).p(dst).l(n).elementwise(s, n);
+        }
+    }
+
+    /** {@code mask[i] = uniform(seed, i) < p ? 0 : keep}. */
+    public void dropoutMask(CudaStream s, long mask, long n, long seed, float p, float keep) {
+        if (n > 0) {
+            begin(DROPOUT).p(mask).l(n).l(seed).f(p).f(keep).elementwise(s, n);
+        }
+    }
+
+    /** Frees the argument buffer. */
+    @Override
+    public void close() {
+        args.close();
+    }
+}

@@ -1,0 +1,82 @@
+// common.cuh -- helpers shared by every kernel family. Not compiled alone: KernelCompiler pastes it in front of
+// each family's source (NVRTC has no include path here), and .ci/compile-kernels.sh passes -include.
+//
+// Parallelisation helpers:
+//  - grid-stride loops: launchers cap the grid at a few blocks per multiprocessor, so one kernel covers any n
+//    without a huge grid, and consecutive threads touch consecutive elements (coalesced).
+//  - warp reductions with __shfl_xor_sync over the full warp (all 32 lanes must be active: kernels that use them
+//    keep every lane alive until after the reduction and mask work, never return early).
+#ifndef QUADRANT_COMMON_CUH
+#define QUADRANT_COMMON_CUH
+
+#define QD_FULL_MASK 0xffffffffu
+#define QD_WARP 32
+
+#define QD_NEG_INF __int_as_float(0xff800000)
+#define QD_NAN __int_as_float(0x7fffffff)
+#define QD_INT_MAX 2147483647
+
+typedef long long i64;
+typedef unsigned long long u64;
+typedef unsigned short bf16_bits;
+
+__device__ __forceinline__ i64 qd_global_thread() {
+    return (i64)blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+__device__ __forceinline__ i64 qd_grid_stride() {
+    return (i64)gridDim.x * blockDim.x;
+}
+
+__device__ __forceinline__ float qd_warp_sum(float v) {
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) v += __shfl_xor_sync(QD_FULL_MASK, v, o);
+    return v;
+}
+
+__device__ __forceinline__ double qd_warp_sum_d(double v) {
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) v += __shfl_xor_sync(QD_FULL_MASK, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float qd_warp_max(float v) {
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(QD_FULL_MASK, v, o));
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); the result is valid in thread 0.
+// Every thread of the block must call it (it synchronises).
+__device__ __forceinline__ double qd_block_sum_d(double v) {
+    __shared__ double warp_sums[32];
+    int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
+    v = qd_warp_sum_d(v);
+    if (lane == 0) warp_sums[w] = v;
+    __syncthreads();
+    int nw = blockDim.x / QD_WARP;
+    v = (int)threadIdx.x < nw ? warp_sums[threadIdx.x] : 0.0;
+    if (w == 0) v = qd_warp_sum_d(v);
+    return v;
+}
+
+// Arg-max of row x[0, cols) by one warp, with the semantics of the sequential loop
+//   best = x[0]; for j in 1..cols-1: if (x[j] > best) best = x[j], idx = j
+// i.e. the first index of the largest non-NaN value, or 0 when x[0] is NaN. The result is valid in lane 0.
+__device__ __forceinline__ int qd_row_argmax(const float* x, int cols, int lane) {
+    float bv = QD_NEG_INF;
+    int bi = QD_INT_MAX;
+    for (int j = lane; j < cols; j += QD_WARP) {
+        float v = x[j];
+        bool nan0 = j == 0 && v != v;
+        if (nan0 || v > bv || (bi == QD_INT_MAX && v == v)) { bv = v; bi = j; }
+        if (nan0) break;   // x[0] is NaN: the answer is 0 whatever follows
+    }
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(QD_FULL_MASK, bv, o);
+        int oi = __shfl_xor_sync(QD_FULL_MASK, bi, o);
+        bool mine_nan0 = bi == 0 && bv != bv;
+        bool other_nan0 = oi == 0 && ov != ov;
+        if (other_nan0 || (!mine_nan0 && (ov > bv || (ov == bv && oi < bi)))) { bv = ov; bi = oi; }
+    }
+    return bi == QD_INT_MAX ? 0 : bi;
+}
+
+#endif
