@@ -64,7 +64,8 @@ public final class EvalCommand implements Callable<Integer> {
         o.threads = threads;
         o.load = load;
         Training.Setup s = Training.setup(o);
-        s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1));
+        s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1),
+                s.precision());
         DataSplit split = Training.loadData(o);
         try (StepRunner runner = Training.buildRunner(o, s, split)) {
             Replica r = runner.replicas().get(0);

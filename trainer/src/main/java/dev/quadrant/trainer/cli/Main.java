@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quadrant", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train neural networks on every CPU core or GPU of one machine, with four parallel strategies.",
-        subcommands = {TrainCommand.class, EvalCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, DevicesCommand.class, SelftestCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit status of a user error. */

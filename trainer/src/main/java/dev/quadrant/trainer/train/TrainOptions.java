@@ -73,6 +73,9 @@ public class TrainOptions {
     @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 (default: ${DEFAULT-VALUE})")
     public String devices = "auto";
 
+    @Option(names = "--precision", paramLabel = "NAME", description = "GEMM precision on GPUs: fp32 | tf32 | bf16 (bf16 inputs, fp32 accumulation and master weights) (default: ${DEFAULT-VALUE})")
+    public String precision = "fp32";
+
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads in all, divided between CPU replicas (default: all cores)")
     public int threads = 0;
 

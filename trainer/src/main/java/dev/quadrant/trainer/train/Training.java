@@ -7,6 +7,8 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.Device;
+import dev.quadrant.device.cuda.CudaBackendProvider;
+import dev.quadrant.device.cuda.Precision;
 import dev.quadrant.trainer.data.DataSpec;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.nn.Initializer;
@@ -33,7 +35,7 @@ public final class Training {
 
     /** Validated, parsed form of the options that shape the model and the optimizer. */
     public record Setup(ModelSpec model, Activation activation, Initializer init, OptimizerConfig optimizer,
-                        LrSchedule schedule, List<Device> devices) {}
+                        LrSchedule schedule, List<Device> devices, Precision precision) {}
 
     /** Parses and checks every option before any data is read, so a typo fails fast. */
     public static Setup setup(TrainOptions o) {
@@ -53,9 +55,14 @@ public final class Training {
         if (o.threads < 0) {
             throw new dev.quadrant.device.UserInputException("--threads must be >= 1, got " + o.threads);
         }
+        Precision precision = Precision.parse(o.precision);
         List<Device> devices = DeviceSpec.parse(o.devices);
+        if (precision != Precision.FP32 && devices.stream().anyMatch(Device::isCpu)) {
+            throw new dev.quadrant.device.UserInputException("--precision " + o.precision
+                    + " is for GPUs (TF32 and bf16 tensor cores); CPU replicas compute in fp32");
+        }
         Strategies.check(o.strategy, devices);
-        return new Setup(model, act, init, opt, schedule, devices);
+        return new Setup(model, act, init, opt, schedule, devices, precision);
     }
 
     /** Loads the data named by {@code --data}. */
@@ -77,7 +84,8 @@ public final class Training {
         try {
             for (int r = 0; r < n; r++) {
                 Device d = s.devices().get(r);
-                Backend be = BackendProvider.of(d.kind()).create(d, threadsEach);
+                Backend be = d.isCpu() ? BackendProvider.of(d.kind()).create(d, threadsEach)
+                        : new CudaBackendProvider().create(d, s.precision());
                 replicas.add(new Replica(r, be, s.model(), features, classes, s.activation(), o.dropout, maxRows,
                         s.optimizer()));
             }
