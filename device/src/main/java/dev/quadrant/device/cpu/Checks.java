@@ -8,7 +8,7 @@ import dev.quadrant.device.Tensor;
 
 /**
  * Argument checks of {@link CpuBackend}, with messages that name the op, the argument, what was seen and what was
- * expected, e.g. {@code "gemm: b has shape [3, 5], expected [4, 5] (op(b) = [k, n] with k = 4 from a, n = 5 from c)"}.
+ * expected, e.g. {@code "gemm(transA=false, transB=false): b has shape [3, 5], expected [4, 5] (b is [k, n] with k = 4 from a, n = 5 from c)"}.
  * Every failure is an {@link IllegalArgumentException}. Stateless.
  */
 final class Checks {

@@ -183,9 +183,9 @@ public final class CpuBackend implements Backend {
         int m = c.dim(0);
         int n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
-        String why = "op(a) = [m, k] with m = " + m + " from c";
+        String why = (transA ? "a^T" : "a") + " is [m, k] with m = " + m + " from c";
         Checks.shape(op, "a", a, why, transA ? new int[] {k, m} : new int[] {m, k});
-        why = "op(b) = [k, n] with k = " + k + " from a, n = " + n + " from c";
+        why = (transB ? "b^T" : "b") + " is [k, n] with k = " + k + " from a, n = " + n + " from c";
         Checks.shape(op, "b", b, why, transB ? new int[] {n, k} : new int[] {k, n});
         Checks.noOverlap(op, "a", a, "c", c, false);
         Checks.noOverlap(op, "b", b, "c", c, false);

@@ -1,0 +1,340 @@
+package dev.quadrant.tests.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.BackendProvider;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.Tensor;
+
+/**
+ * Every {@link Backend} method on every backend whose {@link BackendProvider} says it is usable here (CPU always;
+ * CUDA joins by itself where a GPU is present; providers that are not usable are skipped with their reason and
+ * their backend classes are never touched), against the float64 {@link ReferenceOps}, with the tolerance of each
+ * op and its reason written next to the check (in {@code *Checks}). Every tensor argument is a view at an odd
+ * offset into a larger buffer whose other elements must come through untouched.
+ *
+ * <p>When the whole class runs, it fails unless every abstract method declared in {@code Backend} was covered on
+ * every backend ({@link Coverage}), so a method added to the interface cannot go untested.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BackendConformanceTest {
+    private static final int THREADS = 2;
+
+    private final List<Named<Backend>> backends = new ArrayList<>();
+    private final Set<String> ran = new HashSet<>();
+
+    @BeforeAll
+    void openBackends() {
+        for (BackendProvider p : BackendProvider.all()) {
+            BackendProvider.Availability a = p.availability();
+            if (!a.usable()) {
+                System.out.println("[conformance] skipping " + p.kind() + " backend: " + a.reason());
+                continue;
+            }
+            Device d = p.devices().get(0);
+            Backend be = p.create(d, THREADS);
+            backends.add(Named.of(be.describe(), be));
+        }
+        assertFalse(backends.isEmpty(), "no usable backend at all (the CPU one should always be)");
+    }
+
+    Stream<Named<Backend>> backends() {
+        return backends.stream();
+    }
+
+    @BeforeEach
+    void track(TestInfo info) {
+        info.getTestMethod().ifPresent(m -> ran.add(m.getName()));
+    }
+
+    @AfterAll
+    void checkCoverageAndClose() {
+        try {
+            List<String> notRun = new ArrayList<>();
+            for (Method m : getClass().getDeclaredMethods()) {
+                if (m.isAnnotationPresent(OnEveryBackend.class) && !ran.contains(m.getName())) {
+                    notRun.add(m.getName());
+                }
+            }
+            if (!notRun.isEmpty()) {
+                System.out.println("[conformance] part of the suite was selected; coverage not checked (not run: "
+                        + notRun + ")");
+                return;
+            }
+            StringBuilder missing = new StringBuilder();
+            for (Named<Backend> b : backends) {
+                List<String> un = Coverage.uncovered(key(b.getPayload()));
+                if (!un.isEmpty()) {
+                    missing.append("\n  ").append(b.getName()).append(": ").append(un);
+                }
+            }
+            if (missing.length() > 0) {
+                fail("Backend methods not covered by the conformance suite:" + missing);
+            }
+            System.out.println("[conformance] " + Coverage.declared().size() + " Backend methods covered on "
+                    + backends.size() + " backend(s): " + backends.stream().map(Named::getName).toList());
+        } finally {
+            for (Named<Backend> b : backends) {
+                b.getPayload().close();
+            }
+        }
+    }
+
+    private static String key(Backend be) {
+        return be.device().toString();
+    }
+
+    private static void covers(Backend be, String method, Class<?>... parameterTypes) {
+        Coverage.covers(key(be), method, parameterTypes);
+    }
+
+    // ---- memory and lifecycle -----------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void identity(Backend be) {
+        covers(be, "device");
+        covers(be, "describe");
+        MemoryChecks.identity(be, be.device().kind());
+    }
+
+    @OnEveryBackend
+    void allocate(Backend be) {
+        covers(be, "allocate");
+        MemoryChecks.allocateIsZeroFilledWithTheShapeAsked(be);
+    }
+
+    @OnEveryBackend
+    void uploadDownloadFloats(Backend be) {
+        covers(be, "upload", float[].class, int.class, Tensor.class);
+        covers(be, "download", Tensor.class, float[].class, int.class);
+        covers(be, "synchronize");
+        MemoryChecks.uploadDownloadFloats(be);
+    }
+
+    @OnEveryBackend
+    void uploadDownloadInts(Backend be) {
+        covers(be, "upload", int[].class, int.class, Tensor.class);
+        covers(be, "download", Tensor.class, int[].class, int.class);
+        MemoryChecks.uploadDownloadInts(be);
+    }
+
+    /** A second backend on the same device works and closes; the suite's own backend is unaffected. */
+    @OnEveryBackend
+    void close(Backend be) {
+        covers(be, "close");
+        BackendProvider p = BackendProvider.of(be.device().kind());
+        float[] out = new float[3];
+        Backend other = p.create(be.device(), 1);
+        try (Tensor t = other.allocate(DType.FLOAT32, 3)) {
+            other.fill(t, 7f);
+            other.download(t, out, 0);
+        }
+        other.close();
+        assertArrayEquals(new float[] {7f, 7f, 7f}, out);
+        try (Tensor t = be.allocate(DType.FLOAT32, 2)) {
+            be.fill(t, 1f);
+            assertEquals(Math.sqrt(2), be.l2Norm(t), 1e-12);
+        }
+    }
+
+    // ---- BLAS-like ----------------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void gemm(Backend be) {
+        covers(be, "gemm");
+        BlasChecks.gemm(be);
+    }
+
+    @OnEveryBackend
+    void axpy(Backend be) {
+        covers(be, "axpy");
+        BlasChecks.axpy(be);
+    }
+
+    @OnEveryBackend
+    void scale(Backend be) {
+        covers(be, "scale");
+        BlasChecks.scale(be);
+    }
+
+    @OnEveryBackend
+    void fill(Backend be) {
+        covers(be, "fill");
+        BlasChecks.fill(be);
+    }
+
+    @OnEveryBackend
+    void copy(Backend be) {
+        covers(be, "copy");
+        BlasChecks.copy(be);
+    }
+
+    @OnEveryBackend
+    void mul(Backend be) {
+        covers(be, "mul");
+        BlasChecks.mul(be);
+    }
+
+    // ---- layers -------------------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void addBias(Backend be) {
+        covers(be, "addBias");
+        LayerChecks.addBias(be);
+    }
+
+    @OnEveryBackend
+    void columnSums(Backend be) {
+        covers(be, "columnSums");
+        LayerChecks.columnSums(be);
+    }
+
+    @OnEveryBackend
+    void activationForward(Backend be) {
+        covers(be, "activationForward");
+        LayerChecks.activationForward(be);
+    }
+
+    @OnEveryBackend
+    void activationBackward(Backend be) {
+        covers(be, "activationBackward");
+        LayerChecks.activationBackward(be);
+    }
+
+    @OnEveryBackend
+    void dropoutMask(Backend be) {
+        covers(be, "dropoutMask");
+        LayerChecks.dropoutMask(be);
+    }
+
+    // ---- losses and metrics -------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void softmaxCrossEntropyForward(Backend be) {
+        covers(be, "softmaxCrossEntropyForward");
+        LossChecks.softmaxCrossEntropyForward(be);
+    }
+
+    @OnEveryBackend
+    void softmaxCrossEntropyBackward(Backend be) {
+        covers(be, "softmaxCrossEntropyBackward");
+        LossChecks.softmaxCrossEntropyBackward(be);
+    }
+
+    @OnEveryBackend
+    void mseForward(Backend be) {
+        covers(be, "mseForward");
+        LossChecks.mseForward(be);
+    }
+
+    @OnEveryBackend
+    void mseBackward(Backend be) {
+        covers(be, "mseBackward");
+        LossChecks.mseBackward(be);
+    }
+
+    @OnEveryBackend
+    void argmax(Backend be) {
+        covers(be, "argmax");
+        LossChecks.argmax(be);
+    }
+
+    @OnEveryBackend
+    void countCorrect(Backend be) {
+        covers(be, "countCorrect");
+        LossChecks.countCorrect(be);
+    }
+
+    @OnEveryBackend
+    void sumInto(Backend be) {
+        covers(be, "sumInto");
+        ReductionChecks.sumInto(be);
+    }
+
+    @OnEveryBackend
+    void l2Norm(Backend be) {
+        covers(be, "l2Norm");
+        ReductionChecks.l2Norm(be);
+    }
+
+    @OnEveryBackend
+    void allFinite(Backend be) {
+        covers(be, "allFinite");
+        ReductionChecks.allFinite(be);
+    }
+
+    // ---- optimizers and casts -----------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void sgdUpdate(Backend be) {
+        covers(be, "sgdUpdate");
+        OptimizerChecks.sgdUpdate(be);
+    }
+
+    @OnEveryBackend
+    void adamUpdate(Backend be) {
+        covers(be, "adamUpdate");
+        OptimizerChecks.adamUpdate(be);
+    }
+
+    @OnEveryBackend
+    void castToBf16(Backend be) {
+        covers(be, "castToBf16");
+        CastChecks.castToBf16(be);
+    }
+
+    @OnEveryBackend
+    void castFromBf16(Backend be) {
+        covers(be, "castFromBf16");
+        CastChecks.castFromBf16(be);
+    }
+
+    /** Same inputs, same outputs, bit for bit, on a second run: nothing depends on timing or thread scheduling. */
+    @OnEveryBackend
+    void deterministic(Backend be) {
+        float[][] first = null;
+        for (int run = 0; run < 2; run++) {
+            java.util.Random r = new java.util.Random(81);
+            float[] x = Data.gaussian(r, 257 * 300, 1);
+            float[] w = Data.gaussian(r, 300 * 64, 0.1);
+            try (Guarded gx = Guarded.floats(be, x, 257, 300); Guarded gw = Guarded.floats(be, w, 300, 64);
+                 Guarded gy = Guarded.floats(be, new float[257 * 64], 257, 64);
+                 Guarded gs = Guarded.floats(be, new float[64], 64);
+                 Guarded acc = Guarded.floats(be, new float[1], 1)) {
+                be.gemm(false, false, 1f, gx.view, gw.view, 0f, gy.view);
+                be.activationForward(dev.quadrant.device.Activation.GELU, gy.view, gy.view);
+                be.columnSums(gy.view, 0f, gs.view);
+                be.sumInto(gx.view, acc.view);
+                float[][] now = {gy.floats(), gs.floats(), acc.floats(), {(float) be.l2Norm(gx.view)}};
+                if (first == null) {
+                    first = now;
+                } else {
+                    for (int k = 0; k < now.length; k++) {
+                        assertArrayEquals(first[k], now[k], "output " + k + " differs between two runs");
+                    }
+                }
+            }
+        }
+        assertTrue(first != null);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.quadrant.tests.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.function.Executable;
+
+import dev.quadrant.device.Activation;
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.BackendProvider;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+
+/**
+ * Wrong shapes, sizes and dtypes throw {@link IllegalArgumentException} on every usable backend, before any work is
+ * queued, with a message that names the offending argument (the Backend Javadoc's convention).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BackendShapeCheckTest {
+    private final List<Named<Backend>> backends = new ArrayList<>();
+
+    @BeforeAll
+    void openBackends() {
+        for (BackendProvider p : BackendProvider.all()) {
+            if (p.availability().usable()) {
+                Backend be = p.create(p.devices().get(0), 1);
+                backends.add(Named.of(be.describe(), be));
+            }
+        }
+        assertFalse(backends.isEmpty());
+    }
+
+    @AfterAll
+    void closeBackends() {
+        backends.forEach(b -> b.getPayload().close());
+    }
+
+    Stream<Named<Backend>> backends() {
+        return backends.stream();
+    }
+
+    /** Asserts an IllegalArgumentException whose message mentions {@code argument}. */
+    private static void rejects(String argument, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call,
+                "expected a shape error about " + argument);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(argument),
+                "message should name '" + argument + "': " + e.getMessage());
+    }
+
+    @OnEveryBackend
+    void gemm(Backend be) {
+        try (Tensor a = be.allocate(DType.FLOAT32, 3, 4); Tensor b = be.allocate(DType.FLOAT32, 4, 5);
+             Tensor c = be.allocate(DType.FLOAT32, 3, 5); Tensor b2 = be.allocate(DType.FLOAT32, 5, 5);
+             Tensor c2 = be.allocate(DType.FLOAT32, 4, 5); Tensor v = be.allocate(DType.FLOAT32, 12)) {
+            be.gemm(false, false, 1f, a, b, 0f, c);                     // the right shapes pass
+            rejects("b", () -> be.gemm(false, false, 1f, a, b2, 0f, c)); // k: 4 vs 5
+            rejects("a", () -> be.gemm(false, false, 1f, a, b, 0f, c2)); // m: 3 vs 4
+            rejects("a", () -> be.gemm(true, false, 1f, a, b, 0f, c));   // op(a) = [4, 3]
+            rejects("b", () -> be.gemm(false, true, 1f, a, b, 0f, c));   // op(b) = [5, 4]
+            rejects("a", () -> be.gemm(false, false, 1f, v, b, 0f, c));  // not 2-D
+            try (Tensor ints = be.allocate(DType.INT32, 3, 5)) {
+                rejects("c", () -> be.gemm(false, false, 1f, a, b, 0f, ints));
+            }
+        }
+    }
+
+    @OnEveryBackend
+    void elementwise(Backend be) {
+        try (Tensor x = be.allocate(DType.FLOAT32, 6); Tensor y = be.allocate(DType.FLOAT32, 7);
+             Tensor i6 = be.allocate(DType.INT32, 6); Tensor bf = be.allocate(DType.BF16, 7)) {
+            rejects("y", () -> be.axpy(1f, x, y));
+            rejects("out", () -> be.mul(x, x, y));
+            rejects("b", () -> be.mul(x, y, x));
+            rejects("dst", () -> be.copy(x, y));
+            rejects("dst", () -> be.copy(x, i6));
+            rejects("y", () -> be.activationForward(Activation.RELU, x, y));
+            rejects("dx", () -> be.activationBackward(Activation.TANH, x, x, y));
+            rejects("dy", () -> be.activationBackward(Activation.TANH, x, y, x));
+            rejects("dst", () -> be.castToBf16(x, bf));
+            rejects("dst", () -> be.castFromBf16(bf, x));
+            rejects("x", () -> be.scale(i6, 2f));
+            rejects("x", () -> be.fill(i6, 2f));
+        }
+    }
+
+    @OnEveryBackend
+    void layersAndLosses(Backend be) {
+        try (Tensor x = be.allocate(DType.FLOAT32, 4, 3); Tensor b4 = be.allocate(DType.FLOAT32, 4);
+             Tensor labels3 = be.allocate(DType.INT32, 3); Tensor labels4 = be.allocate(DType.INT32, 4);
+             Tensor l4 = be.allocate(DType.FLOAT32, 4); Tensor l3 = be.allocate(DType.FLOAT32, 3);
+             Tensor x43 = be.allocate(DType.FLOAT32, 4, 3); Tensor x34 = be.allocate(DType.FLOAT32, 3, 4);
+             Tensor acc2 = be.allocate(DType.FLOAT32, 2); Tensor acc1 = be.allocate(DType.FLOAT32, 1);
+             Tensor out4 = be.allocate(DType.INT32, 4); Tensor flabels = be.allocate(DType.FLOAT32, 4)) {
+            rejects("bias", () -> be.addBias(x, b4));
+            rejects("out", () -> be.columnSums(x, 0f, b4));
+            rejects("labels", () -> be.softmaxCrossEntropyForward(x, labels3, l4));
+            rejects("losses", () -> be.softmaxCrossEntropyForward(x, labels4, l3));
+            rejects("labels", () -> be.softmaxCrossEntropyForward(x, flabels, l4));
+            rejects("dLogits", () -> be.softmaxCrossEntropyBackward(x, labels4, 1f, x34));
+            rejects("target", () -> be.mseForward(x, x34, l4));
+            rejects("losses", () -> be.mseForward(x, x43, l3));
+            rejects("dPred", () -> be.mseBackward(x, x43, 1f, x34));
+            rejects("out", () -> be.argmax(x, labels3));
+            rejects("out", () -> be.argmax(x, l4));
+            rejects("acc", () -> be.countCorrect(x, labels4, acc2));
+            rejects("labels", () -> be.countCorrect(x, labels3, acc1));
+            rejects("acc", () -> be.sumInto(x, acc2));
+            be.argmax(x, out4);   // the right shapes pass
+        }
+    }
+
+    @OnEveryBackend
+    void optimizersAndHostCopies(Backend be) {
+        try (Tensor p = be.allocate(DType.FLOAT32, 10); Tensor g9 = be.allocate(DType.FLOAT32, 9);
+             Tensor g = be.allocate(DType.FLOAT32, 10); Tensor v9 = be.allocate(DType.FLOAT32, 9);
+             Tensor v = be.allocate(DType.FLOAT32, 10); Tensor m = be.allocate(DType.FLOAT32, 10)) {
+            rejects("grad", () -> be.sgdUpdate(p, g9, null, 0.1f, 0f, false, 0f));
+            rejects("velocity", () -> be.sgdUpdate(p, g, v9, 0.1f, 0.9f, false, 0f));
+            rejects("velocity", () -> be.sgdUpdate(p, g, null, 0.1f, 0.9f, false, 0f));
+            rejects("grad", () -> be.adamUpdate(p, g9, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1));
+            rejects("v", () -> be.adamUpdate(p, g, m, v9, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1));
+            rejects("step", () -> be.adamUpdate(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 0));
+            rejects("src", () -> be.upload(new float[9], 0, p));
+            rejects("src", () -> be.upload(new float[12], 3, p));
+            rejects("dst", () -> be.download(p, new float[10], 1));
+            try (Tensor i = be.allocate(DType.INT32, 10)) {
+                rejects("src", () -> be.upload(new int[9], 0, i));
+                rejects("dst", () -> be.download(i, new int[9], 0));
+                rejects("dst", () -> be.upload(new float[10], 0, i));
+            }
+        }
+    }
+}
