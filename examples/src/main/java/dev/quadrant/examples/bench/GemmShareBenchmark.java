@@ -1,13 +1,15 @@
 package dev.quadrant.examples.bench;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 import dev.quadrant.bindings.OpenBlas;
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.BackendProvider;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.Tensor;
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
 import dev.quadrant.trainer.train.TrainOptions;
@@ -28,7 +30,7 @@ public final class GemmShareBenchmark {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 5;
 
         double[] stepSec = new double[repeats];
         double[] gemmSec = new double[repeats];
@@ -46,7 +48,7 @@ public final class GemmShareBenchmark {
         System.out.println("| measure | per step (ms) | samples/s | GFLOP/s |");
         System.out.println("| --- | ---: | ---: | ---: |");
         System.out.printf(Locale.ROOT, "| training step (quadrant train) | %.2f | %.0f | %.1f |%n", step * 1e3, B / step, flops / step / 1e9);
-        System.out.printf(Locale.ROOT, "| the 8 GEMMs alone (OpenBLAS) | %.2f | %.0f | %.1f |%n", gemm * 1e3, B / gemm, flops / gemm / 1e9);
+        System.out.printf(Locale.ROOT, "| the 8 GEMMs alone (backend gemm = OpenBLAS) | %.2f | %.0f | %.1f |%n", gemm * 1e3, B / gemm, flops / gemm / 1e9);
         System.out.printf(Locale.ROOT, "GEMM share of the step: %.1f%% (target >= 80%%); medians of %d repeats%n", 100 * gemm / step, repeats);
     }
 
@@ -71,49 +73,61 @@ public final class GemmShareBenchmark {
         return sec[0] / steps;
     }
 
-    /** Seconds for the 8 GEMMs of one step (3 forward, 3 weight gradients, 2 input gradients), run back to back. */
+    /**
+     * Seconds for the 8 GEMMs of one step (3 forward, 3 weight gradients, 2 input gradients), run back to back through
+     * the CPU backend's gemm (OpenBLAS, split over the same thread budget the trainer uses) and nothing else.
+     */
     static double gemmStepSeconds(int threads, int iterations) {
-        OpenBlas.setThreads(threads);
         int n = WIDTHS.length - 1;
-        FloatBuffer[] w = new FloatBuffer[n];
-        FloatBuffer[] dw = new FloatBuffer[n];
-        FloatBuffer[] act = new FloatBuffer[n + 1];
-        FloatBuffer[] grad = new FloatBuffer[n + 1];
-        for (int l = 0; l < n; l++) {
-            w[l] = buffer(WIDTHS[l + 1] * WIDTHS[l]);
-            dw[l] = buffer(WIDTHS[l + 1] * WIDTHS[l]);
-        }
-        for (int l = 0; l <= n; l++) {
-            act[l] = buffer(B * WIDTHS[l]);
-            grad[l] = buffer(B * WIDTHS[l]);
-        }
-        Runnable step = () -> {
+        try (Backend be = BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), threads)) {
+            Tensor[] w = new Tensor[n];
+            Tensor[] dw = new Tensor[n];
+            Tensor[] act = new Tensor[n + 1];
+            Tensor[] grad = new Tensor[n + 1];
             for (int l = 0; l < n; l++) {
-                OpenBlas.sgemm(false, true, B, WIDTHS[l + 1], WIDTHS[l], 1f, act[l], 0, WIDTHS[l], w[l], 0, WIDTHS[l], 0f, act[l + 1], 0, WIDTHS[l + 1]);
+                w[l] = filled(be, WIDTHS[l + 1], WIDTHS[l]);
+                dw[l] = be.allocate(DType.FLOAT32, WIDTHS[l + 1], WIDTHS[l]);
             }
-            for (int l = n - 1; l >= 0; l--) {
-                OpenBlas.sgemm(true, false, WIDTHS[l + 1], WIDTHS[l], B, 1f, grad[l + 1], 0, WIDTHS[l + 1], act[l], 0, WIDTHS[l], 0f, dw[l], 0, WIDTHS[l]);
-                if (l > 0) {
-                    OpenBlas.sgemm(false, false, B, WIDTHS[l], WIDTHS[l + 1], 1f, grad[l + 1], 0, WIDTHS[l + 1], w[l], 0, WIDTHS[l], 0f, grad[l], 0, WIDTHS[l]);
+            for (int l = 0; l <= n; l++) {
+                act[l] = filled(be, B, WIDTHS[l]);
+                grad[l] = filled(be, B, WIDTHS[l]);
+            }
+            Runnable step = () -> {
+                for (int l = 0; l < n; l++) {
+                    be.gemm(false, true, 1f, act[l], w[l], 0f, act[l + 1]);
+                }
+                for (int l = n - 1; l >= 0; l--) {
+                    be.gemm(true, false, 1f, grad[l + 1], act[l], 0f, dw[l]);
+                    if (l > 0) {
+                        be.gemm(false, false, 1f, grad[l + 1], w[l], 0f, grad[l]);
+                    }
+                }
+            };
+            for (int i = 0; i < 5; i++) {
+                step.run();
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iterations; i++) {
+                step.run();
+            }
+            double sec = (System.nanoTime() - t0) / 1e9 / iterations;
+            for (Tensor[] ts : new Tensor[][] {w, dw, act, grad}) {
+                for (Tensor t : ts) {
+                    t.close();
                 }
             }
-        };
-        for (int i = 0; i < 5; i++) {
-            step.run();
+            return sec;
         }
-        long t0 = System.nanoTime();
-        for (int i = 0; i < iterations; i++) {
-            step.run();
-        }
-        return (System.nanoTime() - t0) / 1e9 / iterations;
     }
 
-    private static FloatBuffer buffer(int n) {
-        FloatBuffer b = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        for (int i = 0; i < n; i++) {
-            b.put(i, (float) Math.sin(i * 0.37) * 0.05f);
+    private static Tensor filled(Backend be, int rows, int cols) {
+        Tensor t = be.allocate(DType.FLOAT32, rows, cols);
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) Math.sin(i * 0.37) * 0.05f;
         }
-        return b;
+        be.upload(v, 0, t);
+        return t;
     }
 
     private static double median(double[] a) {
