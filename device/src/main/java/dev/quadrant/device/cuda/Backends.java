@@ -18,7 +18,8 @@ public final class Backends {
 
     /** A new backend on {@code device} configured like {@code template}; the caller closes it. */
     public static Backend like(Backend template, Device device) {
-        if (template instanceof CudaBackend c && device.kind() == Device.Kind.CUDA) {
+        CudaBackend c = CudaBackend.of(template);
+        if (c != null && device.kind() == Device.Kind.CUDA) {
             return c.sibling(device);
         }
         return BackendProvider.of(device.kind()).create(device, 1);

@@ -135,6 +135,14 @@ public final class CudaBackend implements Backend {
         return LaunchTarget.cuda(DeviceKernels.forDevice(device));
     }
 
+    /** {@code be} itself, the CUDA backend it forwards to ({@link CudaBacked}), or null for any other backend. */
+    public static CudaBackend of(dev.quadrant.device.Backend be) {
+        if (be instanceof CudaBackend c) {
+            return c;
+        }
+        return be instanceof CudaBacked w ? w.cudaBackend() : null;
+    }
+
     /** A new backend on {@code other} (a {@code cuda:N} device) with this one's precision and kernels. */
     public CudaBackend sibling(Device other) {
         return open(other, precision, kernelSource);

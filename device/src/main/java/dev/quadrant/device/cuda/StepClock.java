@@ -58,7 +58,7 @@ public final class StepClock implements AutoCloseable {
 
     /** A clock on {@code be}'s timeline. */
     public static StepClock of(Backend be) {
-        return new StepClock(be instanceof CudaBackend c ? c : null);
+        return new StepClock(CudaBackend.of(be));
     }
 
     /** Marks the start of a step. */

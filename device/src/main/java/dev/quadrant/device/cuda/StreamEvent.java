@@ -32,7 +32,8 @@ public final class StreamEvent implements AutoCloseable {
 
     /** A new event on {@code be}'s device (a no-op event for a backend whose ops are synchronous). */
     public static StreamEvent on(Backend be) {
-        if (be instanceof CudaBackend c) {
+        CudaBackend c = CudaBackend.of(be);
+        if (c != null) {
             Cuda.setDevice(c.device().index());
             return new StreamEvent(CudaEvent.create(false), c.device().index());
         }
@@ -65,7 +66,8 @@ public final class StreamEvent implements AutoCloseable {
     }
 
     private static CudaBackend cuda(Backend be, String what) {
-        if (!(be instanceof CudaBackend c)) {
+        CudaBackend c = CudaBackend.of(be);
+        if (c == null) {
             throw new IllegalArgumentException("StreamEvent." + what + ": a CUDA event used with " + be.describe());
         }
         return c;
