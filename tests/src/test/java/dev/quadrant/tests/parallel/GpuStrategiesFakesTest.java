@@ -67,7 +67,8 @@ class GpuStrategiesFakesTest {
     }
 
     static Backend hostKernelBackend(Device d, int threads, Precision p) {
-        return CudaBackend.open(d, p, dev -> HostKernels.INSTANCE);
+        return d.isCpu() ? Training.BackendFactory.DEFAULT.create(d, threads, p)
+                : CudaBackend.open(d, p, dev -> HostKernels.INSTANCE);
     }
 
     static TrainOptions options(String devices, String strategy) {
@@ -126,6 +127,21 @@ class GpuStrategiesFakesTest {
         assertEquals(many.length, last.replicas());
         assertTrue(last.computeMs() > 0 && last.commExposedMs() > 0 && last.dataWaitMs() >= 0, last.toMap().toString());
         System.out.println(strategy + " " + devices + ": " + last.toMap());
+    }
+
+    @org.junit.jupiter.api.Test
+    void oneFakeGpuReplicaMatchesTheCpuBackend() {
+        // HostKernels + the stub cuBLAS against OpenBLAS and the CPU loops: the stubs' results are worth comparing
+        TrainOptions gpu = options("cuda:0", "allreduce");
+        TrainOptions cpu = options("cpu:1", "allreduce");
+        cpu.threads = 1;
+        float[] g = train(gpu, new ArrayList<>())[0];
+        float[] c = train(cpu, new ArrayList<>())[0];
+        double scale = StrategyEquivalenceTest.maxAbs(c);
+        int worst = StrategyEquivalenceTest.worst(c, g);
+        double diff = Math.abs(c[worst] - g[worst]);
+        assertTrue(diff <= 1e-5 * scale, "worst index " + worst + ": cpu " + c[worst] + ", fake cuda:0 " + g[worst]
+                + ", |diff| " + diff + " > tolerance " + 1e-5 * scale);
     }
 
     @ParameterizedTest(name = "{0} on {1}")

@@ -288,6 +288,7 @@ final class CudaCommGroup {
             lastIssued[rank] = what;
             if (p.arrived == size) {
                 enqueue(p);
+                Cuda.setDevice(deviceOf[rank]);   // queueing visited every GPU; leave the caller on its own
                 changed.signalAll();
                 checkHealthy(rank, what);
             }
