@@ -4,7 +4,8 @@
 #
 #   scripts/gpu-check.sh LOGDIR [BUNDLE] [MNIST_DIR]
 #
-#   BUNDLE     the bundle folder (dist/quadrant-VERSION) or its .tar.gz; default $QUADRANT_BUNDLE, else the newest
+#   BUNDLE     the bundle folder (dist/quadrant-VERSION) or its .tar.gz; default $QUADRANT_BUNDLE, else the bundle
+#              this script sits in (it is copied to the bundle's bin/gpu-check.sh), else the newest
 #              dist/quadrant-*-linux-x86_64.tar.gz (or unpacked dist/quadrant-*/) of this repository
 #              (build it with: mvn -q -B -DskipTests -Pbundle package)
 #   MNIST_DIR  the MNIST IDX files; default $QUADRANT_MNIST, ../shared/datasets/mnist, /work/shared/datasets/mnist
@@ -32,6 +33,9 @@ case $1 in -h|--help) usage; exit 0 ;; esac
 LOG=$(mkdir -p "$1" && cd "$1" && pwd) || { echo "gpu-check: cannot create $1" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BUNDLE=${2:-${QUADRANT_BUNDLE:-}}
+if [ -z "$BUNDLE" ] && [ -x "$HERE/bin/quadrant" ] && [ -d "$HERE/runtime" ]; then
+  BUNDLE=$HERE   # this script is the bundle's own bin/gpu-check.sh
+fi
 if [ -z "$BUNDLE" ]; then
   BUNDLE=$(ls -t "$HERE"/dist/quadrant-*-linux-x86_64.tar.gz 2>/dev/null | head -n 1)
   [ -n "$BUNDLE" ] || BUNDLE=$(ls -td "$HERE"/dist/quadrant-*/ 2>/dev/null | head -n 1)
