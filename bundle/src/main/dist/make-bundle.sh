@@ -53,6 +53,10 @@ done
 for j in "$@"; do cp "$j" "$OUT/lib/"; done
 cp "$LAUNCHER" "$OUT/bin/quadrant"
 chmod 755 "$OUT/bin/quadrant"
+if [ -n "${GPU_CHECK:-}" ] && [ -f "$GPU_CHECK" ]; then   # scripts/gpu-check.sh: the GPU checks, run from the bundle
+  cp "$GPU_CHECK" "$OUT/bin/gpu-check.sh"
+  chmod 755 "$OUT/bin/gpu-check.sh"
+fi
 
 "$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
   --output "$OUT/runtime"

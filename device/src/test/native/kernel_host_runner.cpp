@@ -39,7 +39,7 @@ void call(void (*f)(P...), const std::vector<A>& a) {
 
 #define K(name) {#name, [](const std::vector<A>& a) { call(name, a); }}
 static const std::map<std::string, void (*)(const std::vector<A>&)> kernels = {
-    K(fill_f32), K(axpy_f32), K(scale_f32), K(mul_f32), K(add_bias_f32),
+    K(fill_f32), K(axpy_f32), K(scale_f32), K(mul_f32), K(add_bias_f32), K(add_f32), K(div_f32),
     K(relu_forward_f32), K(relu_backward_f32), K(gelu_forward_f32), K(gelu_backward_f32),
     K(tanh_forward_f32), K(tanh_backward_f32),
     K(softmax_xent_forward_f32), K(softmax_xent_backward_f32), K(mse_forward_f32), K(mse_backward_f32),

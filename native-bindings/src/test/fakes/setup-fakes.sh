@@ -17,6 +17,15 @@ if [ -z "$SRC" ]; then
 fi
 [ -n "$SRC" ] && [ -f "$SRC/build_fakes.sh" ] || { echo "setup-fakes: fakes sources not found (pass their folder)" >&2; exit 1; }
 rm -rf "$OUT/src" && mkdir -p "$OUT/src" && cp "$SRC"/*.c "$SRC"/*.txt "$SRC"/build_fakes.sh "$OUT/src/"
+# Two additions the shared stubs lack, kept here: ncclReduce, emulated as an all-reduce (every rank's recv gets the
+# sum, where NCCL leaves the non-root recv buffers alone: callers must not rely on either), and cudaEventQuery (every
+# event is complete: the stubs run all work at once). The stub generator sees them as implemented.
+cat >> "$OUT/src/fake_nccl.c" <<'C'
+int ncclReduce(const void* s, void* r, size_t n, int t, int op, int root, comm_t* c, void* st) { return submit(0, s, r, n, t, op, root, c, st); }
+C
+cat >> "$OUT/src/fake_cudart_shim.c" <<'C'
+cudaError_t cudaEventQuery(cudaEvent_t e) { return cudaSuccess; }
+C
 (cd "$OUT/src" && bash build_fakes.sh >/dev/null)
 rm -rf "$OUT/lib" && mv "$OUT/src/lib" "$OUT/lib"
 WHEEL=${3:-$(ls /opt/pypi-more/files/nvidia_cuda_nvrtc-13*.whl 2>/dev/null | head -1 || true)}

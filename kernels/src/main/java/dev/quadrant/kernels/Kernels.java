@@ -42,6 +42,8 @@ public final class Kernels implements AutoCloseable {
     static final KernelSpec SCALE = new KernelSpec(KernelFamily.ELEMENTWISE, "scale_f32", PTR, I64, F32);
     static final KernelSpec MUL = new KernelSpec(KernelFamily.ELEMENTWISE, "mul_f32", PTR, PTR, PTR, I64);
     static final KernelSpec ADD_BIAS = new KernelSpec(KernelFamily.ELEMENTWISE, "add_bias_f32", PTR, PTR, I64, I32);
+    static final KernelSpec ADD = new KernelSpec(KernelFamily.ELEMENTWISE, "add_f32", PTR, PTR, PTR, I64);
+    static final KernelSpec DIV = new KernelSpec(KernelFamily.ELEMENTWISE, "div_f32", PTR, I64, F32);
 
     static final KernelSpec RELU_FWD = new KernelSpec(KernelFamily.ACTIVATIONS, "relu_forward_f32", PTR, PTR, I64);
     static final KernelSpec RELU_BWD = new KernelSpec(KernelFamily.ACTIVATIONS, "relu_backward_f32", PTR, PTR, PTR, I64);
@@ -193,6 +195,20 @@ public final class Kernels implements AutoCloseable {
     public void mul(CudaStream s, long a, long b, long out, long n) {
         if (n > 0) {
             begin(MUL).p(a).p(b).p(out).l(n).elementwise(s, n);
+        }
+    }
+
+    /** {@code out = a + b}; {@code out} may be {@code a} or {@code b}. */
+    public void add(CudaStream s, long a, long b, long out, long n) {
+        if (n > 0) {
+            begin(ADD).p(a).p(b).p(out).l(n).elementwise(s, n);
+        }
+    }
+
+    /** {@code x = x / d}, one float division per element. */
+    public void divide(CudaStream s, long x, long n, float d) {
+        if (n > 0) {
+            begin(DIV).p(x).l(n).f(d).elementwise(s, n);
         }
     }
 

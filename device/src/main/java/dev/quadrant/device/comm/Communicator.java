@@ -14,13 +14,15 @@ package dev.quadrant.device.comm;
  *
  * <h2>The buffer type</h2>
  * {@code B} is the memory the implementation moves: {@code java.nio.FloatBuffer} (direct, native byte order for
- * speed) for host memory ({@link LocalCommunicator}). A GPU communicator implements the same interface over its
- * device buffer type, e.g. {@code NcclCommunicator implements Communicator<CudaBuffer>} where the CUDA side
- * defines {@code CudaBuffer} as a device address plus its CUDA device: each operation maps to one NCCL call
- * ({@code ncclAllReduce}, {@code ncclReduceScatter}, {@code ncclAllGather}, {@code ncclReduce},
- * {@code ncclBroadcast}, {@code ncclSum}/{@code ncclAvg}) enqueued on the rank's communication stream after an
- * event recorded on its compute stream; the blocking forms then make the compute stream wait on an event recorded
- * after the NCCL call (no host synchronisation), and {@link CommHandle#await()} does the same for the async form.
+ * speed) for host memory ({@link LocalCommunicator}). The GPU communicator implements the same interface over its
+ * device buffer type: {@code dev.quadrant.device.cuda.comm.CudaCommunicator implements Communicator<CudaBuffer>},
+ * {@code CudaBuffer} being a device address plus its CUDA device. It adds a device-local layer for replicas that
+ * share a GPU (NCCL refuses two ranks on one device); across GPUs the per-GPU partial goes through one NCCL call
+ * ({@code ncclAllReduce}, {@code ncclReduce}, {@code ncclBroadcast} with {@code ncclSum}; {@code AVERAGE} divides
+ * afterwards; {@link #reduceScatter} and {@link #allGather} go through an all-reduce, so their shards need not be
+ * equal), enqueued on the GPU's communication stream after events recorded on the ranks' compute streams; the
+ * blocking forms then make the compute stream wait on an event recorded after the NCCL call (no host
+ * synchronisation), and {@link CommHandle#await()} does the same for the async form.
  * The deadline becomes a watchdog thread that polls {@code ncclCommGetAsyncError} and the events, and
  * {@link #abort} becomes {@code ncclCommAbort}. Offsets and counts are in elements of {@code B} in every
  * implementation. Code that must run on both (the parallel strategies) is generic in {@code B} or works on tensors
@@ -29,8 +31,7 @@ package dev.quadrant.device.comm;
  * <h2>Shards</h2>
  * {@link #reduceScatter} and {@link #allGather} split {@code [offset, offset + count)} into {@link #size()}
  * contiguous shards, rank {@code i} owning shard {@code i} as given by {@link Shards} (the first
- * {@code count % size} shards are one element longer). NCCL needs equal shards; a NCCL implementation pads the
- * remainder through a staging buffer, or the caller pads its flat buffer to a multiple of {@code size()}.
+ * {@code count % size} shards are one element longer), in every implementation.
  *
  * <h2>Thread-safety</h2>
  * One object per rank. The collectives of one rank must be issued from one thread at a time (normally the

@@ -6,6 +6,8 @@
  *   <li>{@link dev.quadrant.device.comm.LocalCommunicator}: replicas that are threads of one JVM sharing host
  *       memory; every rank's thread reduces its own shard, sums in a fixed order (bit-identical results on
  *       every rank, every run), waits with a deadline and fails all-or-none.</li>
+ *   <li>{@code dev.quadrant.device.cuda.comm.CudaCommunicator} (in the CUDA package, which may depend on this one):
+ *       replicas on GPUs, device-local sums for replicas sharing a GPU and NCCL across GPUs.</li>
  *   <li>{@link dev.quadrant.device.comm.ParameterServerExchange}: the all-to-one then one-to-all exchange of a
  *       parameter server, over any communicator.</li>
  *   <li>{@link dev.quadrant.device.comm.BucketPlanner}: the pure function that cuts a flat gradient buffer into

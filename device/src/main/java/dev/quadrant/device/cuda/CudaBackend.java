@@ -2,6 +2,7 @@ package dev.quadrant.device.cuda;
 
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.util.function.IntFunction;
 
 import dev.quadrant.bindings.cuda.Cublas;
 import dev.quadrant.bindings.cuda.Cuda;
@@ -15,6 +16,7 @@ import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.kernels.DeviceKernels;
 import dev.quadrant.kernels.Kernels;
+import dev.quadrant.kernels.LaunchTarget;
 
 /**
  * Every {@link Backend} op on one GPU, queued on this backend's own non-blocking stream: GEMMs in cuBLAS (a handle
@@ -27,6 +29,9 @@ import dev.quadrant.kernels.Kernels;
  * {@code C^T = op(B)^T op(A)^T} is computed with the operands swapped and each leading dimension the stored
  * tensor's row length. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into scratch) with fp32
  * accumulation.
+ *
+ * <p>{@link #copy} also takes a source on another GPU ({@code cudaMemcpyPeerAsync} on this backend's stream, with peer
+ * access enabled where the pair supports it), so that strategies move tensors between devices without the host.
  *
  * <p>Thread-safety: one backend per replica thread; not safe for concurrent calls. Every call makes the backend's
  * device current on the calling thread first.
@@ -44,6 +49,8 @@ public final class CudaBackend implements Backend {
     private final int index;
     private final Precision precision;
     private final Cuda.DeviceInfo info;
+    private final IntFunction<LaunchTarget> kernelSource;
+    private final LaunchTarget target;
     private final CudaStream stream;
     private final Cublas blas;
     private final Kernels kernels;
@@ -53,20 +60,21 @@ public final class CudaBackend implements Backend {
     private final Tensor flag;       // [1] INT32 for allFinite
     private boolean closed;
 
-    private CudaBackend(Device device, Precision precision) {
+    private CudaBackend(Device device, Precision precision, IntFunction<LaunchTarget> kernelSource) {
         this.device = device;
         this.index = device.index();
         this.precision = precision;
+        this.kernelSource = kernelSource;
         Cuda.setDevice(index);
         this.info = Cuda.deviceInfo(index);
-        DeviceKernels dk = DeviceKernels.forDevice(index);
+        this.target = kernelSource.apply(index);
         CudaStream s = CudaStream.create(index);
         Cublas b = null;
         Kernels k = null;
         PinnedStaging st = null;
         try {
             b = Cublas.create(s);
-            k = new Kernels(dk);
+            k = new Kernels(target);
             st = new PinnedStaging(s);
         } catch (RuntimeException e) {
             closeAll(e, st, k, b, s);
@@ -103,6 +111,15 @@ public final class CudaBackend implements Backend {
      * {@link CudaBackendProvider#availability()}; a device index that is not present is a {@link UserInputException}.
      */
     public static CudaBackend open(Device device, Precision precision) {
+        return open(device, precision, CudaBackend::nvrtcKernels);
+    }
+
+    /**
+     * As {@link #open(Device, Precision)}, with the kernels launched on {@code kernelSource.apply(deviceIndex)}
+     * instead of the NVRTC-compiled ones: {@code dev.quadrant.kernels.HostKernels} under the stub libraries of the
+     * {@code -Pfakes} tests. {@link #sibling} backends and the CUDA communicators use the same source.
+     */
+    public static CudaBackend open(Device device, Precision precision, IntFunction<LaunchTarget> kernelSource) {
         if (device.kind() != Device.Kind.CUDA) {
             throw new IllegalArgumentException("CudaBackend needs a cuda:N device, got " + device);
         }
@@ -111,8 +128,28 @@ public final class CudaBackend implements Backend {
             throw new UserInputException("--devices " + device + ": this machine has " + n + " CUDA device"
                     + (n == 1 ? "" : "s") + " (cuda:0" + (n > 1 ? "..cuda:" + (n - 1) : "") + "); see `quadrant devices`");
         }
-        return new CudaBackend(device, precision);
+        return new CudaBackend(device, precision, kernelSource);
     }
+
+    private static LaunchTarget nvrtcKernels(int device) {
+        return LaunchTarget.cuda(DeviceKernels.forDevice(device));
+    }
+
+    /** {@code be} itself, the CUDA backend it forwards to ({@link CudaBacked}), or null for any other backend. */
+    public static CudaBackend of(dev.quadrant.device.Backend be) {
+        if (be instanceof CudaBackend c) {
+            return c;
+        }
+        return be instanceof CudaBacked w ? w.cudaBackend() : null;
+    }
+
+    /** A new backend on {@code other} (a {@code cuda:N} device) with this one's precision and kernels. */
+    public CudaBackend sibling(Device other) {
+        return open(other, precision, kernelSource);
+    }
+
+    /** Where this backend's kernels are launched (thread-safe; communicators on this device launch there too). */
+    public LaunchTarget kernelTarget() { return target; }
 
     @Override
     public Device device() { return device; }
@@ -318,12 +355,29 @@ public final class CudaBackend implements Backend {
         kernels.fill(stream, f32("fill", "x", x), x.size(), value);
     }
 
+    /**
+     * Copies {@code src} into {@code dst} on this backend's stream. {@code dst} must be on this backend's device;
+     * {@code src} may be on another GPU, in which case the copy is a peer copy (direct where the two GPUs support
+     * peer access, staged by the driver otherwise). The caller orders the copy after the writes to {@code src} that
+     * another stream made (see {@link StreamEvent}).
+     */
     @Override
     public void copy(Tensor src, Tensor dst) {
         enter();
         Checks.sameSize("copy", "src", src, "dst", dst);
         Checks.dtype("copy", "dst", dst, src.dtype());
-        Cuda.memcpyAsync(addr("copy", "dst", dst), addr("copy", "src", src), src.size() * src.dtype().bytes(), stream);
+        long bytes = src.size() * src.dtype().bytes();
+        long d = addr("copy", "dst", dst);
+        if (src.device().equals(device) || src.device().kind() != Device.Kind.CUDA) {
+            Cuda.memcpyAsync(d, addr("copy", "src", src), bytes, stream);
+        } else {
+            if (!(src.storage() instanceof CudaStorage cs)) {
+                throw new IllegalArgumentException("copy: src " + src + " is not CUDA memory");
+            }
+            int peer = src.device().index();
+            PeerAccess.enable(index, peer);
+            Cuda.memcpyPeerAsync(d, index, cs.address() + src.offset() * src.dtype().bytes(), peer, bytes, stream);
+        }
     }
 
     @Override

@@ -89,6 +89,23 @@ class EmulatedKernelsTest {
     }
 
     @Test
+    void addAndDivideOfTheDeviceLocalCommunicator() {
+        int n = 4133;
+        float[] a = randn(n, 1);
+        float[] b = randn(n, 1);
+        long pa = emu.floats(a);
+        long pb = emu.floats(b);
+        k.add(null, pa, pb, pa, n);        // out aliases a
+        k.divide(null, pa, n, 3f);
+        float[] got = emu.readFloats(pa);
+        for (int i = 0; i < n; i++) {
+            float want = (a[i] + b[i]) / 3f;   // float32 sum, then one float32 division
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]),
+                    "element " + i + ": got " + got[i] + " expected " + want + " (exact)");
+        }
+    }
+
+    @Test
     void activations() {
         int n = 4097;
         float[] x = randn(n, 2);

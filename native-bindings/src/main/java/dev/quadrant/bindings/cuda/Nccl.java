@@ -210,6 +210,12 @@ public final class Nccl {
                     stream.handle()), "ncclAllGather(" + sendCount + " " + type + ")");
         }
 
+        /** {@code recv} of rank {@code root} = op over ranks of {@code send} (all-to-one); other ranks' {@code recv} is unused. */
+        public void reduce(long send, long recv, long count, DataType type, Op op, int root, CudaStream stream) {
+            checkCall(ncclReduce(DevPtr.bytes(send, 0), DevPtr.bytes(recv, 0), count, type.code, op.code, root, h(),
+                    stream.handle()), "ncclReduce(" + count + " " + type + ", root " + root + ")");
+        }
+
         /** Copies {@code root}'s {@code send} into every rank's {@code recv}. */
         public void broadcast(long send, long recv, long count, DataType type, int root, CudaStream stream) {
             checkCall(ncclBroadcast(DevPtr.bytes(send, 0), DevPtr.bytes(recv, 0), count, type.code, root, h(),

@@ -95,6 +95,31 @@ class CommandLineTest {
     }
 
     @Test
+    void gpuLayoutsWithoutAGpuAreAClearUserError() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(
+                dev.quadrant.bindings.cuda.CudaProbe.get().usable(), "CUDA is usable here: these layouts would run");
+        for (String devices : new String[] {"cuda:0x4", "cuda:0x2,1x2", "cuda:0,1", "cuda:all"}) {
+            for (String strategy : new String[] {"allreduce", "ps", "hogwild", "gossip"}) {
+                Run r = run(train("--devices", devices, "--strategy", strategy));
+                assertUserError(r, "--devices " + devices, "CUDA is not usable here");
+            }
+        }
+    }
+
+    @Test
+    void metricsHaveTheStepBreakdown() throws IOException {
+        Path metrics = dir.resolve("m.jsonl");
+        Run r = run(train("--metrics", metrics.toString(), "--devices", "cpu:2", "--threads", "2"));
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Files.readAllLines(metrics).get(0));
+        for (String key : new String[] {"compute_ms", "comm_exposed_ms", "data_wait_ms"}) {
+            assertTrue(m.has(key) && m.get(key).asDouble() >= 0, key + " in " + m);
+        }
+        assertTrue(m.get("compute_ms").asDouble() > 0, "compute time is measured: " + m);
+    }
+
+    @Test
     void loadWithWrongShapesNamesFileTensorAndShapes() {
         Path a = dir.resolve("a.safetensors");
         assertEquals(0, run(train("--save", a.toString())).code());

@@ -8,6 +8,7 @@ import dev.quadrant.device.comm.BucketPlanner;
 import dev.quadrant.device.comm.CommHandle;
 import dev.quadrant.device.comm.GradientSlot;
 import dev.quadrant.device.comm.ReduceOp;
+import dev.quadrant.device.cuda.StepClock;
 import dev.quadrant.trainer.nn.ParamLayout;
 
 /**
@@ -16,6 +17,11 @@ import dev.quadrant.trainer.nn.ParamLayout;
  * finished them (while backward goes on with earlier layers); then every replica applies the same update to the
  * same parameters. N replicas with global batch B therefore compute what one replica with batch B computes, up to
  * float32 summation order.
+ *
+ * <p>On GPUs the buckets are reduced on the communication stream, ordered after the compute stream by events, and the
+ * compute stream waits for the last bucket before the update: no host synchronisation in a step. The time the
+ * replica's timeline spends waiting for buckets after backward is its exposed communication
+ * ({@code comm_exposed_ms}).
  *
  * <p>Used from one driver thread; each replica's work runs on its own thread.
  */
@@ -29,7 +35,12 @@ public final class AllReduceStrategy implements StepRunner {
     private long steps;
 
     public AllReduceStrategy(List<Replica> replicas, float clipNorm, long bucketBytes) {
-        this.group = new ReplicaGroup(replicas);
+        this(replicas, clipNorm, bucketBytes, ReplicaGroup.COLLECTIVE_DEADLINE);
+    }
+
+    /** As above, with the longest a collective may wait for the other replicas. */
+    public AllReduceStrategy(List<Replica> replicas, float clipNorm, long bucketBytes, java.time.Duration deadline) {
+        this.group = new ReplicaGroup(replicas, deadline);
         this.clipNorm = clipNorm;
         this.buckets = planBuckets(replicas.get(0).parameters().layout(), bucketBytes);
     }
@@ -60,6 +71,7 @@ public final class AllReduceStrategy implements StepRunner {
             Replica rep = group.replicas.get(r);
             TensorComm comm = group.comms.get(r);
             var grads = rep.parameters().gradients();
+            rep.clock().start();
             List<CommHandle> inFlight = new ArrayList<>(buckets.size());
             int[] next = {0};
             rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed,
@@ -73,11 +85,14 @@ public final class AllReduceStrategy implements StepRunner {
                 Bucket b = buckets.get(next[0]++);
                 inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
             }
+            rep.clock().lap(StepClock.Phase.COMPUTE);
             for (CommHandle h : inFlight) {
                 h.await();
             }
+            rep.clock().lap(StepClock.Phase.COMM);
             GradientClipper.clip(rep.backend(), grads, clipNorm);
             rep.applyUpdate(lr);
+            rep.clock().lap(StepClock.Phase.COMPUTE);
         });
         steps++;
     }

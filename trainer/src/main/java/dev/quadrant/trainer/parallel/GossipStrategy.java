@@ -10,13 +10,21 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cuda.StepClock;
+import dev.quadrant.device.cuda.StreamEvent;
 
 /**
  * Asynchronous, decentralized training in the style of Hogwild++ (Zhang, Hsieh and Akella, 2016): every replica
  * trains on its own shards with its own optimizer and, every {@code k} of its own steps, passes a share {@code lambda}
  * of what its parameters moved since its last pass ({@code delta = w - anchor}) to its ring neighbour
  * {@code (r + 1) mod N}. The neighbour adds what it received at the start of its next step, on its own thread, so no
- * replica ever waits for another and no two threads write the same parameters. Received updates are passed on with
+ * replica ever waits for another and no two threads write the same parameters.
+ *
+ * <p>The hand-over goes through the sender's outbox, on the sender's device: the sender writes (or adds to) it and
+ * records an event; the receiver, on its own stream, waits for that event, copies the outbox into its own transit
+ * buffer (a peer copy between GPUs, a plain copy otherwise) and records an event that the sender's next write waits
+ * for. So GPUs exchange device to device, ordered by events, and the host only orders who goes first (a lock per
+ * outbox); on the CPU the events are no-ops. Received updates are passed on with
  * the replica's own ({@code anchor} is the parameters right after the last pass), so each update travels the ring,
  * shrinking by {@code lambda} at each hop. Before evaluation and saving the replicas' parameters are averaged.
  *
@@ -38,39 +46,58 @@ public final class GossipStrategy implements StepRunner {
     private final int period;
     private final float lambda;
     private final List<Tensor> anchors = new ArrayList<>();  // [P] each: parameters after the last pass
-    private final List<Tensor> scratch = new ArrayList<>();  // [P] each
-    private final List<Tensor> inboxes = new ArrayList<>();  // [P] each: deltas received, not yet applied
-    private final List<ReentrantLock> inboxLocks = new ArrayList<>();
+    private final List<Tensor> scratch = new ArrayList<>();  // [P] each: the delta being sent
+    private final List<Tensor> outboxes = new ArrayList<>(); // [P] each, on the sender's device: deltas not yet taken
+    private final List<Tensor> transit = new ArrayList<>();  // [P] each, on the receiver's device
+    private final List<StreamEvent> filled = new ArrayList<>();   // per sender, on the sender's device
+    private final List<StreamEvent> taken = new ArrayList<>();    // per sender, on the receiver's device
+    private final List<ReentrantLock> outboxLocks = new ArrayList<>();
     private final long[] localSteps;
-    private final long[] inboxSenderStep;
-    private final boolean[] inboxFull;
+    private final long[] outboxSenderStep;
+    private final boolean[] outboxFull;
     private final AtomicLong deliveries = new AtomicLong();
     private final AtomicLong stalenessSum = new AtomicLong();
     private final AtomicLong stalenessMax = new AtomicLong();
 
     public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda) {
+        this(replicas, clipNorm, period, lambda, ReplicaGroup.COLLECTIVE_DEADLINE);
+    }
+
+    /** As above, with the longest the initial broadcast may wait for the other replicas. */
+    public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda, java.time.Duration deadline) {
         if (period < 1) {
             throw new IllegalArgumentException("gossip period must be >= 1 step, got " + period);
         }
         if (!(lambda > 0 && lambda < 1)) {
             throw new IllegalArgumentException("gossip share lambda must be in (0, 1), got " + lambda);
         }
-        this.group = new ReplicaGroup(replicas);
+        this.group = new ReplicaGroup(replicas, deadline);
         this.shards = new AsyncShards(group);
         this.clipNorm = clipNorm;
         this.period = period;
         this.lambda = lambda;
-        this.localSteps = new long[replicas.size()];
-        this.inboxSenderStep = new long[replicas.size()];
-        this.inboxFull = new boolean[replicas.size()];
-        for (Replica r : replicas) {
-            int p = r.parameters().values().intSize();
-            Tensor anchor = r.backend().allocate(DType.FLOAT32, p);
-            r.backend().copy(r.parameters().values(), anchor);
-            anchors.add(anchor);
-            scratch.add(r.backend().allocate(DType.FLOAT32, p));
-            inboxes.add(r.backend().allocate(DType.FLOAT32, p));
-            inboxLocks.add(new ReentrantLock());
+        int n = replicas.size();
+        this.localSteps = new long[n];
+        this.outboxSenderStep = new long[n];
+        this.outboxFull = new boolean[n];
+        try {
+            for (Replica r : replicas) {
+                Backend be = r.backend();
+                int p = r.parameters().values().intSize();
+                Tensor anchor = be.allocate(DType.FLOAT32, p);
+                anchors.add(anchor);
+                be.copy(r.parameters().values(), anchor);
+                scratch.add(be.allocate(DType.FLOAT32, p));
+                outboxes.add(be.allocate(DType.FLOAT32, p));
+                transit.add(be.allocate(DType.FLOAT32, p));
+                filled.add(StreamEvent.on(be));
+                taken.add(StreamEvent.on(replicas.get((r.rank() + 1) % n).backend()));
+                outboxLocks.add(new ReentrantLock());
+            }
+        } catch (RuntimeException | Error e) {
+            freeBuffers();
+            group.close();
+            throw e;
         }
     }
 
@@ -84,39 +111,46 @@ public final class GossipStrategy implements StepRunner {
     public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
         shards.dispatch(hostX, hostY, rows, lr, seed, (r, x, y, n, rate, s) -> {
             Replica rep = group.replicas.get(r);
+            rep.clock().start();
             receive(r);
+            rep.clock().lap(StepClock.Phase.COMM);
             rep.computeGradients(x, y, 0, n, 1f / n, s);
             GradientClipper.clip(rep.backend(), rep.parameters().gradients(), clipNorm);
             rep.applyUpdate(rate);
+            rep.clock().lap(StepClock.Phase.COMPUTE);
             long mine = ++localSteps[r];
             if (group.size() > 1 && mine % period == 0) {
                 send(r, mine);
+                rep.clock().lap(StepClock.Phase.COMM);
             }
         });
     }
 
-    /** Adds what the previous replica passed on to this one's parameters (on this replica's thread). */
+    /** Takes what the previous replica left in its outbox and adds it to this one's parameters (on this replica's thread). */
     private void receive(int r) {
+        int prev = (r - 1 + group.size()) % group.size();
         Backend be = group.replicas.get(r).backend();
-        ReentrantLock lock = inboxLocks.get(r);
+        ReentrantLock lock = outboxLocks.get(prev);
         lock.lock();
         try {
-            if (!inboxFull[r]) {
+            if (!outboxFull[prev]) {
                 return;
             }
-            be.axpy(1f, inboxes.get(r), group.replicas.get(r).parameters().values());
-            be.fill(inboxes.get(r), 0f);
-            inboxFull[r] = false;
-            long stale = Math.abs(localSteps[r] - inboxSenderStep[r]);
+            filled.get(prev).waitIn(be);
+            be.copy(outboxes.get(prev), transit.get(r));   // a peer copy when prev is on another GPU
+            taken.get(prev).record(be);
+            outboxFull[prev] = false;
+            long stale = Math.abs(localSteps[r] - outboxSenderStep[prev]);
             deliveries.incrementAndGet();
             stalenessSum.addAndGet(stale);
             stalenessMax.accumulateAndGet(stale, Math::max);
         } finally {
             lock.unlock();
         }
+        be.axpy(1f, transit.get(r), group.replicas.get(r).parameters().values());
     }
 
-    /** Passes {@code lambda * (w - anchor)} to the next replica's inbox and moves the anchor to {@code w}. */
+    /** Puts {@code lambda * (w - anchor)} into this replica's outbox (adding to what was not taken yet) and moves the anchor to {@code w}. */
     private void send(int r, long mine) {
         Replica rep = group.replicas.get(r);
         Backend be = rep.backend();
@@ -125,13 +159,17 @@ public final class GossipStrategy implements StepRunner {
         be.copy(w, delta);
         be.axpy(-1f, anchors.get(r), delta);
         be.copy(w, anchors.get(r));
-        int next = (r + 1) % group.size();
-        ReentrantLock lock = inboxLocks.get(next);
+        ReentrantLock lock = outboxLocks.get(r);
         lock.lock();
         try {
-            be.axpy(lambda, delta, inboxes.get(next));
-            inboxFull[next] = true;
-            inboxSenderStep[next] = mine;
+            taken.get(r).waitIn(be);   // the receiver's copy out of the outbox comes before this write
+            if (!outboxFull[r]) {
+                be.fill(outboxes.get(r), 0f);
+            }
+            be.axpy(lambda, delta, outboxes.get(r));
+            filled.get(r).record(be);
+            outboxFull[r] = true;
+            outboxSenderStep[r] = mine;
         } finally {
             lock.unlock();
         }
@@ -141,8 +179,8 @@ public final class GossipStrategy implements StepRunner {
     public double[] takeLossSum() { return shards.takeLossSum(); }
 
     /**
-     * Waits for every queued shard, delivers what is in the inboxes, then sets every replica (and its anchor) to the
-     * average of all replicas' parameters.
+     * Waits for every queued shard, delivers what is in the outboxes, then sets every replica (and its anchor) to the
+     * average of all replicas' parameters (summed on replica 0's device, in replica order).
      */
     @Override
     public void consolidate() {
@@ -150,17 +188,21 @@ public final class GossipStrategy implements StepRunner {
         for (int r = 0; r < group.size(); r++) {
             receive(r);
         }
+        group.replicas.forEach(r -> r.backend().synchronize());
         Replica r0 = group.replicas.get(0);
+        Backend b0 = r0.backend();
         Tensor sum = scratch.get(0);
-        r0.backend().copy(r0.parameters().values(), sum);
+        b0.copy(r0.parameters().values(), sum);
         for (int r = 1; r < group.size(); r++) {
-            r0.backend().axpy(1f, group.replicas.get(r).parameters().values(), sum);
+            b0.copy(group.replicas.get(r).parameters().values(), transit.get(0));   // peer copy across GPUs
+            b0.axpy(1f, transit.get(0), sum);
         }
-        r0.backend().scale(sum, 1f / group.size());
+        b0.scale(sum, 1f / group.size());
+        b0.synchronize();
         for (int r = 0; r < group.size(); r++) {
             Replica rep = group.replicas.get(r);
             rep.backend().copy(sum, rep.parameters().values());
-            rep.backend().copy(sum, anchors.get(r));
+            rep.backend().copy(rep.parameters().values(), anchors.get(r));
         }
     }
 
@@ -180,14 +222,31 @@ public final class GossipStrategy implements StepRunner {
         return m;
     }
 
-    @Override
-    public void close() {
-        group.threads.close();
-        for (List<Tensor> ts : List.of(anchors, scratch, inboxes)) {
+    private void freeBuffers() {
+        for (List<Tensor> ts : List.of(anchors, scratch, outboxes, transit)) {
             for (Tensor t : ts) {
                 t.close();
             }
         }
+        filled.forEach(StreamEvent::close);
+        taken.forEach(StreamEvent::close);
+    }
+
+    @Override
+    public void close() {
+        group.threads.close();
+        RuntimeException first = null;
+        for (Replica r : group.replicas) {   // outboxes are read by the neighbour's stream: let every copy finish
+            try {
+                r.backend().synchronize();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        freeBuffers();
         group.close();
+        if (first != null) {
+            throw first;
+        }
     }
 }

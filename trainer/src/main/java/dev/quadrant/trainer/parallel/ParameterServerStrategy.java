@@ -3,13 +3,15 @@ package dev.quadrant.trainer.parallel;
 import java.util.List;
 
 import dev.quadrant.device.comm.ReduceOp;
+import dev.quadrant.device.cuda.StepClock;
 
 /**
  * Synchronous, centralized data parallelism: each replica computes gradients on its shard (scaled by
  * {@code 1/globalBatch}); the gradients go to the server, replica 0 (all-to-one: a reduce to root), the server
  * applies the optimizer update, and the new parameters go back to every replica (one-to-all: a broadcast). Gives the
  * same parameters as one replica with the whole batch, up to float32 summation order; only the server keeps
- * optimizer state that matters.
+ * optimizer state that matters. On GPUs both exchanges run device to device (reduce and broadcast of the CUDA
+ * communicators: device-local for replicas sharing a GPU, NCCL across GPUs).
  */
 public final class ParameterServerStrategy implements StepRunner {
     private static final int SERVER = 0;
@@ -17,7 +19,12 @@ public final class ParameterServerStrategy implements StepRunner {
     private final float clipNorm;
 
     public ParameterServerStrategy(List<Replica> replicas, float clipNorm) {
-        this.group = new ReplicaGroup(replicas);
+        this(replicas, clipNorm, ReplicaGroup.COLLECTIVE_DEADLINE);
+    }
+
+    /** As above, with the longest a collective may wait for the other replicas. */
+    public ParameterServerStrategy(List<Replica> replicas, float clipNorm, java.time.Duration deadline) {
+        this.group = new ReplicaGroup(replicas, deadline);
         this.clipNorm = clipNorm;
     }
 
@@ -33,13 +40,18 @@ public final class ParameterServerStrategy implements StepRunner {
         group.threads.runAll(r -> {
             Replica rep = group.replicas.get(r);
             TensorComm comm = group.comms.get(r);
+            rep.clock().start();
             rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed);
+            rep.clock().lap(StepClock.Phase.COMPUTE);
             comm.reduce(rep.parameters().gradients(), ReduceOp.SUM, SERVER);
+            rep.clock().lap(StepClock.Phase.COMM);
             if (r == SERVER) {
                 GradientClipper.clip(rep.backend(), rep.parameters().gradients(), clipNorm);
                 rep.applyUpdate(lr);
+                rep.clock().lap(StepClock.Phase.COMPUTE);
             }
             comm.broadcast(rep.parameters().values(), SERVER);
+            rep.clock().lap(StepClock.Phase.COMM);
         });
     }
 

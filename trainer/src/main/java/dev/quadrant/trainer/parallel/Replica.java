@@ -4,6 +4,7 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cuda.StepClock;
 import dev.quadrant.trainer.nn.ForwardContext;
 import dev.quadrant.trainer.nn.Loss;
 import dev.quadrant.trainer.nn.ModelSpec;
@@ -42,6 +43,7 @@ public final class Replica implements AutoCloseable {
     private final Tensor lossSum;  // [1] running sum of per-sample training losses
     private final Tensor evalLoss; // [1]
     private final Tensor evalCorrect; // [1]
+    private final StepClock clock;
     private long samplesSinceRead;
 
     public Replica(int rank, Backend backend, ModelSpec spec, int features, int classes, Activation activation,
@@ -62,6 +64,7 @@ public final class Replica implements AutoCloseable {
         this.lossSum = backend.allocate(DType.FLOAT32, 1);
         this.evalLoss = backend.allocate(DType.FLOAT32, 1);
         this.evalCorrect = backend.allocate(DType.FLOAT32, 1);
+        this.clock = StepClock.of(backend);
     }
 
     public int rank() { return rank; }
@@ -75,6 +78,9 @@ public final class Replica implements AutoCloseable {
     public Optimizer optimizer() { return optimizer; }
 
     public int maxRows() { return maxRows; }
+
+    /** The clock that splits this replica's steps into compute and exposed communication (on its own timeline). */
+    public StepClock clock() { return clock; }
 
     /** Uploads a full host copy of the flat parameter buffer. */
     public void setParameters(float[] flat) {
@@ -183,6 +189,7 @@ public final class Replica implements AutoCloseable {
 
     @Override
     public void close() {
+        clock.close();
         model.close();
         optimizer.close();
         params.close();

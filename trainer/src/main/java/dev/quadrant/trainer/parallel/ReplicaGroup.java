@@ -5,12 +5,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.quadrant.device.comm.LocalCommunicator;
 import dev.quadrant.device.comm.Shards;
 
 /**
  * What every multi-replica strategy shares: the replicas, one communicator rank and one named thread per replica,
  * the check that all replicas agree on the parameter layout, and the broadcast of replica 0's initial parameters.
+ * Host replicas communicate through shared memory, GPU replicas through the CUDA communicators (see
+ * {@link TensorComm#create}).
  *
  * <p>A failure on any replica aborts the communicators, stops every replica thread and reaches the caller (see
  * {@link ReplicaThreads}). Used from one driver thread.
@@ -22,22 +23,34 @@ final class ReplicaGroup implements AutoCloseable {
     static final Duration STOP_DEADLINE = Duration.ofSeconds(5);
 
     final List<Replica> replicas;
-    final List<TensorComm> comms = new ArrayList<>();
+    final List<TensorComm<?>> comms = new ArrayList<>();
     final ReplicaThreads threads;
 
     ReplicaGroup(List<Replica> replicas) {
+        this(replicas, COLLECTIVE_DEADLINE);
+    }
+
+    /** Checks the layouts, creates the communicators and threads, and broadcasts replica 0's parameters. */
+    ReplicaGroup(List<Replica> replicas, Duration deadline) {
         this.replicas = List.copyOf(replicas);
         checkLayouts(this.replicas);
-        for (LocalCommunicator c : LocalCommunicator.create(replicas.size(), COLLECTIVE_DEADLINE)) {
-            comms.add(new TensorComm(c));
-        }
+        comms.addAll(TensorComm.create(this.replicas, deadline, parameterCount()));
         this.threads = new ReplicaThreads(replicas.size(), this::abortAll, STOP_DEADLINE);
-        threads.runAll(r -> comms.get(r).broadcast(replicas.get(r).parameters().values(), 0));
+        try {
+            threads.runAll(r -> comms.get(r).broadcast(replicas.get(r).parameters().values(), 0));
+        } catch (RuntimeException | Error e) {
+            threads.close();
+            comms.forEach(TensorComm::close);
+            throw e;
+        }
     }
 
     int size() { return replicas.size(); }
 
     long parameterCount() { return replicas.get(0).parameters().layout().totalSize(); }
+
+    /** How the replicas communicate, for logs. */
+    String describeComm() { return comms.get(0).describe(); }
 
     /** First row of replica {@code r}'s shard of a batch of {@code rows} rows. */
     int shardFrom(int rows, int r) { return Shards.offset(rows, replicas.size(), r); }
@@ -46,33 +59,53 @@ final class ReplicaGroup implements AutoCloseable {
     int shardRows(int rows, int r) { return Shards.length(rows, replicas.size(), r); }
 
     private void abortAll(Throwable cause) {
-        for (TensorComm c : comms) {
+        for (TensorComm<?> c : comms) {
             c.abort(cause);
         }
     }
 
-    /** Before step 1: every replica must have the same parameter layout; the error names the replica and both values. */
+    /**
+     * Before step 1: every replica must have the same parameter layout (names, shapes, offsets, total size) and the
+     * same dtypes of its flat parameter and gradient buffers; the error names the replica and both values.
+     */
     static void checkLayouts(List<Replica> replicas) {
-        var ref = replicas.get(0).parameters().layout().entries();
+        Replica first = replicas.get(0);
+        var ref = first.parameters().layout().entries();
         for (Replica r : replicas) {
             var mine = r.parameters().layout().entries();
+            String who = "replica " + r.rank() + " (" + r.backend().device() + ")";
+            long total = r.parameters().layout().totalSize();
+            if (total != first.parameters().layout().totalSize()) {
+                throw new IllegalStateException(who + " has " + total + " parameters, replica 0 has "
+                        + first.parameters().layout().totalSize());
+            }
             if (mine.size() != ref.size()) {
-                throw new IllegalStateException("replica " + r.rank() + " has " + mine.size()
-                        + " parameter tensors, replica 0 has " + ref.size());
+                throw new IllegalStateException(who + " has " + mine.size() + " parameter tensors, replica 0 has "
+                        + ref.size());
             }
             for (int i = 0; i < ref.size(); i++) {
-                if (!mine.get(i).name().equals(ref.get(i).name()) || !Arrays.equals(mine.get(i).shape(), ref.get(i).shape())) {
-                    throw new IllegalStateException("replica " + r.rank() + " parameter " + i + " is " + mine.get(i)
-                            + ", replica 0 has " + ref.get(i));
+                var a = mine.get(i);
+                var b = ref.get(i);
+                if (!a.name().equals(b.name()) || !Arrays.equals(a.shape(), b.shape()) || a.offset() != b.offset()) {
+                    throw new IllegalStateException(who + " parameter " + i + " is " + a + ", replica 0 has " + b);
                 }
             }
+            checkDtype(who, "parameter", r.parameters().values(), first.parameters().values());
+            checkDtype(who, "gradient", r.parameters().gradients(), first.parameters().gradients());
+        }
+    }
+
+    private static void checkDtype(String who, String what, dev.quadrant.device.Tensor mine, dev.quadrant.device.Tensor ref) {
+        if (mine.dtype() != ref.dtype() || mine.size() != ref.size()) {
+            throw new IllegalStateException(who + " keeps its " + what + "s as " + mine.size() + " " + mine.dtype()
+                    + ", replica 0 as " + ref.size() + " " + ref.dtype());
         }
     }
 
     @Override
     public void close() {
         threads.close();
-        for (TensorComm c : comms) {
+        for (TensorComm<?> c : comms) {
             c.close();
         }
         RuntimeException first = null;

@@ -185,6 +185,11 @@ public final class ReplicaThreads implements AutoCloseable {
         if (root instanceof RuntimeException re && root instanceof dev.quadrant.device.UserInputException) {
             throw re;
         }
+        if (root instanceof dev.quadrant.device.comm.CommunicatorTimeoutException te && !te.missingRanks().isEmpty()) {
+            // the replica that reported the timeout did nothing wrong: name the ones that did not arrive
+            throw new ReplicaFailedException(te.missingRanks().get(0), "(replicas " + te.missingRanks()
+                    + " did not arrive at a collective within the deadline)", root);
+        }
         throw new ReplicaFailedException(r, "", root);
     }
 

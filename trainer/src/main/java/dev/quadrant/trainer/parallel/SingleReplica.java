@@ -20,9 +20,11 @@ public final class SingleReplica implements StepRunner {
 
     @Override
     public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
+        replica.clock().start();
         replica.computeGradients(hostX, hostY, 0, rows, 1f / rows, seed);
         GradientClipper.clip(replica.backend(), replica.parameters().gradients(), clipNorm);
         replica.applyUpdate(lr);
+        replica.clock().lap(dev.quadrant.device.cuda.StepClock.Phase.COMPUTE);
     }
 
     @Override

@@ -36,6 +36,18 @@ public interface StepRunner extends AutoCloseable {
         return new double[] {sum, n};
     }
 
+    /**
+     * Compute and exposed-communication time of the replicas' steps since the last call, summed over replicas (see
+     * {@link dev.quadrant.device.cuda.StepClock}); call after {@link #consolidate()}, when no replica is running.
+     */
+    default dev.quadrant.device.cuda.StepClock.Totals takeStepTimes() {
+        dev.quadrant.device.cuda.StepClock.Totals t = new dev.quadrant.device.cuda.StepClock.Totals(0, 0, 0);
+        for (Replica r : replicas()) {
+            t = t.plus(r.clock().take());
+        }
+        return t;
+    }
+
     /** Fields a strategy adds to each epoch's metrics (e.g. staleness); none by default. */
     default java.util.Map<String, Object> extraMetrics() { return java.util.Map.of(); }
 

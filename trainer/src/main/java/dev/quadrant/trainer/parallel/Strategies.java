@@ -1,11 +1,16 @@
 package dev.quadrant.trainer.parallel;
 
+import java.time.Duration;
 import java.util.List;
 
 import dev.quadrant.device.Device;
 import dev.quadrant.device.UserInputException;
 
-/** The {@code --strategy} names and the step runner each one builds. */
+/**
+ * The {@code --strategy} names and the step runner each one builds. Every strategy runs on CPU replicas
+ * ({@code cpu:N}) and on GPU replicas: several GPUs ({@code cuda:0,1}, NCCL), several replicas on one GPU
+ * ({@code cuda:0x4}, device-local reductions), or both ({@code cuda:0x2,1x2}).
+ */
 public final class Strategies {
     /** Every strategy name {@code --strategy} accepts. */
     public static final List<String> NAMES = List.of("allreduce", "ps", "hogwild", "gossip");
@@ -17,9 +22,9 @@ public final class Strategies {
         if (!NAMES.contains(name)) {
             throw new UserInputException("--strategy '" + name + "' is not known: expected one of " + NAMES);
         }
-        if (devices.size() > 1 && devices.stream().anyMatch(d -> !d.isCpu())) {
-            throw new UserInputException("--devices: several replicas on GPUs need the NCCL communicator, which this "
-                    + "build does not have yet; use one GPU (cuda:0) or CPU replicas (cpu:N)");
+        if (devices.stream().anyMatch(Device::isCpu) && devices.stream().anyMatch(d -> !d.isCpu())) {
+            throw new UserInputException("--devices " + devices + ": CPU and GPU replicas cannot be mixed in one run; "
+                    + "use cpu:N or cuda:...");
         }
     }
 
@@ -28,15 +33,21 @@ public final class Strategies {
      * strategy broadcasts). One replica with {@code allreduce} or {@code ps} is plain single-device training.
      */
     public static StepRunner create(String name, List<Replica> replicas, float clipNorm) {
+        return create(name, replicas, clipNorm, ReplicaGroup.COLLECTIVE_DEADLINE);
+    }
+
+    /** As above, with the longest a collective may wait for the other replicas before the run fails naming them. */
+    public static StepRunner create(String name, List<Replica> replicas, float clipNorm, Duration deadline) {
         check(name, replicas.stream().map(r -> r.backend().device()).toList());
         if (replicas.size() == 1 && (name.equals("allreduce") || name.equals("ps"))) {
             return new SingleReplica(replicas.get(0), clipNorm);
         }
         return switch (name) {
-            case "allreduce" -> new AllReduceStrategy(replicas, clipNorm, AllReduceStrategy.DEFAULT_BUCKET_BYTES);
-            case "ps" -> new ParameterServerStrategy(replicas, clipNorm);
-            case "hogwild" -> new HogwildStrategy(replicas, clipNorm);
-            case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD, GossipStrategy.DEFAULT_LAMBDA);
+            case "allreduce" -> new AllReduceStrategy(replicas, clipNorm, AllReduceStrategy.DEFAULT_BUCKET_BYTES, deadline);
+            case "ps" -> new ParameterServerStrategy(replicas, clipNorm, deadline);
+            case "hogwild" -> new HogwildStrategy(replicas, clipNorm, deadline);
+            case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD,
+                    GossipStrategy.DEFAULT_LAMBDA, deadline);
             default -> throw new IllegalStateException(name);
         };
     }

@@ -70,7 +70,7 @@ public class TrainOptions {
     @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
     public long seed = 1;
 
-    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 | cuda:0x4 (4 replicas on GPU 0) | cuda:0x2,1x2 (default: ${DEFAULT-VALUE})")
     public String devices = "auto";
 
     @Option(names = "--precision", paramLabel = "NAME", description = "GEMM precision on GPUs: fp32 | tf32 | bf16 (bf16 inputs, fp32 accumulation and master weights) (default: ${DEFAULT-VALUE})")

@@ -80,15 +80,20 @@ public final class Trainer {
             int[] order = EpochOrder.permutation(plan.seed(), epoch, n);
             long t0 = System.nanoTime();
             long samples = 0;
+            long steps = 0;
+            long dataNanos = 0;
             double lossSum = 0;
             long lossCount = 0;
             for (int b = 0; b < perEpoch && step < total; b++) {
                 int from = b * plan.batch();
                 int rows = Math.min(plan.batch(), n - from);
+                long d0 = System.nanoTime();
                 for (int i = 0; i < rows; i++) {
                     System.arraycopy(xs, order[from + i] * f, hostX, i * f, f);
                     hostY[i] = ys[order[from + i]];
                 }
+                dataNanos += System.nanoTime() - d0;
+                steps++;
                 float lr = plan.schedule().at(plan.lr(), step, total);
                 runner.step(hostX, hostY, rows, lr, plan.seed() * 1_000_003L + step);
                 step++;
@@ -107,12 +112,15 @@ public final class Trainer {
             double seconds = (System.nanoTime() - t0) / 1e9;
             allSeconds += seconds;
             runner.consolidate();
+            dev.quadrant.device.cuda.StepClock.Totals times = runner.takeStepTimes();
+            double perStep = Math.max(1, times.steps());
             double[] eval = evaluate(runner.replicas().get(0), data.test());
             int testN = data.test().size();
             EpochMetrics m = new EpochMetrics(epoch + 1, step, lossCount > 0 ? lossSum / lossCount : Double.NaN,
                     testN > 0 ? eval[0] / testN : Double.NaN, testN > 0 ? eval[1] / testN : Double.NaN,
                     samples / Math.max(seconds, 1e-9), seconds, runner.name(), runner.replicas().size(),
-                    runner.bytesMovedPerStep(), runner.extraMetrics());
+                    runner.bytesMovedPerStep(), times.computeMs() / perStep, times.commMs() / perStep,
+                    dataNanos / 1e6 / Math.max(1, steps), runner.extraMetrics());
             history.add(m);
             for (TrainListener l : listeners) {
                 l.onEpoch(m);

@@ -65,6 +65,20 @@ public final class Training {
         return new Setup(model, act, init, opt, schedule, devices, precision);
     }
 
+    /** Makes the backend of one replica. */
+    @FunctionalInterface
+    public interface BackendFactory {
+        /**
+         * A backend on {@code device} for a replica with a budget of {@code threads} CPU threads, GEMMs in
+         * {@code precision} on GPUs.
+         */
+        Backend create(Device device, int threads, Precision precision);
+
+        /** The CPU provider's backend, or a CUDA backend with NVRTC-compiled kernels. */
+        BackendFactory DEFAULT = (d, threads, p) -> d.isCpu() ? BackendProvider.of(d.kind()).create(d, threads)
+                : new CudaBackendProvider().create(d, p);
+    }
+
     /** Loads the data named by {@code --data}. */
     public static DataSplit loadData(TrainOptions o) {
         return DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction);
@@ -75,6 +89,11 @@ public final class Training {
      * loaded) parameters.
      */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data) {
+        return buildRunner(o, s, data, BackendFactory.DEFAULT);
+    }
+
+    /** As above, with each replica's backend made by {@code backends} (tests use it to run GPU code on stubs). */
+    public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, BackendFactory backends) {
         int features = data.train().features();
         int classes = data.train().classes();
         int n = s.devices().size();
@@ -84,8 +103,7 @@ public final class Training {
         try {
             for (int r = 0; r < n; r++) {
                 Device d = s.devices().get(r);
-                Backend be = d.isCpu() ? BackendProvider.of(d.kind()).create(d, threadsEach)
-                        : new CudaBackendProvider().create(d, s.precision());
+                Backend be = backends.create(d, threadsEach, s.precision());
                 replicas.add(new Replica(r, be, s.model(), features, classes, s.activation(), o.dropout, maxRows,
                         s.optimizer()));
             }

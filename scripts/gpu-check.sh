@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# gpu-check.sh -- runs every GPU check of issues 4 and 5 on a GPU host from the self-contained bundle (no JDK, no
+# Maven needed) and writes one log per check, plus summary.txt, into LOGDIR.
+#
+#   scripts/gpu-check.sh LOGDIR [BUNDLE] [MNIST_DIR]
+#
+#   BUNDLE     the bundle folder (dist/quadrant-VERSION) or its .tar.gz; default $QUADRANT_BUNDLE, else the bundle
+#              this script sits in (it is copied to the bundle's bin/gpu-check.sh), else the newest
+#              dist/quadrant-*-linux-x86_64.tar.gz (or unpacked dist/quadrant-*/) of this repository
+#              (build it with: mvn -q -B -DskipTests -Pbundle package)
+#   MNIST_DIR  the MNIST IDX files; default $QUADRANT_MNIST, ../shared/datasets/mnist, /work/shared/datasets/mnist
+#
+# Checks (each with a time limit):
+#   issue 4: quadrant devices; the bundle smoke check; quadrant selftest in fp32, tf32 and bf16 (every Backend op
+#            against a float64 reference on every GPU, plus a short training run: the conformance checks);
+#            MNIST mlp:256 3 epochs on cuda:0 through `quadrant train` >= 0.97; GemmGpuBenchmark (fp32/TF32/bf16
+#            rates for 4096^3 and the trainer's layer shapes)
+#   issue 5: GpuChecks nccl (one NCCL rank on every GPU present), equivalence (allreduce and ps on cuda:0x2 and
+#            cuda:0x4, and two-GPU layouts when present, equal cuda:0 after 50 steps), kill (a replica that throws or
+#            hangs ends the run naming it, no hang), async (hogwild and gossip on cuda:0x4 >= 0.97 on MNIST);
+#            `quadrant train` smoke runs of the four strategies on cuda:0x4 (and cuda:0x2,1x2 with two GPUs);
+#            MultiReplicaGpuBenchmark (cuda:0x4 step time against cuda:0 with 4x the batch)
+#   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
+#
+# Exit status: 0 all passed; 1 a check failed; 2 bad usage or no bundle; 3 nothing failed but a check was skipped
+# (no MNIST data).
+set -uo pipefail
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+case $1 in -h|--help) usage; exit 0 ;; esac
+
+LOG=$(mkdir -p "$1" && cd "$1" && pwd) || { echo "gpu-check: cannot create $1" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+BUNDLE=${2:-${QUADRANT_BUNDLE:-}}
+if [ -z "$BUNDLE" ] && [ -x "$HERE/bin/quadrant" ] && [ -d "$HERE/runtime" ]; then
+  BUNDLE=$HERE   # this script is the bundle's own bin/gpu-check.sh
+fi
+if [ -z "$BUNDLE" ]; then
+  BUNDLE=$(ls -t "$HERE"/dist/quadrant-*-linux-x86_64.tar.gz 2>/dev/null | head -n 1)
+  [ -n "$BUNDLE" ] || BUNDLE=$(ls -td "$HERE"/dist/quadrant-*/ 2>/dev/null | head -n 1)
+fi
+if [ -z "$BUNDLE" ] || [ ! -e "$BUNDLE" ]; then
+  echo "gpu-check: no bundle found (pass BUNDLE or QUADRANT_BUNDLE; build it with mvn -q -B -DskipTests -Pbundle package)" >&2
+  exit 2
+fi
+if [ -f "$BUNDLE" ]; then
+  mkdir -p "$LOG/bundle"
+  tar -xzf "$BUNDLE" -C "$LOG/bundle" || { echo "gpu-check: cannot unpack $BUNDLE" >&2; exit 2; }
+  BUNDLE=$(ls -d "$LOG"/bundle/quadrant-*/ | head -n 1)
+fi
+BUNDLE=$(cd "$BUNDLE" && pwd)
+Q="$BUNDLE/bin/quadrant"
+[ -x "$Q" ] || { echo "gpu-check: $Q is missing or not executable" >&2; exit 2; }
+
+MNIST=${3:-${QUADRANT_MNIST:-}}
+if [ -z "$MNIST" ]; then
+  for c in "$HERE/../shared/datasets/mnist" /work/shared/datasets/mnist; do
+    [ -d "$c" ] && { MNIST=$(cd "$c" && pwd); break; }
+  done
+fi
+
+export QUADRANT_CACHE=${QUADRANT_CACHE:-$LOG/cache}
+SUMMARY="$LOG/summary.txt"
+: > "$SUMMARY"
+failed=0
+skipped=0
+n=0
+
+note() { echo "$*" | tee -a "$SUMMARY"; }
+
+# run NAME LIMIT_SECONDS CMD... : runs CMD with a time limit, logs to LOG/NN-NAME.log, records PASS/FAIL
+run() {
+  local name=$1 limit=$2; shift 2
+  n=$((n + 1))
+  local log; log=$(printf '%s/%02d-%s.log' "$LOG" "$n" "$name")
+  local t0; t0=$(date +%s)
+  { echo "\$ $*"; echo; } > "$log"
+  timeout --kill-after=30 "$limit" bash -c '"$@"' gpu-check "$@" >> "$log" 2>&1
+  local rc=$?
+  local dt=$(( $(date +%s) - t0 ))
+  if [ $rc -eq 0 ]; then
+    note "PASS  $name (${dt}s)  $log"
+  else
+    [ $rc -eq 124 ] && echo "gpu-check: TIMED OUT after ${limit}s" >> "$log"
+    note "FAIL  $name (exit $rc, ${dt}s)  $log"
+    failed=$((failed + 1))
+  fi
+  return $rc
+}
+
+skip() {
+  n=$((n + 1))
+  note "SKIP  $1: $2"
+  skipped=$((skipped + 1))
+}
+
+# main class runner from the bundle
+qmain() { local cls=$1; shift; QUADRANT_MAIN=$cls "$Q" "$@"; }
+
+# last test_accuracy in a metrics file >= bar
+accuracy_at_least() {
+  local file=$1 bar=$2
+  local acc; acc=$(tail -n 1 "$file" | sed -n 's/.*"test_accuracy":\([0-9.eE+-]*\).*/\1/p')
+  echo "last test_accuracy: ${acc:-none} (bar $bar)"
+  [ -n "$acc" ] && awk -v a="$acc" -v b="$bar" 'BEGIN { exit !(a >= b) }'
+}
+
+selftest_gpu() {   # PRECISION: the self-test must have run on the GPUs, not fallen back to the CPU
+  "$Q" selftest --precision "$1" | tee "$LOG/selftest-$1.out" && ! grep -q '^cuda: not usable' "$LOG/selftest-$1.out"
+}
+
+mnist_cuda0() {
+  "$Q" train --data "idx:$MNIST" --model mlp:256 --epochs 3 --batch 128 --optimizer adam --lr 2e-3 --seed 1 \
+    --devices cuda:0 --metrics "$LOG/mnist-cuda0.jsonl" --save "$LOG/mnist-cuda0.safetensors" &&
+  accuracy_at_least "$LOG/mnist-cuda0.jsonl" 0.97
+}
+
+cli_smoke() {   # DEVICES STRATEGY: a short `quadrant train` whose metrics carry the step breakdown
+  local m="$LOG/smoke-$2-${1//[:,]/_}.jsonl"
+  "$Q" train --data synthetic:784x10x20000 --model mlp:512-256 --steps 200 --batch 512 --devices "$1" \
+    --strategy "$2" --metrics "$m" && grep -q '"comm_exposed_ms"' "$m"
+}
+
+junit_gpu() {
+  (cd "$QUADRANT_SOURCE" && mvn -B -Dtest.excludedGroups= -Dgroups=gpu ${MNIST:+-Dquadrant.datasets=$(dirname "$MNIST")} test)
+}
+
+# the steps run in a child bash (under timeout): it needs these
+export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 cli_smoke junit_gpu
+export Q LOG MNIST
+export QUADRANT_SOURCE=${QUADRANT_SOURCE:-}
+
+note "gpu-check $(date -u +%FT%TZ) on $(hostname); bundle $BUNDLE; MNIST ${MNIST:-not found}; logs in $LOG"
+nvidia-smi > "$LOG/00-nvidia-smi.log" 2>&1 || true
+GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+note "GPUs seen by nvidia-smi: ${GPUS:-0}"
+
+# ---- issue 4 -----------------------------------------------------------------------------------------------------
+run devices 300 "$Q" devices
+run bundle-check 300 qmain dev.quadrant.bundle.BundleCheck
+for p in fp32 tf32 bf16; do
+  run "selftest-$p" 1200 selftest_gpu "$p"
+done
+if [ -n "$MNIST" ]; then
+  run mnist-cuda0-3-epochs 1800 mnist_cuda0
+else
+  skip mnist-cuda0-3-epochs "no MNIST data (pass MNIST_DIR or QUADRANT_MNIST)"
+fi
+run gemm-benchmark 1800 qmain dev.quadrant.examples.bench.GemmGpuBenchmark
+
+# ---- issue 5 -----------------------------------------------------------------------------------------------------
+run nccl-every-gpu 900 qmain dev.quadrant.examples.gpu.GpuChecks nccl
+run equivalence-sync-strategies 1800 qmain dev.quadrant.examples.gpu.GpuChecks equivalence
+run killed-and-hung-replicas 900 qmain dev.quadrant.examples.gpu.GpuChecks kill
+if [ -n "$MNIST" ]; then
+  run async-mnist-cuda0x4 3600 qmain dev.quadrant.examples.gpu.GpuChecks async --mnist "$MNIST"
+else
+  skip async-mnist-cuda0x4 "no MNIST data (pass MNIST_DIR or QUADRANT_MNIST)"
+fi
+layouts="cuda:0x4"
+[ "${GPUS:-0}" -ge 2 ] && layouts="$layouts cuda:0x2,1x2 cuda:all"
+for devices in $layouts; do
+  for strategy in allreduce ps hogwild gossip; do
+    run "train-$strategy-${devices//[:,]/_}" 900 cli_smoke "$devices" "$strategy"
+  done
+done
+run multi-replica-benchmark 1800 qmain dev.quadrant.examples.bench.MultiReplicaGpuBenchmark
+
+# ---- optional: the JUnit gpu suite from a source checkout -----------------------------------------------------------
+if [ -n "$QUADRANT_SOURCE" ] && command -v mvn >/dev/null 2>&1; then
+  run junit-gpu-suite 5400 junit_gpu
+fi
+
+note "gpu-check: $n checks, $failed failed, $skipped skipped"
+[ $failed -eq 0 ] || exit 1
+[ $skipped -eq 0 ] || exit 3
+exit 0
