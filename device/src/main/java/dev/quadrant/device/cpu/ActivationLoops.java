@@ -24,11 +24,19 @@ final class ActivationLoops {
 
     static void forward(Activation f, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
         switch (f) {
-            case RELU:
-                for (int i = from; i < to; i++) {
-                    y.put(yo + i, Math.max(x.get(xo + i), 0f));
+            case RELU: {
+                // chunked through an array so the max vectorises (see OptimizerLoops); max keeps NaN
+                float[] a = Scratch.floats(0);
+                for (int c = from; c < to; c += Scratch.CHUNK) {
+                    int n = Math.min(Scratch.CHUNK, to - c);
+                    x.get(xo + c, a, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        a[i] = Math.max(a[i], 0f);
+                    }
+                    y.put(yo + c, a, 0, n);
                 }
                 break;
+            }
             case TANH:
                 for (int i = from; i < to; i++) {
                     y.put(yo + i, (float) tanh(x.get(xo + i)));
@@ -70,10 +78,18 @@ final class ActivationLoops {
      * anything negative), i.e. when neither {@code xb - 1} nor {@code 0x7F800000 - xb} is negative.
      */
     static void reluBackward(IntBuffer x, int xo, IntBuffer dy, int dyo, IntBuffer dx, int dxo, int from, int to) {
-        for (int i = from; i < to; i++) {
-            int xb = x.get(xo + i);
-            int keep = ~(((xb - 1) | (0x7F80_0000 - xb)) >> 31);
-            dx.put(dxo + i, dy.get(dyo + i) & keep);
+        int[] xa = Scratch.ints(0);
+        int[] da = Scratch.ints(1);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            x.get(xo + c, xa, 0, n);
+            dy.get(dyo + c, da, 0, n);
+            for (int i = 0; i < n; i++) {
+                int xb = xa[i];
+                int keep = ~(((xb - 1) | (0x7F80_0000 - xb)) >> 31);
+                da[i] &= keep;
+            }
+            dx.put(dxo + c, da, 0, n);
         }
     }
 

@@ -55,10 +55,18 @@ final class ElementwiseLoops {
 
     /** Rows {@code [fromRow, toRow)} of {@code x[rows, n] += bias[n]}. */
     static void addBias(FloatBuffer x, int xo, FloatBuffer bias, int bo, int n, int fromRow, int toRow) {
-        for (int r = fromRow; r < toRow; r++) {
-            int base = xo + r * n;
-            for (int j = 0; j < n; j++) {
-                x.put(base + j, x.get(base + j) + bias.get(bo + j));
+        float[] xa = Scratch.floats(0);
+        float[] ba = Scratch.floats(1);
+        for (int c = 0; c < n; c += Scratch.CHUNK) {
+            int w = Math.min(Scratch.CHUNK, n - c);
+            bias.get(bo + c, ba, 0, w);
+            for (int r = fromRow; r < toRow; r++) {
+                int base = xo + r * n + c;
+                x.get(base, xa, 0, w);
+                for (int j = 0; j < w; j++) {
+                    xa[j] += ba[j];
+                }
+                x.put(base, xa, 0, w);
             }
         }
     }

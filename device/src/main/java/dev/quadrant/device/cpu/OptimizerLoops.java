@@ -6,29 +6,54 @@ import java.nio.FloatBuffer;
  * Fused optimizer updates of {@link CpuBackend} over elements {@code [from, to)} of flat buffers, in float32 and in
  * the order of operations of PyTorch's {@code torch.optim} for-loop implementations, so that results match PyTorch
  * to rounding. Per-call scalars (bias corrections) are formed once in double by the caller. Stateless.
+ *
+ * <p>The loops copy {@link Scratch#CHUNK} elements at a time from the direct buffers into small per-thread arrays (bulk
+ * {@code get}, a memcpy), update them there and copy them back: HotSpot vectorises loops over arrays but not over
+ * direct buffers' absolute {@code get}/{@code put}, and these loops are memory-bound passes over every parameter.
  */
 final class OptimizerLoops {
     private OptimizerLoops() {}
 
     /** SGD without momentum: {@code p -= lr * (g + wd * p)}. */
     static void sgd(FloatBuffer p, int po, FloatBuffer g, int go, float lr, float wd, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float pi = p.get(po + i);
-            float gi = g.get(go + i) + wd * pi;
-            p.put(po + i, pi - lr * gi);
+        float[] pa = Scratch.floats(0);
+        float[] ga = Scratch.floats(1);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            p.get(po + c, pa, 0, n);
+            g.get(go + c, ga, 0, n);
+            for (int i = 0; i < n; i++) {
+                float pi = pa[i];
+                pa[i] = pi - lr * (ga[i] + wd * pi);
+            }
+            p.put(po + c, pa, 0, n);
         }
     }
 
     /** SGD with momentum (and Nesterov): {@code v = mu v + g; g = nesterov ? g + mu v : v; p -= lr g}. */
     static void sgdMomentum(FloatBuffer p, int po, FloatBuffer g, int go, FloatBuffer v, int vo, float lr, float mu,
                             boolean nesterov, float wd, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float pi = p.get(po + i);
-            float gi = g.get(go + i) + wd * pi;
-            float vi = mu * v.get(vo + i) + gi;
-            v.put(vo + i, vi);
-            float step = nesterov ? gi + mu * vi : vi;
-            p.put(po + i, pi - lr * step);
+        float[] pa = Scratch.floats(0);
+        float[] ga = Scratch.floats(1);
+        float[] va = Scratch.floats(2);
+        float nest = nesterov ? 1f : 0f;
+        float keep = nesterov ? 0f : 1f;
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            p.get(po + c, pa, 0, n);
+            g.get(go + c, ga, 0, n);
+            v.get(vo + c, va, 0, n);
+            for (int i = 0; i < n; i++) {
+                float pi = pa[i];
+                float gi = ga[i] + wd * pi;
+                float vi = mu * va[i] + gi;
+                va[i] = vi;
+                // nesterov: g + mu v; plain: v (selected arithmetically so the loop has no branch)
+                float step = nest * (gi + mu * vi) + keep * vi;
+                pa[i] = pi - lr * step;
+            }
+            v.put(vo + c, va, 0, n);
+            p.put(po + c, pa, 0, n);
         }
     }
 
@@ -44,16 +69,30 @@ final class OptimizerLoops {
                      int from, int to) {
         float oneMinusB1 = 1f - beta1;
         float oneMinusB2 = 1f - beta2;
-        for (int i = from; i < to; i++) {
-            float pi = p.get(po + i) * decay;
-            float gi = g.get(go + i) + wdGrad * pi;
-            float mi = m.get(mo + i);
-            mi += oneMinusB1 * (gi - mi);
-            float vi = beta2 * v.get(vo + i) + oneMinusB2 * gi * gi;
-            m.put(mo + i, mi);
-            v.put(vo + i, vi);
-            float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
-            p.put(po + i, pi - stepSize * mi / denom);
+        float[] pa = Scratch.floats(0);
+        float[] ga = Scratch.floats(1);
+        float[] ma = Scratch.floats(2);
+        float[] va = Scratch.floats(3);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            p.get(po + c, pa, 0, n);
+            g.get(go + c, ga, 0, n);
+            m.get(mo + c, ma, 0, n);
+            v.get(vo + c, va, 0, n);
+            for (int i = 0; i < n; i++) {
+                float pi = pa[i] * decay;
+                float gi = ga[i] + wdGrad * pi;
+                float mi = ma[i];
+                mi += oneMinusB1 * (gi - mi);
+                float vi = beta2 * va[i] + oneMinusB2 * gi * gi;
+                ma[i] = mi;
+                va[i] = vi;
+                float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
+                pa[i] = pi - stepSize * mi / denom;
+            }
+            m.put(mo + c, ma, 0, n);
+            v.put(vo + c, va, 0, n);
+            p.put(po + c, pa, 0, n);
         }
     }
 }

@@ -1,0 +1,26 @@
+package dev.quadrant.device.cpu;
+
+/**
+ * Small per-thread arrays for the loops that stream a direct buffer through a heap array: a bulk {@code get} (a
+ * memcpy), a plain loop over the array that HotSpot vectorises (it does not vectorise absolute {@code get}/{@code
+ * put} on direct buffers), and a bulk {@code put}. {@link #CHUNK} elements per array keeps four arrays in L1.
+ */
+final class Scratch {
+    /** Elements per chunk. */
+    static final int CHUNK = 512;
+
+    private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
+    private static final ThreadLocal<int[][]> INTS = ThreadLocal.withInitial(() -> new int[2][CHUNK]);
+
+    private Scratch() {}
+
+    /** This thread's float array number {@code k} (0 to 3). */
+    static float[] floats(int k) {
+        return FLOATS.get()[k];
+    }
+
+    /** This thread's int array number {@code k} (0 or 1). */
+    static int[] ints(int k) {
+        return INTS.get()[k];
+    }
+}
