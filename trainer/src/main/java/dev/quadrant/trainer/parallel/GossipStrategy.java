@@ -120,6 +120,11 @@ public final class GossipStrategy implements StepRunner {
         }
     }
 
+    @Override
+    public long skippedSteps() {
+        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
+    }
+
     /** One snapshot of {@code P} floats read from the neighbour every {@code k} steps. */
     @Override
     public double bytesMovedPerStep() {

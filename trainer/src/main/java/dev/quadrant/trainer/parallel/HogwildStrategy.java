@@ -45,6 +45,10 @@ public final class HogwildStrategy implements StepRunner {
         this.serverParams = serverBackend.allocate(DType.FLOAT32, r0.parameters().values().intSize());
         this.serverOptimizer = new Optimizer(serverBackend, r0.parameters().layout(), r0.optimizer().config());
         serverBackend.copy(r0.parameters().values(), serverParams);
+        // a resumed run: the server continues from replica 0's optimizer state and update count
+        serverOptimizer.uploadState(r0.optimizer().downloadState());
+        serverOptimizer.setSteps(r0.optimizer().steps());
+        updates.set(r0.optimizer().steps());
     }
 
     @Override
@@ -61,6 +65,9 @@ public final class HogwildStrategy implements StepRunner {
             long pulled = version.get();
             be.copy(serverParams, rep.parameters().values());                        // pull
             rep.computeGradients(x, y, 0, n, 1f / n, s);
+            if (!rep.checkGradients()) {
+                return; // --on-nan skip: nothing is pushed
+            }
             GradientClipper.clip(be, rep.parameters().gradients(), clipNorm);
             long stale = version.get() - pulled;
             serverOptimizer.update(be, serverParams, rep.parameters().gradients(), rate, updates.incrementAndGet()); // push
@@ -74,13 +81,26 @@ public final class HogwildStrategy implements StepRunner {
     @Override
     public double[] takeLossSum() { return shards.takeLossSum(); }
 
-    /** Waits for every queued shard, then gives every replica the server's parameters. */
+    /**
+     * Waits for every queued shard, then gives every replica the server's parameters; the server optimizer's step
+     * count becomes the number of updates applied.
+     */
     @Override
     public void consolidate() {
         group.threads.drain();
         for (Replica r : group.replicas) {
             r.backend().copy(serverParams, r.parameters().values());
         }
+        serverOptimizer.setSteps(updates.get());
+    }
+
+    /** The server's optimizer: its state and update count continue the run. */
+    @Override
+    public Optimizer checkpointOptimizer() { return serverOptimizer; }
+
+    @Override
+    public long skippedSteps() {
+        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
     }
 
     /** Each push moves the parameters in (pull) and the gradients out (push): {@code 2 P} floats per step. */
