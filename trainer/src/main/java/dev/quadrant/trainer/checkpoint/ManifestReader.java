@@ -36,7 +36,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *   <li>a missing or unknown key in any section; a value of the wrong type (an integer where one is expected, not
  *       {@code 3.0}); a number out of its range (steps and counts {@code >= 0}, sizes {@code >= 1},
  *       {@code batch_in_epoch < steps_per_epoch}, dropout in [0, 1));</li>
- *   <li>{@code config} values other than strings, numbers, booleans and null; {@code files} other than exactly
+ *   <li>text with unpaired UTF-16 surrogates; {@code config} keys that are not option names, values other than
+ *       strings, numbers, booleans and null; {@code files} other than exactly
  *       {@code model.safetensors} and {@code optimizer.safetensors}, each with {@code bytes >= 0} and a
  *       {@code sha256} of 64 lowercase hex digits.</li>
  * </ul>
@@ -243,7 +244,7 @@ public final class ManifestReader {
             throw fail(where + key, s.isEmpty() ? "an empty string" : "a string of " + s.length() + " characters",
                     "a string of 1 to " + MAX_STRING + " characters");
         }
-        return s;
+        return wellFormed(where + key, s);
     }
 
     private long integer(JsonNode parent, String where, String key, long min, long max) {
@@ -275,7 +276,7 @@ public final class ManifestReader {
                 throw fail(where, "a string of " + n.textValue().length() + " characters",
                         "at most " + MAX_STRING + " characters");
             }
-            return n.textValue();
+            return wellFormed(where, n.textValue());
         }
         if (n.isBoolean()) {
             return n.booleanValue();
@@ -290,6 +291,20 @@ public final class ManifestReader {
             return n.doubleValue();
         }
         throw fail(where, kind(n), "a string, number, boolean or null");
+    }
+
+    /** Refuses unpaired UTF-16 surrogates (from JSON escapes such as {@code "\ud800"}): no UTF-8 file can hold them. */
+    private String wellFormed(String where, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw fail(where, quote(s), "text without unpaired UTF-16 surrogates (\\u" + Integer.toHexString(c)
+                        + " at character " + i + ")");
+            }
+        }
+        return s;
     }
 
     private String checkedKey(String where, String key) {
