@@ -128,16 +128,16 @@ public final class ManifestReader {
             throw new IllegalStateException("reading a string cannot fail with I/O", e);
         }
 
-        keys(root, "", Set.of("format", "version", "progress", "model", "run", "config", "files"));
         String format = string(root, "", "format");
         if (!format.equals(CheckpointManifest.FORMAT)) {
             throw fail("format", quote(format), "\"" + CheckpointManifest.FORMAT + "\"");
         }
         long version = integer(root, "", "version", 1, Integer.MAX_VALUE);
-        if (version != CheckpointManifest.VERSION) {
+        if (version != CheckpointManifest.VERSION) { // before the keys: a newer version may have other ones
             throw fail("version", Long.toString(version), CheckpointManifest.VERSION + " (this checkpoint was written"
                     + " by a newer Quadrant; use that version, or a checkpoint of format version 1)");
         }
+        keys(root, "", Set.of("format", "version", "progress", "model", "run", "config", "files"));
 
         JsonNode pn = section(root, "progress",
                 Set.of("step", "epoch", "batch_in_epoch", "steps_per_epoch", "optimizer_steps", "skipped_steps"));

@@ -35,9 +35,10 @@ public final class MemoryAdvice {
         Runtime rt = Runtime.getRuntime();
         long max = rt.maxMemory();
         long free = max - (rt.totalMemory() - rt.freeMemory());
-        return String.format(Locale.ROOT, "out of memory while %s%s: the Java heap may grow to %s and has %s free "
-                        + "(%s); reduce --batch, the model (--model) or the number of replicas (--devices), "
-                        + "or give Java more memory, e.g. QUADRANT_JAVA_OPTS=-Xmx%dg",
+        return String.format(Locale.ROOT, "out of memory while %s%s: the Java heap may grow to %s and has %s free; "
+                        + "CPU replicas keep their buffers in direct memory, limited to the same size unless "
+                        + "-XX:MaxDirectMemorySize is set (%s); reduce --batch, the model (--model) or the number of "
+                        + "replicas (--devices), or give Java more memory, e.g. QUADRANT_JAVA_OPTS=-Xmx%dg",
                 what, askedBytes >= 0 ? " (about " + mib(askedBytes) + " asked for)" : "", mib(max), mib(free),
                 e.getMessage() == null ? "OutOfMemoryError" : e.getMessage(),
                 Math.max(2, 2 * (max >> 30) + 1));

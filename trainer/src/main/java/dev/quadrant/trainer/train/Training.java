@@ -146,6 +146,13 @@ public final class Training {
         Trainer.Position start = resume == null ? Trainer.Position.START
                 : RunCheckpoints.startFrom(resume, o, s, data, trainer);
         CheckpointWriter writer = openWriter(o, resume, start);
+        long parameters = parameterCount(s, data);
+        if (4 * parameters > Integer.MAX_VALUE) {
+            throw new UserInputException(String.format(java.util.Locale.ROOT, "--model %s: %,d parameters for %d "
+                    + "features and %d classes need %,d MiB per buffer, but one buffer holds at most 2 GiB (%,d "
+                    + "parameters); use a smaller model", s.model(), parameters, data.train().features(),
+                    data.train().classes(), 4 * parameters >> 20, Integer.MAX_VALUE / 4));
+        }
         long replicaBytes = estimateReplicaBytes(o, s, data);
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model() + " with --batch " + o.batch;
@@ -210,21 +217,26 @@ public final class Training {
         return writer;
     }
 
-    /** Bytes a replica allocates, roughly: parameters, gradients, optimizer state, activations of a shard. */
-    private static long estimateReplicaBytes(TrainOptions o, Setup s, DataSplit data) {
-        int features = data.train().features();
-        int classes = data.train().classes();
-        int n = s.devices().size();
-        long rows = Math.max(1, (o.batch + n - 1) / n);
-        long params = features + classes;
-        long prev = features;
-        long widths = features + 3L * classes;
+    /** Number of parameters of the model for this data. */
+    private static long parameterCount(Setup s, DataSplit data) {
+        long params = 0;
+        long prev = data.train().features();
         for (int h : s.model().hidden()) {
             params += (prev + 1) * h;
-            widths += 3L * h;
             prev = h;
         }
-        params += prev * classes;
+        return params + (prev + 1) * data.train().classes();
+    }
+
+    /** Bytes the replicas allocate, roughly: parameters, gradients, optimizer state, activations of a shard. */
+    private static long estimateReplicaBytes(TrainOptions o, Setup s, DataSplit data) {
+        int n = s.devices().size();
+        long rows = Math.max(1, (o.batch + n - 1) / n);
+        long params = parameterCount(s, data);
+        long widths = data.train().features() + 3L * data.train().classes();
+        for (int h : s.model().hidden()) {
+            widths += 3L * h;
+        }
         int states = s.optimizer().kind().isAdam() ? 2 : s.optimizer().kind() == OptimizerKind.SGD ? 0 : 1;
         return 4L * n * ((2 + states) * params + rows * widths);
     }
