@@ -50,7 +50,8 @@ final class RunCheckpoints implements Trainer.Checkpoints {
 
     @Override
     public void after(StepRunner runner, Trainer.Position next, boolean epochEnd) {
-        if (epochEnd ? every.dueAfterEpoch(next.epoch() - 1) : every.dueAfterStep(next.step())) {
+        // a step count that falls on an epoch's end is saved there, after the evaluation
+        if (every.dueAfterStep(next.step()) || epochEnd && every.dueAfterEpoch(next.epoch() - 1)) {
             save(runner, next);
         }
     }
