@@ -89,6 +89,19 @@ class ResumeExactnessTest {
         }
     }
 
+    @Test
+    void stepCountsThatFallOnAnEpochsEndAreSavedThere() {
+        TrainOptions o = options("adam", "cpu:1", "allreduce");
+        o.checkpointDir = dir.resolve("ck");
+        o.checkpointEvery = "16"; // 32 steps per epoch
+        o.keepCheckpoints = 10;
+        Training.run(o, List.of());
+        assertEquals(List.of(64L, 48L, 32L, 16L),
+                CheckpointStore.list(o.checkpointDir).stream().map(CheckpointStore::stepOf).toList());
+        assertEquals(1, CheckpointStore.load(o.checkpointDir.resolve("step-000032")).manifest().progress().epoch(),
+                "the checkpoint at the end of epoch 1 continues with epoch 2 (index 1)");
+    }
+
     /**
      * Without dropout: dropout masks are drawn per row of each replica's shard, so with dropout N replicas do not
      * compute what one does (the strategies' own equivalence holds without it).

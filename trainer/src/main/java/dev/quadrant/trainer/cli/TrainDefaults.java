@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * Where {@code quadrant train} options that are not on the command line come from, in order: a {@code --config}
  * file, then (with {@code --resume}) the options the checkpoint's run was started with, then the built-in defaults.
  * So the command line wins over the file, the file over the checkpoint; {@code quadrant train --resume DIR} alone
- * continues a run as it was started, and {@code --epochs 10} added to it trains longer.
+ * continues a run as it was started, and {@code --epochs 10} added to it trains longer. Its checkpoints go on
+ * being written beside the one it resumed from (unless {@code --checkpoint-dir} says otherwise).
  *
  * <p>Built by a pass over the arguments before picocli parses them (the defaults must be known before parsing):
  * {@link #scan(String[])} finds {@code --config} and {@code --resume} after the {@code train} command. Immutable.
@@ -76,8 +77,13 @@ final class TrainDefaults implements CommandLine.IDefaultValueProvider {
         Map<String, String> fromCheckpoint = Map.of();
         if (resume != null) {
             Checkpoint c = CheckpointStore.resolve(path("--resume", resume));
-            fromCheckpoint = ConfigFile.toOptionValues(new ObjectMapper().valueToTree(c.manifest().config()),
-                    "the options recorded in checkpoint " + c.dir(), true);
+            fromCheckpoint = new java.util.LinkedHashMap<>(ConfigFile.toOptionValues(
+                    new ObjectMapper().valueToTree(c.manifest().config()),
+                    "the options recorded in checkpoint " + c.dir(), true));
+            Path root = c.dir().toAbsolutePath().normalize().getParent();
+            if (root != null) { // keep checkpointing where the run is, wherever it is resumed from
+                fromCheckpoint.put("checkpoint-dir", root.toString());
+            }
         }
         return new TrainDefaults(fromConfig, fromCheckpoint);
     }
