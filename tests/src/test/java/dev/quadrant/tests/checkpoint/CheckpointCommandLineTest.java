@@ -79,6 +79,24 @@ class CheckpointCommandLineTest {
     }
 
     @Test
+    void commandLineWinsOverConfigFileWhichWinsOverTheCheckpoint() throws IOException {
+        Path ck = dir.resolve("ck");
+        assertEquals(0, run(train("--epochs", "1", "--checkpoint-dir", ck.toString())).code());
+        Path yaml = dir.resolve("more.yaml");
+        Files.writeString(yaml, "epochs: 3\nlr: 0.005\n");
+        Run printed = run("train", "--resume", ck.toString(), "--config", yaml.toString(), "--lr", "0.002",
+                "--print-config");
+        assertEquals(0, printed.code(), printed.err());
+        assertTrue(printed.out().contains("epochs: 3"), "from the file: " + printed.out());
+        assertTrue(printed.out().contains("lr: 0.002"), "from the command line: " + printed.out());
+        assertTrue(printed.out().contains("model: mlp:8"), "from the checkpoint: " + printed.out());
+        assertTrue(printed.out().contains("checkpoint-dir: " + ck.toAbsolutePath()), printed.out());
+        Run r = run("train", "--resume", ck.toString(), "--config", yaml.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("epoch 3/3"), r.out());
+    }
+
+    @Test
     void checkpointErrorsAreOneLineUserErrors() throws IOException {
         Path ck = dir.resolve("ck");
         assertEquals(0, run(train("--epochs", "1", "--checkpoint-dir", ck.toString())).code());
