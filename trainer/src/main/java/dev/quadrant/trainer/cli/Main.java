@@ -12,11 +12,16 @@ import picocli.CommandLine.Command;
  *
  * <p>Exit status: 0 success, 1 internal error, 2 a user error (bad option, bad data or checkpoint file, device not
  * present), with a one-line message; {@code --verbose} adds the stack trace.
+ *
+ * <p>Diagnostics (checkpoints written, resumed from, skipped steps) are logged through SLF4J to standard error;
+ * {@link #main} configures slf4j-simple for a terminal (level info, or debug with {@code --verbose}; time of day;
+ * no thread or logger names) unless the corresponding {@code org.slf4j.simpleLogger.*} system property is set. The
+ * per-epoch lines go to standard output.
  */
 @Command(name = "quadrant", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train neural networks on every CPU core or GPU of one machine, with four parallel strategies.",
-        subcommands = {TrainCommand.class, EvalCommand.class, DevicesCommand.class, SelftestCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, PlotCommand.class, DevicesCommand.class,
+                SelftestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit status of a user error. */
@@ -29,11 +34,30 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: train, eval or devices");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "a command is required: train, eval, plot or devices");
     }
 
     public static void main(String[] args) {
+        configureLogging(java.util.Arrays.asList(args).contains("--verbose"));
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Sets the slf4j-simple properties for command-line use, leaving any that are already set. */
+    static void configureLogging(boolean verbose) {
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "info");
+        setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss");
+        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
     }
 
     /** Runs the command line with the given output streams and returns the exit status (for tests). */
@@ -41,6 +65,18 @@ public final class Main implements Runnable {
         CommandLine cl = commandLine();
         cl.setOut(out);
         cl.setErr(err);
+        TrainDefaults defaults;
+        try {
+            defaults = TrainDefaults.scan(args);
+        } catch (UserInputException e) {
+            err.println("quadrant: error: " + e.getMessage());
+            if (java.util.Arrays.asList(args).contains("--verbose")) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return USER_ERROR;
+        }
+        cl.getSubcommands().get("train").setDefaultValueProvider(defaults);
         return cl.execute(args);
     }
 

@@ -8,15 +8,15 @@ import dev.quadrant.trainer.io.MetricsWriter;
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
 
-/** Writes {@code --metrics FILE}: one JSON object per epoch, flushed as it is written. */
+/** Writes {@code --metrics FILE}: one JSON object per epoch, flushed as it is written; appended to for a resumed run. */
 final class MetricsFileListener implements TrainListener, AutoCloseable {
     private final Path file;
     private final MetricsWriter writer;
 
-    MetricsFileListener(Path file) {
+    MetricsFileListener(Path file, boolean append) {
         this.file = file;
         try {
-            this.writer = MetricsWriter.create(file);
+            this.writer = append ? MetricsWriter.append(file) : MetricsWriter.create(file);
         } catch (IOException e) {
             throw new UserInputException("cannot write --metrics file " + file + ": " + e, e);
         }

@@ -1,6 +1,7 @@
 package dev.quadrant.trainer.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,15 +15,27 @@ import dev.quadrant.trainer.train.Training;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** {@code quadrant train}: trains a model and reports per-epoch metrics. */
+/**
+ * {@code quadrant train}: trains a model and reports per-epoch metrics. Options may also come from a
+ * {@code --config} file and, with {@code --resume}, from the checkpoint's run (see {@link TrainDefaults}).
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model.", "",
-                "Example: quadrant train --data idx:../shared/datasets/mnist --model mlp:256 --epochs 3 --batch 128 --optimizer adam --lr 1e-3"})
+                "Example: quadrant train --data idx:../shared/datasets/mnist --model mlp:256 --epochs 3 --batch 128 --optimizer adam --lr 1e-3",
+                "Resume: quadrant train --resume runs/ck   (continues the run in runs/ck with its options; add --epochs N to train longer)", ""})
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     TrainOptions options = new TrainOptions();
+
+    @Option(names = "--config", paramLabel = "FILE", description = "read options from a YAML (or .json) file, keys as the option names (epochs: 3); the command line wins")
+    Path config;
+
+    @Option(names = "--print-config", arity = "0..1", fallbackValue = "yaml", paramLabel = "yaml|json",
+            description = "print the effective options (loadable with --config) and exit")
+    String printConfig;
 
     @Mixin
     VerboseOption verbose = new VerboseOption();
@@ -33,17 +46,30 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (printConfig != null) {
+            out.print(ConfigFile.print(options, printConfig));
+            out.flush();
+            return 0;
+        }
         List<TrainListener> listeners = new ArrayList<>();
         listeners.add(ProgressDisplay.create(out));
-        try (MetricsFileListener metrics = options.metrics == null ? null : new MetricsFileListener(options.metrics)) {
+        try (MetricsFileListener metrics = options.metrics == null ? null
+                : new MetricsFileListener(options.metrics, options.resume != null)) {
             if (metrics != null) {
                 listeners.add(metrics);
             }
             TrainResult r = Training.run(options, listeners);
-            EpochMetrics last = r.last();
-            out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; test accuracy %.4f, test loss %.4f%s%n",
-                    r.steps(), r.seconds(), last.testAccuracy(), last.testLoss(),
-                    options.save != null ? "; saved " + options.save : "");
+            String saved = (options.save != null ? "; saved " + options.save : "")
+                    + (options.checkpointDir != null ? "; checkpoints in " + options.checkpointDir : "");
+            if (r.epochs().isEmpty()) {
+                out.printf(Locale.ROOT, "done: nothing to train: the checkpoint is at step %d, the end of this run; "
+                        + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
+            } else {
+                EpochMetrics last = r.last();
+                out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; test accuracy %.4f, test loss %.4f%s%n",
+                        r.steps(), r.seconds(), last.testAccuracy(), last.testLoss(), saved);
+            }
+            out.flush();
         }
         return 0;
     }

@@ -4,6 +4,7 @@ import dev.quadrant.device.UserInputException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -59,7 +60,19 @@ public final class CsvReader {
      * @throws UserInputException  if it cannot be read, or {@code labelColumn} is outside the file's columns
      */
     public static Dataset read(Path file, int labelColumn) {
-        return new Parser(file, labelColumn).parse();
+        try (InputStream in = Files.newInputStream(file)) {
+            return read(in, file.toString(), fileName(file), labelColumn);
+        } catch (IOException e) {
+            throw new UserInputException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    /**
+     * Reads CSV text from {@code in} (not closed); {@code source} names it in messages and the dataset is called
+     * {@code datasetName}. For data in memory (tests, fuzzing).
+     */
+    static Dataset read(InputStream in, String source, String datasetName, int labelColumn) {
+        return new Parser(source, datasetName, labelColumn).parse(in);
     }
 
     /**
@@ -91,8 +104,8 @@ public final class CsvReader {
 
     /** One parse of one file; not reusable. */
     private static final class Parser {
-        private final Path file;
         private final String fileName;
+        private final String datasetName;
         private final int labelArg;
         private int columns = -1;
         private int labelColumn;
@@ -105,15 +118,15 @@ public final class CsvReader {
         private int[] fieldStart = new int[16];
         private int[] fieldEnd = new int[16];
 
-        Parser(Path file, int labelArg) {
-            this.file = file;
-            this.fileName = file.toString();
+        Parser(String fileName, String datasetName, int labelArg) {
+            this.fileName = fileName;
+            this.datasetName = datasetName;
             this.labelArg = labelArg;
         }
 
-        Dataset parse() {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8), 1 << 16)) {
+        Dataset parse(InputStream stream) {
+            try {
+                BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8), 1 << 16);
                 int lineNo = 0;
                 for (String line; (line = in.readLine()) != null; ) {
                     lineNo++;
@@ -126,7 +139,7 @@ public final class CsvReader {
                     row(line, lineNo);
                 }
             } catch (IOException e) {
-                throw new UserInputException(file + ": cannot read: " + e, e);
+                throw new UserInputException(fileName + ": cannot read: " + e, e);
             }
             if (rows == 0) {
                 throw new DataFormatException(fileName, "data rows", headerLine > 0 ? "only a header" : "none",
@@ -137,8 +150,7 @@ public final class CsvReader {
                 throw new DataFormatException(fileName, "label column " + (labelColumn + 1), "only label 0",
                         "at least two classes, labels 0 and 1 or more");
             }
-            String name = fileName(file);
-            return new Dataset(name, features, maxLabel + 1, Arrays.copyOf(x, rows * features),
+            return new Dataset(datasetName, features, maxLabel + 1, Arrays.copyOf(x, rows * features),
                     Arrays.copyOf(y, rows));
         }
 
@@ -185,7 +197,7 @@ public final class CsvReader {
                         "at least 2 comma-separated columns (features and a label)");
             }
             if (labelArg >= n || labelArg < -n) {
-                throw new UserInputException(file + ": label column: saw " + labelArg + ", expected " + -n + ".."
+                throw new UserInputException(fileName + ": label column: saw " + labelArg + ", expected " + -n + ".."
                         + (n - 1) + " for a file with " + n + " columns (0 is the first, -1 the last)");
             }
             labelColumn = labelArg < 0 ? n + labelArg : labelArg;

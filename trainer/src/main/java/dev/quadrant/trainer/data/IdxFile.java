@@ -35,15 +35,60 @@ final class IdxFile {
     }
 
     /** Images: pixels [count, rows * cols] row-major, each pixel / 255f. */
-    record Images(Path file, int count, int rows, int cols, float[] pixels) {}
+    record Images(String file, int count, int rows, int cols, float[] pixels) {}
 
     /** Labels [count] and the largest one. */
-    record Labels(Path file, int count, int[] labels, int max) {}
+    record Labels(String file, int count, int[] labels, int max) {}
+
+    /** Where an IDX file's bytes come from: a file, or memory (tests, fuzzing). */
+    interface Source {
+        /** The name in messages (the path as given). */
+        String name();
+
+        /** The length in bytes. */
+        long size() throws IOException;
+
+        /** A new stream over the bytes from the start. */
+        InputStream open() throws IOException;
+
+        /** A file. */
+        static Source of(Path file) {
+            return new Source() {
+                @Override
+                public String name() { return file.toString(); }
+
+                @Override
+                public long size() throws IOException { return Files.size(file); }
+
+                @Override
+                public InputStream open() throws IOException { return Files.newInputStream(file); }
+            };
+        }
+
+        /** Bytes in memory, named {@code name}. */
+        static Source of(String name, byte[] bytes) {
+            return new Source() {
+                @Override
+                public String name() { return name; }
+
+                @Override
+                public long size() { return bytes.length; }
+
+                @Override
+                public InputStream open() { return new java.io.ByteArrayInputStream(bytes); }
+            };
+        }
+    }
 
     private IdxFile() {}
 
     /** Reads an idx3 images file; pixels are scaled to [0, 1] as {@code byte / 255f}. */
     static Images readImages(Path file) {
+        return readImages(Source.of(file));
+    }
+
+    /** Reads idx3 images from {@code file}. */
+    static Images readImages(Source file) {
         boolean gzip = isGzip(file);
         try (InputStream in = open(file, gzip)) {
             int[] dims = readHeader(file, in, IMAGES_MAGIC, 3, "IDX images");
@@ -68,7 +113,7 @@ final class IdxFile {
                 }
             }
             checkEnd(file, in, values);
-            return new Images(file, count, rows, cols, pixels);
+            return new Images(file.name(), count, rows, cols, pixels);
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
@@ -76,6 +121,11 @@ final class IdxFile {
 
     /** Reads an idx1 labels file. */
     static Labels readLabels(Path file) {
+        return readLabels(Source.of(file));
+    }
+
+    /** Reads idx1 labels from {@code file}. */
+    static Labels readLabels(Source file) {
         boolean gzip = isGzip(file);
         try (InputStream in = open(file, gzip)) {
             int[] dims = readHeader(file, in, LABELS_MAGIC, 1, "IDX labels");
@@ -98,35 +148,35 @@ final class IdxFile {
                 }
             }
             checkEnd(file, in, count);
-            return new Labels(file, count, labels, max);
+            return new Labels(file.name(), count, labels, max);
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
     }
 
-    static UserInputException cannotRead(Path file, IOException e) {
-        return new UserInputException(file + ": cannot read: " + e, e);
+    static UserInputException cannotRead(Source file, IOException e) {
+        return new UserInputException(file.name() + ": cannot read: " + e, e);
     }
 
     /** A file is gzipped if its name ends in .gz (then it must be) or if it starts with the gzip magic. */
-    private static boolean isGzip(Path file) {
-        if (file.getFileName().toString().endsWith(".gz")) {
+    private static boolean isGzip(Source file) {
+        if (file.name().endsWith(".gz")) {
             return true;
         }
-        try (InputStream probe = Files.newInputStream(file)) {
+        try (InputStream probe = file.open()) {
             return probe.read() == GzipStream.MAGIC1 && probe.read() == GzipStream.MAGIC2;
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
     }
 
-    private static InputStream open(Path file, boolean gzip) throws IOException {
-        InputStream raw = Files.newInputStream(file);
+    private static InputStream open(Source file, boolean gzip) throws IOException {
+        InputStream raw = file.open();
         if (!gzip) {
             return raw;
         }
         try {
-            return new GzipStream(raw, file.toString(), CHUNK);
+            return new GzipStream(raw, file.name(), CHUNK);
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
@@ -134,23 +184,23 @@ final class IdxFile {
     }
 
     /** Reads and checks magic and dimensions; returns the dimensions, each in [1, 2^31 - 1]. */
-    private static int[] readHeader(Path file, InputStream in, int magic, int dimCount, String kind)
+    private static int[] readHeader(Source file, InputStream in, int magic, int dimCount, String kind)
             throws IOException {
         byte[] head = new byte[4 + 4 * dimCount];
         int got = in.readNBytes(head, 0, head.length);
         String expectedMagic = String.format("0x%08x (%d: %s, unsigned bytes, %d dimension%s)",
                 magic, magic, kind, dimCount, dimCount == 1 ? "" : "s");
         if (got < 4) {
-            throw new DataFormatException(file.toString(), "magic number", "end of file after " + got + " bytes",
+            throw new DataFormatException(file.name(), "magic number", "end of file after " + got + " bytes",
                     expectedMagic);
         }
         int seen = readInt(head, 0);
         if (seen != magic) {
-            throw new DataFormatException(file.toString(), "magic number",
+            throw new DataFormatException(file.name(), "magic number",
                     String.format("0x%08x (%d)%s", seen, seen, magicHint(seen, dimCount)), expectedMagic);
         }
         if (got < head.length) {
-            throw new DataFormatException(file.toString(), "header", "end of file after " + got + " bytes",
+            throw new DataFormatException(file.name(), "header", "end of file after " + got + " bytes",
                     "a " + head.length + "-byte IDX header (magic, then " + dimCount + " dimension sizes)");
         }
         String[] names = dimCount == 1
@@ -159,7 +209,7 @@ final class IdxFile {
         for (int d = 0; d < dimCount; d++) {
             long value = Integer.toUnsignedLong(readInt(head, 4 + 4 * d));
             if (value < 1 || value > Integer.MAX_VALUE) {
-                throw new DataFormatException(file.toString(), names[d], String.valueOf(value),
+                throw new DataFormatException(file.name(), names[d], String.valueOf(value),
                         "1.." + Integer.MAX_VALUE + " (the header is corrupt)");
             }
             dims[d] = (int) value;
@@ -196,7 +246,7 @@ final class IdxFile {
      * Checks that count x (other dims) values fit a Java array, that the file can hold them, and that they fit the
      * heap; all before allocating. Returns the number of values.
      */
-    private static long checkSize(Path file, boolean gzip, int[] dims, int headerBytes, int bytesPerValue)
+    private static long checkSize(Source file, boolean gzip, int[] dims, int headerBytes, int bytesPerValue)
             throws IOException {
         StringBuilder shape = new StringBuilder();
         BigInteger product = BigInteger.ONE;
@@ -206,47 +256,47 @@ final class IdxFile {
         }
         String field = dims.length == 1 ? "item count" : "item count x rows x columns";
         if (product.compareTo(BigInteger.valueOf(Dataset.MAX_ARRAY_LENGTH)) > 0) {
-            throw new DataFormatException(file.toString(), field, shape + (dims.length == 1 ? "" : " = " + product),
+            throw new DataFormatException(file.name(), field, shape + (dims.length == 1 ? "" : " = " + product),
                     "at most " + Dataset.MAX_ARRAY_LENGTH + " values in total (the largest Java array)");
         }
         long values = product.longValueExact();
-        long fileSize = Files.size(file);
+        long fileSize = file.size();
         long expectedBytes = headerBytes + values;
         if (!gzip && fileSize != expectedBytes) {
             String expected = expectedBytes + " bytes = " + headerBytes + "-byte header + " + shape
                     + (fileSize < expectedBytes ? " (the file is truncated)"
                        : " (" + (fileSize - expectedBytes) + " bytes too many: trailing garbage?)");
-            throw new DataFormatException(file.toString(), "file length", fileSize + " bytes", expected);
+            throw new DataFormatException(file.name(), "file length", fileSize + " bytes", expected);
         }
         if (gzip && expectedBytes > fileSize * DEFLATE_MAX_RATIO) {
-            throw new DataFormatException(file.toString(), field, shape + " (" + expectedBytes + " bytes of data)",
+            throw new DataFormatException(file.name(), field, shape + " (" + expectedBytes + " bytes of data)",
                     "at most " + fileSize * DEFLATE_MAX_RATIO + " bytes, the most a " + fileSize
                     + "-byte gzip file can expand to (the header is corrupt)");
         }
         long heapNeed = values * bytesPerValue;
         long heapMax = Runtime.getRuntime().maxMemory();
         if (heapNeed > heapMax) {
-            throw new UserInputException(file + ": " + shape + " values need " + heapNeed / (1 << 20)
+            throw new UserInputException(file.name() + ": " + shape + " values need " + heapNeed / (1 << 20)
                     + " MiB in memory, but the Java heap limit is " + heapMax / (1 << 20)
                     + " MiB: raise it with -Xmx");
         }
         return values;
     }
 
-    private static DataFormatException endsEarly(Path file, String field, long got, long expected, String what) {
-        return new DataFormatException(file.toString(), field, "end of file after " + got + " of " + expected
+    private static DataFormatException endsEarly(Source file, String field, long got, long expected, String what) {
+        return new DataFormatException(file.name(), field, "end of file after " + got + " of " + expected
                 + " bytes", expected + " bytes for " + what + " (the file is truncated)");
     }
 
     /** After the payload, the stream must end: trailing bytes are an error, with their number. */
-    private static void checkEnd(Path file, InputStream in, long payload) throws IOException {
+    private static void checkEnd(Source file, InputStream in, long payload) throws IOException {
         long extra = 0;
         byte[] skip = new byte[8192];
         for (int n; (n = in.read(skip, 0, skip.length)) > 0; ) {
             extra += n;
         }
         if (extra > 0) {
-            throw new DataFormatException(file.toString(), "end of data", extra + " more bytes after the "
+            throw new DataFormatException(file.name(), "end of data", extra + " more bytes after the "
                     + payload + " that the header announces", "end of file (trailing garbage, or a wrong count)");
         }
     }

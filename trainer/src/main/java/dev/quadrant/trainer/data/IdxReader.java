@@ -61,6 +61,20 @@ public final class IdxReader {
             throw new UserInputException(dir + ": missing " + missing.size() + " of the 4 IDX files: looked for "
                     + String.join("; ", missing));
         }
+        String name = dir.toAbsolutePath().normalize().getFileName() == null
+                ? "idx" : dir.toAbsolutePath().normalize().getFileName().toString();
+        IdxFile.Source[] sources = new IdxFile.Source[files.length];
+        for (int i = 0; i < files.length; i++) {
+            sources[i] = IdxFile.Source.of(files[i]);
+        }
+        return read(name, sources);
+    }
+
+    /**
+     * Reads the four files (train images, train labels, test images, test labels) from {@code files}; the datasets are
+     * named {@code name/train} and {@code name/test}. For files in memory (tests, fuzzing).
+     */
+    static DataSplit read(String name, IdxFile.Source... files) {
         IdxFile.Images trainImages = IdxFile.readImages(files[0]);
         IdxFile.Labels trainLabels = IdxFile.readLabels(files[1]);
         IdxFile.Images testImages = IdxFile.readImages(files[2]);
@@ -68,17 +82,15 @@ public final class IdxReader {
         checkCounts(trainImages, trainLabels);
         checkCounts(testImages, testLabels);
         if (testImages.rows() != trainImages.rows() || testImages.cols() != trainImages.cols()) {
-            throw new DataFormatException(files[2].toString(), "image size",
+            throw new DataFormatException(files[2].name(), "image size",
                     testImages.rows() + " x " + testImages.cols(),
-                    trainImages.rows() + " x " + trainImages.cols() + " as in " + files[0]);
+                    trainImages.rows() + " x " + trainImages.cols() + " as in " + files[0].name());
         }
         int classes = Math.max(trainLabels.max(), testLabels.max()) + 1;
         if (classes < 2) {
-            throw new DataFormatException(files[1].toString(), "label values", "only label 0 (in train and test)",
+            throw new DataFormatException(files[1].name(), "label values", "only label 0 (in train and test)",
                     "at least two classes, labels 0 and 1 or more");
         }
-        String name = dir.toAbsolutePath().normalize().getFileName() == null
-                ? "idx" : dir.toAbsolutePath().normalize().getFileName().toString();
         int features = trainImages.rows() * trainImages.cols();
         return new DataSplit(
                 new Dataset(name + "/train", features, classes, trainImages.pixels(), trainLabels.labels()),
@@ -87,7 +99,7 @@ public final class IdxReader {
 
     private static void checkCounts(IdxFile.Images images, IdxFile.Labels labels) {
         if (images.count() != labels.count()) {
-            throw new DataFormatException(labels.file().toString(), "item count", String.valueOf(labels.count()),
+            throw new DataFormatException(labels.file(), "item count", String.valueOf(labels.count()),
                     images.count() + ", the number of images in " + images.file());
         }
     }

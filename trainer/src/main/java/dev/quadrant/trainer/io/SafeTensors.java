@@ -2,6 +2,7 @@ package dev.quadrant.trainer.io;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +48,15 @@ public final class SafeTensors {
     public static void write(Path target, List<NamedTensor> tensors, Map<String, String> metadata) throws IOException {
         SafeTensorsWriter writer = new SafeTensorsWriter(tensors, metadata);
         AtomicFiles.write(target, writer::writeTo);
+    }
+
+    /**
+     * Writes the bytes {@link #write} would write to {@code out} (not closed; not atomic by itself: for callers that
+     * wrap the stream, e.g. to compute a checksum while writing through {@link AtomicFiles}).
+     */
+    public static void writeTo(OutputStream out, List<NamedTensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        new SafeTensorsWriter(tensors, metadata).writeTo(out);
     }
 
     /** The bytes {@link #write} would write. */

@@ -94,6 +94,42 @@ public final class Optimizer implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Host copies of the state buffers, named as in {@link #state()}, each of the layout's total size (for
+     * checkpoints; synchronises with the device).
+     */
+    public Map<String, float[]> downloadState() {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : state().entrySet()) {
+            float[] v = new float[e.getValue().intSize()];
+            be.download(e.getValue(), v, 0);
+            out.put(e.getKey(), v);
+        }
+        return out;
+    }
+
+    /**
+     * Sets the state buffers from host copies named as in {@link #state()} (from {@link #downloadState()} of an
+     * optimizer of the same kind and layout, possibly on another device).
+     *
+     * @throws IllegalArgumentException if a name is missing or extra, or a length differs
+     */
+    public void uploadState(Map<String, float[]> values) {
+        Map<String, Tensor> mine = state();
+        if (!mine.keySet().equals(values.keySet())) {
+            throw new IllegalArgumentException(cfg.kind() + " optimizer state is " + mine.keySet() + ", got "
+                    + values.keySet());
+        }
+        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
+            float[] v = values.get(e.getKey());
+            if (v.length != e.getValue().intSize()) {
+                throw new IllegalArgumentException("optimizer state " + e.getKey() + " has " + e.getValue().intSize()
+                        + " values, got " + v.length);
+            }
+            be.upload(v, 0, e.getValue());
+        }
+    }
+
     /** Restores the update counter (Adam's bias correction depends on it). */
     public void setSteps(int steps) {
         if (steps < 0) {

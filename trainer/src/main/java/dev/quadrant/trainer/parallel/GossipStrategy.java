@@ -206,6 +206,11 @@ public final class GossipStrategy implements StepRunner {
         }
     }
 
+    @Override
+    public long skippedSteps() {
+        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
+    }
+
     /** One delta of {@code P} floats sent to the neighbour every {@code k} steps. */
     @Override
     public double bytesMovedPerStep() {

@@ -104,6 +104,10 @@ public final class HogwildStrategy implements StepRunner {
         this.serverBackend = sb;
         this.serverParams = sp;
         this.serverOptimizer = opt;
+        // a resumed run: the server continues from replica 0's optimizer state and update count
+        serverOptimizer.uploadState(r0.optimizer().downloadState());
+        serverOptimizer.setSteps(r0.optimizer().steps());
+        updates.set(r0.optimizer().steps());
     }
 
     @Override
@@ -122,6 +126,9 @@ public final class HogwildStrategy implements StepRunner {
             be.copy(serverParams, rep.parameters().values());                        // pull
             rep.clock().lap(StepClock.Phase.COMM);
             rep.computeGradients(x, y, 0, n, 1f / n, s);
+            if (!rep.checkGradients()) {
+                return; // --on-nan skip: nothing is pushed
+            }
             GradientClipper.clip(be, rep.parameters().gradients(), clipNorm);
             rep.clock().lap(StepClock.Phase.COMPUTE);
             long stale = version.get() - pulled;
@@ -160,6 +167,16 @@ public final class HogwildStrategy implements StepRunner {
         for (Replica r : group.replicas) {
             r.backend().copy(serverParams, r.parameters().values());
         }
+        serverOptimizer.setSteps(updates.get());
+    }
+
+    /** The server's optimizer: its state and update count continue the run. */
+    @Override
+    public Optimizer checkpointOptimizer() { return serverOptimizer; }
+
+    @Override
+    public long skippedSteps() {
+        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
     }
 
     /** Each push moves the parameters in (pull) and the gradients out (push): {@code 2 P} floats per step. */

@@ -17,6 +17,12 @@ import dev.quadrant.trainer.optim.OptimizerConfig;
  * One model replica: its backend (device), model, flat parameter and gradient buffers, optimizer state, and the
  * device buffers of one shard of a batch. It owns its backend and closes it. Every method must be called from the replica's own thread (for a single
  * replica, the caller's thread); the strategy that owns the replicas provides the synchronisation between them.
+ * The exceptions: {@link #setNonFinitePolicy} (before training starts) and the read-only {@link #skippedUpdates()}
+ * and {@link #lastNonFiniteParameter()}, which any thread may call.
+ *
+ * <p>Before each update the gradients are checked for NaN and infinities with one {@link Backend#allFinite} over the
+ * whole flat gradient buffer (one pass over P floats, small next to the step's GEMMs); only when that fails is each
+ * parameter's slice checked, to name the first one. What follows is the {@link NonFinitePolicy}.
  *
  * <pre>{@code
  * try (Replica r = new Replica(0, backend, ModelSpec.parse("mlp:256"), 784, 10, Activation.RELU, 0f, 128, optCfg)) {
@@ -45,6 +51,9 @@ public final class Replica implements AutoCloseable {
     private final Tensor evalCorrect; // [1]
     private final StepClock clock;
     private long samplesSinceRead;
+    private volatile NonFinitePolicy onNonFinite = NonFinitePolicy.ABORT;
+    private volatile long skippedUpdates;        // written by the replica's thread only
+    private volatile String lastNonFinite;       // parameter named by the last skipped update
 
     public Replica(int rank, Backend backend, ModelSpec spec, int features, int classes, Activation activation,
                    float dropout, int maxRows, OptimizerConfig optimizerConfig) {
@@ -125,17 +134,68 @@ public final class Replica implements AutoCloseable {
         Tensor logits = model.forward(xb, new ForwardContext(true, seed));
         Tensor lb = losses.rows(0, rows);
         loss.forward(be, logits, yb, lb);
-        be.sumInto(lb, lossSum);
+        // Under SKIP a diverged batch must not poison the running loss: its losses are left out (one small check).
+        boolean countLoss = onNonFinite != NonFinitePolicy.SKIP || be.allFinite(lb);
+        if (countLoss) {
+            be.sumInto(lb, lossSum);
+        }
         Tensor dl = dLogits.rows(0, rows);
         loss.backward(be, logits, yb, gradScale, dl);
         model.backward(dl, gradientsReadyFrom);
-        samplesSinceRead += rows;
+        if (countLoss) {
+            samplesSinceRead += rows;
+        }
     }
 
-    /** Applies one optimizer update with learning rate {@code lr}. */
+    /**
+     * Applies one optimizer update with learning rate {@code lr}, unless the gradients are not finite (see
+     * {@link #checkGradients()}).
+     */
     public void applyUpdate(float lr) {
-        optimizer.step(params, lr);
+        if (checkGradients()) {
+            optimizer.step(params, lr);
+        }
     }
+
+    /**
+     * Whether the gradients in the flat gradient buffer are all finite. If not: under {@link NonFinitePolicy#ABORT}
+     * throws a {@link NonFiniteGradientException} naming the first non-finite parameter; under
+     * {@link NonFinitePolicy#SKIP} counts a skipped update, remembers the parameter and returns false.
+     */
+    public boolean checkGradients() {
+        Tensor g = params.gradients();
+        if (be.allFinite(g)) {
+            return true;
+        }
+        String first = "(unknown)";
+        for (dev.quadrant.trainer.nn.ParamLayout.Entry e : params.layout().entries()) {
+            if (!be.allFinite(g.slice(e.offset(), Math.toIntExact(e.size())))) {
+                first = e.name();
+                break;
+            }
+        }
+        if (onNonFinite == NonFinitePolicy.ABORT) {
+            throw new NonFiniteGradientException("the gradient of " + first + " is not finite (NaN or infinity) on replica "
+                    + rank, first, rank);
+        }
+        lastNonFinite = first;
+        skippedUpdates++; // only this replica's thread writes it
+        return false;
+    }
+
+    /** Sets what {@link #checkGradients()} does with non-finite gradients; call before training starts. */
+    public void setNonFinitePolicy(NonFinitePolicy policy) {
+        this.onNonFinite = java.util.Objects.requireNonNull(policy, "policy");
+    }
+
+    /** The policy for non-finite gradients ({@link NonFinitePolicy#ABORT} unless set). */
+    public NonFinitePolicy nonFinitePolicy() { return onNonFinite; }
+
+    /** Updates skipped so far because of non-finite gradients. Any thread. */
+    public long skippedUpdates() { return skippedUpdates; }
+
+    /** The first non-finite parameter of the last skipped update, or null if none was skipped. Any thread. */
+    public String lastNonFiniteParameter() { return lastNonFinite; }
 
     /** Sum of training losses since the last call, and resets it; synchronises with the device. */
     public double takeLossSum() {

@@ -54,6 +54,25 @@ public interface StepRunner extends AutoCloseable {
     /** Makes every replica hold replica 0's parameters (before evaluation or saving, for the async strategies). */
     default void consolidate() {}
 
+    /**
+     * The optimizer whose state, after {@link #consolidate()}, continues this run: replica 0's (for the synchronous
+     * strategies every replica's state is the same, and replica 0 is the parameter server of {@code ps}), or the
+     * server's for {@code hogwild}. Its {@link dev.quadrant.trainer.optim.Optimizer#steps()} is the number of updates
+     * applied. Checkpoints save it; a run resumed from one gives this state to every replica before step 1.
+     */
+    default dev.quadrant.trainer.optim.Optimizer checkpointOptimizer() {
+        return replicas().get(0).optimizer();
+    }
+
+    /**
+     * Updates dropped so far because their gradients were not finite ({@code --on-nan skip}): replica 0's count for
+     * the synchronous strategies (where every replica drops the same steps), the sum over replicas for the
+     * asynchronous ones. May lag behind for the asynchronous strategies.
+     */
+    default long skippedSteps() {
+        return replicas().get(0).skippedUpdates();
+    }
+
     @Override
     void close();
 }

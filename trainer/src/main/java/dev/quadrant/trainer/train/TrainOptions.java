@@ -91,6 +91,21 @@ public class TrainOptions {
     @Option(names = "--load", paramLabel = "FILE", description = "start from parameters in a safetensors file")
     public Path load;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "write checkpoints (parameters, optimizer state, position) to DIR/step-NNNNNN/")
+    public Path checkpointDir;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N|Ne", description = "checkpoint every N steps (500) or every N epochs (1e, 2epochs), and at the end (default: 1e)")
+    public String checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "K", description = "keep the newest K checkpoints (default: ${DEFAULT-VALUE})")
+    public int keepCheckpoints = 3;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue from the newest valid checkpoint in DIR (or from DIR itself if it is one)")
+    public Path resume;
+
+    @Option(names = "--on-nan", paramLabel = "abort|skip", description = "when gradients are NaN or infinite: stop with an error, or drop that update (default: ${DEFAULT-VALUE})")
+    public String onNan = "abort";
+
     /** Effective thread budget: {@link #threads} or the number of cores. */
     public int effectiveThreads() {
         return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();

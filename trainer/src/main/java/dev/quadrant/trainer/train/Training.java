@@ -1,7 +1,11 @@
 package dev.quadrant.trainer.train;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
@@ -9,13 +13,20 @@ import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.cuda.CudaBackendProvider;
 import dev.quadrant.device.cuda.Precision;
+import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.checkpoint.Checkpoint;
+import dev.quadrant.trainer.checkpoint.CheckpointEvery;
+import dev.quadrant.trainer.checkpoint.CheckpointStore;
+import dev.quadrant.trainer.checkpoint.CheckpointWriter;
 import dev.quadrant.trainer.data.DataSpec;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.nn.Initializer;
 import dev.quadrant.trainer.nn.ModelSpec;
+import dev.quadrant.trainer.nn.ParamLayout;
 import dev.quadrant.trainer.optim.LrSchedule;
 import dev.quadrant.trainer.optim.OptimizerConfig;
 import dev.quadrant.trainer.optim.OptimizerKind;
+import dev.quadrant.trainer.parallel.NonFinitePolicy;
 import dev.quadrant.trainer.parallel.Replica;
 import dev.quadrant.trainer.parallel.StepRunner;
 import dev.quadrant.trainer.parallel.Strategies;
@@ -31,6 +42,8 @@ import dev.quadrant.trainer.parallel.Strategies;
  * }</pre>
  */
 public final class Training {
+    private static final Logger log = LoggerFactory.getLogger(Training.class);
+
     private Training() {}
 
     /** Validated, parsed form of the options that shape the model and the optimizer. */
@@ -89,11 +102,27 @@ public final class Training {
      * loaded) parameters.
      */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data) {
-        return buildRunner(o, s, data, BackendFactory.DEFAULT);
+        return buildRunner(o, s, data, null, NonFinitePolicy.ABORT, BackendFactory.DEFAULT);
     }
 
     /** As above, with each replica's backend made by {@code backends} (tests use it to run GPU code on stubs). */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, BackendFactory backends) {
+        return buildRunner(o, s, data, null, NonFinitePolicy.ABORT, backends);
+    }
+
+    /**
+     * As {@link #buildRunner(TrainOptions, Setup, DataSplit)}; with a checkpoint, every replica starts from its
+     * parameters and optimizer state (whatever the number of replicas or the device kind it was written on), and
+     * every replica treats non-finite gradients by {@code onNonFinite}.
+     */
+    public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Checkpoint resume,
+                                         NonFinitePolicy onNonFinite) {
+        return buildRunner(o, s, data, resume, onNonFinite, BackendFactory.DEFAULT);
+    }
+
+    /** The general form: checkpoint to resume from (or null), non-finite policy, and backend factory. */
+    public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Checkpoint resume,
+                                         NonFinitePolicy onNonFinite, BackendFactory backends) {
         int features = data.train().features();
         int classes = data.train().classes();
         int n = s.devices().size();
@@ -107,10 +136,21 @@ public final class Training {
                 replicas.add(new Replica(r, be, s.model(), features, classes, s.activation(), o.dropout, maxRows,
                         s.optimizer()));
             }
-            float[] initial = o.load != null
-                    ? ModelFiles.load(o.load, replicas.get(0).model().layout())
+            ParamLayout layout = replicas.get(0).model().layout();
+            float[] initial = resume != null ? resume.parameters(layout)
+                    : o.load != null ? ModelFiles.load(o.load, layout)
                     : replicas.get(0).model().initialValues(o.seed, s.init());
             replicas.get(0).setParameters(initial);
+            if (resume != null) {
+                var state = resume.optimizerState(layout, replicas.get(0).optimizer().state().keySet());
+                for (Replica r : replicas) {
+                    r.optimizer().uploadState(state);
+                    r.optimizer().setSteps(resume.optimizerSteps());
+                }
+            }
+            for (Replica r : replicas) {
+                r.setNonFinitePolicy(onNonFinite);
+            }
             return Strategies.create(o.strategy, replicas, o.clipNorm);
         } catch (RuntimeException | Error e) {
             for (Replica r : replicas) {
@@ -120,13 +160,49 @@ public final class Training {
         }
     }
 
-    /** Runs the whole job: setup, data, replicas, training, saving. */
+    /**
+     * Runs the whole job: setup, data, replicas (from a checkpoint with {@code --resume}), training with checkpoints
+     * ({@code --checkpoint-dir}), saving.
+     */
     public static TrainResult run(TrainOptions o, List<TrainListener> listeners) {
         Setup s = setup(o);
-        DataSplit data = loadData(o);
-        try (StepRunner runner = buildRunner(o, s, data)) {
-            Trainer trainer = new Trainer(new Trainer.Plan(o.epochs, o.steps, o.batch, o.lr, s.schedule(), o.seed));
-            TrainResult result = trainer.fit(data, runner, listeners);
+        NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
+        CheckpointEvery every = checkpointEvery(o);
+        if (o.resume != null && o.load != null) {
+            throw new UserInputException("--resume and --load cannot be combined: a checkpoint holds the parameters; "
+                    + "drop --load");
+        }
+        Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
+        DataSplit data = MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o));
+        Trainer trainer = new Trainer(new Trainer.Plan(o.epochs, o.steps, o.batch, o.lr, s.schedule(), o.seed));
+        Trainer.Position start = resume == null ? Trainer.Position.START
+                : RunCheckpoints.startFrom(resume, o, s, data, trainer);
+        CheckpointWriter writer = openWriter(o, resume, start);
+        long parameters = parameterCount(s, data);
+        if (4 * parameters > Integer.MAX_VALUE) {
+            throw new UserInputException(String.format(java.util.Locale.ROOT, "--model %s: %,d parameters for %d "
+                    + "features and %d classes need %,d MiB per buffer, but one buffer holds at most 2 GiB (%,d "
+                    + "parameters); use a smaller model", s.model(), parameters, data.train().features(),
+                    data.train().classes(), 4 * parameters >> 20, Integer.MAX_VALUE / 4));
+        }
+        long replicaBytes = estimateReplicaBytes(o, s, data);
+        String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
+                + " of " + s.model() + " with --batch " + o.batch;
+        try (StepRunner runner = MemoryAdvice.guard(building, replicaBytes,
+                () -> buildRunner(o, s, data, resume, onNonFinite))) {
+            if (resume != null) {
+                long total = trainer.totalSteps(data.train().size());
+                log.info("resuming from {}: step {} of {}, epoch {}, batch {} of the epoch", resume.dir(),
+                        start.step(), total, start.epoch() + 1, start.batchInEpoch());
+                if (start.step() >= total) {
+                    log.info("the checkpoint has already trained the {} steps asked for; raise --epochs or --steps "
+                            + "to train longer", total);
+                }
+            }
+            RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
+                    trainer.stepsPerEpoch(data.train().size()), start);
+            TrainResult result = MemoryAdvice.guard("training", -1,
+                    () -> trainer.fit(data, runner, listeners, start, checkpoints));
             if (o.save != null) {
                 runner.consolidate();
                 Replica r0 = runner.replicas().get(0);
@@ -134,6 +210,67 @@ public final class Training {
             }
             return result;
         }
+    }
+
+    private static CheckpointEvery checkpointEvery(TrainOptions o) {
+        if (o.checkpointDir == null) {
+            if (o.checkpointEvery != null) {
+                throw new UserInputException("--checkpoint-every " + o.checkpointEvery + " needs --checkpoint-dir DIR "
+                        + "(where to write the checkpoints)");
+            }
+            return null;
+        }
+        if (o.keepCheckpoints < 1) {
+            throw new UserInputException("--keep-checkpoints must be >= 1, got " + o.keepCheckpoints);
+        }
+        return o.checkpointEvery == null ? CheckpointEvery.EPOCH : CheckpointEvery.parse(o.checkpointEvery);
+    }
+
+    /**
+     * The writer of {@code --checkpoint-dir}, or null. A fresh run refuses a directory that already holds
+     * checkpoints (they would be mixed with, and pruned in favour of, the new run's); a run resumed from that same
+     * directory sets aside the checkpoints newer than the one it resumed from.
+     */
+    private static CheckpointWriter openWriter(TrainOptions o, Checkpoint resume, Trainer.Position start) {
+        if (o.checkpointDir == null) {
+            return null;
+        }
+        CheckpointWriter writer = new CheckpointWriter(o.checkpointDir, o.keepCheckpoints);
+        List<Path> existing = writer.existing();
+        boolean sameRoot = resume != null && resume.dir().toAbsolutePath().normalize().getParent()
+                .equals(o.checkpointDir.toAbsolutePath().normalize());
+        if (sameRoot) {
+            writer.supersedeAfter(start.step());
+        } else if (!existing.isEmpty()) {
+            throw new UserInputException("--checkpoint-dir " + o.checkpointDir + " already holds checkpoints of "
+                    + "another run (newest: " + existing.get(0).getFileName() + "); continue that run with --resume "
+                    + o.checkpointDir + ", or choose another directory");
+        }
+        return writer;
+    }
+
+    /** Number of parameters of the model for this data. */
+    private static long parameterCount(Setup s, DataSplit data) {
+        long params = 0;
+        long prev = data.train().features();
+        for (int h : s.model().hidden()) {
+            params += (prev + 1) * h;
+            prev = h;
+        }
+        return params + (prev + 1) * data.train().classes();
+    }
+
+    /** Bytes the replicas allocate, roughly: parameters, gradients, optimizer state, activations of a shard. */
+    private static long estimateReplicaBytes(TrainOptions o, Setup s, DataSplit data) {
+        int n = s.devices().size();
+        long rows = Math.max(1, (o.batch + n - 1) / n);
+        long params = parameterCount(s, data);
+        long widths = data.train().features() + 3L * data.train().classes();
+        for (int h : s.model().hidden()) {
+            widths += 3L * h;
+        }
+        int states = s.optimizer().kind().isAdam() ? 2 : s.optimizer().kind() == OptimizerKind.SGD ? 0 : 1;
+        return 4L * n * ((2 + states) * params + rows * widths);
     }
 
     private static java.util.Map<String, String> describe(TrainOptions o, DataSplit data) {
