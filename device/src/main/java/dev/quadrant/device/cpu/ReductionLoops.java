@@ -80,8 +80,13 @@ final class ReductionLoops {
      */
     static boolean allFinite(IntBuffer bits, int xo, int from, int to) {
         int flags = 0;
-        for (int i = from; i < to; i++) {
-            flags |= (bits.get(xo + i) & 0x7F80_0000) + 0x0080_0000;
+        int[] a = Scratch.ints(0);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            bits.get(xo + c, a, 0, n);   // through an array so the OR-reduction vectorises (see Scratch)
+            for (int i = 0; i < n; i++) {
+                flags |= (a[i] & 0x7F80_0000) + 0x0080_0000;
+            }
         }
         return flags >= 0;
     }
