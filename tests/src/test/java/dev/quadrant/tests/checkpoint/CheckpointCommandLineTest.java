@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
-import dev.quadrant.trainer.cli.Main;
+import dev.quadrant.tests.CliRun;
 
 /**
  * The command line around checkpoints, configuration files, plots and failures: what works end to end, and that
@@ -33,13 +31,8 @@ class CheckpointCommandLineTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     static final String[] SMALL = {"--data", "synthetic:12x3x300", "--model", "mlp:8", "--batch", "32",
@@ -50,7 +43,7 @@ class CheckpointCommandLineTest {
                 .toArray(String[]::new);
     }
 
-    static void assertUserError(Run r, String... mustName) {
+    static void assertUserError(CliRun r, String... mustName) {
         assertEquals(2, r.code(), "exit code; stdout: " + r.out() + "\nstderr: " + r.err());
         String msg = r.err().strip();
         assertFalse(msg.contains("\tat "), "no stack trace without --verbose:\n" + r.err());
@@ -64,16 +57,16 @@ class CheckpointCommandLineTest {
     void resumeContinuesWithTheCheckpointsOptionsAndAppendsMetrics() throws IOException {
         Path ck = dir.resolve("ck");
         Path metrics = dir.resolve("m.jsonl");
-        Run first = run(train("--epochs", "1", "--checkpoint-dir", ck.toString(), "--metrics", metrics.toString()));
+        CliRun first = run(train("--epochs", "1", "--checkpoint-dir", ck.toString(), "--metrics", metrics.toString()));
         assertEquals(0, first.code(), first.err());
         // only --resume and the new length: data, model, batch, checkpoint dir and metrics come from the checkpoint
-        Run second = run("train", "--resume", ck.toString(), "--epochs", "2");
+        CliRun second = run("train", "--resume", ck.toString(), "--epochs", "2");
         assertEquals(0, second.code(), second.err());
         assertTrue(second.out().contains("epoch 2/2"), second.out());
         assertFalse(second.out().contains("epoch 1/2"), second.out());
         assertEquals(2, Files.readAllLines(metrics).size(), "the resumed run appends its epoch");
         assertEquals(List.of(ck.resolve("step-000020"), ck.resolve("step-000010")), CheckpointStore.list(ck));
-        Run third = run("train", "--resume", ck.toString(), "--epochs", "2");
+        CliRun third = run("train", "--resume", ck.toString(), "--epochs", "2");
         assertEquals(0, third.code(), third.err());
         assertTrue(third.out().contains("nothing to train"), third.out());
     }
@@ -84,14 +77,14 @@ class CheckpointCommandLineTest {
         assertEquals(0, run(train("--epochs", "1", "--checkpoint-dir", ck.toString())).code());
         Path yaml = dir.resolve("more.yaml");
         Files.writeString(yaml, "epochs: 3\nlr: 0.005\n");
-        Run printed = run("train", "--resume", ck.toString(), "--config", yaml.toString(), "--lr", "0.002",
+        CliRun printed = run("train", "--resume", ck.toString(), "--config", yaml.toString(), "--lr", "0.002",
                 "--print-config");
         assertEquals(0, printed.code(), printed.err());
         assertTrue(printed.out().contains("epochs: 3"), "from the file: " + printed.out());
         assertTrue(printed.out().contains("lr: 0.002"), "from the command line: " + printed.out());
         assertTrue(printed.out().contains("model: mlp:8"), "from the checkpoint: " + printed.out());
         assertTrue(printed.out().contains("checkpoint-dir: " + ck.toAbsolutePath()), printed.out());
-        Run r = run("train", "--resume", ck.toString(), "--config", yaml.toString());
+        CliRun r = run("train", "--resume", ck.toString(), "--config", yaml.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("epoch 3/3"), r.out());
     }
@@ -122,7 +115,7 @@ class CheckpointCommandLineTest {
         assertUserError(run(train("--resume", ck.toString())), "no valid checkpoint among 1", "sha256");
         Files.writeString(ck.resolve("step-000010/manifest.json"), "{\"format\": \"quadrant-checkpoint\", \"version\": 7}");
         assertUserError(run(train("--resume", ck.resolve("step-000010").toString())), "version", "newer Quadrant");
-        Run verbose = run(train("--resume", ck.resolve("step-000010").toString(), "--verbose"));
+        CliRun verbose = run(train("--resume", ck.resolve("step-000010").toString(), "--verbose"));
         assertEquals(2, verbose.code());
         assertTrue(verbose.err().contains("\tat "), "--verbose shows the stack trace:\n" + verbose.err());
     }
@@ -132,11 +125,11 @@ class CheckpointCommandLineTest {
         Path yaml = dir.resolve("run.yaml");
         Files.writeString(yaml, "# a run\ndata: synthetic:12x3x300\nmodel: mlp:8\nbatch: 32\nepochs: 2\nthreads: 1\n"
                 + "devices: cpu:1\nlr: 2e-3\ninit: null\n");
-        Run r = run("train", "--config", yaml.toString(), "--epochs", "1");
+        CliRun r = run("train", "--config", yaml.toString(), "--epochs", "1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("epoch 1/1"), "the command line wins: " + r.out());
 
-        Run printed = run("train", "--config", yaml.toString(), "--print-config");
+        CliRun printed = run("train", "--config", yaml.toString(), "--print-config");
         assertEquals(0, printed.code(), printed.err());
         assertTrue(printed.out().contains("lr: 0.002"), printed.out());
         assertTrue(printed.out().contains("epochs: 2"), printed.out());
@@ -145,7 +138,7 @@ class CheckpointCommandLineTest {
         assertEquals(printed.out(), run("train", "--config", again.toString(), "--print-config").out(),
                 "--print-config output loads back to the same configuration");
 
-        Run json = run("train", "--config", yaml.toString(), "--print-config=json");
+        CliRun json = run("train", "--config", yaml.toString(), "--print-config=json");
         assertEquals(0, json.code(), json.err());
         Path jsonFile = dir.resolve("run.json");
         Files.writeString(jsonFile, json.out());
@@ -174,7 +167,7 @@ class CheckpointCommandLineTest {
         assertEquals(0, run(train("--epochs", "2", "--devices", "cpu:2", "--strategy", "hogwild", "--metrics",
                 b.toString())).code());
         Path png = dir.resolve("curves.png");
-        Run r = run("plot", "--metrics", a.toString(), b.toString(), "--out", png.toString());
+        CliRun r = run("plot", "--metrics", a.toString(), b.toString(), "--out", png.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(1600, ImageIO.read(png.toFile()).getWidth());
 
@@ -188,10 +181,10 @@ class CheckpointCommandLineTest {
 
     @Test
     void divergenceAbortsNamingStepAndLayerOrIsSkipped() throws IOException {
-        Run r = run(train("--optimizer", "sgd", "--lr", "1e30", "--epochs", "1"));
+        CliRun r = run(train("--optimizer", "sgd", "--lr", "1e30", "--epochs", "1"));
         assertUserError(r, "step ", "the gradient of layers.", "is not finite", "--on-nan skip");
         Path metrics = dir.resolve("m.jsonl");
-        Run skipped = run(train("--optimizer", "sgd", "--lr", "1e30", "--epochs", "1", "--on-nan", "skip",
+        CliRun skipped = run(train("--optimizer", "sgd", "--lr", "1e30", "--epochs", "1", "--on-nan", "skip",
                 "--metrics", metrics.toString()));
         assertEquals(0, skipped.code(), skipped.err());
         String line = Files.readAllLines(metrics).get(0);

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -16,7 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.quadrant.trainer.cli.Main;
+import dev.quadrant.tests.CliRun;
 
 /** The {@code quadrant} command end to end: exit codes, one-line errors for bad input, determinism of --save. */
 class CommandLineTest {
@@ -24,13 +22,8 @@ class CommandLineTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private static final String[] SMALL = {"--data", "synthetic:12x3x300", "--model", "mlp:8", "--epochs", "1",
@@ -41,7 +34,7 @@ class CommandLineTest {
     }
 
     /** A user error: status 2, one line on stderr naming {@code mustName}, no stack trace. */
-    static void assertUserError(Run r, String... mustName) {
+    static void assertUserError(CliRun r, String... mustName) {
         assertEquals(2, r.code(), "exit code; stderr: " + r.err());
         String[] lines = r.err().strip().split("\n");
         assertTrue(lines.length <= 3, "a short message, got:\n" + r.err());
@@ -54,7 +47,7 @@ class CommandLineTest {
     @Test
     void trainsSmallSyntheticAndWritesMetrics() throws IOException {
         Path metrics = dir.resolve("m.jsonl");
-        Run r = run(train("--metrics", metrics.toString()));
+        CliRun r = run(train("--metrics", metrics.toString()));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("test_accuracy"), r.out());
         String line = Files.readAllLines(metrics).get(0);
@@ -71,14 +64,14 @@ class CommandLineTest {
         assertEquals(0, run(train("--save", a.toString())).code());
         assertEquals(0, run(train("--save", b.toString())).code());
         assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "same command, same seed: same bytes");
-        Run e = run("eval", "--data", "synthetic:12x3x300", "--model", "mlp:8", "--load", a.toString(), "--threads", "1");
+        CliRun e = run("eval", "--data", "synthetic:12x3x300", "--model", "mlp:8", "--load", a.toString(), "--threads", "1");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("test_accuracy"), e.out());
     }
 
     @Test
     void unknownOptionSaysWhatIsAllowed() {
-        Run r = run("train", "--epochz", "3");
+        CliRun r = run("train", "--epochz", "3");
         assertUserError(r, "--epochz");
         assertTrue(r.err().contains("--epochs") || r.err().contains("--help"), r.err());
     }
@@ -100,7 +93,7 @@ class CommandLineTest {
                 dev.quadrant.bindings.cuda.CudaProbe.get().usable(), "CUDA is usable here: these layouts would run");
         for (String devices : new String[] {"cuda:0x4", "cuda:0x2,1x2", "cuda:0,1", "cuda:all"}) {
             for (String strategy : new String[] {"allreduce", "ps", "hogwild", "gossip"}) {
-                Run r = run(train("--devices", devices, "--strategy", strategy));
+                CliRun r = run(train("--devices", devices, "--strategy", strategy));
                 assertUserError(r, "--devices " + devices, "CUDA is not usable here");
             }
         }
@@ -109,7 +102,7 @@ class CommandLineTest {
     @Test
     void metricsHaveTheStepBreakdown() throws IOException {
         Path metrics = dir.resolve("m.jsonl");
-        Run r = run(train("--metrics", metrics.toString(), "--devices", "cpu:2", "--threads", "2"));
+        CliRun r = run(train("--metrics", metrics.toString(), "--devices", "cpu:2", "--threads", "2"));
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(Files.readAllLines(metrics).get(0));
@@ -123,7 +116,7 @@ class CommandLineTest {
     void loadWithWrongShapesNamesFileTensorAndShapes() {
         Path a = dir.resolve("a.safetensors");
         assertEquals(0, run(train("--save", a.toString())).code());
-        Run r = run(train("--model", "mlp:9", "--load", a.toString()));
+        CliRun r = run(train("--model", "mlp:9", "--load", a.toString()));
         assertUserError(r, a.toString(), "layers.0.weight", "[8, 12]", "[9, 12]");
     }
 
@@ -164,14 +157,14 @@ class CommandLineTest {
 
     @Test
     void verboseShowsTheStackTrace() {
-        Run r = run(train("--optimizer", "rmsprop", "--verbose"));
+        CliRun r = run(train("--optimizer", "rmsprop", "--verbose"));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("\tat "), r.err());
     }
 
     @Test
     void devicesExitsZeroAndSaysWhyThereIsNoGpu() {
-        Run r = run("devices");
+        CliRun r = run("devices");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cpu"), r.out());
         assertTrue(r.out().toLowerCase().contains("cuda"), r.out());
@@ -179,8 +172,8 @@ class CommandLineTest {
 
     @Test
     void helpOnEveryCommand() {
-        for (String c : new String[] {"train", "eval", "devices"}) {
-            Run r = run(c, "--help");
+        for (String c : new String[] {"train", "eval", "devices", "plot", "selftest"}) {
+            CliRun r = run(c, "--help");
             assertEquals(0, r.code(), c);
             assertTrue(r.out().contains("Usage"), r.out());
         }
