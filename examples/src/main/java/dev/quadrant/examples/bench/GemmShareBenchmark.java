@@ -44,7 +44,7 @@ public final class GemmShareBenchmark {
         for (int l = 0; l + 1 < WIDTHS.length; l++) {
             flops += 2.0 * B * WIDTHS[l] * WIDTHS[l + 1] * (l == 0 ? 2 : 3);
         }
-        System.out.println("MLP 784-1024-1024-10, batch 256, momentum SGD, synthetic 784x10x60000, " + threads + " threads, OpenBLAS " + OpenBlas.version());
+        System.out.println("MLP 784-1024-1024-10, batch 256, momentum SGD, synthetic 784x10x60000, " + threads + " threads, " + OpenBlas.version());
         System.out.println("| measure | per step (ms) | samples/s | GFLOP/s |");
         System.out.println("| --- | ---: | ---: | ---: |");
         System.out.printf(Locale.ROOT, "| training step (quadrant train) | %.2f | %.0f | %.1f |%n", step * 1e3, B / step, flops / step / 1e9);
