@@ -76,16 +76,19 @@ public final class AllReduceStrategy implements StepRunner {
             int[] next = {0};
             rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed,
                     readyFrom -> {
-                        while (next[0] < buckets.size() && buckets.get(next[0]).offset() >= readyFrom) {
+                        // the bucket that holds offset 0 is complete only when backward is: it is reduced below,
+                        // on this thread, instead of being handed to the communication thread for nothing
+                        while (next[0] < buckets.size() && buckets.get(next[0]).offset() >= readyFrom
+                                && buckets.get(next[0]).offset() > 0) {
                             Bucket b = buckets.get(next[0]++);
                             inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
                         }
                     });
-            while (next[0] < buckets.size()) {
-                Bucket b = buckets.get(next[0]++);
-                inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
-            }
             rep.clock().lap(StepClock.Phase.COMPUTE);
+            while (next[0] < buckets.size()) {       // what backward finished last: blocking, after the async ones
+                Bucket b = buckets.get(next[0]++);
+                comm.allReduce(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM);
+            }
             for (CommHandle h : inFlight) {
                 h.await();
             }
