@@ -48,6 +48,11 @@ final class AsyncShards {
         }
     }
 
+    /** Updates the replicas dropped for non-finite gradients, summed (each replica makes its own updates). */
+    long skippedSteps() {
+        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
+    }
+
     /** Losses collected so far, and resets them; does not wait for the replicas. */
     double[] takeLossSum() {
         double s = lossSum.sumThenReset();

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quadrant.device.Backend;
@@ -55,9 +54,7 @@ public final class GossipStrategy implements StepRunner {
     private final long[] localSteps;
     private final long[] outboxSenderStep;
     private final boolean[] outboxFull;
-    private final AtomicLong deliveries = new AtomicLong();
-    private final AtomicLong stalenessSum = new AtomicLong();
-    private final AtomicLong stalenessMax = new AtomicLong();
+    private final Staleness staleness = new Staleness();
 
     public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda) {
         this(replicas, clipNorm, period, lambda, ReplicaGroup.COLLECTIVE_DEADLINE);
@@ -141,9 +138,7 @@ public final class GossipStrategy implements StepRunner {
             taken.get(prev).record(be);
             outboxFull[prev] = false;
             long stale = Math.abs(localSteps[r] - outboxSenderStep[prev]);
-            deliveries.incrementAndGet();
-            stalenessSum.addAndGet(stale);
-            stalenessMax.accumulateAndGet(stale, Math::max);
+            staleness.record(stale);
         } finally {
             lock.unlock();
         }
@@ -207,9 +202,7 @@ public final class GossipStrategy implements StepRunner {
     }
 
     @Override
-    public long skippedSteps() {
-        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
-    }
+    public long skippedSteps() { return shards.skippedSteps(); }
 
     /** One delta of {@code P} floats sent to the neighbour every {@code k} steps. */
     @Override
@@ -220,9 +213,7 @@ public final class GossipStrategy implements StepRunner {
     @Override
     public Map<String, Object> extraMetrics() {
         Map<String, Object> m = new LinkedHashMap<>();
-        long n = deliveries.get();
-        m.put("staleness_mean", n == 0 ? 0.0 : stalenessSum.get() / (double) n);
-        m.put("staleness_max", stalenessMax.get());
+        staleness.putInto(m);
         m.put("gossip_period", period);
         return m;
     }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAccumulator;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
@@ -43,9 +42,7 @@ public final class HogwildStrategy implements StepRunner {
     private final List<Remote> remotes = new ArrayList<>();   // per worker; null when on the server's device
     private final AtomicLong version = new AtomicLong();
     private final AtomicInteger updates = new AtomicInteger();
-    private final AtomicLong stalenessSum = new AtomicLong();
-    private final AtomicLong pushes = new AtomicLong();
-    private final LongAccumulator stalenessMax = new LongAccumulator(Math::max, 0);
+    private final Staleness staleness = new Staleness();
 
     /** A worker's way to the server's GPU: a backend there, a landing buffer for its gradients, two events. */
     private record Remote(Backend push, Tensor staged, StreamEvent gradsReady, StreamEvent pushed) {
@@ -145,9 +142,7 @@ public final class HogwildStrategy implements StepRunner {
             }
             rep.clock().lap(StepClock.Phase.COMM);
             version.incrementAndGet();
-            stalenessSum.addAndGet(stale);
-            pushes.incrementAndGet();
-            stalenessMax.accumulate(stale);
+            staleness.record(stale);
         });
     }
 
@@ -175,9 +170,7 @@ public final class HogwildStrategy implements StepRunner {
     public Optimizer checkpointOptimizer() { return serverOptimizer; }
 
     @Override
-    public long skippedSteps() {
-        return group.replicas.stream().mapToLong(Replica::skippedUpdates).sum();
-    }
+    public long skippedSteps() { return shards.skippedSteps(); }
 
     /** Each push moves the parameters in (pull) and the gradients out (push): {@code 2 P} floats per step. */
     @Override
@@ -188,9 +181,7 @@ public final class HogwildStrategy implements StepRunner {
     @Override
     public Map<String, Object> extraMetrics() {
         Map<String, Object> m = new LinkedHashMap<>();
-        long n = pushes.get();
-        m.put("staleness_mean", n == 0 ? 0.0 : stalenessSum.get() / (double) n);
-        m.put("staleness_max", stalenessMax.get());
+        staleness.putInto(m);
         return m;
     }
 
