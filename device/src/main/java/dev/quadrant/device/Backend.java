@@ -29,6 +29,9 @@ package dev.quadrant.device;
  */
 public interface Backend extends AutoCloseable {
 
+    /** The label (or target token) that losses and metrics skip, as llm.c's {@code -1}. */
+    int IGNORE_INDEX = -1;
+
     /** The device this backend computes on. */
     Device device();
 
@@ -94,20 +97,88 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Fills {@code mask} with inverted-dropout factors: element {@code i} is {@code 0} with probability {@code p}
-     * and {@code 1/(1-p)} otherwise, decided by a counter-based hash of {@code (seed, i)} that every backend
-     * computes identically (see {@link DropoutHash}).
+     * and {@code 1/(1-p)} otherwise, decided by a counter-based hash of {@code (seed, firstIndex + i)} that every
+     * backend computes identically (see {@link DropoutHash}). {@code firstIndex} places the mask in a larger logical
+     * tensor: a replica whose shard starts at row {@code r0} of the global batch passes {@code r0 * rowSize}, so N
+     * replicas draw exactly the masks one replica draws for the whole batch.
      */
-    void dropoutMask(Tensor mask, float p, long seed);
+    void dropoutMask(Tensor mask, float p, long seed, long firstIndex);
+
+    // ---- sequence models ------------------------------------------------------------------------------------
+
+    /**
+     * Batched {@code c[i] = alpha * op(a[i]) * op(b[i]) + beta * c[i]} over 3-D FLOAT32 tensors whose first dimension
+     * is the batch (equal in all three); each {@code [i]} is a row-major matrix as in {@link #gemm}, the matrices of
+     * one tensor contiguous one after another (a strided batch, cuBLAS's {@code gemmStridedBatchedEx}). Attention uses
+     * it for {@code q k^T} and {@code p v} over {@code [batch * heads, T, headDim]}.
+     */
+    void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /**
+     * Row gather: {@code out[i, :] = table[ids[i], :]} for {@code table [V, D]}, INT32 {@code ids [n]} and
+     * {@code out [n, D]}. An id outside {@code [0, V)} gives a zero row (the host checks data before it gets here).
+     */
+    void embeddingForward(Tensor table, Tensor ids, Tensor out);
+
+    /**
+     * Scatter-add, the backward of {@link #embeddingForward}: {@code dTable[ids[i], :] += dOut[i, :]} for every
+     * {@code i} with a valid id. Deterministic: for each table row the contributions are added in increasing
+     * {@code i}, on every backend (no float atomics whose order varies), so runs are bit-reproducible.
+     */
+    void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable);
+
+    /**
+     * LayerNorm over the last dimension of {@code x [n, d]}: {@code mean[r]} and {@code rstd[r] = 1/sqrt(var + eps)}
+     * (biased variance, as PyTorch) are written for backward, and
+     * {@code y = (x - mean) * rstd * gamma + beta} with {@code gamma, beta [d]}. {@code y} may not be {@code x}.
+     */
+    void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
+
+    /**
+     * Backward of {@link #layerNormForward} from {@code dy [n, d]}: WRITES {@code dx [n, d]} and ACCUMULATES
+     * {@code dGamma += sum_r dy * xhat} and {@code dBeta += sum_r dy} (parameter gradients accumulate, see the
+     * trainer's module contract). {@code dx} may be {@code dy}.
+     */
+    void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
+                           Tensor dBeta);
+
+    /**
+     * Causal softmax over the last dimension of {@code scores [batch, T, T]}: row {@code i} of each matrix is the
+     * softmax of its entries {@code j <= i} (max subtracted), and {@code probs[.., i, j] = 0} for {@code j > i}.
+     * {@code probs} may be {@code scores}. (The {@code 1/sqrt(headDim)} scale goes into the GEMM that makes the
+     * scores.)
+     */
+    void causalSoftmaxForward(Tensor scores, Tensor probs);
+
+    /**
+     * Backward of {@link #causalSoftmaxForward}: {@code dScores[i, j] = probs[i, j] * (dProbs[i, j] - sum_k
+     * probs[i, k] * dProbs[i, k])} for {@code j <= i}, 0 above the diagonal. {@code dScores} may be {@code dProbs}.
+     */
+    void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores);
+
+    /**
+     * Copies {@code x} into {@code y} with its axes reordered, as numpy's {@code transpose(perm)}: {@code y} has shape
+     * {@code x.shape[perm[0]], x.shape[perm[1]], ...} and {@code y[i_0, ..., i_k] = x[j]} where {@code j[perm[a]] =
+     * i_a}. Rank 1 to 6; {@code perm} a permutation of {@code 0..rank-1}. Attention splits {@code [B, T, 3, H, hd]}
+     * into q, k, v {@code [3, B, H, T, hd]} with {@code perm = {2, 0, 3, 1, 4}} and merges heads back with
+     * {@code {0, 2, 1, 3}}; the backward of a permute is the permute by the inverse permutation.
+     */
+    void permute(Tensor x, int[] perm, Tensor y);
 
     // ---- losses and metrics -------------------------------------------------------------------------------
 
     /**
      * Per-sample softmax cross-entropy: {@code losses[r] = logsumexp(logits[r,:]) - logits[r, labels[r]]},
-     * computed stably (max subtracted). {@code labels} is INT32 {@code [rows]} with values in {@code [0, classes)}.
+     * computed stably (max subtracted). {@code labels} is INT32 {@code [rows]} with values in {@code [0, classes)} or
+     * {@link #IGNORE_INDEX}; an ignored row has loss 0 (and gradient 0 in the backward). Written for any number of
+     * classes (a language model's vocabulary of 50k included): one pass for the maximum, one for the sum.
      */
     void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses);
 
-    /** {@code dLogits = scale * (softmax(logits) - onehot(labels))}; {@code scale} is usually {@code 1/globalBatch}. */
+    /**
+     * {@code dLogits = scale * (softmax(logits) - onehot(labels))}, and a zero row where the label is
+     * {@link #IGNORE_INDEX}; {@code scale} is usually {@code 1 / global number of loss terms}.
+     */
     void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, float scale, Tensor dLogits);
 
     /** Per-sample mean squared error: {@code losses[r] = mean over j of (pred[r,j] - target[r,j])^2}. */
@@ -119,7 +190,10 @@ public interface Backend extends AutoCloseable {
     /** {@code out[r] = argmax over j of x[r, j]} (first index on ties); {@code out} is INT32 {@code [rows]}. */
     void argmax(Tensor x, Tensor out);
 
-    /** {@code acc[0] += number of rows r with argmax(logits[r,:]) == labels[r]}; {@code acc} is FLOAT32 {@code [1]}. */
+    /**
+     * {@code acc[0] += number of rows r with argmax(logits[r,:]) == labels[r]}; {@code acc} is FLOAT32 {@code [1]};
+     * rows labelled {@link #IGNORE_INDEX} never count.
+     */
     void countCorrect(Tensor logits, Tensor labels, Tensor acc);
 
     /** {@code acc[0] += sum of x}; {@code acc} is FLOAT32 {@code [1]}. */

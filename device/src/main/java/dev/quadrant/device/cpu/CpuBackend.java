@@ -340,7 +340,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void dropoutMask(Tensor mask, float p, long seed) {
+    public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         FloatBuffer mb = f("dropoutMask", "mask", mask);
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropoutMask: p = " + p + ", expected a probability in [0, 1)");
@@ -348,10 +348,53 @@ public final class CpuBackend implements Backend {
         float keep = (float) (1.0 / (1.0 - p));
         int mo = off(mask);
         pool.parallelFor(mask.intSize(), GRAIN_EXP,
-                (part, from, to) -> ElementwiseLoops.dropoutMask(mb, mo, p, keep, seed, from, to));
+                (part, from, to) -> ElementwiseLoops.dropoutMask(mb, mo, p, keep, seed, firstIndex, from, to));
     }
 
     // ---- losses and metrics -------------------------------------------------------------------------------
+
+    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        throw new UnsupportedOperationException("gemmBatched");
+    }
+
+    @Override
+    public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
+        throw new UnsupportedOperationException("embeddingForward");
+    }
+
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
+        throw new UnsupportedOperationException("embeddingBackward");
+    }
+
+    @Override
+    public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+        throw new UnsupportedOperationException("layerNormForward");
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
+                                  Tensor dBeta) {
+        throw new UnsupportedOperationException("layerNormBackward");
+    }
+
+    @Override
+    public void causalSoftmaxForward(Tensor scores, Tensor probs) {
+        throw new UnsupportedOperationException("causalSoftmaxForward");
+    }
+
+    @Override
+    public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
+        throw new UnsupportedOperationException("causalSoftmaxBackward");
+    }
+
+    @Override
+    public void permute(Tensor x, int[] perm, Tensor y) {
+        throw new UnsupportedOperationException("permute");
+    }
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses) {

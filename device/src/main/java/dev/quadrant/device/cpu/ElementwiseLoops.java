@@ -72,9 +72,10 @@ final class ElementwiseLoops {
     }
 
     /** {@code mask[i] = uniform(seed, i) < p ? 0 : keep} with {@code i} the index inside the mask tensor. */
-    static void dropoutMask(FloatBuffer mask, int mo, float p, float keep, long seed, int from, int to) {
+    static void dropoutMask(FloatBuffer mask, int mo, float p, float keep, long seed, long firstIndex, int from,
+                            int to) {
         for (int i = from; i < to; i++) {
-            mask.put(mo + i, DropoutHash.uniform(seed, i) < p ? 0f : keep);
+            mask.put(mo + i, DropoutHash.uniform(seed, firstIndex + i) < p ? 0f : keep);
         }
     }
 

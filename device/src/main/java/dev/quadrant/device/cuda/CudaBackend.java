@@ -424,7 +424,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void dropoutMask(Tensor mask, float p, long seed) {
+    public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         enter();
         if (!(p >= 0f && p <= 1f)) {
             throw new IllegalArgumentException("dropoutMask: p must be in [0, 1], got " + p);
@@ -439,6 +439,49 @@ public final class CudaBackend implements Backend {
         Checks.rank2(op, "logits", logits);
         Checks.dtype(op, "labels", labels, DType.INT32);
         Checks.size(op, "labels", labels, logits.dim(0), "one per row of logits " + Checks.shape(logits));
+    }
+
+    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        throw new UnsupportedOperationException("gemmBatched");
+    }
+
+    @Override
+    public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
+        throw new UnsupportedOperationException("embeddingForward");
+    }
+
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
+        throw new UnsupportedOperationException("embeddingBackward");
+    }
+
+    @Override
+    public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+        throw new UnsupportedOperationException("layerNormForward");
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
+                                  Tensor dBeta) {
+        throw new UnsupportedOperationException("layerNormBackward");
+    }
+
+    @Override
+    public void causalSoftmaxForward(Tensor scores, Tensor probs) {
+        throw new UnsupportedOperationException("causalSoftmaxForward");
+    }
+
+    @Override
+    public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
+        throw new UnsupportedOperationException("causalSoftmaxBackward");
+    }
+
+    @Override
+    public void permute(Tensor x, int[] perm, Tensor y) {
+        throw new UnsupportedOperationException("permute");
     }
 
     @Override

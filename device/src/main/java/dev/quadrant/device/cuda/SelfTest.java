@@ -324,7 +324,7 @@ public final class SelfTest {
             try (Tensor m = be.allocate(DType.FLOAT32, 5000)) {
                 for (float p : new float[] {0f, 0.1f, 0.5f}) {
                     long seed = 0x5EEDL * (long) (p * 10 + 1) - 7;
-                    be.dropoutMask(m, p, seed);
+                    be.dropoutMask(m, p, seed, 0L);
                     exactBits("p=" + p, get(m), Reference.dropout(5000, p, seed));
                 }
                 return "exact for p = 0, 0.1, 0.5";

@@ -63,7 +63,7 @@ public final class CpuLoopBench {
                     1e-8f, 1e-3f, 0.03f, f, t));
             bench(pool, "sum", sizes, (f, t) -> ReductionLoops.sum(xb, 0, f, t));
             bench(pool, "allFinite", sizes, (f, t) -> ReductionLoops.allFinite(xi, 0, f, t));
-            bench(pool, "dropout", sizes, (f, t) -> ElementwiseLoops.dropoutMask(zb, 0, 0.1f, 1.1f, 42L, f, t));
+            bench(pool, "dropout", sizes, (f, t) -> ElementwiseLoops.dropoutMask(zb, 0, 0.1f, 1.1f, 42L, 0L, f, t));
             bench(pool, "copy", sizes, (f, t) -> ElementwiseLoops.copyFloats(xb, 0, zb, 0, f, t));
         }
     }

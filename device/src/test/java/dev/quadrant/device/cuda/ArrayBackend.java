@@ -153,10 +153,10 @@ class ArrayBackend implements Backend {
     }
 
     @Override
-    public void dropoutMask(Tensor mask, float p, long seed) {
+    public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         float keep = p < 1f ? 1f / (1f - p) : 0f;
         for (int j = 0; j < mask.size(); j++) {
-            f(mask)[o(mask) + j] = DropoutHash.uniform(seed, j) < p ? 0f : keep;
+            f(mask)[o(mask) + j] = DropoutHash.uniform(seed, firstIndex + j) < p ? 0f : keep;
         }
     }
 
@@ -176,6 +176,49 @@ class ArrayBackend implements Backend {
         for (int j = 0; j < v.length; j++) {
             f(t)[o(t) + j] = (float) v[j];
         }
+    }
+
+    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        throw new UnsupportedOperationException("gemmBatched");
+    }
+
+    @Override
+    public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
+        throw new UnsupportedOperationException("embeddingForward");
+    }
+
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
+        throw new UnsupportedOperationException("embeddingBackward");
+    }
+
+    @Override
+    public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+        throw new UnsupportedOperationException("layerNormForward");
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
+                                  Tensor dBeta) {
+        throw new UnsupportedOperationException("layerNormBackward");
+    }
+
+    @Override
+    public void causalSoftmaxForward(Tensor scores, Tensor probs) {
+        throw new UnsupportedOperationException("causalSoftmaxForward");
+    }
+
+    @Override
+    public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
+        throw new UnsupportedOperationException("causalSoftmaxBackward");
+    }
+
+    @Override
+    public void permute(Tensor x, int[] perm, Tensor y) {
+        throw new UnsupportedOperationException("permute");
     }
 
     @Override

@@ -162,7 +162,7 @@ final class LayerChecks {
                 for (int[] s : Data.SHAPES) {
                     int n = s[0] * s[1];
                     try (Guarded gm = Guarded.floats(be, new float[n], s)) {
-                        be.dropoutMask(gm.view, p, seed);
+                        be.dropoutMask(gm.view, p, seed, 0L);
                         double[] ref = ReferenceOps.dropoutMask(n, p, seed);
                         String what = "dropoutMask p=" + p + " seed=" + seed + " " + Data.shape(s);
                         float[] got = gm.floats();

@@ -41,7 +41,7 @@ public final class Dropout implements Layer {
         }
         Tensor m = mask.rows(0, x.dim(0));
         Tensor yb = y.rows(0, x.dim(0));
-        be.dropoutMask(m, p, ctx.seed());
+        be.dropoutMask(m, p, ctx.seed(), 0L);
         be.mul(x, m, yb);
         return yb;
     }
