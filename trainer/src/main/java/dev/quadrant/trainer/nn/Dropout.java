@@ -6,31 +6,43 @@ import dev.quadrant.device.Tensor;
 
 /**
  * Inverted dropout: in training, each element is zeroed with probability {@code p} and the rest scaled by
- * {@code 1/(1-p)}; in evaluation it is the identity. The mask comes from {@link Backend#dropoutMask} with the
- * step's seed, so it is reproducible and the same on every backend.
+ * {@code 1/(1-p)}; in evaluation it is the identity. The mask of element {@code j} of global batch row {@code r} comes
+ * from {@link Backend#dropoutMask} keyed by (step seed, this module, {@code r * size + j}), so it is reproducible, the
+ * same on every backend, and the same whether one replica computes the whole batch or N replicas a shard each.
  */
-public final class Dropout implements Layer {
+public final class Dropout implements Module {
     private final float p;
+    private int id;
+    private long perSample;
+    private ActivationRef maskSlot;
+    private ActivationRef ySlot;
     private Backend be;
-    private Tensor mask;  // [maxRows, features]
-    private Tensor y;     // [maxRows, features]
+    private Tensor mask;
+    private Tensor y;
     private boolean applied;
+    private int rows;
 
     public Dropout(float p) {
         if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+            throw new dev.quadrant.device.UserInputException("dropout probability must be in [0, 1), got " + p);
         }
         this.p = p;
     }
 
     @Override
-    public int outFeatures(int inFeatures) { return inFeatures; }
+    public int[] declare(Declare d, int[] in) {
+        id = d.uniqueId();
+        perSample = Shapes.size(in);
+        maskSlot = d.saved("mask", DType.FLOAT32, in);
+        ySlot = d.saved("y", DType.FLOAT32, in);
+        return in;
+    }
 
     @Override
-    public void bind(Backend backend, Parameters params, String prefix, int maxRows, int in) {
-        this.be = backend;
-        this.mask = backend.allocate(DType.FLOAT32, maxRows, in);
-        this.y = backend.allocate(DType.FLOAT32, maxRows, in);
+    public void bind(Bind b) {
+        be = b.backend();
+        mask = b.tensor(maskSlot);
+        y = b.tensor(ySlot);
     }
 
     @Override
@@ -39,16 +51,17 @@ public final class Dropout implements Layer {
         if (!applied) {
             return x;
         }
-        Tensor m = mask.rows(0, x.dim(0));
-        Tensor yb = y.rows(0, x.dim(0));
-        be.dropoutMask(m, p, ctx.seed(), 0L);
+        rows = x.dim(0);
+        Tensor m = mask.rows(0, rows);
+        Tensor yb = y.rows(0, rows);
+        be.dropoutMask(m, p, ctx.seed() * 31 + id, ctx.firstRow() * perSample);
         be.mul(x, m, yb);
         return yb;
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGradient) {
-        if (!needInputGradient) {
+    public Tensor backward(Tensor dy, Backward ctx) {
+        if (!ctx.needInputGradient()) {
             return null;
         }
         if (applied) {
@@ -58,14 +71,5 @@ public final class Dropout implements Layer {
     }
 
     @Override
-    public String describe(int in) { return "Dropout(" + p + ")"; }
-
-    @Override
-    public void close() {
-        if (mask != null) {
-            mask.close();
-            y.close();
-            mask = null;
-        }
-    }
+    public String describe() { return "Dropout(" + p + ")"; }
 }

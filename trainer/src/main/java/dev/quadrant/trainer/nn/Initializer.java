@@ -33,7 +33,7 @@ public enum Initializer {
     }
 
     /** Box-Muller, so the values depend only on the generator's stream (not on a JDK's nextGaussian algorithm). */
-    private static double gaussian(SplittableRandom rng) {
+    static double gaussian(SplittableRandom rng) {
         double u1;
         do {
             u1 = rng.nextDouble();

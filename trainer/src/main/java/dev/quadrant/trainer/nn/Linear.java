@@ -1,94 +1,111 @@
 package dev.quadrant.trainer.nn;
 
-import java.util.SplittableRandom;
-
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 
 /**
- * Fully connected layer {@code y = x W^T + b} with {@code W [out, in]} and {@code b [out]} (PyTorch's layout and
- * names: {@code weight}, {@code bias}).
+ * Fully connected layer over the last dimension, {@code y = x W^T + b} with {@code W [out, in]} and {@code b [out]}
+ * (PyTorch's layout and names: {@code weight}, {@code bias}); inputs {@code [rows, ..., in]} are treated as matrices
+ * {@code [rows * ..., in]}, so the same layer serves an MLP and a transformer's projections.
  *
- * <p>Backward computes only what is needed: {@code dW = dy^T x}, {@code db = column sums of dy}, and
- * {@code dx = dy W} only when the input gradient is asked for (never for the first layer).
+ * <p>Backward accumulates {@code dW += dy^T x} and {@code db += column sums of dy}, and computes {@code dx = dy W} only
+ * when the input gradient is asked for (never for a model's first layer).
  */
-public final class Linear implements Layer {
+public final class Linear implements Module {
     private final int out;
+    private final boolean withBias;
+    private final Init.Weights weightInit;
+    private int in;
+    private ParamRef w;
+    private ParamRef b;
+    private ActivationRef ySlot;
+    private ActivationRef dxSlot;
     private Backend be;
     private Tensor weight;   // [out, in]
     private Tensor bias;     // [out]
     private Tensor dWeight;  // [out, in]
     private Tensor dBias;    // [out]
-    private Tensor y;        // [maxRows, out]
-    private Tensor dx;       // [maxRows, in]
-    private Tensor x;        // last input [rows, in], not owned
+    private Tensor y;        // [maxRows, ..., out]
+    private Tensor dx;       // [maxRows, ..., in]
+    private Tensor x;        // last input, not owned
 
+    /** A layer with a bias, weights from the model's {@code --init} initializer. */
     public Linear(int out) {
+        this(out, true, Init.Weights.DEFAULT);
+    }
+
+    /** {@code withBias}: whether there is a bias; {@code weightInit}: how the weight starts. */
+    public Linear(int out, boolean withBias, Init.Weights weightInit) {
         if (out <= 0) {
             throw new IllegalArgumentException("Linear output size must be > 0, got " + out);
         }
         this.out = out;
+        this.withBias = withBias;
+        this.weightInit = weightInit;
     }
 
     @Override
-    public int outFeatures(int inFeatures) { return out; }
-
-    @Override
-    public void declare(ParamLayout.Builder layout, String prefix, int in) {
-        layout.add(prefix + "weight", true, out, in);
-        layout.add(prefix + "bias", false, out);
+    public int[] declare(Declare d, int[] inShape) {
+        if (inShape.length == 0) {
+            throw new dev.quadrant.device.UserInputException(d.name() + ": Linear needs an input with features, got a "
+                    + "scalar per sample");
+        }
+        in = inShape[inShape.length - 1];
+        w = d.param("weight", true, out, in);
+        b = withBias ? d.param("bias", false, out) : null;
+        int[] outShape = Shapes.withLast(inShape, out);
+        ySlot = d.saved("y", DType.FLOAT32, outShape);
+        dxSlot = d.gradient("dx", DType.FLOAT32, inShape);
+        return outShape;
     }
 
     @Override
-    public void initialize(float[] flat, ParamLayout layout, String prefix, Initializer init, SplittableRandom rng) {
-        ParamLayout.Entry w = layout.entry(prefix + "weight");
-        init.fill(flat, Math.toIntExact(w.offset()), w.shape()[1], w.shape()[0], rng);
+    public void initialize(Init init) {
+        init.weight(w, weightInit);
         // bias stays zero
     }
 
     @Override
-    public void bind(Backend backend, Parameters params, String prefix, int maxRows, int in) {
-        this.be = backend;
-        this.weight = params.value(prefix + "weight");
-        this.bias = params.value(prefix + "bias");
-        this.dWeight = params.gradient(prefix + "weight");
-        this.dBias = params.gradient(prefix + "bias");
-        this.y = backend.allocate(DType.FLOAT32, maxRows, out);
-        this.dx = backend.allocate(DType.FLOAT32, maxRows, in);
+    public void bind(Bind bind) {
+        be = bind.backend();
+        weight = bind.value(w);
+        dWeight = bind.gradient(w);
+        if (b != null) {
+            bias = bind.value(b);
+            dBias = bind.gradient(b);
+        }
+        y = bind.tensor(ySlot);
+        dx = bind.tensor(dxSlot);
     }
 
     @Override
     public Tensor forward(Tensor input, ForwardContext ctx) {
         this.x = input;
         Tensor yb = y.rows(0, input.dim(0));
-        be.gemm(false, true, 1f, input, weight, 0f, yb);
-        be.addBias(yb, bias);
+        Tensor ym = Shapes.asMatrix(yb);
+        be.gemm(false, true, 1f, Shapes.asMatrix(input), weight, 0f, ym);
+        if (bias != null) {
+            be.addBias(ym, bias);
+        }
         return yb;
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGradient) {
-        be.gemm(true, false, 1f, dy, x, 0f, dWeight);
-        be.columnSums(dy, 0f, dBias);
-        if (!needInputGradient) {
+    public Tensor backward(Tensor dy, Backward ctx) {
+        Tensor dym = Shapes.asMatrix(dy);
+        be.gemm(true, false, 1f, dym, Shapes.asMatrix(x), 1f, dWeight);
+        if (dBias != null) {
+            be.columnSums(dym, 1f, dBias);
+        }
+        if (!ctx.needInputGradient()) {
             return null;
         }
         Tensor dxb = dx.rows(0, dy.dim(0));
-        be.gemm(false, false, 1f, dy, weight, 0f, dxb);
+        be.gemm(false, false, 1f, dym, weight, 0f, Shapes.asMatrix(dxb));
         return dxb;
     }
 
     @Override
-    public String describe(int in) { return "Linear(" + in + " -> " + out + ")"; }
-
-    @Override
-    public void close() {
-        if (y != null) {
-            y.close();
-            dx.close();
-            y = null;
-            dx = null;
-        }
-    }
+    public String describe() { return "Linear(" + in + " -> " + out + (withBias ? "" : ", no bias") + ")"; }
 }

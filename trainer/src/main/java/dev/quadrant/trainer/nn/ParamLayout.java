@@ -79,6 +79,14 @@ public final class ParamLayout {
             return this;
         }
 
+        /** Whether a parameter called {@code name} was added. */
+        public boolean contains(String name) {
+            return entries.stream().anyMatch(e -> e.name().equals(name));
+        }
+
+        /** Elements added so far (the offset of the next entry). */
+        public long size() { return next; }
+
         public ParamLayout build() {
             return new ParamLayout(new ArrayList<>(entries), next);
         }

@@ -2,139 +2,110 @@ package dev.quadrant.trainer.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
-import dev.quadrant.device.Backend;
 import dev.quadrant.device.Tensor;
 
 /**
- * Layers applied in order, with parameters named like PyTorch's {@code nn.Sequential} inside a module attribute
- * {@code layers}: {@code layers.<index>.weight}. One instance belongs to one replica; build one per replica from a
- * {@link ModelSpec}.
+ * Modules applied in order, each under a name of its own: {@code layers.0}, {@code layers.1}, ... by default (as
+ * PyTorch's {@code nn.Sequential} inside an attribute {@code layers}), or names given explicitly. Backward runs the
+ * children in reverse and reports after each one that the gradients from its first parameter on are final.
  *
  * <pre>{@code
- * Sequential m = ModelSpec.parse("mlp:256").build(784, 10, Activation.RELU, 0f);
- * m.bind(backend, params, 128);
- * Tensor logits = m.forward(x, ForwardContext.eval());
+ * Module mlp = new Sequential(List.of(new Linear(256), new Act(Activation.RELU), new Linear(10)));
+ * Module named = Sequential.named("transformer", List.of("wte", "drop"), List.of(embedding, dropout));
  * }</pre>
  */
-public final class Sequential implements AutoCloseable {
-    private final List<Layer> layers;
-    private final int inFeatures;
-    private final int[] widths; // widths[i] = input features of layer i; widths[n] = output features
-    private final ParamLayout layout;
+public final class Sequential implements Module {
+    private final List<String> names;
+    private final List<Module> children;
+    private long[] firstOffset;   // flat offset of each child's first own parameter (or where it would start)
+    private boolean[] hasParams;
 
-    public Sequential(int inFeatures, List<Layer> layers) {
-        this.layers = List.copyOf(layers);
-        this.inFeatures = inFeatures;
-        this.widths = new int[layers.size() + 1];
-        widths[0] = inFeatures;
-        ParamLayout.Builder b = new ParamLayout.Builder();
-        for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).declare(b, prefix(i), widths[i]);
-            widths[i + 1] = layers.get(i).outFeatures(widths[i]);
-        }
-        this.layout = b.build();
+    /** Children named {@code layers.0}, {@code layers.1}, ... */
+    public Sequential(List<? extends Module> children) {
+        this(indexNames("layers", children.size()), children);
     }
 
-    private static String prefix(int i) { return "layers." + i + "."; }
-
-    public ParamLayout layout() { return layout; }
-
-    public int inFeatures() { return inFeatures; }
-
-    public int outFeatures() { return widths[widths.length - 1]; }
-
-    public List<Layer> layers() { return layers; }
-
-    /** Fills a host copy of the flat parameter buffer with seeded initial values (layer by layer, in order). */
-    public float[] initialValues(long seed, Initializer init) {
-        float[] flat = new float[Math.toIntExact(layout.totalSize())];
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).initialize(flat, layout, prefix(i), init, rng.split());
+    /** Children with the given names (same count). */
+    public Sequential(List<String> names, List<? extends Module> children) {
+        if (names.size() != children.size()) {
+            throw new IllegalArgumentException(names.size() + " names for " + children.size() + " modules");
         }
-        return flat;
+        this.names = List.copyOf(names);
+        this.children = List.copyOf(children);
     }
 
-    /** Binds every layer to {@code backend} with parameter views from {@code params}, for batches of at most {@code maxRows}. */
-    public void bind(Backend backend, Parameters params, int maxRows) {
-        if (params.layout() != layout) {
-            throw new IllegalArgumentException("parameters were made for another layout");
-        }
-        for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).bind(backend, params, prefix(i), maxRows, widths[i]);
-        }
-    }
-
-    /** Forward through every layer; layer {@code i} gets seed {@code ctx.seed() + i} for its dropout. */
-    public Tensor forward(Tensor x, ForwardContext ctx) {
-        if (x.rank() != 2 || x.dim(1) != inFeatures) {
-            throw new IllegalArgumentException("model input must be [rows, " + inFeatures + "], got " + java.util.Arrays.toString(x.shape()));
-        }
-        Tensor h = x;
-        for (int i = 0; i < layers.size(); i++) {
-            h = layers.get(i).forward(h, new ForwardContext(ctx.training(), ctx.seed() * 31 + i));
-        }
-        return h;
-    }
-
-    /** Backward from the loss gradient {@code dOut [rows, out]}; writes every parameter gradient. No input gradient. */
-    public void backward(Tensor dOut) {
-        backward(dOut, from -> { });
-    }
-
-    /**
-     * Backward, telling {@code gradientsReadyFrom} after each layer with parameters the lowest flat-buffer offset from
-     * which every gradient is now final (backward runs from the last layer to the first, and the layout is in forward
-     * order, so the final region grows downwards). Gradient buckets are all-reduced from this signal while backward
-     * goes on.
-     */
-    public void backward(Tensor dOut, java.util.function.LongConsumer gradientsReadyFrom) {
-        Tensor d = dOut;
-        int firstWithParams = firstLayerWithParameters();
-        for (int i = layers.size() - 1; i >= 0 && i >= firstWithParams; i--) {
-            d = layers.get(i).backward(d, i > firstWithParams);
-            long first = firstParameterOffset(i);
-            if (first >= 0) {
-                gradientsReadyFrom.accept(first);
-            }
-        }
-    }
-
-    private long firstParameterOffset(int layer) {
-        String p = prefix(layer);
-        for (ParamLayout.Entry e : layout.entries()) {
-            if (e.name().startsWith(p)) {
-                return e.offset();
-            }
-        }
-        return -1;
-    }
-
-    private int firstLayerWithParameters() {
-        for (int i = 0; i < layers.size(); i++) {
-            String p = prefix(i);
-            if (layout.entries().stream().anyMatch(e -> e.name().startsWith(p))) {
-                return i;
-            }
-        }
-        return layers.size();
-    }
-
-    /** One line per layer, e.g. {@code Linear(784 -> 256)}. */
-    public List<String> describe() {
+    /** {@code prefix.0}, {@code prefix.1}, ... */
+    public static List<String> indexNames(String prefix, int n) {
         List<String> out = new ArrayList<>();
-        for (int i = 0; i < layers.size(); i++) {
-            out.add("layers." + i + ": " + layers.get(i).describe(widths[i]));
+        for (int i = 0; i < n; i++) {
+            out.add(prefix + "." + i);
         }
         return out;
     }
 
+    public List<Module> children() { return children; }
+
     @Override
-    public void close() {
-        for (Layer l : layers) {
-            l.close();
+    public int[] declare(Declare d, int[] in) {
+        firstOffset = new long[children.size()];
+        hasParams = new boolean[children.size()];
+        int[] shape = in;
+        for (int i = 0; i < children.size(); i++) {
+            firstOffset[i] = d.nextParameterOffset();
+            shape = children.get(i).declare(d.child(names.get(i)), shape);
+            hasParams[i] = d.nextParameterOffset() > firstOffset[i];
         }
+        return shape;
+    }
+
+    @Override
+    public void initialize(Init init) {
+        for (Module m : children) {
+            m.initialize(init.child());
+        }
+    }
+
+    @Override
+    public void bind(Bind b) {
+        for (Module m : children) {
+            m.bind(b);
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x, ForwardContext ctx) {
+        Tensor h = x;
+        for (Module m : children) {
+            h = m.forward(h, ctx);
+        }
+        return h;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy, Backward ctx) {
+        int first = 0;                         // children before the first with parameters need no input gradient
+        while (first < children.size() && !hasParams[first] && !ctx.needInputGradient()) {
+            first++;
+        }
+        Tensor d = dy;
+        for (int i = children.size() - 1; i >= first; i--) {
+            boolean need = i > first || ctx.needInputGradient();
+            d = children.get(i).backward(d, ctx.needing(need));
+            if (hasParams[i]) {
+                ctx.ready().accept(firstOffset[i]);
+            }
+        }
+        return ctx.needInputGradient() ? d : null;
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < children.size(); i++) {
+            String inner = children.get(i).describe().replace("\n", "\n  ");
+            sb.append(i == 0 ? "" : "\n").append(names.get(i)).append(": ").append(inner);
+        }
+        return sb.toString();
     }
 }

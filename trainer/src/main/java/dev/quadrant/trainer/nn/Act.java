@@ -5,26 +5,30 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 
-/** A pointwise activation (ReLU, GELU, Tanh) as a layer; backward writes the input gradient in place into {@code dy}. */
-public final class ActivationLayer implements Layer {
+/** A pointwise activation (ReLU, GELU, Tanh) as a module; backward writes the input gradient in place into {@code dy}. */
+public final class Act implements Module {
     private final Activation f;
+    private ActivationRef ySlot;
     private Backend be;
-    private Tensor y;   // [maxRows, features]
+    private Tensor y;
     private Tensor x;   // last input, not owned
 
-    public ActivationLayer(Activation f) {
+    public Act(Activation f) {
         this.f = f;
     }
 
     public Activation activation() { return f; }
 
     @Override
-    public int outFeatures(int inFeatures) { return inFeatures; }
+    public int[] declare(Declare d, int[] in) {
+        ySlot = d.saved("y", DType.FLOAT32, in);
+        return in;
+    }
 
     @Override
-    public void bind(Backend backend, Parameters params, String prefix, int maxRows, int in) {
-        this.be = backend;
-        this.y = backend.allocate(DType.FLOAT32, maxRows, in);
+    public void bind(Bind b) {
+        be = b.backend();
+        y = b.tensor(ySlot);
     }
 
     @Override
@@ -36,8 +40,8 @@ public final class ActivationLayer implements Layer {
     }
 
     @Override
-    public Tensor backward(Tensor dy, boolean needInputGradient) {
-        if (!needInputGradient) {
+    public Tensor backward(Tensor dy, Backward ctx) {
+        if (!ctx.needInputGradient()) {
             return null;
         }
         be.activationBackward(f, x, dy, dy);
@@ -45,19 +49,11 @@ public final class ActivationLayer implements Layer {
     }
 
     @Override
-    public String describe(int in) {
+    public String describe() {
         return switch (f) {
             case RELU -> "ReLU";
             case GELU -> "GELU";
             case TANH -> "Tanh";
         };
-    }
-
-    @Override
-    public void close() {
-        if (y != null) {
-            y.close();
-            y = null;
-        }
     }
 }

@@ -1,0 +1,76 @@
+package dev.quadrant.trainer.nn;
+
+import dev.quadrant.device.DType;
+
+/**
+ * Where a module declares its parameters and activation buffers, under its own name (PyTorch style: a module called
+ * {@code transformer.h.0.attn} declares {@code weight} as {@code transformer.h.0.attn.weight}). Composites give each
+ * child a scope of its own with {@link #child}. Used only while a {@link Model} is built, on one thread.
+ */
+public final class Declare {
+    private final String prefix;
+    private final ParamLayout.Builder params;
+    private final ActivationPlan.Builder activations;
+    private final int[] ids;
+
+    Declare(ParamLayout.Builder params, ActivationPlan.Builder activations) {
+        this("", params, activations, new int[1]);
+    }
+
+    private Declare(String prefix, ParamLayout.Builder params, ActivationPlan.Builder activations, int[] ids) {
+        this.prefix = prefix;
+        this.params = params;
+        this.activations = activations;
+        this.ids = ids;
+    }
+
+    /** The scope of a child module called {@code name} (e.g. {@code layers.0}). */
+    public Declare child(String name) {
+        return new Declare(prefix + name + ".", params, activations, ids);
+    }
+
+    /** This scope's full name, without the trailing dot ("" at the root). */
+    public String name() {
+        return prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+    }
+
+    /** Declares parameter {@code name} of this module; {@code decay}: whether weight decay applies (2-D weights). */
+    public ParamRef param(String name, boolean decay, int... shape) {
+        String full = prefix + name;
+        params.add(full, decay, shape);
+        return new ParamRef(full);
+    }
+
+    /** A parameter declared earlier by another module (tied weights), by its full name. */
+    public ParamRef existing(String fullName) {
+        if (!params.contains(fullName)) {
+            throw new IllegalArgumentException(name() + ": no parameter '" + fullName + "' was declared before it");
+        }
+        return new ParamRef(fullName);
+    }
+
+    /** Flat-buffer offset at which the next declared parameter will start. */
+    public long nextParameterOffset() { return params.size(); }
+
+    /** A buffer that lives from forward to backward, {@code [rows, ...perSample]}. */
+    public ActivationRef saved(String name, DType dtype, int... perSample) {
+        return slot(name, ActivationPlan.Kind.SAVED, dtype, perSample);
+    }
+
+    /** A buffer for the input gradient passed down in backward, {@code [rows, ...perSample]}. */
+    public ActivationRef gradient(String name, DType dtype, int... perSample) {
+        return slot(name, ActivationPlan.Kind.GRADIENT, dtype, perSample);
+    }
+
+    /** A buffer used only within one forward or backward call of this (leaf) module. */
+    public ActivationRef scratch(String name, DType dtype, int... perSample) {
+        return slot(name, ActivationPlan.Kind.SCRATCH, dtype, perSample);
+    }
+
+    /** A number unique to each call in the model (dropout modules key their masks by it). */
+    public int uniqueId() { return ids[0]++; }
+
+    private ActivationRef slot(String name, ActivationPlan.Kind kind, DType dtype, int[] perSample) {
+        return new ActivationRef(activations.add(name(), prefix + name, kind, dtype, perSample));
+    }
+}
