@@ -49,6 +49,9 @@ public final class Declare {
         return new ParamRef(fullName);
     }
 
+    /** The shape of a parameter declared so far (by this module or an earlier one), e.g. to check a tied weight. */
+    public int[] shape(ParamRef p) { return params.shape(p.name()); }
+
     /** Flat-buffer offset at which the next declared parameter will start. */
     public long nextParameterOffset() { return params.size(); }
 

@@ -84,6 +84,16 @@ public final class ParamLayout {
             return entries.stream().anyMatch(e -> e.name().equals(name));
         }
 
+        /** The shape of the entry called {@code name}; an IllegalArgumentException if there is none. */
+        public int[] shape(String name) {
+            for (Entry e : entries) {
+                if (e.name().equals(name)) {
+                    return e.shape();
+                }
+            }
+            throw new IllegalArgumentException("no parameter '" + name + "' was added");
+        }
+
         /** Elements added so far (the offset of the next entry). */
         public long size() { return next; }
 

@@ -7,7 +7,8 @@ import dev.quadrant.device.Tensor;
 
 /**
  * Modules applied in order, each under a name of its own: {@code layers.0}, {@code layers.1}, ... by default (as
- * PyTorch's {@code nn.Sequential} inside an attribute {@code layers}), or names given explicitly. Backward runs the
+ * PyTorch's {@code nn.Sequential} inside an attribute {@code layers}), or names given explicitly; an empty name puts
+ * the child's parameters directly under this module's name (a pre-LN block's two residuals). Backward runs the
  * children in reverse and reports after each one that the gradients from its first parameter on are final.
  *
  * <pre>{@code
@@ -53,7 +54,8 @@ public final class Sequential implements Module {
         int[] shape = in;
         for (int i = 0; i < children.size(); i++) {
             firstOffset[i] = d.nextParameterOffset();
-            shape = children.get(i).declare(d.child(names.get(i)), shape);
+            String name = names.get(i);
+            shape = children.get(i).declare(name.isEmpty() ? d : d.child(name), shape);
             hasParams[i] = d.nextParameterOffset() > firstOffset[i];
         }
         return shape;
@@ -104,7 +106,8 @@ public final class Sequential implements Module {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < children.size(); i++) {
             String inner = children.get(i).describe().replace("\n", "\n  ");
-            sb.append(i == 0 ? "" : "\n").append(names.get(i)).append(": ").append(inner);
+            String name = names.get(i);
+            sb.append(i == 0 ? "" : "\n").append(name.isEmpty() ? "" : name + ": ").append(inner);
         }
         return sb.toString();
     }
