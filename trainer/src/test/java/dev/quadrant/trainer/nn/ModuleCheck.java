@@ -2,9 +2,8 @@ package dev.quadrant.trainer.nn;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
@@ -108,9 +107,9 @@ final class ModuleCheck implements AutoCloseable {
 
     /**
      * Forward and backward once, gradients ACCUMULATED into the flat buffer (not zeroed here); returns the input
-     * gradient when {@code inputGradient}, else null. {@code ready} collects what backward reports.
+     * gradient when {@code inputGradient}, else null. {@code ready} is told what backward reports.
      */
-    Tensor forwardBackward(boolean inputGradient, List<Long> ready) {
+    Tensor forwardBackward(boolean inputGradient, LongConsumer ready) {
         Tensor out = model.forward(x, context);
         if (objective == Objective.WEIGHTED_SUM) {
             be.copy(r, dOut);
@@ -118,16 +117,27 @@ final class ModuleCheck implements AutoCloseable {
             be.softmaxCrossEntropyBackward(Shapes.asMatrix(out), labels, 1f, Shapes.asMatrix(dOut));
         }
         if (inputGradient) {
-            return model.root().backward(dOut, new Backward(true, ready::add));
+            return model.root().backward(dOut, new Backward(true, ready));
         }
-        model.backward(dOut, ready::add);
+        model.backward(dOut, ready);
         return null;
     }
 
     /** Zeroed gradients, then one forward and backward. */
     Tensor gradients(boolean inputGradient) {
         be.fill(params.gradients(), 0f);
-        return forwardBackward(inputGradient, new ArrayList<>());
+        return forwardBackward(inputGradient, Backward.IGNORE);
+    }
+
+    /** The same input and objective as {@code other} (same shapes), e.g. to compare two models on one batch. */
+    void copyInputsFrom(ModuleCheck other) {
+        be.copy(other.x, x);
+        if (r != null) {
+            be.copy(other.r, r);
+        }
+        if (labels != null) {
+            be.copy(other.labels, labels);
+        }
     }
 
     /** Central differences of the objective in every parameter (reference backend). */
