@@ -22,8 +22,9 @@ import dev.quadrant.device.UserInputException;
  * {@code dk = dS^T q / sqrt(hd)}, the inverse permute into {@code [rows, T, 3D]} and {@code c_attn}'s backward.
  *
  * <p>Buffers: the split {@code q, k, v}, the probabilities and the merged heads are saved for backward; the head
- * outputs (forward) and the head-space gradients (backward) are scratch. They are live only between two calls of the
- * children, never across one, so sharing the scratch region with other modules (the children included) is safe.
+ * outputs (forward) and the head-space gradients (backward) are scratch, which every module's scratch shares. They
+ * are live only between calls of the children, except across {@code attn_dropout}'s backward, a {@link Dropout},
+ * which has no scratch; {@code c_attn}'s {@code dy} lives across its backward, so it is a gradient buffer.
  *
  * <pre>{@code
  * Module attn = new CausalSelfAttention(768, 12, 0.1f, 0.02 / Math.sqrt(2 * 12));   // [T, 768] -> [T, 768]
