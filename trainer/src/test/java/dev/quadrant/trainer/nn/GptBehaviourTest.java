@@ -153,6 +153,20 @@ class GptBehaviourTest {
         }
     }
 
+    /** Dropout masks are keyed by global row: a shard starting at row 1 draws the masks of rows 1.. of the batch. */
+    @Test
+    void aShardSeesTheMasksOfItsGlobalRows() {
+        try (ModuleCheck c = gpt(0.3f, true, 11)) {
+            ForwardContext whole = new ForwardContext(true, 21, 6);
+            double[] all = ReferenceBackend.values(c.model.forward(c.x, whole));
+            ForwardContext shard = new ForwardContext(true, 21, 7);
+            double[] part = ReferenceBackend.values(c.model.forward(c.x.rows(1, 3), shard));
+            assertArrayEquals(Arrays.copyOfRange(all, T * V, all.length), part);
+            double[] eval = ReferenceBackend.values(c.model.forward(c.x, ForwardContext.eval()));
+            assertTrue(!Arrays.equals(all, eval), "dropout changed the logits in training");
+        }
+    }
+
     @Test
     void deterministic() {
         double[][] runs = new double[2][];
