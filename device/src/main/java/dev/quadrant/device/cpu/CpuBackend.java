@@ -25,7 +25,9 @@ import dev.quadrant.device.checks.TensorChecks;
  * count is a process-wide setting: replicas in one JVM should share one budget size.
  *
  * <p>Every op is synchronous ({@link #synchronize()} has nothing to wait for). Numerics are documented on the loop
- * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops}, {@link Bf16}).
+ * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops},
+ * {@code SequenceLoops}, {@code LayerNormLoops}, {@link Bf16}); the sequence-model ops live in
+ * {@code CpuSequenceOps}, which also says how {@link #gemmBatched} shares the thread budget with OpenBLAS.
  * Tensors must be CPU tensors from a live storage; wrong dtypes, shapes, devices and partly overlapping arguments
  * throw {@link IllegalArgumentException} with the op, the argument, the value seen and the one expected.
  *
@@ -54,6 +56,7 @@ public final class CpuBackend implements Backend {
     private final Device device;
     private final int threads;
     private final CpuPool pool;
+    private final CpuSequenceOps sequence;
     private volatile boolean closed;
 
     /** A backend on {@code cpu:0} with a budget of {@code threads} CPU threads (caller included). */
@@ -73,6 +76,7 @@ public final class CpuBackend implements Backend {
         this.threads = threads;
         OpenBlas.setThreads(threads);
         this.pool = new CpuPool(threads, "quadrant-cpu-");
+        this.sequence = new CpuSequenceOps(this, pool);
     }
 
     /**
@@ -187,14 +191,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (k == 0) {   // c = beta * c; OpenBLAS would reject the zero leading dimension of a [m, 0] matrix
-            int co = off(c);
-            pool.parallelFor(c.intSize(), GRAIN, (p, from, to) -> {
-                if (beta == 0f) {
-                    ElementwiseLoops.fill(cb, co, 0f, from, to);
-                } else {
-                    ElementwiseLoops.scale(cb, co, beta, from, to);
-                }
-            });
+            scaleOrZero(cb, off(c), c.intSize(), beta);
             return;
         }
         OpenBlas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
@@ -329,50 +326,50 @@ public final class CpuBackend implements Backend {
                 (part, from, to) -> ElementwiseLoops.dropoutMask(mb, mo, p, keep, seed, firstIndex, from, to));
     }
 
-    // ---- losses and metrics -------------------------------------------------------------------------------
-
-    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
+    // ---- sequence models (in CpuSequenceOps) -----------------------------------------------------------------
 
     @Override
     public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        throw new UnsupportedOperationException("gemmBatched");
+        sequence.gemmBatched(transA, transB, alpha, a, b, beta, c);
     }
 
     @Override
     public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
-        throw new UnsupportedOperationException("embeddingForward");
+        sequence.embeddingForward(table, ids, out);
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
-        throw new UnsupportedOperationException("embeddingBackward");
+        sequence.embeddingBackward(ids, dOut, dTable);
     }
 
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
-        throw new UnsupportedOperationException("layerNormForward");
+        sequence.layerNormForward(x, gamma, beta, eps, y, mean, rstd);
     }
 
     @Override
     public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
                                   Tensor dBeta) {
-        throw new UnsupportedOperationException("layerNormBackward");
+        sequence.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
     }
 
     @Override
     public void causalSoftmaxForward(Tensor scores, Tensor probs) {
-        throw new UnsupportedOperationException("causalSoftmaxForward");
+        sequence.causalSoftmaxForward(scores, probs);
     }
 
     @Override
     public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
-        throw new UnsupportedOperationException("causalSoftmaxBackward");
+        sequence.causalSoftmaxBackward(probs, dProbs, dScores);
     }
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor y) {
-        throw new UnsupportedOperationException("permute");
+        sequence.permute(x, perm, y);
     }
+
+    // ---- losses and metrics -------------------------------------------------------------------------------
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses) {
@@ -596,23 +593,34 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private FloatBuffer f(String op, String name, Tensor t) {
+    /** {@code c = beta * c} over n elements, zeros when {@code beta == 0} (c is then not read): a GEMM with k = 0. */
+    void scaleOrZero(FloatBuffer cb, int co, int n, float beta) {
+        pool.parallelFor(n, GRAIN, (p, from, to) -> {
+            if (beta == 0f) {
+                ElementwiseLoops.fill(cb, co, 0f, from, to);
+            } else {
+                ElementwiseLoops.scale(cb, co, beta, from, to);
+            }
+        });
+    }
+
+    FloatBuffer f(String op, String name, Tensor t) {
         open();
         return Checks.storage(op, name, t, DType.FLOAT32, device).floats();
     }
 
-    private IntBuffer i(String op, String name, Tensor t) {
+    IntBuffer i(String op, String name, Tensor t) {
         open();
         return Checks.storage(op, name, t, DType.INT32, device).ints();
     }
 
     /** Rows (or columns) per thread so that each thread gets about {@code grain} elements. */
-    private static int rowGrain(int grain, int elementsPerRow) {
+    static int rowGrain(int grain, int elementsPerRow) {
         return Math.max(1, grain / Math.max(1, elementsPerRow));
     }
 
     /** A tensor's element offset as an int index into its storage's views (storages are below 2 GiB). */
-    private static int off(Tensor t) {
+    static int off(Tensor t) {
         return (int) t.offset();
     }
 }
