@@ -4,8 +4,10 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.DropoutHash;
 
 /**
- * Float64 references of the backend ops over Java arrays (row-major), for {@link SelfTest}. Each method is the
- * {@link dev.quadrant.device.Backend} contract written as plainly as possible. Stateless and thread-safe.
+ * Float64 references of the backend ops over Java arrays (row-major), left for {@code EmulatedKernelsTest} until it
+ * compares with {@link dev.quadrant.device.reference.ReferenceBackend} like {@link SelfTest} does; then this class
+ * goes. Each method is the {@link dev.quadrant.device.Backend} contract written as plainly as possible. Stateless and
+ * thread-safe.
  */
 final class Reference {
     private Reference() {}
