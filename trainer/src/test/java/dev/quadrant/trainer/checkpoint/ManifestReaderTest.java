@@ -33,7 +33,7 @@ class ManifestReaderTest {
         assertEquals(0.001, m.config().get("lr"), "a float is kept as its shortest decimal");
         assertEquals(2L, m.config().get("epochs"));
         String text = new String(json, StandardCharsets.UTF_8);
-        assertTrue(text.startsWith("{\n  \"format\" : \"quadrant-checkpoint\",\n  \"version\" : 1,"), text);
+        assertTrue(text.startsWith("{\n  \"format\" : \"quadrant-checkpoint\",\n  \"version\" : 2,"), text);
     }
 
     private static ObjectNode tree() throws IOException {
@@ -81,8 +81,8 @@ class ManifestReaderTest {
         t.put("format", "safetensors");
         assertRefused(t, "format", "\"safetensors\"", "\"quadrant-checkpoint\"");
         t = tree();
-        t.put("version", 2);
-        assertRefused(t, "version", "saw 2", "newer Quadrant");
+        t.put("version", 3);
+        assertRefused(t, "version", "saw 3", "newer Quadrant");
         t = tree();
         t.put("version", 0);
         assertRefused(t, "version", "saw 0");
