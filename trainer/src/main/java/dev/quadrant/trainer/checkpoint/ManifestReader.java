@@ -212,7 +212,7 @@ public final class ManifestReader {
             }
             files.put(name, new CheckpointManifest.FileEntry(size, sha));
         }
-        return new CheckpointManifest((int) version, progress, model, run, config, files);
+        return new CheckpointManifest(CheckpointManifest.VERSION, progress, model, run, config, files); // upgraded
     }
 
     private JsonNode section(JsonNode root, String name, Set<String> allowed) {

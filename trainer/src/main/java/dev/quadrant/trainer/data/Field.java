@@ -48,6 +48,24 @@ public record Field(String name, DType dtype, int[] shape, int categories) {
         return n;
     }
 
+    private static final java.util.regex.Pattern TEXT =
+            java.util.regex.Pattern.compile("(\\S+) (F32|I32)\\[([0-9, ]*)\\](?: of ([0-9]+))?");
+
+    /** Reads what {@link #toString()} writes, e.g. {@code tokens I32[64] of 65}. */
+    public static Field parse(String text) {
+        java.util.regex.Matcher m = TEXT.matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a field: expected NAME F32[d, ...] or "
+                    + "NAME I32[d, ...] of N");
+        }
+        String dims = m.group(3).trim();
+        int[] shape = dims.isEmpty() ? new int[0]
+                : Arrays.stream(dims.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        DType t = m.group(2).equals("F32") ? DType.FLOAT32 : DType.INT32;
+        int categories = m.group(4) == null ? 0 : Integer.parseInt(m.group(4));
+        return new Field(m.group(1), t, shape, categories);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Field f && f.name.equals(name) && f.dtype == dtype && Arrays.equals(f.shape, shape)

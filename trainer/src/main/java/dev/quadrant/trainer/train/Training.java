@@ -211,6 +211,19 @@ public final class Training {
      */
     public static TrainResult run(TrainOptions o, List<TrainListener> listeners) {
         Setup s = setup(o);
+        return run(o, s, null, null, listeners).result();
+    }
+
+    /** What a run ends with: its metrics and replica 0's final parameters. */
+    public record Outcome(TrainResult result, float[] parameters) {}
+
+    /**
+     * The whole job with typed parts a Java caller may give instead of the options' text: {@code s} (model factory
+     * and optimizer), {@code given} (the data; null: load {@code --data}) and {@code objective} (null: the one the
+     * data's target implies).
+     */
+    public static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
+                              List<TrainListener> listeners) {
         NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
         CheckpointEvery every = checkpointEvery(o);
         if (o.resume != null && o.load != null) {
@@ -218,18 +231,20 @@ public final class Training {
                     + "drop --load");
         }
         Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
-        DataSplit data = MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o, s));
+        DataSplit data = given != null ? given
+                : MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o, s));
+        Objective goal = objective != null ? objective : Objectives.forSchema(data.schema());
         Trainer trainer = new Trainer(plan(o, s, data));
         Trainer.Position start = resume == null ? Trainer.Position.START
                 : RunCheckpoints.startFrom(resume, o, s, data, trainer);
         CheckpointWriter writer = openWriter(o, resume, start);
         MemoryPlan memory = MemoryPlan.of(o, s, data);
-        log.info("{}", memory);
+        log.debug("{}", memory);
         long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model().describeSpec() + " with --batch " + o.batch;
         try (StepRunner runner = MemoryAdvice.guard(building, replicaBytes,
-                () -> buildRunner(o, s, data, resume, onNonFinite))) {
+                () -> buildRunner(o, s, data, goal, resume, onNonFinite, BackendFactory.DEFAULT))) {
             if (resume != null) {
                 long total = trainer.totalSteps(data.train());
                 log.info("resuming from {}: step {} of {}, epoch {}, batch {} of the epoch", resume.dir(),
@@ -243,12 +258,13 @@ public final class Training {
                     trainer.stepsPerEpoch(data.train()), start);
             TrainResult result = MemoryAdvice.guard("training", -1,
                     () -> trainer.fit(data, runner, listeners, start, checkpoints));
+            runner.consolidate();
+            Replica r0 = runner.replicas().get(0);
+            float[] parameters = r0.getParameters();
             if (o.save != null) {
-                runner.consolidate();
-                Replica r0 = runner.replicas().get(0);
-                ModelFiles.save(o.save, r0.model().layout(), r0.getParameters(), describe(o, s, data));
+                ModelFiles.save(o.save, r0.model().layout(), parameters, describe(o, s, data));
             }
-            return result;
+            return new Outcome(result, parameters);
         }
     }
 
