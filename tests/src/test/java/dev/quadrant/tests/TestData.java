@@ -38,4 +38,10 @@ public final class TestData {
         Assumptions.abort(msg);
         return null;
     }
+
+    /** The schema of a classifier of {@code features} float features and {@code classes} classes. */
+    public static dev.quadrant.trainer.data.Schema schema(int features, int classes) {
+        return new dev.quadrant.trainer.data.Schema(dev.quadrant.trainer.data.Field.floats("x", features),
+                dev.quadrant.trainer.data.Field.ints("label", classes));
+    }
 }

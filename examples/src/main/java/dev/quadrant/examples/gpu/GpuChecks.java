@@ -33,6 +33,7 @@ import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.data.SyntheticData;
 import dev.quadrant.trainer.nn.Initializer;
 import dev.quadrant.trainer.nn.ModelSpec;
+import dev.quadrant.trainer.objective.Objectives;
 import dev.quadrant.trainer.optim.LrSchedule;
 import dev.quadrant.trainer.optim.OptimizerConfig;
 import dev.quadrant.trainer.optim.OptimizerKind;
@@ -422,7 +423,7 @@ public final class GpuChecks {
             for (int r = 0; r < layout.length; r++) {
                 Backend be = backends.apply(layout[r]);
                 replicas.add(new Replica(r, r == victim ? faulty(be, 20, fault, boom) : be, ModelSpec.parse("mlp:32-32"),
-                        64, 4, Activation.RELU, 0f, 64, OptimizerConfig.of(OptimizerKind.SGD, 0.05f, 0f)));
+                        data.schema(), Objectives.forSchema(data.schema()), Activation.RELU, 0f, 64, OptimizerConfig.of(OptimizerKind.SGD, 0.05f, 0f)));
             }
             replicas.get(0).setParameters(replicas.get(0).model().initialValues(1, Initializer.HE));
             t0 = System.nanoTime();

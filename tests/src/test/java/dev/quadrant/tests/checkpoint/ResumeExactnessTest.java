@@ -89,6 +89,47 @@ class ResumeExactnessTest {
         }
     }
 
+    static TrainOptions gpt(String devices, String strategy) {
+        TrainOptions o = new TrainOptions();
+        o.data = "text:" + dev.quadrant.tests.TestData.dataset("tinyshakespeare").resolve("input.txt");
+        o.model = "gpt:layers=1,heads=2,dim=16,ctx=16,dropout=0.1";
+        o.batch = 8;
+        o.steps = 24;
+        o.optimizer = "adamw";
+        o.lr = 3e-3f;
+        o.betas = "0.9,0.99";
+        o.weightDecay = 0.1f;
+        o.schedule = "cosine:4:1e-4";
+        o.clipNorm = 1f;
+        o.seed = 1337;
+        o.threads = 1;
+        o.devices = devices;
+        o.strategy = strategy;
+        o.evalEvery = 8;
+        o.evalBatches = 2;
+        return o;
+    }
+
+    /** A GPT run (random windows, dropout, cosine schedule, clipping) resumed from step 10 ends bit-identical. */
+    @ParameterizedTest(name = "GPT on {0} {1}")
+    @CsvSource({"cpu:1, allreduce", "cpu:2, allreduce"})
+    void gptResumeIsExact(String devices, String strategy) throws IOException {
+        TrainOptions straight = gpt(devices, strategy);
+        straight.checkpointDir = dir.resolve("ck");
+        straight.checkpointEvery = "10";
+        straight.save = dir.resolve("straight.safetensors");
+        Training.run(straight, List.of());
+        TrainOptions again = gpt(devices, strategy);
+        again.resume = dir.resolve("ck").resolve("step-000010");
+        again.save = dir.resolve("resumed.safetensors");
+        Training.run(again, List.of());
+        Parameters.assertIdentical(straight.save, again.save, "GPT resumed from step 10 on " + devices);
+        assertEquals("gpt:layers=1,heads=2,dim=16,ctx=16,dropout=0.1,tie=true",
+                CheckpointStore.load(again.resume).manifest().model().spec());
+        assertTrue(CheckpointStore.load(again.resume).manifest().model().vocabulary().contains("ROMEO".substring(0, 1)),
+                "the checkpoint records the vocabulary");
+    }
+
     @Test
     void stepCountsThatFallOnAnEpochsEndAreSavedThere() {
         TrainOptions o = options("adam", "cpu:1", "allreduce");

@@ -82,7 +82,7 @@ class FaultInjectionTest {
                     if (r == victim) {
                         be = faulty(be, failAt, boom, thrownAt);
                     }
-                    replicas.add(new Replica(r, be, ModelSpec.parse("mlp:8-8"), 16, 3, Activation.RELU, 0f, 32,
+                    replicas.add(new Replica(r, be, ModelSpec.parse("mlp:8-8"), dev.quadrant.tests.TestData.schema(16, 3), dev.quadrant.trainer.objective.Classification.INSTANCE, Activation.RELU, 0f, 32,
                             OptimizerConfig.of(OptimizerKind.SGD, 0.05f, 0f)));
                 }
                 replicas.get(0).setParameters(replicas.get(0).model().initialValues(1, Initializer.HE));

@@ -192,7 +192,8 @@ class GpuStrategiesFakesTest {
             int[] devices = {0, 0, 1, 1};
             for (int r = 0; r < devices.length; r++) {
                 CudaBackend be = CudaBackend.open(Device.cuda(devices[r]), Precision.FP32, dev -> HostKernels.INSTANCE);
-                replicas.add(new Replica(r, r == 2 ? faulty(be, 20, boom) : be, ModelSpec.parse("mlp:8-8"), 16, 3,
+                replicas.add(new Replica(r, r == 2 ? faulty(be, 20, boom) : be, ModelSpec.parse("mlp:8-8"),
+                        dev.quadrant.tests.TestData.schema(16, 3), dev.quadrant.trainer.objective.Classification.INSTANCE,
                         Activation.RELU, 0f, 32, OptimizerConfig.of(OptimizerKind.SGD, 0.05f, 0f)));
             }
             replicas.get(0).setParameters(replicas.get(0).model().initialValues(1, Initializer.HE));

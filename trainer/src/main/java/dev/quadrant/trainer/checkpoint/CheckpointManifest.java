@@ -19,11 +19,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * <pre>
  * {
  *   "format" : "quadrant-checkpoint",
- *   "version" : 1,
+ *   "version" : 2,
  *   "progress" : { "step" : 938, "epoch" : 2, "batch_in_epoch" : 0, "steps_per_epoch" : 469,
  *                  "optimizer_steps" : 938, "skipped_steps" : 0 },
- *   "model" : { "spec" : "mlp:256", "activation" : "relu", "dropout" : 0.0, "features" : 784, "classes" : 10,
- *               "parameters" : 203530 },
+ *   "model" : { "spec" : "mlp:256", "activation" : "relu", "dropout" : 0.0, "input" : "x F32[784]",
+ *               "target" : "label I32[] of 10", "vocabulary" : null, "parameters" : 203530 },
  *   "run" : { "optimizer" : "adam", "batch" : 128, "seed" : 1, "data" : "idx:data/mnist", "train_samples" : 60000,
  *             "strategy" : "allreduce", "replicas" : 2, "devices" : "cpu:2" },
  *   "config" : { "data" : "idx:data/mnist", "model" : "mlp:256", "epochs" : 3, ... },
@@ -44,7 +44,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *       except that {@code resume} and {@code load} are null); a command-line resume uses it as defaults.</li>
  *   <li>No random-generator state is stored because none exists: the data order of epoch {@code e} is
  *       {@code EpochOrder.permutation(seed, e, n)} and the dropout masks of step {@code s} derive from
- *       {@code seed * 1000003 + s}, so {@code seed}, {@code epoch} and {@code step} determine them.</li>
+ *       {@code seed * 1000003 + s}, so {@code seed}, {@code epoch} and {@code step} determine them (as do the
+ *       random text windows of step {@code s}).</li>
+ *   <li>Version 2 (this one) records the data schema and a text model's vocabulary; version 1 checkpoints (flat
+ *       features and classes) still load.</li>
  * </ul>
  *
  * <p>Immutable; {@link #toJson()} is deterministic. Read with {@link ManifestReader}.
@@ -54,7 +57,7 @@ public record CheckpointManifest(int version, Progress progress, Model model, Ru
     /** The {@code format} field. */
     public static final String FORMAT = "quadrant-checkpoint";
     /** The version this build writes and reads. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** The data files of a checkpoint, in the order they are written. */
     public static final List<String> FILES = List.of(CheckpointStore.MODEL, CheckpointStore.OPTIMIZER);
 
@@ -62,11 +65,30 @@ public record CheckpointManifest(int version, Progress progress, Model model, Ru
     public record Progress(long step, int epoch, int batchInEpoch, long stepsPerEpoch, long optimizerSteps,
                            long skippedSteps) {}
 
-    /** The model: {@code --model} (canonical form), activation, dropout, input and output sizes, parameter count. */
-    public record Model(String spec, String activation, float dropout, int features, int classes, long parameters) {
+    /**
+     * The model: {@code --model} (canonical form), activation, dropout, the data schema it was built for (its input
+     * and target fields as {@link dev.quadrant.trainer.data.Field#toString()} writes them, e.g. {@code x F32[784]}
+     * and {@code label I32[] of 10}), the vocabulary of a text model (its characters in id order; null otherwise)
+     * and the parameter count. Version 1 manifests held {@code features} and {@code classes} instead: they read as
+     * {@link #v1Input} and {@link #v1Target}.
+     */
+    public record Model(String spec, String activation, float dropout, String input, String target, String vocabulary,
+                        long parameters) {
         public Model {
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(activation, "activation");
+            Objects.requireNonNull(input, "input");
+            Objects.requireNonNull(target, "target");
+        }
+
+        /** The input field of a version 1 checkpoint's classifier. */
+        public static String v1Input(int features) {
+            return dev.quadrant.trainer.data.Field.floats("x", features).toString();
+        }
+
+        /** The target field of a version 1 checkpoint's classifier. */
+        public static String v1Target(int classes) {
+            return dev.quadrant.trainer.data.Field.ints("label", classes).toString();
         }
     }
 
@@ -144,8 +166,9 @@ public record CheckpointManifest(int version, Progress progress, Model model, Ru
         m.put("spec", model.spec());
         m.put("activation", model.activation());
         m.put("dropout", model.dropout());
-        m.put("features", model.features());
-        m.put("classes", model.classes());
+        m.put("input", model.input());
+        m.put("target", model.target());
+        m.put("vocabulary", model.vocabulary());
         m.put("parameters", model.parameters());
         root.put("model", m);
         Map<String, Object> r = new LinkedHashMap<>();

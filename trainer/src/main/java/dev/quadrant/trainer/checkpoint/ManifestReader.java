@@ -133,9 +133,9 @@ public final class ManifestReader {
             throw fail("format", quote(format), "\"" + CheckpointManifest.FORMAT + "\"");
         }
         long version = integer(root, "", "version", 1, Integer.MAX_VALUE);
-        if (version != CheckpointManifest.VERSION) { // before the keys: a newer version may have other ones
-            throw fail("version", Long.toString(version), CheckpointManifest.VERSION + " (this checkpoint was written"
-                    + " by a newer Quadrant; use that version, or a checkpoint of format version 1)");
+        if (version < 1 || version > CheckpointManifest.VERSION) { // before the keys: a newer one may have others
+            throw fail("version", Long.toString(version), "1 to " + CheckpointManifest.VERSION + " (this checkpoint "
+                    + "was written by a newer Quadrant; use that version, or a checkpoint of format version 1 or 2)");
         }
         keys(root, "", Set.of("format", "version", "progress", "model", "run", "config", "files"));
 
@@ -150,16 +150,32 @@ public final class ManifestReader {
                 integer(pn, "progress.", "optimizer_steps", 0, Integer.MAX_VALUE),
                 integer(pn, "progress.", "skipped_steps", 0, Long.MAX_VALUE));
 
-        JsonNode mn = section(root, "model", Set.of("spec", "activation", "dropout", "features", "classes", "parameters"));
+        JsonNode mn = section(root, "model", version == 1
+                ? Set.of("spec", "activation", "dropout", "features", "classes", "parameters")
+                : Set.of("spec", "activation", "dropout", "input", "target", "vocabulary", "parameters"));
         double dropout = number(mn, "model.", "dropout");
         if (!(dropout >= 0 && dropout < 1)) {
             throw fail("model.dropout", Double.toString(dropout), "a number in [0, 1)");
         }
+        String input;
+        String target;
+        String vocabulary = null;
+        if (version == 1) {   // version 1 knew only classifiers of flat features: their schema in version 2's words
+            long features = integer(mn, "model.", "features", 1, Integer.MAX_VALUE);
+            long classes = integer(mn, "model.", "classes", 2, Integer.MAX_VALUE);
+            input = CheckpointManifest.Model.v1Input((int) features);
+            target = CheckpointManifest.Model.v1Target((int) classes);
+        } else {
+            input = string(mn, "model.", "input");
+            target = string(mn, "model.", "target");
+            JsonNode v = mn.get("vocabulary");
+            if (v != null && !v.isNull()) {
+                vocabulary = string(mn, "model.", "vocabulary");
+            }
+        }
         CheckpointManifest.Model model = new CheckpointManifest.Model(
-                string(mn, "model.", "spec"), string(mn, "model.", "activation"), (float) dropout,
-                (int) integer(mn, "model.", "features", 1, Integer.MAX_VALUE),
-                (int) integer(mn, "model.", "classes", 2, Integer.MAX_VALUE),
-                integer(mn, "model.", "parameters", 1, Long.MAX_VALUE));
+                string(mn, "model.", "spec"), string(mn, "model.", "activation"), (float) dropout, input, target,
+                vocabulary, integer(mn, "model.", "parameters", 1, Long.MAX_VALUE));
 
         JsonNode rn = section(root, "run", Set.of("optimizer", "batch", "seed", "data", "train_samples", "strategy",
                 "replicas", "devices"));
@@ -196,7 +212,7 @@ public final class ManifestReader {
             }
             files.put(name, new CheckpointManifest.FileEntry(size, sha));
         }
-        return new CheckpointManifest((int) version, progress, model, run, config, files);
+        return new CheckpointManifest(CheckpointManifest.VERSION, progress, model, run, config, files); // upgraded
     }
 
     private JsonNode section(JsonNode root, String name, Set<String> allowed) {

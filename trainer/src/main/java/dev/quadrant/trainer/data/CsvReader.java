@@ -86,14 +86,14 @@ public final class CsvReader {
             throw new UserInputException("test fraction: saw " + testFraction + ", expected a number in (0, 1)");
         }
         Dataset all = read(file, labelColumn);
-        int test = testRows(all.size(), testFraction);
-        int train = all.size() - test;
+        int test = testRows(all.rows(), testFraction);
+        int train = all.rows() - test;
         if (train < 1) {
-            throw new UserInputException(file + ": " + all.size() + " rows with test fraction " + testFraction
+            throw new UserInputException(file + ": " + all.rows() + " rows with test fraction " + testFraction
                     + " leave no training rows, expected at least " + (test + 1) + " rows or a smaller fraction");
         }
         String base = all.name();
-        return new DataSplit(all.rows(base + "/train", 0, train), all.rows(base + "/test", train, all.size()));
+        return new DataSplit(all.rows(base + "/train", 0, train), all.rows(base + "/test", train, all.rows()));
     }
 
     /** {@code ceil(rows * fraction)} computed in decimal (so that 10 x 0.7 is 7, not 8); at least 1. */

@@ -36,7 +36,11 @@ public final class DataSpec {
         /** {@link IdxReader}. */
         IDX,
         /** {@link CsvReader}. */
-        CSV
+        CSV,
+        /** {@link TextData}: characters of a UTF-8 text. */
+        TEXT,
+        /** {@link TextData#readTokens}: uint16 token ids, as nanoGPT and llm.c write them. */
+        TOKENS
     }
 
     /** The option this parses, as error messages name it. */
@@ -45,7 +49,8 @@ public final class DataSpec {
     public static final String DEFAULT = "synthetic";
     /** The forms the option accepts, as error messages list them. */
     public static final String FORMS =
-            "synthetic, synthetic:FEATURESxCLASSESxSAMPLES (e.g. synthetic:784x10x10000), idx:DIR, csv:FILE";
+            "synthetic, synthetic:FEATURESxCLASSESxSAMPLES (e.g. synthetic:784x10x10000), idx:DIR, csv:FILE, "
+            + "text:FILE, tokens:FILE";
     /** Features of plain {@code synthetic}. */
     public static final int DEFAULT_FEATURES = 784;
     /** Classes of plain {@code synthetic}. */
@@ -103,13 +108,21 @@ public final class DataSpec {
             }
             return synthetic((int) f, (int) c, (int) n);
         }
-        if (text.startsWith("idx:") || text.startsWith("csv:")) {
-            String where = text.substring(4);
+        int colon = text.indexOf(':');
+        Kind fileKind = colon < 0 ? null : switch (text.substring(0, colon)) {
+            case "idx" -> Kind.IDX;
+            case "csv" -> Kind.CSV;
+            case "text" -> Kind.TEXT;
+            case "tokens" -> Kind.TOKENS;
+            default -> null;
+        };
+        if (fileKind != null) {
+            String where = text.substring(colon + 1);
             if (where.isBlank()) {
-                throw bad(text, (text.startsWith("idx:") ? "DIR" : "FILE") + " is empty");
+                throw bad(text, (fileKind == Kind.IDX ? "DIR" : "FILE") + " is empty");
             }
             try {
-                return new DataSpec(text.startsWith("idx:") ? Kind.IDX : Kind.CSV, 0, 0, 0, Path.of(where));
+                return new DataSpec(fileKind, 0, 0, 0, Path.of(where));
             } catch (InvalidPathException e) {
                 throw bad(text, "\"" + where + "\" is not a valid path (" + e.getReason() + ")");
             }
@@ -137,11 +150,29 @@ public final class DataSpec {
      * @throws UserInputException if a file is missing, unreadable or malformed ({@link DataFormatException})
      */
     public DataSplit load(long seed, int csvLabelColumn, double csvTestFraction) {
+        return load(seed, csvLabelColumn, csvTestFraction, 0);
+    }
+
+    /**
+     * As {@link #load(long, int, double)}; {@code sequenceLength} is the window a language model reads (its ctx),
+     * which text and token data need (a {@link UserInputException} says so when it is 0).
+     */
+    public DataSplit load(long seed, int csvLabelColumn, double csvTestFraction, int sequenceLength) {
         return switch (kind) {
             case SYNTHETIC -> SyntheticData.generate(features, classes, samples, testSamples(), seed);
             case IDX -> IdxReader.read(path);
             case CSV -> CsvReader.readSplit(path, csvLabelColumn, csvTestFraction);
+            case TEXT -> TextData.read(path, needWindow(sequenceLength));
+            case TOKENS -> TextData.readTokens(path, needWindow(sequenceLength));
         };
+    }
+
+    private int needWindow(int sequenceLength) {
+        if (sequenceLength <= 0) {
+            throw new UserInputException(OPTION + " " + this + " holds a sequence: it needs a sequence model, e.g. "
+                    + "--model gpt:layers=4,heads=4,dim=128,ctx=64");
+        }
+        return sequenceLength;
     }
 
     /** Which of the forms this is. */
@@ -168,6 +199,8 @@ public final class DataSpec {
             case SYNTHETIC -> "synthetic:" + features + "x" + classes + "x" + samples;
             case IDX -> "idx:" + path;
             case CSV -> "csv:" + path;
+            case TEXT -> "text:" + path;
+            case TOKENS -> "tokens:" + path;
         };
     }
 

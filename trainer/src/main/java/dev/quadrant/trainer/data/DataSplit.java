@@ -3,30 +3,41 @@ package dev.quadrant.trainer.data;
 import java.util.Objects;
 
 /**
- * A training set and a test set that describe the same problem: the same number of features and of classes.
+ * A training set and an evaluation set (MNIST's test set, a text's validation tail) of the same schema, and the
+ * vocabulary of a text (null otherwise), which travels with saved models and checkpoints.
  *
- * <p>Immutable (the datasets are) and thread-safe. Example:
+ * <p>Immutable (the sample sets are) and thread-safe. Example:
  * <pre>{@code
  * DataSplit split = DataSpec.parse("idx:/data/mnist").load(42, CsvReader.LAST_COLUMN, 0.1);
- * int inputs = split.train().features();   // 784
+ * Field input = split.schema().input();   // x F32[784]
  * }</pre>
  *
- * @param train the rows the model learns from
- * @param test  the rows it is evaluated on
+ * @param train the samples the model learns from
+ * @param test  the samples it is evaluated on
+ * @param vocabulary the characters of a text dataset, or null
  */
-public record DataSplit(Dataset train, Dataset test) {
-    /** @throws IllegalArgumentException if the two sets differ in features or classes */
+public record DataSplit(Samples train, Samples test, Vocabulary vocabulary) {
+    /** @throws IllegalArgumentException if the two sets differ in schema */
     public DataSplit {
         Objects.requireNonNull(train, "train");
         Objects.requireNonNull(test, "test");
-        if (train.features() != test.features() || train.classes() != test.classes()) {
-            throw new IllegalArgumentException("train and test disagree: train " + train + ", test " + test);
+        if (!train.schema().equals(test.schema())) {
+            throw new IllegalArgumentException("train and test disagree: train " + train.schema() + ", test "
+                    + test.schema());
         }
     }
 
-    /** Number of features per row (the same in both sets). */
-    public int features() { return train.features(); }
+    /** A split without a vocabulary. */
+    public DataSplit(Samples train, Samples test) {
+        this(train, test, null);
+    }
 
-    /** Number of classes (the same in both sets). */
-    public int classes() { return train.classes(); }
+    /** Elements of one sample's input (784 for MNIST, ctx for token windows). */
+    public int features() { return train.schema().input().size(); }
+
+    /** Categories of the target: classes of a label, the vocabulary of tokens (0 for float targets). */
+    public int classes() { return train.schema().target().categories(); }
+
+    /** The schema both sets share. */
+    public Schema schema() { return train.schema(); }
 }

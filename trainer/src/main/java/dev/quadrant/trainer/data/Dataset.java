@@ -8,7 +8,7 @@ import java.util.Objects;
  * label in {@code [0, classes())} per row.
  *
  * <p>Features are stored row-major in one array, {@code x()[row * features() + j]}, so that a row is a contiguous
- * slice that {@link Batch#gather} copies with one {@code System.arraycopy}. The accessors {@link #x()} and
+ * slice that {@link #gather} copies with one {@code System.arraycopy}. The accessors {@link #x()} and
  * {@link #y()} return the internal arrays without copying (a copy of MNIST costs 188 MB): they are <b>read-only by
  * contract</b>, and writing into them is a bug. The constructor takes ownership of the arrays it is given.
  *
@@ -21,7 +21,7 @@ import java.util.Objects;
  * float secondRowFirstFeature = d.x()[1 * d.features() + 0];
  * }</pre>
  */
-public final class Dataset {
+public final class Dataset implements Samples {
     /** The most classes a dataset may have. */
     public static final int MAX_CLASSES = 10_000;
     /** The longest array the JVM reliably allocates (as {@code jdk.internal.util.ArraysSupport.SOFT_MAX_ARRAY_LENGTH}). */
@@ -70,10 +70,39 @@ public final class Dataset {
     }
 
     /** The name given at construction. */
+    @Override
     public String name() { return name; }
 
     /** Number of rows. */
-    public int size() { return y.length; }
+    @Override
+    public long size() { return y.length; }
+
+    /** Number of rows, as an int. */
+    public int rows() { return y.length; }
+
+    /** {@code x F32[features]} and {@code label I32[] of classes}. */
+    @Override
+    public Schema schema() { return new Schema(Field.floats("x", features), Field.ints("label", classes)); }
+
+    @Override
+    public void gather(int field, long[] ids, int from, int count, float[] dst) {
+        if (field != 0) {
+            throw new IllegalArgumentException(name + ": field " + field + " is not a float field");
+        }
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(x, Math.toIntExact(ids[from + i]) * features, dst, i * features, features);
+        }
+    }
+
+    @Override
+    public void gather(int field, long[] ids, int from, int count, int[] dst) {
+        if (field != 1) {
+            throw new IllegalArgumentException(name + ": field " + field + " is not an integer field");
+        }
+        for (int i = 0; i < count; i++) {
+            dst[i] = y[Math.toIntExact(ids[from + i])];
+        }
+    }
 
     /** Number of features per row. */
     public int features() { return features; }
@@ -93,7 +122,7 @@ public final class Dataset {
      * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= size()}
      */
     public Dataset rows(String newName, int from, int to) {
-        Objects.checkFromToIndex(from, to, size());
+        Objects.checkFromToIndex(from, to, y.length);
         return new Dataset(newName, features, classes,
                 Arrays.copyOfRange(x, from * features, to * features), Arrays.copyOfRange(y, from, to));
     }
@@ -109,6 +138,6 @@ public final class Dataset {
 
     @Override
     public String toString() {
-        return name + " (" + size() + " rows x " + features + " features, " + classes + " classes)";
+        return name + " (" + y.length + " rows x " + features + " features, " + classes + " classes)";
     }
 }

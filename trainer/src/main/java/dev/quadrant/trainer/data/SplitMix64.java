@@ -8,7 +8,7 @@ package dev.quadrant.trainer.data;
  *
  * <p>Not thread-safe; each user owns its instance.
  */
-final class SplitMix64 {
+public final class SplitMix64 {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
     /** Standard deviation of the sum of four uniform integers in [0, 65535]: 65536 * sqrt((1 - 2^-32) / 3). */
     private static final double SUM4_STD = 65536.0 * Math.sqrt((1.0 - 0x1p-32) / 3.0);
@@ -33,7 +33,7 @@ final class SplitMix64 {
     }
 
     /** A seed for sub-stream {@code index} of the stream {@code seed}; distinct indices give unrelated streams. */
-    static long derive(long seed, long index) {
+    public static long derive(long seed, long index) {
         return mix(mix(seed + GOLDEN) ^ mix(index * GOLDEN + 0x632BE59BD9B4E019L));
     }
 

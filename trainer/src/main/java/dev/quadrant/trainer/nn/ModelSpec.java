@@ -1,78 +1,53 @@
 package dev.quadrant.trainer.nn;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
 
-import dev.quadrant.device.Activation;
 import dev.quadrant.device.UserInputException;
 
 /**
- * The {@code --model} option: {@code mlp:H1-H2-...} (hidden sizes; {@code mlp:} alone or {@code mlp:0} is a linear
- * model). Input and output sizes come from the data. Immutable.
+ * A model named by text, as {@code --model} takes it: {@code mlp:512-256} ({@link MlpSpec}) or
+ * {@code gpt:layers=4,heads=4,dim=128,ctx=64} ({@link GptSpec}). Parsing checks everything it can without the data;
+ * {@link #toString()} is the canonical text, which a checkpoint records and {@link #parse} reads back to an equal
+ * spec. Immutable.
+ *
+ * <pre>{@code
+ * ModelSpec spec = ModelSpec.parse("gpt:layers=2,heads=2,dim=64,ctx=32");
+ * Model m = spec.build(new ModelFactory.Inputs(new int[] {32}, DType.INT32, 65, Activation.GELU, 0f));
+ * }</pre>
  */
-public record ModelSpec(int[] hidden) {
+public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec {
 
-    public ModelSpec {
-        hidden = hidden.clone();
+    /** The kinds there are, by prefix, each with its parser. */
+    Map<String, Function<String, ModelSpec>> KINDS = kinds();
+
+    private static Map<String, Function<String, ModelSpec>> kinds() {
+        Map<String, Function<String, ModelSpec>> m = new LinkedHashMap<>();
+        m.put("mlp", MlpSpec::parseBody);
+        m.put("gpt", GptSpec::parseBody);
+        return java.util.Collections.unmodifiableMap(m);
     }
 
-    @Override
-    public int[] hidden() { return hidden.clone(); }
+    /** Forms for messages and help. */
+    String FORMS = "mlp:H1-H2-... (hidden sizes, e.g. mlp:512-256) | "
+            + "gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false]";
 
-    /** Parses the {@code --model} text. */
-    public static ModelSpec parse(String text) {
-        String t = text.trim();
-        if (!t.startsWith("mlp:") && !t.equals("mlp")) {
-            throw new UserInputException("--model '" + text + "' is not understood: expected mlp:H1-H2-... "
-                    + "(hidden layer sizes, e.g. mlp:512-256)");
+    /** Parses {@code --model} text; errors name the option, the text and what was expected. */
+    static ModelSpec parse(String text) {
+        String t = text == null ? "" : text.trim();
+        int colon = t.indexOf(':');
+        String kind = colon < 0 ? t : t.substring(0, colon);
+        Function<String, ModelSpec> p = KINDS.get(kind);
+        if (p == null) {
+            throw new UserInputException("--model '" + text + "' is not understood: expected " + FORMS);
         }
-        String sizes = t.equals("mlp") ? "" : t.substring(4);
-        if (sizes.isEmpty() || sizes.equals("0")) {
-            return new ModelSpec(new int[0]);
-        }
-        String[] parts = sizes.split("-", -1);
-        int[] h = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                h[i] = Integer.parseInt(parts[i].trim());
-            } catch (NumberFormatException e) {
-                h[i] = -1;
-            }
-            if (h[i] <= 0 || h[i] > 1 << 20) {
-                throw new UserInputException("--model '" + text + "': hidden size '" + parts[i]
-                        + "' must be an integer in 1.." + (1 << 20));
-            }
-        }
-        return new ModelSpec(h);
+        return p.apply(colon < 0 ? "" : t.substring(colon + 1));
     }
 
-    /** A new, unbound model: Linear, activation[, Dropout] per hidden layer, then the output Linear. */
-    public Sequential build(int inFeatures, int outFeatures, Activation activation, float dropout) {
-        List<Layer> layers = new ArrayList<>();
-        for (int h : hidden) {
-            layers.add(new Linear(h));
-            layers.add(new ActivationLayer(activation));
-            if (dropout > 0) {
-                layers.add(new Dropout(dropout));
-            }
-        }
-        layers.add(new Linear(outFeatures));
-        return new Sequential(inFeatures, layers);
-    }
+    /** The sequence length the data must provide ({@code ctx} of a GPT), or 0 for models of fixed-size inputs. */
+    default int sequenceLength() { return 0; }
 
     @Override
-    public String toString() {
-        StringBuilder sb = new StringBuilder("mlp:");
-        for (int i = 0; i < hidden.length; i++) {
-            sb.append(i == 0 ? "" : "-").append(hidden[i]);
-        }
-        return hidden.length == 0 ? "mlp:0" : sb.toString();
-    }
-
-    @Override
-    public boolean equals(Object o) { return o instanceof ModelSpec m && Arrays.equals(m.hidden, hidden); }
-
-    @Override
-    public int hashCode() { return Arrays.hashCode(hidden); }
+    default String describeSpec() { return toString(); }
 }

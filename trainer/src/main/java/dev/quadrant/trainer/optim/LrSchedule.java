@@ -4,14 +4,16 @@ import dev.quadrant.device.UserInputException;
 
 /**
  * Learning rate as a function of the optimizer step (counting from 0) and the total number of steps:
- * {@code constant}, {@code step:EVERY:GAMMA} (multiply by GAMMA every EVERY steps) or {@code cosine[:WARMUP]}
- * (linear warm-up over WARMUP steps, then cosine decay to 0 at the last step). Immutable.
+ * {@code constant}, {@code step:EVERY:GAMMA} (multiply by GAMMA every EVERY steps) or
+ * {@code cosine[:WARMUP[:MIN_LR]]} (linear warm-up over WARMUP steps, {@code lr * (step + 1) / WARMUP}, then cosine
+ * decay from {@code lr} to the floor MIN_LR (default 0): {@code min + (lr - min) * (1 + cos(pi * t)) / 2} with
+ * {@code t = (step - WARMUP) / (total - WARMUP)}). Immutable.
  */
-public record LrSchedule(Kind kind, int every, double gamma, int warmup) {
+public record LrSchedule(Kind kind, int every, double gamma, int warmup, double minLr) {
 
     public enum Kind { CONSTANT, STEP, COSINE }
 
-    public static LrSchedule constant() { return new LrSchedule(Kind.CONSTANT, 0, 1, 0); }
+    public static LrSchedule constant() { return new LrSchedule(Kind.CONSTANT, 0, 1, 0, 0); }
 
     /** Learning rate for {@code step} (0-based) out of {@code totalSteps}, given the base rate. */
     public float at(float base, long step, long totalSteps) {
@@ -24,7 +26,7 @@ public record LrSchedule(Kind kind, int every, double gamma, int warmup) {
                 }
                 long span = Math.max(1, totalSteps - warmup);
                 double t = Math.min(1.0, (step - warmup) / (double) span);
-                return (float) (base * 0.5 * (1 + Math.cos(Math.PI * t)));
+                return (float) (minLr + (base - minLr) * 0.5 * (1 + Math.cos(Math.PI * t)));
             }
             default:
                 return base;
@@ -46,15 +48,16 @@ public record LrSchedule(Kind kind, int every, double gamma, int warmup) {
                         int every = Integer.parseInt(p[1]);
                         double gamma = Double.parseDouble(p[2]);
                         if (every > 0 && gamma > 0 && gamma <= 1) {
-                            return new LrSchedule(Kind.STEP, every, gamma, 0);
+                            return new LrSchedule(Kind.STEP, every, gamma, 0, 0);
                         }
                     }
                     break;
                 case "cosine":
-                    if (p.length <= 2) {
-                        int warm = p.length == 2 ? Integer.parseInt(p[1]) : 0;
-                        if (warm >= 0) {
-                            return new LrSchedule(Kind.COSINE, 0, 1, warm);
+                    if (p.length <= 3) {
+                        int warm = p.length >= 2 ? Integer.parseInt(p[1]) : 0;
+                        double min = p.length == 3 ? Double.parseDouble(p[2]) : 0;
+                        if (warm >= 0 && min >= 0 && Double.isFinite(min)) {
+                            return new LrSchedule(Kind.COSINE, 0, 1, warm, min);
                         }
                     }
                     break;
@@ -65,7 +68,7 @@ public record LrSchedule(Kind kind, int every, double gamma, int warmup) {
             // fall through to the error below
         }
         throw new UserInputException("--schedule '" + text + "' is not understood: expected constant, "
-                + "step:EVERY:GAMMA (EVERY > 0 steps, 0 < GAMMA <= 1) or cosine[:WARMUP_STEPS]");
+                + "step:EVERY:GAMMA (EVERY > 0 steps, 0 < GAMMA <= 1) or cosine[:WARMUP_STEPS[:MIN_LR]] (e.g. cosine:100:1e-4)");
     }
 
     @Override
@@ -73,7 +76,7 @@ public record LrSchedule(Kind kind, int every, double gamma, int warmup) {
         return switch (kind) {
             case CONSTANT -> "constant";
             case STEP -> "step:" + every + ":" + gamma;
-            case COSINE -> "cosine:" + warmup;
+            case COSINE -> "cosine:" + warmup + (minLr > 0 ? ":" + minLr : "");
         };
     }
 }

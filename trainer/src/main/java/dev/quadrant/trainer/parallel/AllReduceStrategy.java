@@ -65,8 +65,10 @@ public final class AllReduceStrategy implements StepRunner {
     public List<Bucket> buckets() { return buckets; }
 
     @Override
-    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
-        float scale = 1f / rows;
+    public void step(StepBatch batch, float lr, long seed) {
+        float scale = 1f / Math.max(1, batch.lossTerms());
+        int n = group.size();
+        int last = batch.microBatches() - 1;
         group.threads.runAll(r -> {
             Replica rep = group.replicas.get(r);
             TensorComm comm = group.comms.get(r);
@@ -74,7 +76,12 @@ public final class AllReduceStrategy implements StepRunner {
             rep.clock().start();
             List<CommHandle> inFlight = new ArrayList<>(buckets.size());
             int[] next = {0};
-            rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed,
+            rep.zeroGradients();
+            for (int k = 0; k < last; k++) {    // gradient accumulation: reduce only after the last micro-batch
+                rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
+                        dev.quadrant.trainer.nn.Backward.IGNORE);
+            }
+            rep.computeGradients(batch, batch.shardFrom(last, r, n), batch.shardRows(last, r, n), scale, seed,
                     readyFrom -> {
                         // the bucket that holds offset 0 is complete only when backward is: it is reduced below,
                         // on this thread, instead of being handed to the communication thread for nothing

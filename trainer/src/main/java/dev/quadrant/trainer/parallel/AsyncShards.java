@@ -1,6 +1,5 @@
 package dev.quadrant.trainer.parallel;
 
-import java.util.Arrays;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -17,7 +16,7 @@ final class AsyncShards {
     /** Work on one shard, on the replica's thread. */
     @FunctionalInterface
     interface ShardTask {
-        void run(int rank, float[] x, int[] y, int rows, float lr, long seed) throws Exception;
+        void run(int rank, StepBatch shard, float lr, long seed) throws Exception;
     }
 
     private final ReplicaGroup group;
@@ -28,24 +27,39 @@ final class AsyncShards {
         this.group = group;
     }
 
-    void dispatch(float[] hostX, int[] hostY, int rows, float lr, long seed, ShardTask task) {
-        int f = group.replicas.get(0).features();
+    /**
+     * Queues each replica's shard of {@code batch} (all its micro-batches together: an asynchronous replica makes one
+     * update per shard) as a batch of its own, with its own loss-term count.
+     */
+    void dispatch(StepBatch batch, float lr, long seed, ShardTask task) {
+        int rows = batch.rows();
+        Replica r0 = group.replicas.get(0);
         for (int r = 0; r < group.size(); r++) {
             int from = group.shardFrom(rows, r);
             int n = group.shardRows(rows, r);
             if (n == 0) {
                 continue;
             }
-            float[] x = Arrays.copyOfRange(hostX, from * f, (from + n) * f);
-            int[] y = Arrays.copyOfRange(hostY, from, from + n);
+            StepBatch shard = batch.part(from, n, lossTerms(r0, batch, from, n));
             group.threads.awaitQueueAtMost(r, DEPTH - 1);
             group.threads.submit(r, rank -> {
-                task.run(rank, x, y, n, lr, seed);
+                task.run(rank, shard, lr, seed);
                 Replica rep = group.replicas.get(rank);
-                lossCount.add(rep.samplesSinceRead());
+                lossCount.add(rep.termsSinceRead());
                 lossSum.add(rep.takeLossSum());
             });
         }
+    }
+
+    /** Loss terms of rows {@code [from, from + n)} of {@code batch} (gathers their INT32 targets on the host). */
+    private static long lossTerms(Replica r0, StepBatch batch, int from, int n) {
+        var target = r0.schema().target();
+        if (target.dtype() != dev.quadrant.device.DType.INT32) {
+            return (long) n * r0.objective().termsPerSample(target);
+        }
+        int[] t = new int[n * target.size()];
+        batch.source().gather(1, batch.ids(), from, n, t);
+        return r0.objective().lossTerms(target, t, n);
     }
 
     /** Updates the replicas dropped for non-finite gradients, summed (each replica makes its own updates). */

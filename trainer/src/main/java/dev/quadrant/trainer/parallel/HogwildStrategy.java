@@ -114,15 +114,16 @@ public final class HogwildStrategy implements StepRunner {
     public List<Replica> replicas() { return group.replicas; }
 
     @Override
-    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
-        shards.dispatch(hostX, hostY, rows, lr, seed, (r, x, y, n, rate, s) -> {
+    public void step(StepBatch batch, float lr, long seed) {
+        shards.dispatch(batch, lr, seed, (r, shard, rate, s) -> {
             Replica rep = group.replicas.get(r);
             Backend be = rep.backend();
             rep.clock().start();
             long pulled = version.get();
             be.copy(serverParams, rep.parameters().values());                        // pull
             rep.clock().lap(StepClock.Phase.COMM);
-            rep.computeGradients(x, y, 0, n, 1f / n, s);
+            rep.zeroGradients();
+            rep.computeGradientsInChunks(shard, 1f / Math.max(1, shard.lossTerms()), s);
             if (!rep.checkGradients()) {
                 return; // --on-nan skip: nothing is pushed
             }

@@ -35,13 +35,18 @@ public final class ParameterServerStrategy implements StepRunner {
     public List<Replica> replicas() { return group.replicas; }
 
     @Override
-    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
-        float scale = 1f / rows;
+    public void step(StepBatch batch, float lr, long seed) {
+        float scale = 1f / Math.max(1, batch.lossTerms());
+        int n = group.size();
         group.threads.runAll(r -> {
             Replica rep = group.replicas.get(r);
             TensorComm comm = group.comms.get(r);
             rep.clock().start();
-            rep.computeGradients(hostX, hostY, group.shardFrom(rows, r), group.shardRows(rows, r), scale, seed);
+            rep.zeroGradients();
+            for (int k = 0; k < batch.microBatches(); k++) {
+                rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
+                        dev.quadrant.trainer.nn.Backward.IGNORE);
+            }
             rep.clock().lap(StepClock.Phase.COMPUTE);
             comm.reduce(rep.parameters().gradients(), ReduceOp.SUM, SERVER);
             rep.clock().lap(StepClock.Phase.COMM);

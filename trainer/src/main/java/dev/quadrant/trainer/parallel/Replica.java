@@ -1,33 +1,46 @@
 package dev.quadrant.trainer.parallel;
 
-import dev.quadrant.device.Activation;
+import java.util.function.LongConsumer;
+
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.cuda.StepClock;
+import dev.quadrant.trainer.data.Field;
+import dev.quadrant.trainer.data.Samples;
+import dev.quadrant.trainer.data.Schema;
+import dev.quadrant.trainer.nn.Backward;
 import dev.quadrant.trainer.nn.ForwardContext;
-import dev.quadrant.trainer.nn.Loss;
-import dev.quadrant.trainer.nn.ModelSpec;
+import dev.quadrant.trainer.nn.Model;
+import dev.quadrant.trainer.nn.ModelFactory;
 import dev.quadrant.trainer.nn.Parameters;
-import dev.quadrant.trainer.nn.Sequential;
+import dev.quadrant.trainer.objective.Objective;
 import dev.quadrant.trainer.optim.Optimizer;
 import dev.quadrant.trainer.optim.OptimizerConfig;
 
 /**
  * One model replica: its backend (device), model, flat parameter and gradient buffers, optimizer state, and the
- * device buffers of one shard of a batch. It owns its backend and closes it. Every method must be called from the replica's own thread (for a single
- * replica, the caller's thread); the strategy that owns the replicas provides the synchronisation between them.
- * The exceptions: {@link #setNonFinitePolicy} (before training starts) and the read-only {@link #skippedUpdates()}
- * and {@link #lastNonFiniteParameter()}, which any thread may call.
+ * host staging arrays and device buffers of one shard of a batch. It owns its backend and closes it. Every method
+ * must be called from the replica's own thread (for a single replica, the caller's thread); the strategy that owns
+ * the replicas provides the synchronisation between them. The exceptions: {@link #setNonFinitePolicy} (before
+ * training starts) and the read-only {@link #skippedUpdates()} and {@link #lastNonFiniteParameter()}, which any
+ * thread may call.
+ *
+ * <p>A step: {@link #zeroGradients()}, then {@link #computeGradients} once per micro-batch (each ACCUMULATES into
+ * the flat gradient buffer, which is what makes gradient accumulation and residual fan-in work), then
+ * {@link #applyUpdate}. The replica gathers its own rows from the dataset into its host staging arrays and uploads
+ * them: the driver hands out sample indices, never data.
  *
  * <p>Before each update the gradients are checked for NaN and infinities with one {@link Backend#allFinite} over the
  * whole flat gradient buffer (one pass over P floats, small next to the step's GEMMs); only when that fails is each
  * parameter's slice checked, to name the first one. What follows is the {@link NonFinitePolicy}.
  *
  * <pre>{@code
- * try (Replica r = new Replica(0, backend, ModelSpec.parse("mlp:256"), 784, 10, Activation.RELU, 0f, 128, optCfg)) {
+ * try (Replica r = new Replica(0, backend, MlpSpec.parse("mlp:256"), data.schema(), Classification.INSTANCE,
+ *                              Activation.RELU, 0f, 128, optCfg)) {
  *     r.setParameters(initial);
- *     r.computeGradients(x, y, 0, rows, 1f / rows, seed);
+ *     r.zeroGradients();
+ *     r.computeGradients(batch, 0, batch.rows(), 1f / batch.lossTerms(), seed, Backward.IGNORE);
  *     r.applyUpdate(lr);
  * }
  * }</pre>
@@ -35,58 +48,93 @@ import dev.quadrant.trainer.optim.OptimizerConfig;
 public final class Replica implements AutoCloseable {
     private final int rank;
     private final Backend be;
-    private final Sequential model;
+    private final Model model;
     private final Parameters params;
     private final Optimizer optimizer;
-    private final Loss loss = Loss.CROSS_ENTROPY;
+    private final Objective objective;
+    private final Schema schema;
     private final int maxRows;
-    private final int features;
-    private final int classes;
-    private final Tensor x;        // [maxRows, features]
-    private final Tensor y;        // [maxRows] INT32
-    private final Tensor dLogits;  // [maxRows, classes]
-    private final Tensor losses;   // [maxRows]
-    private final Tensor lossSum;  // [1] running sum of per-sample training losses
-    private final Tensor evalLoss; // [1]
-    private final Tensor evalCorrect; // [1]
+    private final int termsPerSample;
+    private final float[] hostInF;   // [maxRows, input] when the input is FLOAT32
+    private final int[] hostInI;     // [maxRows, input] when the input is INT32
+    private final float[] hostTgtF;  // [maxRows, target] when the target is FLOAT32
+    private final int[] hostTgtI;    // [maxRows, target] when the target is INT32
+    private final Tensor input;      // [maxRows, ...input shape]
+    private final Tensor target;     // [maxRows, ...target shape]
+    private final Tensor dOut;       // [maxRows, ...output shape]
+    private final Tensor losses;     // [maxRows * termsPerSample]
+    private final Tensor lossSum;    // [1] running sum of per-term training losses
+    private final Tensor evalLoss;   // [1]
+    private final Tensor evalScore;  // [1]
     private final StepClock clock;
-    private long samplesSinceRead;
+    private long termsSinceRead;
     private volatile NonFinitePolicy onNonFinite = NonFinitePolicy.ABORT;
     private volatile long skippedUpdates;        // written by the replica's thread only
     private volatile String lastNonFinite;       // parameter named by the last skipped update
 
-    public Replica(int rank, Backend backend, ModelSpec spec, int features, int classes, Activation activation,
-                   float dropout, int maxRows, OptimizerConfig optimizerConfig) {
+    /**
+     * A replica of the model {@code factory} builds for data of {@code schema} (input shape and type, number of
+     * classes or vocabulary), trained on {@code objective}, holding at most {@code maxRows} samples at once.
+     */
+    public Replica(int rank, Backend backend, ModelFactory factory, Schema schema, Objective objective,
+                   dev.quadrant.device.Activation activation, float dropout, int maxRows,
+                   OptimizerConfig optimizerConfig) {
         this.rank = rank;
         this.be = backend;
+        this.schema = schema;
+        this.objective = objective;
         this.maxRows = Math.max(1, maxRows);
-        this.features = features;
-        this.classes = classes;
-        this.model = spec.build(features, classes, activation, dropout);
+        Field in = schema.input();
+        Field tg = schema.target();
+        int outputs = tg.dtype() == DType.INT32 ? tg.categories() : tg.shape()[tg.shape().length - 1];
+        this.model = factory.build(new ModelFactory.Inputs(in.shape(), in.dtype(), outputs, activation, dropout));
+        objective.check(model.outputShape(), tg);
+        this.termsPerSample = objective.termsPerSample(tg);
         this.params = new Parameters(backend, model.layout());
         this.model.bind(backend, params, this.maxRows);
         this.optimizer = new Optimizer(backend, model.layout(), optimizerConfig);
-        this.x = backend.allocate(DType.FLOAT32, this.maxRows, features);
-        this.y = backend.allocate(DType.INT32, this.maxRows);
-        this.dLogits = backend.allocate(DType.FLOAT32, this.maxRows, classes);
-        this.losses = backend.allocate(DType.FLOAT32, this.maxRows);
+        this.hostInF = in.dtype() == DType.FLOAT32 ? new float[this.maxRows * in.size()] : null;
+        this.hostInI = in.dtype() == DType.INT32 ? new int[this.maxRows * in.size()] : null;
+        this.hostTgtF = tg.dtype() == DType.FLOAT32 ? new float[this.maxRows * tg.size()] : null;
+        this.hostTgtI = tg.dtype() == DType.INT32 ? new int[this.maxRows * tg.size()] : null;
+        this.input = backend.allocate(in.dtype(), batchShape(this.maxRows, in.shape()));
+        this.target = backend.allocate(tg.dtype(), batchShape(this.maxRows, tg.shape()));
+        this.dOut = backend.allocate(DType.FLOAT32, batchShape(this.maxRows, model.outputShape()));
+        this.losses = backend.allocate(DType.FLOAT32, this.maxRows * termsPerSample);
         this.lossSum = backend.allocate(DType.FLOAT32, 1);
         this.evalLoss = backend.allocate(DType.FLOAT32, 1);
-        this.evalCorrect = backend.allocate(DType.FLOAT32, 1);
+        this.evalScore = backend.allocate(DType.FLOAT32, 1);
         this.clock = StepClock.of(backend);
+    }
+
+    private static int[] batchShape(int rows, int[] perSample) {
+        int[] s = new int[perSample.length + 1];
+        s[0] = rows;
+        System.arraycopy(perSample, 0, s, 1, perSample.length);
+        return s;
     }
 
     public int rank() { return rank; }
 
     public Backend backend() { return be; }
 
-    public Sequential model() { return model; }
+    public Model model() { return model; }
 
     public Parameters parameters() { return params; }
 
     public Optimizer optimizer() { return optimizer; }
 
+    public Objective objective() { return objective; }
+
+    public Schema schema() { return schema; }
+
     public int maxRows() { return maxRows; }
+
+    /** Device bytes of this replica's data buffers (inputs, targets, output gradient, losses). */
+    public long dataBytes() {
+        return (input.size() * input.dtype().bytes()) + target.size() * target.dtype().bytes() + dOut.size() * 4
+                + losses.size() * 4 + 12;
+    }
 
     /** The clock that splits this replica's steps into compute and exposed communication (on its own timeline). */
     public StepClock clock() { return clock; }
@@ -103,47 +151,75 @@ public final class Replica implements AutoCloseable {
         return out;
     }
 
-    /**
-     * Forward and backward on rows {@code [from, from + rows)} of the host arrays: uploads them, computes the loss
-     * (added to the running training-loss sum) and writes the gradients of {@code gradScale * sum of per-sample
-     * losses} into the flat gradient buffer. With {@code rows == 0} the gradients are zero.
-     */
-    public void computeGradients(float[] hostX, int[] hostY, int from, int rows, float gradScale, long seed) {
-        computeGradients(hostX, hostY, from, rows, gradScale, seed, ready -> { });
+    /** Zeroes the flat gradient buffer: once per optimizer step, before the first micro-batch. */
+    public void zeroGradients() {
+        be.fill(params.gradients(), 0f);
+    }
+
+    /** Gathers rows {@code [from, from + rows)} of {@code batch} into the device input and target buffers. */
+    private void load(StepBatch batch, int from, int rows) {
+        load(batch.source(), batch.ids(), from, rows);
+    }
+
+    private void load(Samples source, long[] ids, int from, int rows) {
+        Tensor xb = input.rows(0, rows);
+        Tensor yb = target.rows(0, rows);
+        if (hostInF != null) {
+            source.gather(0, ids, from, rows, hostInF);
+            be.upload(hostInF, 0, xb);
+        } else {
+            source.gather(0, ids, from, rows, hostInI);
+            be.upload(hostInI, 0, xb);
+        }
+        if (hostTgtF != null) {
+            source.gather(1, ids, from, rows, hostTgtF);
+            be.upload(hostTgtF, 0, yb);
+        } else {
+            source.gather(1, ids, from, rows, hostTgtI);
+            be.upload(hostTgtI, 0, yb);
+        }
     }
 
     /**
-     * As {@link #computeGradients(float[], int[], int, int, float, long)}, telling {@code gradientsReadyFrom} during
-     * backward from which flat offset on the gradients are final (see {@link Sequential#backward(Tensor,
-     * java.util.function.LongConsumer)}); with {@code rows == 0} it is told 0 once the zeros are written.
+     * Forward and backward on global rows {@code [from, from + rows)} of {@code batch}: gathers and uploads them,
+     * computes the loss (added to the running training-loss sum) and ACCUMULATES the gradients of
+     * {@code gradScale * sum of per-term losses} into the flat gradient buffer, telling {@code gradientsReadyFrom}
+     * during backward from which flat offset on the gradients are final (see {@link Backward}). With
+     * {@code rows == 0} nothing is computed and it is told 0 at once. Dropout masks are keyed by the global row.
      */
-    public void computeGradients(float[] hostX, int[] hostY, int from, int rows, float gradScale, long seed,
-                                 java.util.function.LongConsumer gradientsReadyFrom) {
+    public void computeGradients(StepBatch batch, int from, int rows, float gradScale, long seed,
+                                 LongConsumer gradientsReadyFrom) {
         if (rows > maxRows) {
             throw new IllegalArgumentException("replica " + rank + " got " + rows + " rows, buffers hold " + maxRows);
         }
         if (rows == 0) {
-            be.fill(params.gradients(), 0f);
             gradientsReadyFrom.accept(0);
             return;
         }
-        Tensor xb = x.rows(0, rows);
-        Tensor yb = y.rows(0, rows);
-        be.upload(hostX, from * features, xb);
-        be.upload(hostY, from, yb);
-        Tensor logits = model.forward(xb, new ForwardContext(true, seed));
-        Tensor lb = losses.rows(0, rows);
-        loss.forward(be, logits, yb, lb);
+        load(batch, from, rows);
+        Tensor yb = target.rows(0, rows);
+        Tensor out = model.forward(input.rows(0, rows), new ForwardContext(true, seed, from));
+        Tensor lb = losses.rows(0, rows * termsPerSample);
+        objective.loss(be, out, yb, lb);
         // Under SKIP a diverged batch must not poison the running loss: its losses are left out (one small check).
         boolean countLoss = onNonFinite != NonFinitePolicy.SKIP || be.allFinite(lb);
         if (countLoss) {
             be.sumInto(lb, lossSum);
+            termsSinceRead += hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, rows)
+                    : (long) rows * termsPerSample;
         }
-        Tensor dl = dLogits.rows(0, rows);
-        loss.backward(be, logits, yb, gradScale, dl);
+        Tensor dl = dOut.rows(0, rows);
+        objective.gradient(be, out, yb, gradScale, dl);
         model.backward(dl, gradientsReadyFrom);
-        if (countLoss) {
-            samplesSinceRead += rows;
+    }
+
+    /**
+     * Accumulates the gradients of all of {@code batch}'s rows, {@link #maxRows()} at a time (an asynchronous
+     * replica's shard of a step with several micro-batches), without readiness reports.
+     */
+    public void computeGradientsInChunks(StepBatch batch, float gradScale, long seed) {
+        for (int f = 0; f < batch.rows(); f += maxRows) {
+            computeGradients(batch, f, Math.min(maxRows, batch.rows() - f), gradScale, seed, Backward.IGNORE);
         }
     }
 
@@ -197,55 +273,62 @@ public final class Replica implements AutoCloseable {
     /** The first non-finite parameter of the last skipped update, or null if none was skipped. Any thread. */
     public String lastNonFiniteParameter() { return lastNonFinite; }
 
-    /** Sum of training losses since the last call, and resets it; synchronises with the device. */
+    /** Sum of per-term training losses since the last call, and resets it; synchronises with the device. */
     public double takeLossSum() {
         float[] v = new float[1];
         be.download(lossSum, v, 0);
         be.fill(lossSum, 0f);
-        samplesSinceRead = 0;
+        termsSinceRead = 0;
         return v[0];
     }
 
-    /** Number of samples whose losses {@link #takeLossSum()} would return. */
-    public long samplesSinceRead() { return samplesSinceRead; }
+    /** Number of loss terms whose losses {@link #takeLossSum()} would return. */
+    public long termsSinceRead() { return termsSinceRead; }
 
-    /** Evaluates on rows {@code [from, from+rows)} of the host arrays in chunks; returns {loss sum, correct count}. */
-    public double[] evaluate(float[] hostX, int[] hostY, int from, int rows) {
+    /**
+     * Evaluates the samples {@code ids} of {@code data} in chunks of at most {@link #maxRows()} (no dropout); returns
+     * {loss sum, score sum, loss terms} (the score: correct predictions for a classifier).
+     */
+    public double[] evaluate(Samples data, long[] ids) {
         be.fill(evalLoss, 0f);
-        be.fill(evalCorrect, 0f);
+        be.fill(evalScore, 0f);
         double lossTotal = 0;
-        double correct = 0;
+        double score = 0;
+        long terms = 0;
         float[] v = new float[1];
-        for (int start = 0; start < rows; start += maxRows) {
-            int n = Math.min(maxRows, rows - start);
-            Tensor xb = x.rows(0, n);
-            Tensor yb = y.rows(0, n);
-            be.upload(hostX, (from + start) * features, xb);
-            be.upload(hostY, from + start, yb);
-            Tensor logits = model.forward(xb, ForwardContext.eval());
-            Tensor lb = losses.rows(0, n);
-            loss.forward(be, logits, yb, lb);
+        for (int start = 0, chunk = 0; start < ids.length; start += maxRows, chunk++) {
+            int n = Math.min(maxRows, ids.length - start);
+            load(data, ids, start, n);
+            Tensor yb = target.rows(0, n);
+            Tensor out = model.forward(input.rows(0, n), ForwardContext.eval());
+            Tensor lb = losses.rows(0, n * termsPerSample);
+            objective.loss(be, out, yb, lb);
             be.sumInto(lb, evalLoss);
-            be.countCorrect(logits, yb, evalCorrect);
-            if ((start / maxRows) % 64 == 63) { // float accumulators: fold into doubles now and then
+            objective.score(be, out, yb, evalScore);
+            terms += hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, n) : (long) n * termsPerSample;
+            if (chunk % 64 == 63) { // float accumulators: fold into doubles now and then
                 be.download(evalLoss, v, 0);
                 lossTotal += v[0];
-                be.download(evalCorrect, v, 0);
-                correct += v[0];
+                be.download(evalScore, v, 0);
+                score += v[0];
                 be.fill(evalLoss, 0f);
-                be.fill(evalCorrect, 0f);
+                be.fill(evalScore, 0f);
             }
         }
         be.download(evalLoss, v, 0);
         lossTotal += v[0];
-        be.download(evalCorrect, v, 0);
-        correct += v[0];
-        return new double[] {lossTotal, correct};
+        be.download(evalScore, v, 0);
+        score += v[0];
+        return new double[] {lossTotal, score, terms};
     }
 
-    public int features() { return features; }
+    /** Forward (no dropout) of {@code x [rows, ...input]} already on this replica's device; the output view. */
+    public Tensor predict(Tensor x) {
+        return model.forward(x, ForwardContext.eval());
+    }
 
-    public int classes() { return classes; }
+    /** The device input buffer {@code [maxRows, ...input]}, for callers that fill it themselves (inference). */
+    public Tensor inputBuffer() { return input; }
 
     @Override
     public void close() {
@@ -253,13 +336,13 @@ public final class Replica implements AutoCloseable {
         model.close();
         optimizer.close();
         params.close();
-        x.close();
-        y.close();
-        dLogits.close();
+        input.close();
+        target.close();
+        dOut.close();
         losses.close();
         lossSum.close();
         evalLoss.close();
-        evalCorrect.close();
+        evalScore.close();
         be.close();
     }
 }

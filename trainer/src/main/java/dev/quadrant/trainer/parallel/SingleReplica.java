@@ -19,9 +19,14 @@ public final class SingleReplica implements StepRunner {
     public List<Replica> replicas() { return List.of(replica); }
 
     @Override
-    public void step(float[] hostX, int[] hostY, int rows, float lr, long seed) {
+    public void step(StepBatch batch, float lr, long seed) {
         replica.clock().start();
-        replica.computeGradients(hostX, hostY, 0, rows, 1f / rows, seed);
+        replica.zeroGradients();
+        float scale = 1f / Math.max(1, batch.lossTerms());
+        for (int k = 0; k < batch.microBatches(); k++) {
+            replica.computeGradients(batch, batch.microFrom(k), batch.microLength(k), scale, seed,
+                    dev.quadrant.trainer.nn.Backward.IGNORE);
+        }
         GradientClipper.clip(replica.backend(), replica.parameters().gradients(), clipNorm);
         replica.applyUpdate(lr);
         replica.clock().lap(dev.quadrant.device.cuda.StepClock.Phase.COMPUTE);

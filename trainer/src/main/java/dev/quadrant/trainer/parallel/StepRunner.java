@@ -17,20 +17,20 @@ public interface StepRunner extends AutoCloseable {
     List<Replica> replicas();
 
     /**
-     * One optimizer step on rows {@code [0, rows)} of the global batch in {@code hostX [rows, features]} and
-     * {@code hostY [rows]}, with learning rate {@code lr} and a per-step {@code seed} for dropout.
+     * One optimizer step on {@code batch} (its micro-batches accumulated before one update), with learning rate
+     * {@code lr} and a per-step {@code seed} for dropout.
      */
-    void step(float[] hostX, int[] hostY, int rows, float lr, long seed);
+    void step(StepBatch batch, float lr, long seed);
 
     /** Bytes moved between replicas per step per replica, averaged since the start (0 for one replica). */
     default double bytesMovedPerStep() { return 0; }
 
-    /** Sum of the replicas' training losses since the last call, and their sample count; synchronises. */
+    /** Sum of the replicas' per-term training losses since the last call, and their loss-term count; synchronises. */
     default double[] takeLossSum() {
         double sum = 0;
         long n = 0;
         for (Replica r : replicas()) {
-            n += r.samplesSinceRead();
+            n += r.termsSinceRead();
             sum += r.takeLossSum();
         }
         return new double[] {sum, n};

@@ -36,6 +36,40 @@ public final class ModelFiles {
         }
     }
 
+    /** The metadata a {@link #save}d file records (model spec, activation, schema, vocabulary); empty if none. */
+    public static Map<String, String> metadata(Path file) {
+        try {
+            return SafeTensors.read(file).metadata();
+        } catch (NoSuchFileException e) {
+            throw new UserInputException(file + ": no such file");
+        } catch (IOException e) {
+            throw new UserInputException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    /** The vocabulary a file records, or null. */
+    public static dev.quadrant.trainer.data.Vocabulary vocabulary(Path file, Map<String, String> metadata) {
+        String v = metadata.get("vocabulary");
+        if (v == null) {
+            return null;
+        }
+        try {
+            return dev.quadrant.trainer.data.Vocabulary.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(file + ": metadata field 'vocabulary': " + e.getMessage());
+        }
+    }
+
+    /** A text model must meet the vocabulary it was trained with: the ids would mean other characters otherwise. */
+    public static void checkVocabulary(Path file, Map<String, String> metadata, dev.quadrant.trainer.data.DataSplit data) {
+        var saved = vocabulary(file, metadata);
+        if (saved != null && data.vocabulary() != null && !saved.equals(data.vocabulary())) {
+            throw new UserInputException(file + ": the model was trained on a vocabulary of " + saved.size()
+                    + " characters, the data has another one of " + data.vocabulary().size() + " characters; "
+                    + "evaluate it on the text it was trained on");
+        }
+    }
+
     /**
      * Reads a parameter file for {@code layout}: every entry must be present as a float tensor of the same shape, and
      * nothing else may be there. Errors name the file, the tensor and both shapes.

@@ -84,10 +84,13 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         return new CheckpointManifest(CheckpointManifest.VERSION,
                 new CheckpointManifest.Progress(at.step(), at.epoch(), at.batchInEpoch(), stepsPerEpoch,
                         optimizerSteps, runner.skippedSteps()),
-                new CheckpointManifest.Model(s.model().toString(), activation(s), o.dropout,
-                        data.train().features(), data.train().classes(), r0.model().layout().totalSize()),
+                new CheckpointManifest.Model(s.model().describeSpec(), activation(s), o.dropout,
+                        data.schema().input().toString(), data.schema().target().toString(),
+                        data.vocabulary() == null ? null : data.vocabulary().chars(),
+                        r0.model().layout().totalSize()),
                 new CheckpointManifest.Run(s.optimizer().kind().toString(), o.batch, o.seed, o.data,
-                        data.train().size(), runner.name(), runner.replicas().size(), devices(runner)),
+                        Math.toIntExact(data.train().size()), runner.name(), runner.replicas().size(),
+                        devices(runner)),
                 config, Map.of());
     }
 
@@ -112,16 +115,15 @@ final class RunCheckpoints implements Trainer.Checkpoints {
     static Trainer.Position startFrom(Checkpoint c, TrainOptions o, Training.Setup s, DataSplit data, Trainer trainer) {
         CheckpointManifest m = c.manifest();
         String where = "--resume " + c.dir() + ": ";
-        mustMatch(where, "--model", m.model().spec(), s.model().toString());
+        mustMatch(where, "--model", m.model().spec(), s.model().describeSpec());
         mustMatch(where, "--activation", m.model().activation(), activation(s));
         mustMatch(where, "--dropout", Float.toString(m.model().dropout()), Float.toString(o.dropout));
         mustMatch(where, "--optimizer", m.run().optimizer(), s.optimizer().kind().toString());
         mustMatch(where, "--batch", Integer.toString(m.run().batch()), Integer.toString(o.batch));
         mustMatch(where, "--seed", Long.toString(m.run().seed()), Long.toString(o.seed));
-        String shape = data.train().size() + " training samples of " + data.train().features() + " features in "
-                + data.train().classes() + " classes";
-        String theirs = m.run().trainSamples() + " training samples of " + m.model().features() + " features in "
-                + m.model().classes() + " classes";
+        String shape = data.train().size() + " training samples of " + data.schema();
+        String theirs = m.run().trainSamples() + " training samples of " + m.model().input() + " -> "
+                + m.model().target();
         if (!shape.equals(theirs)) {
             throw new UserInputException(where + "the checkpoint was trained on " + theirs + " (--data "
                     + m.run().data() + "), but --data " + o.data + " has " + shape
@@ -130,7 +132,18 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         if (!m.run().data().equals(o.data)) {
             log.warn("resuming a run trained on --data {} with --data {} (same size and shape)", m.run().data(), o.data);
         }
-        long perEpoch = trainer.stepsPerEpoch(data.train().size());
+        String vocab = data.vocabulary() == null ? null : data.vocabulary().chars();
+        if (!java.util.Objects.equals(vocab, m.model().vocabulary())) {
+            throw new UserInputException(where + "the checkpoint's vocabulary (" + describeVocab(m.model().vocabulary())
+                    + ") differs from that of --data " + o.data + " (" + describeVocab(vocab) + "); resume with the "
+                    + "same text");
+        }
+        if (data.train().order() == dev.quadrant.trainer.data.Samples.Order.RANDOM) {
+            // step-based: the whole run is one "epoch" of --steps steps, which a resumed run may raise
+            CheckpointManifest.Progress p = m.progress();
+            return new Trainer.Position(p.step(), 0, Math.toIntExact(p.step()));
+        }
+        long perEpoch = trainer.stepsPerEpoch(data.train());
         CheckpointManifest.Progress p = m.progress();
         if (p.stepsPerEpoch() != perEpoch || p.step() != p.epoch() * perEpoch + p.batchInEpoch()) {
             throw new CheckpointFormatException(where + "progress step " + p.step() + ", epoch " + p.epoch()
@@ -138,6 +151,10 @@ final class RunCheckpoints implements Trainer.Checkpoints {
                     + " run has " + perEpoch + " steps per epoch)");
         }
         return new Trainer.Position(p.step(), p.epoch(), p.batchInEpoch());
+    }
+
+    private static String describeVocab(String chars) {
+        return chars == null ? "none" : chars.codePointCount(0, chars.length()) + " characters";
     }
 
     private static void mustMatch(String where, String option, String checkpoint, String run) {

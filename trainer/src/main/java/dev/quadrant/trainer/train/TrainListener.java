@@ -9,8 +9,14 @@ public interface TrainListener {
     /** After each optimizer step; {@code recentLoss} is the mean training loss since the last report, or NaN. */
     default void onStep(long step, int epoch, double recentLoss) {}
 
-    /** After each epoch's evaluation. */
+    /** After each evaluation (each epoch's end, every {@code --eval-every} steps, the end). */
     default void onEpoch(EpochMetrics m) {}
+
+    /**
+     * Asked after each evaluation: true stops training there (early stopping); the run then ends as if its steps were
+     * done (checkpoint and save included).
+     */
+    default boolean stopRequested() { return false; }
 
     /** After the last epoch. */
     default void onEnd(TrainResult result) {}

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  */
 public class TrainOptions {
 
-    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE | text:FILE (characters; 90% train, 10% validation) | tokens:FILE (uint16 token ids) (default: ${DEFAULT-VALUE})")
     public String data = "synthetic";
 
     @Option(names = "--csv-label-column", paramLabel = "N", description = "label column of a CSV file; negative counts from the end (default: ${DEFAULT-VALUE}, the last)")
@@ -28,7 +28,7 @@ public class TrainOptions {
     @Option(names = "--csv-test-fraction", paramLabel = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
     public double csvTestFraction = 0.1;
 
-    @Option(names = "--model", paramLabel = "mlp:H1-H2-...", description = "hidden layer sizes; input and output sizes come from the data (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false]; input and output sizes come from the data (default: ${DEFAULT-VALUE})")
     public String model = "mlp:512-256";
 
     @Option(names = "--activation", paramLabel = "NAME", description = "relu | gelu | tanh (default: ${DEFAULT-VALUE})")
@@ -61,11 +61,23 @@ public class TrainOptions {
     @Option(names = "--weight-decay", paramLabel = "X", description = "L2 penalty (adamw: decoupled decay) on weights, not biases (default: ${DEFAULT-VALUE})")
     public float weightDecay = 0f;
 
-    @Option(names = "--schedule", paramLabel = "SPEC", description = "constant | step:EVERY:GAMMA | cosine[:WARMUP] (default: ${DEFAULT-VALUE})")
+    @Option(names = "--betas", paramLabel = "B1,B2", description = "Adam and AdamW moment decay rates (default: ${DEFAULT-VALUE})")
+    public String betas = "0.9,0.999";
+
+    @Option(names = "--grad-accum", paramLabel = "K", description = "micro-batches of --batch rows per optimizer step (gradient accumulation; the same as a K times larger batch) (default: ${DEFAULT-VALUE})")
+    public int gradAccum = 1;
+
+    @Option(names = "--schedule", paramLabel = "SPEC", description = "constant | step:EVERY:GAMMA | cosine[:WARMUP[:MIN_LR]] (default: ${DEFAULT-VALUE})")
     public String schedule = "constant";
 
     @Option(names = "--clip-norm", paramLabel = "X", description = "clip gradients to this global L2 norm; 0 = off (default: ${DEFAULT-VALUE})")
     public float clipNorm = 0f;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "evaluate every N steps as well as at each epoch's end and at the end; 0 = only those (default: ${DEFAULT-VALUE})")
+    public long evalEvery = 0;
+
+    @Option(names = "--eval-batches", paramLabel = "N", description = "batches of --batch windows in the fixed validation set of text data (default: ${DEFAULT-VALUE})")
+    public int evalBatches = 20;
 
     @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
     public long seed = 1;

@@ -9,7 +9,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.quadrant.trainer.data.DataSplit;
-import dev.quadrant.trainer.data.Dataset;
+import dev.quadrant.device.DType;
+import dev.quadrant.trainer.data.Field;
+import dev.quadrant.trainer.data.Samples;
+import dev.quadrant.trainer.data.SplitMix64;
+import dev.quadrant.trainer.objective.Objective;
+import dev.quadrant.trainer.parallel.StepBatch;
 import dev.quadrant.trainer.data.EpochOrder;
 import dev.quadrant.trainer.optim.LrSchedule;
 import dev.quadrant.trainer.parallel.NonFiniteGradientException;
@@ -18,8 +23,11 @@ import dev.quadrant.trainer.parallel.StepRunner;
 
 /**
  * The training loop: for each epoch, a seeded permutation of the training set (the same for any number of replicas),
- * global batches of {@code batch} rows (the last one partial, not dropped) handed to a {@link StepRunner}, then an
- * evaluation of replica 0 on the test split. Stops after {@code epochs} epochs, or after {@code maxSteps} optimizer
+ * global batches of {@code batch * gradAccum} rows (the last one partial, not dropped) handed to a {@link StepRunner}
+ * as sample indices, then an evaluation of replica 0 on the test split. Data drawn at random positions (text windows)
+ * is step-based instead: step {@code s} draws sample {@code i} at {@code derive(derive(seed, s), i) mod size}, so a
+ * run is reproducible and resumable without any state, and it is evaluated every {@code evalEvery} steps and at the
+ * end on a fixed set of windows. A listener may stop the run early ({@link TrainListener#stopRequested()}). Stops after {@code epochs} epochs, or after {@code maxSteps} optimizer
  * steps when that is positive. May start where a checkpoint left off ({@link Position}) and tell a
  * {@link Checkpoints} where the state may be saved. Each epoch's metrics include {@code skipped_steps}, the updates
  * dropped so far under {@code --on-nan skip}.
@@ -32,9 +40,25 @@ import dev.quadrant.trainer.parallel.StepRunner;
  */
 public final class Trainer {
 
-    /** What to train for: epochs or steps, batch, learning rate and its schedule, seed. */
-    public record Plan(int epochs, long maxSteps, int batch, float lr, LrSchedule schedule, long seed) {
+    /**
+     * What to train for: epochs or steps, batch (rows per micro-batch), micro-batches per step ({@code gradAccum}),
+     * learning rate and its schedule, seed, and evaluation: every {@code evalEvery} steps (0: only at epoch ends and
+     * the end), over {@code evalBatches} batches of windows for data drawn at random positions.
+     */
+    public record Plan(int epochs, long maxSteps, int batch, int gradAccum, float lr, LrSchedule schedule, long seed,
+                       long evalEvery, int evalBatches) {
+        /** A plan without accumulation or step evaluations. */
+        public Plan(int epochs, long maxSteps, int batch, float lr, LrSchedule schedule, long seed) {
+            this(epochs, maxSteps, batch, 1, lr, schedule, seed, 0, 20);
+        }
+
+        /** Rows of one optimizer step. */
+        public int stepRows() { return Math.multiplyExact(batch, gradAccum); }
+
         public Plan {
+            if (gradAccum < 1) {
+                throw new dev.quadrant.device.UserInputException("--grad-accum must be >= 1, got " + gradAccum);
+            }
             if (batch <= 0) {
                 throw new dev.quadrant.device.UserInputException("--batch must be > 0, got " + batch);
             }
@@ -53,14 +77,21 @@ public final class Trainer {
         this.plan = plan;
     }
 
-    /** Total optimizer steps this plan takes on {@code trainSize} samples. */
-    public long totalSteps(int trainSize) {
-        long perEpoch = stepsPerEpoch(trainSize);
+    /** Total optimizer steps this plan takes on {@code train}. */
+    public long totalSteps(Samples train) {
+        long perEpoch = stepsPerEpoch(train);
         return plan.maxSteps() > 0 ? plan.maxSteps() : perEpoch * plan.epochs();
     }
 
-    private long stepsPerEpoch(long n) {
-        return (n + plan.batch() - 1) / plan.batch();
+    /**
+     * Steps per epoch: {@code ceil(size / stepRows)} for data visited once per epoch; for data drawn at random
+     * positions the whole run is one "epoch" of {@code --steps} steps.
+     */
+    public long stepsPerEpoch(Samples train) {
+        if (train.order() == Samples.Order.RANDOM) {
+            return Math.max(1, plan.maxSteps());
+        }
+        return (train.size() + plan.stepRows() - 1) / plan.stepRows();
     }
 
     /** Where training stands: {@code step} steps done, continuing in {@code epoch} (from 0) at batch {@code batchInEpoch}. */
@@ -94,10 +125,6 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
     private static final int SKIP_LOG_LIMIT = 5;
 
-    /** Steps per epoch for a training set of {@code trainSize} samples. */
-    public long stepsPerEpoch(int trainSize) {
-        return stepsPerEpoch((long) trainSize);
-    }
 
     /** Trains with {@code runner} on {@code data} from the start and returns the per-epoch metrics. */
     public TrainResult fit(DataSplit data, StepRunner runner, List<TrainListener> listeners) {
@@ -119,14 +146,18 @@ public final class Trainer {
      */
     public TrainResult fit(DataSplit data, StepRunner runner, List<TrainListener> listeners, Position start,
                            Checkpoints checkpoints) {
-        Dataset train = data.train();
-        int n = train.size();
+        Samples train = data.train();
+        long n = train.size();
         if (n == 0) {
             throw new dev.quadrant.device.UserInputException("the training set '" + train.name() + "' is empty");
         }
-        int f = train.features();
-        long perEpoch = stepsPerEpoch(n);
-        long total = totalSteps(n);
+        boolean random = train.order() == Samples.Order.RANDOM;
+        if (!random && n > Integer.MAX_VALUE - 8) {
+            throw new dev.quadrant.device.UserInputException(train.name() + ": " + n + " samples are too many for one "
+                    + "epoch permutation");
+        }
+        long perEpoch = stepsPerEpoch(train);
+        long total = totalSteps(train);
         int epochs = (int) ((total + perEpoch - 1) / perEpoch);
         if (start.batchInEpoch() >= perEpoch || start.step() != start.epoch() * perEpoch + start.batchInEpoch()) {
             throw new IllegalArgumentException("start " + start + " is not a position of a run with " + perEpoch
@@ -135,78 +166,90 @@ public final class Trainer {
         for (TrainListener l : listeners) {
             l.onStart(total, epochs, perEpoch);
         }
-        float[] hostX = new float[plan.batch() * f];
-        int[] hostY = new int[plan.batch()];
-        float[] xs = train.x();
-        int[] ys = train.y();
+        Replica r0 = runner.replicas().get(0);
+        Objective objective = r0.objective();
+        Field target = train.schema().target();
+        int[] hostTargets = target.dtype() == DType.INT32 ? new int[plan.stepRows() * target.size()] : null;
+        int tokensPerSample = train.schema().input().dtype() == DType.INT32 ? train.schema().input().size() : 0;
+        long[] evalIds = data.test().evaluationIds(plan.evalBatches(), plan.batch());
+        long[] ids = new long[plan.stepRows()];
         List<EpochMetrics> history = new ArrayList<>();
         long step = start.step();
         Position end = start;
         long skippedSeen = runner.skippedSteps();
         double allSeconds = 0;
+        Window w = new Window();
         for (int epoch = start.epoch(); epoch < epochs && step < total; epoch++) {
-            int[] order = EpochOrder.permutation(plan.seed(), epoch, n);
-            long t0 = System.nanoTime();
-            long samples = 0;
-            long steps = 0;
-            long dataNanos = 0;
-            double lossSum = 0;
-            long lossCount = 0;
+            int[] order = random ? null : EpochOrder.permutation(plan.seed(), epoch, (int) n);
             int firstBatch = epoch == start.epoch() ? start.batchInEpoch() : 0;
-            for (int b = firstBatch; b < perEpoch && step < total; b++) {
-                int from = b * plan.batch();
-                int rows = Math.min(plan.batch(), n - from);
+            w.begin();
+            for (long b = firstBatch; b < perEpoch && step < total; b++) {
                 long d0 = System.nanoTime();
-                for (int i = 0; i < rows; i++) {
-                    System.arraycopy(xs, order[from + i] * f, hostX, i * f, f);
-                    hostY[i] = ys[order[from + i]];
+                int rows;
+                if (random) {
+                    rows = plan.stepRows();
+                    for (int i = 0; i < rows; i++) {
+                        ids[i] = Math.floorMod(SplitMix64.derive(SplitMix64.derive(plan.seed(), step), i), n);
+                    }
+                } else {
+                    int from = Math.toIntExact(b * plan.stepRows());
+                    rows = (int) Math.min(plan.stepRows(), n - from);
+                    for (int i = 0; i < rows; i++) {
+                        ids[i] = order[from + i];
+                    }
                 }
-                dataNanos += System.nanoTime() - d0;
-                steps++;
+                long terms;
+                if (hostTargets != null) {
+                    train.gather(1, ids, 0, rows, hostTargets);
+                    terms = objective.lossTerms(target, hostTargets, rows);
+                } else {
+                    terms = objective.lossTerms(target, null, rows);
+                }
+                w.dataNanos += System.nanoTime() - d0;
+                w.steps++;
                 float lr = plan.schedule().at(plan.lr(), step, total);
                 try {
-                    runner.step(hostX, hostY, rows, lr, plan.seed() * 1_000_003L + step);
+                    runner.step(new StepBatch(train, ids, rows, plan.gradAccum(), terms), lr,
+                            plan.seed() * 1_000_003L + step);
                 } catch (RuntimeException e) {
                     throw withStep(e, runner, step + 1, epoch, lr);
                 }
                 step++;
-                samples += rows;
+                w.samples += rows;
                 skippedSeen = reportSkipped(runner, skippedSeen, step);
                 double recent = Double.NaN;
-                if (step % REPORT_EVERY == 0 || b == perEpoch - 1 || step == total) {
+                boolean epochEnd = b == perEpoch - 1 || step == total;
+                boolean evalNow = epochEnd || (plan.evalEvery() > 0 && step % plan.evalEvery() == 0);
+                if (step % REPORT_EVERY == 0 || evalNow) {
                     double[] ls = runner.takeLossSum();
-                    lossSum += ls[0];
-                    lossCount += (long) ls[1];
+                    w.lossSum += ls[0];
+                    w.lossCount += (long) ls[1];
                     recent = ls[1] > 0 ? ls[0] / ls[1] : Double.NaN;
                 }
                 for (TrainListener l : listeners) {
                     l.onStep(step, epoch, recent);
                 }
-                end = b + 1 < perEpoch ? new Position(step, epoch, b + 1) : new Position(step, epoch + 1, 0);
-                if (checkpoints != null && b + 1 < perEpoch && step < total) {
-                    checkpoints.after(runner, end, false);
+                end = b + 1 < perEpoch ? new Position(step, epoch, (int) (b + 1)) : new Position(step, epoch + 1, 0);
+                if (evalNow) {
+                    double seconds = w.seconds();
+                    allSeconds += seconds;
+                    EpochMetrics m = evaluate(runner, data.test(), evalIds, random ? 0 : epoch + 1, step, w, seconds,
+                            tokensPerSample);
+                    history.add(m);
+                    boolean stop = false;
+                    for (TrainListener l : listeners) {
+                        l.onEpoch(m);
+                        stop |= l.stopRequested();
+                    }
+                    w.begin();
+                    if (stop && step < total) {
+                        log.info("stopping after step {}: a listener asked to stop", step);
+                        total = step;
+                    }
                 }
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            allSeconds += seconds;
-            runner.consolidate();
-            dev.quadrant.device.cuda.StepClock.Totals times = runner.takeStepTimes();
-            double perStep = Math.max(1, times.steps());
-            double[] eval = evaluate(runner.replicas().get(0), data.test());
-            int testN = data.test().size();
-            Map<String, Object> extra = new LinkedHashMap<>(runner.extraMetrics());
-            extra.put("skipped_steps", runner.skippedSteps());
-            EpochMetrics m = new EpochMetrics(epoch + 1, step, lossCount > 0 ? lossSum / lossCount : Double.NaN,
-                    testN > 0 ? eval[0] / testN : Double.NaN, testN > 0 ? eval[1] / testN : Double.NaN,
-                    samples / Math.max(seconds, 1e-9), seconds, runner.name(), runner.replicas().size(),
-                    runner.bytesMovedPerStep(), times.computeMs() / perStep, times.commMs() / perStep,
-                    dataNanos / 1e6 / Math.max(1, steps), extra);
-            history.add(m);
-            for (TrainListener l : listeners) {
-                l.onEpoch(m);
-            }
-            if (checkpoints != null && end.batchInEpoch() == 0 && step < total) {
-                checkpoints.after(runner, end, true);
+                if (checkpoints != null && step < total) {
+                    checkpoints.after(runner, end, end.batchInEpoch() == 0);
+                }
             }
         }
         if (checkpoints != null) {
@@ -217,6 +260,44 @@ public final class Trainer {
             l.onEnd(result);
         }
         return result;
+    }
+
+    /** What one stretch of training between evaluations measured. */
+    private static final class Window {
+        long t0;
+        long samples;
+        long steps;
+        long dataNanos;
+        double lossSum;
+        long lossCount;
+
+        void begin() {
+            t0 = System.nanoTime();
+            samples = 0;
+            steps = 0;
+            dataNanos = 0;
+            lossSum = 0;
+            lossCount = 0;
+        }
+
+        double seconds() { return (System.nanoTime() - t0) / 1e9; }
+    }
+
+    private EpochMetrics evaluate(StepRunner runner, Samples test, long[] evalIds, int epoch, long step, Window w,
+                                  double seconds, int tokensPerSample) {
+        runner.consolidate();
+        dev.quadrant.device.cuda.StepClock.Totals times = runner.takeStepTimes();
+        double perStep = Math.max(1, times.steps());
+        Replica r0 = runner.replicas().get(0);
+        double[] e = r0.evaluate(test, evalIds);
+        Map<String, Object> eval = r0.objective().metrics(e[0], e[1], (long) e[2], evalIds.length);
+        Map<String, Object> extra = new LinkedHashMap<>(runner.extraMetrics());
+        extra.put("skipped_steps", runner.skippedSteps());
+        double sps = w.samples / Math.max(seconds, 1e-9);
+        return new EpochMetrics(epoch, step, w.lossCount > 0 ? w.lossSum / w.lossCount : Double.NaN, eval, sps,
+                tokensPerSample > 0 ? sps * tokensPerSample : Double.NaN, seconds, runner.name(),
+                runner.replicas().size(), runner.bytesMovedPerStep(), times.computeMs() / perStep,
+                times.commMs() / perStep, w.dataNanos / 1e6 / Math.max(1, w.steps), extra);
     }
 
     /** Logs newly skipped steps (the first few one by one, then every hundredth); returns the count seen. */
@@ -249,11 +330,8 @@ public final class Trainer {
         return e;
     }
 
-    /** Loss sum and correct count of {@code replica} on {@code test}. */
-    public static double[] evaluate(Replica replica, Dataset test) {
-        if (test.size() == 0) {
-            return new double[] {0, 0};
-        }
-        return replica.evaluate(test.x(), test.y(), 0, test.size());
+    /** {loss sum, score sum, loss terms} of {@code replica} on every evaluation sample of {@code test}. */
+    public static double[] evaluate(Replica replica, Samples test, int evalBatches, int batch) {
+        return replica.evaluate(test, test.evaluationIds(evalBatches, batch));
     }
 }

@@ -21,7 +21,11 @@ import dev.quadrant.trainer.checkpoint.CheckpointWriter;
 import dev.quadrant.trainer.data.DataSpec;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.nn.Initializer;
+import dev.quadrant.trainer.nn.ModelFactory;
 import dev.quadrant.trainer.nn.ModelSpec;
+import dev.quadrant.trainer.objective.Objective;
+import dev.quadrant.trainer.objective.Objectives;
+import dev.quadrant.trainer.parallel.StepBatch;
 import dev.quadrant.trainer.nn.ParamLayout;
 import dev.quadrant.trainer.optim.LrSchedule;
 import dev.quadrant.trainer.optim.OptimizerConfig;
@@ -47,8 +51,11 @@ public final class Training {
     private Training() {}
 
     /** Validated, parsed form of the options that shape the model and the optimizer. */
-    public record Setup(ModelSpec model, Activation activation, Initializer init, OptimizerConfig optimizer,
-                        LrSchedule schedule, List<Device> devices, Precision precision) {}
+    public record Setup(ModelFactory model, Activation activation, Initializer init, OptimizerConfig optimizer,
+                        LrSchedule schedule, List<Device> devices, Precision precision) {
+        /** The sequence length the data must provide (a GPT's ctx), or 0. */
+        public int sequenceLength() { return model instanceof ModelSpec m ? m.sequenceLength() : 0; }
+    }
 
     /** Parses and checks every option before any data is read, so a typo fails fast. */
     public static Setup setup(TrainOptions o) {
@@ -57,7 +64,16 @@ public final class Training {
         Initializer init = o.init == null ? (act == Activation.TANH ? Initializer.XAVIER : Initializer.HE)
                 : Initializer.parse(o.init);
         OptimizerKind kind = OptimizerKind.parse(o.optimizer);
-        OptimizerConfig opt = new OptimizerConfig(kind, o.lr, o.weightDecay, o.momentum, 0.9f, 0.999f, 1e-8f);
+        float[] betas = parseBetas(o.betas);
+        OptimizerConfig opt = new OptimizerConfig(kind, o.lr, o.weightDecay, o.momentum, betas[0], betas[1], 1e-8f);
+        if (o.gradAccum < 1) {
+            throw new UserInputException("--grad-accum must be >= 1 (micro-batches per optimizer step), got "
+                    + o.gradAccum);
+        }
+        if (o.evalEvery < 0 || o.evalBatches < 1) {
+            throw new UserInputException("--eval-every must be >= 0 and --eval-batches >= 1, got " + o.evalEvery
+                    + " and " + o.evalBatches);
+        }
         LrSchedule schedule = LrSchedule.parse(o.schedule);
         if (!(o.dropout >= 0 && o.dropout < 1)) {
             throw new dev.quadrant.device.UserInputException("--dropout must be in [0, 1), got " + o.dropout);
@@ -78,6 +94,26 @@ public final class Training {
         return new Setup(model, act, init, opt, schedule, devices, precision);
     }
 
+    /** Parses {@code --betas B1,B2}: two numbers in [0, 1). */
+    static float[] parseBetas(String text) {
+        String[] p = text.split(",", -1);
+        float[] b = new float[2];
+        boolean ok = p.length == 2;
+        for (int i = 0; ok && i < 2; i++) {
+            try {
+                b[i] = Float.parseFloat(p[i].trim());
+                ok = b[i] >= 0 && b[i] < 1;
+            } catch (NumberFormatException e) {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            throw new UserInputException("--betas '" + text + "': expected two numbers in [0, 1) separated by a "
+                    + "comma, e.g. 0.9,0.999 (Adam's default) or 0.9,0.99");
+        }
+        return b;
+    }
+
     /** Makes the backend of one replica. */
     @FunctionalInterface
     public interface BackendFactory {
@@ -94,7 +130,12 @@ public final class Training {
 
     /** Loads the data named by {@code --data}. */
     public static DataSplit loadData(TrainOptions o) {
-        return DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction);
+        return loadData(o, setup(o));
+    }
+
+    /** Loads the data named by {@code --data}, with the sequence length the model of {@code s} reads. */
+    public static DataSplit loadData(TrainOptions o, Setup s) {
+        return DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction, s.sequenceLength());
     }
 
     /**
@@ -123,18 +164,22 @@ public final class Training {
     /** The general form: checkpoint to resume from (or null), non-finite policy, and backend factory. */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Checkpoint resume,
                                          NonFinitePolicy onNonFinite, BackendFactory backends) {
-        int features = data.train().features();
-        int classes = data.train().classes();
+        return buildRunner(o, s, data, Objectives.forSchema(data.schema()), resume, onNonFinite, backends);
+    }
+
+    /** The most general form, with the objective given. */
+    public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Objective objective,
+                                         Checkpoint resume, NonFinitePolicy onNonFinite, BackendFactory backends) {
         int n = s.devices().size();
         int threadsEach = Math.max(1, o.effectiveThreads() / n);
-        int maxRows = Math.max(1, (o.batch + n - 1) / n);
+        int maxRows = StepBatch.maxShardRows(o.batch * o.gradAccum, o.gradAccum, n);
         List<Replica> replicas = new ArrayList<>();
         try {
             for (int r = 0; r < n; r++) {
                 Device d = s.devices().get(r);
                 Backend be = backends.create(d, threadsEach, s.precision());
-                replicas.add(new Replica(r, be, s.model(), features, classes, s.activation(), o.dropout, maxRows,
-                        s.optimizer()));
+                replicas.add(new Replica(r, be, s.model(), data.schema(), objective, s.activation(), o.dropout,
+                        maxRows, s.optimizer()));
             }
             ParamLayout layout = replicas.get(0).model().layout();
             float[] initial = resume != null ? resume.parameters(layout)
@@ -166,6 +211,19 @@ public final class Training {
      */
     public static TrainResult run(TrainOptions o, List<TrainListener> listeners) {
         Setup s = setup(o);
+        return run(o, s, null, null, listeners).result();
+    }
+
+    /** What a run ends with: its metrics and replica 0's final parameters. */
+    public record Outcome(TrainResult result, float[] parameters) {}
+
+    /**
+     * The whole job with typed parts a Java caller may give instead of the options' text: {@code s} (model factory
+     * and optimizer), {@code given} (the data; null: load {@code --data}) and {@code objective} (null: the one the
+     * data's target implies).
+     */
+    public static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
+                              List<TrainListener> listeners) {
         NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
         CheckpointEvery every = checkpointEvery(o);
         if (o.resume != null && o.load != null) {
@@ -173,25 +231,22 @@ public final class Training {
                     + "drop --load");
         }
         Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
-        DataSplit data = MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o));
-        Trainer trainer = new Trainer(new Trainer.Plan(o.epochs, o.steps, o.batch, o.lr, s.schedule(), o.seed));
+        DataSplit data = given != null ? given
+                : MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o, s));
+        Objective goal = objective != null ? objective : Objectives.forSchema(data.schema());
+        Trainer trainer = new Trainer(plan(o, s, data));
         Trainer.Position start = resume == null ? Trainer.Position.START
                 : RunCheckpoints.startFrom(resume, o, s, data, trainer);
         CheckpointWriter writer = openWriter(o, resume, start);
-        long parameters = parameterCount(s, data);
-        if (4 * parameters > Integer.MAX_VALUE) {
-            throw new UserInputException(String.format(java.util.Locale.ROOT, "--model %s: %,d parameters for %d "
-                    + "features and %d classes need %,d MiB per buffer, but one buffer holds at most 2 GiB (%,d "
-                    + "parameters); use a smaller model", s.model(), parameters, data.train().features(),
-                    data.train().classes(), 4 * parameters >> 20, Integer.MAX_VALUE / 4));
-        }
-        long replicaBytes = estimateReplicaBytes(o, s, data);
+        MemoryPlan memory = MemoryPlan.of(o, s, data);
+        log.debug("{}", memory);
+        long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
-                + " of " + s.model() + " with --batch " + o.batch;
+                + " of " + s.model().describeSpec() + " with --batch " + o.batch;
         try (StepRunner runner = MemoryAdvice.guard(building, replicaBytes,
-                () -> buildRunner(o, s, data, resume, onNonFinite))) {
+                () -> buildRunner(o, s, data, goal, resume, onNonFinite, BackendFactory.DEFAULT))) {
             if (resume != null) {
-                long total = trainer.totalSteps(data.train().size());
+                long total = trainer.totalSteps(data.train());
                 log.info("resuming from {}: step {} of {}, epoch {}, batch {} of the epoch", resume.dir(),
                         start.step(), total, start.epoch() + 1, start.batchInEpoch());
                 if (start.step() >= total) {
@@ -200,15 +255,16 @@ public final class Training {
                 }
             }
             RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
-                    trainer.stepsPerEpoch(data.train().size()), start);
+                    trainer.stepsPerEpoch(data.train()), start);
             TrainResult result = MemoryAdvice.guard("training", -1,
                     () -> trainer.fit(data, runner, listeners, start, checkpoints));
+            runner.consolidate();
+            Replica r0 = runner.replicas().get(0);
+            float[] parameters = r0.getParameters();
             if (o.save != null) {
-                runner.consolidate();
-                Replica r0 = runner.replicas().get(0);
-                ModelFiles.save(o.save, r0.model().layout(), r0.getParameters(), describe(o, data));
+                ModelFiles.save(o.save, r0.model().layout(), parameters, describe(o, s, data));
             }
-            return result;
+            return new Outcome(result, parameters);
         }
     }
 
@@ -249,37 +305,33 @@ public final class Training {
         return writer;
     }
 
-    /** Number of parameters of the model for this data. */
-    private static long parameterCount(Setup s, DataSplit data) {
-        long params = 0;
-        long prev = data.train().features();
-        for (int h : s.model().hidden()) {
-            params += (prev + 1) * h;
-            prev = h;
+    /** The training plan of the options, for data {@code data}. */
+    public static Trainer.Plan plan(TrainOptions o, Setup s, DataSplit data) {
+        if (data.train().order() == dev.quadrant.trainer.data.Samples.Order.RANDOM && o.steps <= 0) {
+            throw new UserInputException("--data " + o.data + " draws training windows at random positions, so "
+                    + "epochs do not apply: give --steps N (e.g. --steps 2000)");
         }
-        return params + (prev + 1) * data.train().classes();
+        return new Trainer.Plan(o.epochs, o.steps, o.batch, o.gradAccum, o.lr, s.schedule(), o.seed, o.evalEvery,
+                o.evalBatches);
     }
 
-    /** Bytes the replicas allocate, roughly: parameters, gradients, optimizer state, activations of a shard. */
-    private static long estimateReplicaBytes(TrainOptions o, Setup s, DataSplit data) {
-        int n = s.devices().size();
-        long rows = Math.max(1, (o.batch + n - 1) / n);
-        long params = parameterCount(s, data);
-        long widths = data.train().features() + 3L * data.train().classes();
-        for (int h : s.model().hidden()) {
-            widths += 3L * h;
-        }
-        int states = s.optimizer().kind().isAdam() ? 2 : s.optimizer().kind() == OptimizerKind.SGD ? 0 : 1;
-        return 4L * n * ((2 + states) * params + rows * widths);
-    }
-
-    private static java.util.Map<String, String> describe(TrainOptions o, DataSplit data) {
+    /** The metadata of a {@code --save} file: the model spec, the data schema and (for text) the vocabulary. */
+    static java.util.Map<String, String> describe(TrainOptions o, Setup s, DataSplit data) {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put("format", "quadrant-model");
-        m.put("model", ModelSpec.parse(o.model).toString());
+        m.put("model", s.model().describeSpec());
         m.put("activation", o.activation);
-        m.put("features", Integer.toString(data.train().features()));
-        m.put("classes", Integer.toString(data.train().classes()));
+        m.put("input", data.schema().input().toString());
+        m.put("target", data.schema().target().toString());
+        if (data.schema().input().dtype() == dev.quadrant.device.DType.FLOAT32) {
+            m.put("features", Integer.toString(data.schema().input().size()));
+        }
+        if (data.schema().target().categories() > 0) {
+            m.put("classes", Integer.toString(data.schema().target().categories()));
+        }
+        if (data.vocabulary() != null) {
+            m.put("vocabulary", data.vocabulary().chars());
+        }
         return m;
     }
 

@@ -43,7 +43,7 @@ class CheckpointStoreTest {
         long perEpoch = 63;
         CheckpointManifest.Progress p = new CheckpointManifest.Progress(step, (int) (step / perEpoch),
                 (int) (step % perEpoch), perEpoch, step, 0);
-        return new CheckpointManifest(1, p, new CheckpointManifest.Model("mlp:0", "relu", 0f, 2, 3, 9), s.run(),
+        return new CheckpointManifest(CheckpointManifest.VERSION, p, new CheckpointManifest.Model("mlp:0", "relu", 0f, CheckpointManifest.Model.v1Input(2), CheckpointManifest.Model.v1Target(3), null, 9), s.run(),
                 s.config(), Map.of());
     }
 

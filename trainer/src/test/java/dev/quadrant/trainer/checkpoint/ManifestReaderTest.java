@@ -33,7 +33,7 @@ class ManifestReaderTest {
         assertEquals(0.001, m.config().get("lr"), "a float is kept as its shortest decimal");
         assertEquals(2L, m.config().get("epochs"));
         String text = new String(json, StandardCharsets.UTF_8);
-        assertTrue(text.startsWith("{\n  \"format\" : \"quadrant-checkpoint\",\n  \"version\" : 1,"), text);
+        assertTrue(text.startsWith("{\n  \"format\" : \"quadrant-checkpoint\",\n  \"version\" : 2,"), text);
     }
 
     private static ObjectNode tree() throws IOException {
@@ -81,14 +81,38 @@ class ManifestReaderTest {
         t.put("format", "safetensors");
         assertRefused(t, "format", "\"safetensors\"", "\"quadrant-checkpoint\"");
         t = tree();
-        t.put("version", 2);
-        assertRefused(t, "version", "saw 2", "newer Quadrant");
+        t.put("version", 3);
+        assertRefused(t, "version", "saw 3", "newer Quadrant");
         t = tree();
         t.put("version", 0);
         assertRefused(t, "version", "saw 0");
         t = tree();
         t.put("version", "1");
         assertRefused(t, "version", "string \"1\"", "an integer");
+    }
+
+    /** The sample manifest as format version 1 wrote it: flat features and classes instead of the schema. */
+    static ObjectNode version1() throws IOException {
+        ObjectNode t = tree();
+        t.put("version", 1);
+        ObjectNode m = (ObjectNode) t.get("model");
+        m.remove("input");
+        m.remove("target");
+        m.remove("vocabulary");
+        m.put("features", 16);
+        m.put("classes", 4);
+        return t;
+    }
+
+    @Test
+    void readsVersion1ManifestsAsTheirSchema() throws IOException {
+        CheckpointManifest m = ManifestReader.read(version1().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), "v1.json");
+        assertEquals("x F32[16]", m.model().input());
+        assertEquals("label I32[] of 4", m.model().target());
+        assertEquals(null, m.model().vocabulary());
+        assertEquals(CheckpointManifest.VERSION, m.version(), "upgraded on reading");
+        // and the upgraded manifest is a valid version 2 one
+        assertEquals(m.model(), ManifestReader.read(m.toJson(), "v2.json").model());
     }
 
     @Test
@@ -100,8 +124,8 @@ class ManifestReaderTest {
         t.put("comment", "hi");
         assertRefused(t, "comment", "an unknown key");
         t = tree();
-        ((ObjectNode) t.get("model")).remove("classes");
-        assertRefused(t, "model: saw no [classes]");
+        ((ObjectNode) t.get("model")).remove("target");
+        assertRefused(t, "model: saw no [target]");
         t = tree();
         ((ObjectNode) t.get("run")).put("extra", 1);
         assertRefused(t, "run.extra", "an unknown key");
@@ -128,6 +152,9 @@ class ManifestReaderTest {
         ((ObjectNode) t.get("model")).put("spec", "");
         assertRefused(t, "model.spec", "an empty string");
         t = tree();
+        ((ObjectNode) t.get("model")).put("input", "");
+        assertRefused(t, "model.input", "an empty string");
+        t = version1();
         ((ObjectNode) t.get("model")).put("features", 0);
         assertRefused(t, "model.features", "saw 0");
         t = tree();

@@ -19,9 +19,9 @@ final class Manifests {
         Map<String, CheckpointManifest.FileEntry> files = new LinkedHashMap<>();
         files.put(CheckpointStore.MODEL, new CheckpointManifest.FileEntry(1712, "ab".repeat(32)));
         files.put(CheckpointStore.OPTIMIZER, new CheckpointManifest.FileEntry(3464, "0123456789abcdef".repeat(4)));
-        return new CheckpointManifest(1,
+        return new CheckpointManifest(CheckpointManifest.VERSION,
                 new CheckpointManifest.Progress(70, 1, 7, 63, 70, 0),
-                new CheckpointManifest.Model("mlp:16", "relu", 0.25f, 16, 4, 340),
+                new CheckpointManifest.Model("mlp:16", "relu", 0.25f, CheckpointManifest.Model.v1Input(16), CheckpointManifest.Model.v1Target(4), null, 340),
                 new CheckpointManifest.Run("adam", 32, 1, "synthetic:16x4x2000", 2000, "allreduce", 2, "cpu:2"),
                 config, files);
     }

@@ -146,14 +146,14 @@ class CsvReaderTest {
         }
         Path file = csv(text.toString());
         DataSplit s = CsvReader.readSplit(file, -1, 0.3);
-        assertEquals(7, s.train().size());
-        assertEquals(3, s.test().size());
-        assertArrayEquals(new float[] {7, 8, 9}, s.test().x(), 0f);
-        assertArrayEquals(new int[] {1, 2, 0}, s.test().y());
-        assertEquals(3, s.test().classes());
-        assertEquals("data/test", s.test().name());
-        assertEquals(1, CsvReader.readSplit(file, -1, CsvReader.DEFAULT_TEST_FRACTION).test().size());
-        assertEquals(2, CsvReader.readSplit(file, -1, 0.11).test().size(), "ceil(1.1) = 2");
+        assertEquals(7, ((Dataset) s.train()).size());
+        assertEquals(3, ((Dataset) s.test()).size());
+        assertArrayEquals(new float[] {7, 8, 9}, ((Dataset) s.test()).x(), 0f);
+        assertArrayEquals(new int[] {1, 2, 0}, ((Dataset) s.test()).y());
+        assertEquals(3, ((Dataset) s.test()).classes());
+        assertEquals("data/test", ((Dataset) s.test()).name());
+        assertEquals(1, ((Dataset) CsvReader.readSplit(file, -1, CsvReader.DEFAULT_TEST_FRACTION).test()).size());
+        assertEquals(2, ((Dataset) CsvReader.readSplit(file, -1, 0.11).test()).size(), "ceil(1.1) = 2");
     }
 
     @Test

@@ -75,8 +75,8 @@ class DataSpecTest {
     void loadsSyntheticData() {
         DataSplit s = DataSpec.parse("synthetic:12x3x50").load(7, CsvReader.LAST_COLUMN, 0.1);
         DataSplit direct = SyntheticData.generate(12, 3, 50, 10, 7);
-        assertEquals(SyntheticDataTest.checksum(direct.train()), SyntheticDataTest.checksum(s.train()));
-        assertEquals(SyntheticDataTest.checksum(direct.test()), SyntheticDataTest.checksum(s.test()));
+        assertEquals(SyntheticDataTest.checksum(((Dataset) direct.train())), SyntheticDataTest.checksum(((Dataset) s.train())));
+        assertEquals(SyntheticDataTest.checksum(((Dataset) direct.test())), SyntheticDataTest.checksum(((Dataset) s.test())));
     }
 
     @Test
@@ -84,9 +84,9 @@ class DataSpecTest {
         Path file = dir.resolve("d.csv");
         Files.writeString(file, "label,a,b\n0,1,2\n1,3,4\n2,5,6\n1,7,8\n");
         DataSplit s = DataSpec.parse("csv:" + file).load(99, 0, 0.5);
-        assertEquals(2, s.train().size());
-        assertEquals(2, s.test().size());
-        assertArrayEquals(new int[] {2, 1}, s.test().y());
+        assertEquals(2, ((Dataset) s.train()).size());
+        assertEquals(2, ((Dataset) s.test()).size());
+        assertArrayEquals(new int[] {2, 1}, ((Dataset) s.test()).y());
         assertEquals(3, s.classes());
     }
 
@@ -94,7 +94,7 @@ class DataSpecTest {
     void loadsIdxAndReportsMissingDirectory() {
         IdxTestFiles.writeValid(dir, true);
         DataSplit s = DataSpec.parse("idx:" + dir).load(0, CsvReader.LAST_COLUMN, 0.1);
-        assertEquals(5, s.train().size());
+        assertEquals(5, ((Dataset) s.train()).size());
         UserInputException e = assertThrows(UserInputException.class,
                 () -> DataSpec.parse("idx:" + dir.resolve("none")).load(0, -1, 0.1));
         assertTrue(e.getMessage().contains("no such directory"), e.getMessage());

@@ -97,10 +97,10 @@ class IdxReaderFuzzTest {
         } catch (UserInputException expected) {
             return;
         }
-        assertEquals(split.train().features(), split.test().features());
-        assertEquals(split.train().classes(), split.test().classes());
-        assertTrue(split.train().classes() >= 2);
-        assertTrue(Arrays.stream(split.test().y()).allMatch(y -> y < split.test().classes()));
+        assertEquals(((Dataset) split.train()).features(), ((Dataset) split.test()).features());
+        assertEquals(((Dataset) split.train()).classes(), ((Dataset) split.test()).classes());
+        assertTrue(((Dataset) split.train()).classes() >= 2);
+        assertTrue(Arrays.stream(((Dataset) split.test()).y()).allMatch(y -> y < ((Dataset) split.test()).classes()));
     }
 
     static byte[] idx(int magic, byte[] payload, int... dims) {

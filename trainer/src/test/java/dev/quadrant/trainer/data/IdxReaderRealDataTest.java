@@ -17,7 +17,7 @@ class IdxReaderRealDataTest {
         assumeTrue(dir != null, () -> TestDatasets.notFound(name));
         long start = System.nanoTime();
         DataSplit split = IdxReader.read(dir);
-        System.out.printf("read %s (%s) in %.0f ms%n", dir, split.train() + ", " + split.test(),
+        System.out.printf("read %s (%s) in %.0f ms%n", dir, ((Dataset) split.train()) + ", " + ((Dataset) split.test()),
                 (System.nanoTime() - start) / 1e6);
         return split;
     }
@@ -51,15 +51,15 @@ class IdxReaderRealDataTest {
     @Test
     void mnist() {
         DataSplit s = read("mnist");
-        check(s.train(), 60_000, new int[] {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949},
+        check(((Dataset) s.train()), 60_000, new int[] {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949},
                 1_567_298_545L, 20_920);
-        check(s.test(), 10_000, new int[] {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009},
+        check(((Dataset) s.test()), 10_000, new int[] {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009},
                 264_923_200L, 41_833);
-        assertEquals(5, s.train().y()[0], "first MNIST training label");
+        assertEquals(5, ((Dataset) s.train()).y()[0], "first MNIST training label");
         // Row 14 of the first training image (a 5), columns 13..18: 81 240 253 253 119 25.
         int[] expected = {81, 240, 253, 253, 119, 25};
         for (int c = 0; c < expected.length; c++) {
-            assertEquals(expected[c] / 255f, s.train().x()[14 * 28 + 13 + c], 0f, "pixel (14, " + (13 + c) + ")");
+            assertEquals(expected[c] / 255f, ((Dataset) s.train()).x()[14 * 28 + 13 + c], 0f, "pixel (14, " + (13 + c) + ")");
         }
     }
 
@@ -70,7 +70,7 @@ class IdxReaderRealDataTest {
         int[] test = new int[10];
         java.util.Arrays.fill(train, 6000);
         java.util.Arrays.fill(test, 1000);
-        check(s.train(), 60_000, train, 3_431_114_169L, 16_684);
-        check(s.test(), 10_000, test, 573_469_082L, 24_390);
+        check(((Dataset) s.train()), 60_000, train, 3_431_114_169L, 16_684);
+        check(((Dataset) s.test()), 10_000, test, 573_469_082L, 24_390);
     }
 }

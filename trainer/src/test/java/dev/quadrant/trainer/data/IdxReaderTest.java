@@ -24,13 +24,13 @@ class IdxReaderTest {
         DataSplit split = IdxReader.read(dir);
         assertEquals(ROWS * COLS, split.features());
         assertEquals(3, split.classes());
-        assertEquals(5, split.train().size());
-        assertEquals(2, split.test().size());
-        assertPixels(TRAIN_PIXELS, split.train().x());
-        assertPixels(TEST_PIXELS, split.test().x());
-        assertArrayEquals(new int[] {0, 1, 2, 1, 0}, split.train().y());
-        assertArrayEquals(new int[] {2, 0}, split.test().y());
-        assertEquals(dir.getFileName() + "/train", split.train().name());
+        assertEquals(5, ((Dataset) split.train()).size());
+        assertEquals(2, ((Dataset) split.test()).size());
+        assertPixels(TRAIN_PIXELS, ((Dataset) split.train()).x());
+        assertPixels(TEST_PIXELS, ((Dataset) split.test()).x());
+        assertArrayEquals(new int[] {0, 1, 2, 1, 0}, ((Dataset) split.train()).y());
+        assertArrayEquals(new int[] {2, 0}, ((Dataset) split.test()).y());
+        assertEquals(dir.getFileName() + "/train", ((Dataset) split.train()).name());
     }
 
     static void assertPixels(byte[] expected, float[] actual) {
@@ -52,15 +52,15 @@ class IdxReaderTest {
         write(dir, "t10k-images-idx3-ubyte", false, images(2, ROWS, COLS, TEST_PIXELS));
         write(dir, "t10k-labels.idx1-ubyte", true, labels(2, TEST_LABELS));
         DataSplit split = IdxReader.read(dir);
-        assertPixels(TRAIN_PIXELS, split.train().x());
-        assertArrayEquals(new int[] {0, 1, 2, 1, 0}, split.train().y());
+        assertPixels(TRAIN_PIXELS, ((Dataset) split.train()).x());
+        assertArrayEquals(new int[] {0, 1, 2, 1, 0}, ((Dataset) split.train()).y());
     }
 
     @Test
     void prefersRawFileOverGzippedOne() {
         writeValid(dir, false);
         write(dir, "t10k-labels-idx1-ubyte", true, labels(2, bytes(1, 1)));
-        assertArrayEquals(new int[] {2, 0}, IdxReader.read(dir).test().y());
+        assertArrayEquals(new int[] {2, 0}, ((Dataset) IdxReader.read(dir).test()).y());
     }
 
     @Test
@@ -265,7 +265,7 @@ class IdxReaderTest {
                 }
                 assertTrue(unprotected.contains(i), "byte " + i + " of " + good.length + " xor " + flip
                         + " was not detected");
-                assertPixels(TRAIN_PIXELS, split.train().x());
+                assertPixels(TRAIN_PIXELS, ((Dataset) split.train()).x());
             }
         }
         System.out.printf("gzip corruption: %d of %d single-byte flips reported, the rest harmless%n",

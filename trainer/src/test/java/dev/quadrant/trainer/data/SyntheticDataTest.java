@@ -28,13 +28,13 @@ class SyntheticDataTest {
     void sameSeedGivesTheSameBytes() {
         DataSplit a = SyntheticData.generate(100, 7, 3000, 500, 42);
         DataSplit b = SyntheticData.generate(100, 7, 3000, 500, 42);
-        assertEquals(checksum(a.train()), checksum(b.train()));
-        assertEquals(checksum(a.test()), checksum(b.test()));
-        assertBitsEqual(a.train().x(), b.train().x());
-        assertArrayEquals(a.train().y(), b.train().y());
+        assertEquals(checksum(((Dataset) a.train())), checksum(((Dataset) b.train())));
+        assertEquals(checksum(((Dataset) a.test())), checksum(((Dataset) b.test())));
+        assertBitsEqual(((Dataset) a.train()).x(), ((Dataset) b.train()).x());
+        assertArrayEquals(((Dataset) a.train()).y(), ((Dataset) b.train()).y());
         DataSplit c = SyntheticData.generate(100, 7, 3000, 500, 43);
-        assertFalse(Arrays.equals(a.train().x(), c.train().x()), "another seed must give other data");
-        assertNotEquals(checksum(a.test()), checksum(c.test()));
+        assertFalse(Arrays.equals(((Dataset) a.train()).x(), ((Dataset) c.train()).x()), "another seed must give other data");
+        assertNotEquals(checksum(((Dataset) a.test())), checksum(((Dataset) c.test())));
     }
 
     private static void assertBitsEqual(float[] a, float[] b) {
@@ -54,9 +54,9 @@ class SyntheticDataTest {
     @Test
     void bytesArePinned() {
         DataSplit s = SyntheticData.generate(20, 3, 50, 10, 42);
-        assertEquals(PINNED_TRAIN, checksum(s.train()), "train checksum");
-        assertEquals(PINNED_TEST, checksum(s.test()), "test checksum");
-        assertEquals("synthetic-20x3-seed42/train", s.train().name());
+        assertEquals(PINNED_TRAIN, checksum(((Dataset) s.train())), "train checksum");
+        assertEquals(PINNED_TEST, checksum(((Dataset) s.test())), "test checksum");
+        assertEquals("synthetic-20x3-seed42/train", ((Dataset) s.train()).name());
     }
 
     static final long PINNED_TRAIN = 364733955L;
@@ -66,16 +66,16 @@ class SyntheticDataTest {
     void rowsDoNotDependOnTheSampleCounts() {
         DataSplit small = SyntheticData.generate(30, 4, 40, 7, 9);
         DataSplit large = SyntheticData.generate(30, 4, 100, 20, 9);
-        assertBitsEqual(small.train().x(), Arrays.copyOf(large.train().x(), 40 * 30));
-        assertArrayEquals(small.train().y(), Arrays.copyOf(large.train().y(), 40));
-        assertBitsEqual(small.test().x(), Arrays.copyOf(large.test().x(), 7 * 30));
-        assertFalse(Arrays.equals(Arrays.copyOf(large.train().x(), 20 * 30), large.test().x()),
+        assertBitsEqual(((Dataset) small.train()).x(), Arrays.copyOf(((Dataset) large.train()).x(), 40 * 30));
+        assertArrayEquals(((Dataset) small.train()).y(), Arrays.copyOf(((Dataset) large.train()).y(), 40));
+        assertBitsEqual(((Dataset) small.test()).x(), Arrays.copyOf(((Dataset) large.test()).x(), 7 * 30));
+        assertFalse(Arrays.equals(Arrays.copyOf(((Dataset) large.train()).x(), 20 * 30), ((Dataset) large.test()).x()),
                 "test rows must not repeat training rows");
     }
 
     @Test
     void featuresAreStandardizedAndClassesBalanced() {
-        Dataset d = SyntheticData.generate(784, 10, 10_000, 2_000, 42).train();
+        Dataset d = ((Dataset) SyntheticData.generate(784, 10, 10_000, 2_000, 42).train());
         double sum = 0;
         double sumSq = 0;
         for (float v : d.x()) {
@@ -109,8 +109,8 @@ class SyntheticDataTest {
     }
 
     private static double oneNearestNeighbour(DataSplit s) {
-        Dataset tr = s.train();
-        Dataset te = s.test();
+        Dataset tr = ((Dataset) s.train());
+        Dataset te = ((Dataset) s.test());
         int f = tr.features();
         int correct = 0;
         for (int i = 0; i < te.size(); i++) {
@@ -133,7 +133,7 @@ class SyntheticDataTest {
     }
 
     private static double nearestMean(DataSplit s) {
-        Dataset tr = s.train();
+        Dataset tr = ((Dataset) s.train());
         int f = tr.features();
         double[] means = new double[tr.classes() * f];
         int[] counts = tr.classCounts();
@@ -142,7 +142,7 @@ class SyntheticDataTest {
                 means[tr.y()[j] * f + k] += tr.x()[j * f + k] / (double) counts[tr.y()[j]];
             }
         }
-        Dataset te = s.test();
+        Dataset te = ((Dataset) s.test());
         int correct = 0;
         for (int i = 0; i < te.size(); i++) {
             double best = Double.MAX_VALUE;
@@ -166,7 +166,7 @@ class SyntheticDataTest {
     @Test
     void tinyShapesWork() {
         DataSplit s = SyntheticData.generate(1, 2, 1, 1, 0);
-        assertEquals(1, s.train().size());
+        assertEquals(1, ((Dataset) s.train()).size());
         assertEquals(1, s.features());
         assertEquals(2, s.classes());
     }
@@ -192,6 +192,6 @@ class SyntheticDataTest {
         long start = System.nanoTime();
         DataSplit s = SyntheticData.generate(784, 10, 60_000, 10_000, 1);
         System.out.printf("synthetic 784x10, 60000 + 10000 rows: %.0f ms%n", (System.nanoTime() - start) / 1e6);
-        assertEquals(60_000, s.train().size());
+        assertEquals(60_000, ((Dataset) s.train()).size());
     }
 }

@@ -26,8 +26,11 @@ import dev.quadrant.trainer.optim.OptimizerKind;
 class ReplicaGroupTest {
 
     static Replica replica(int rank, String model) {
-        return new Replica(rank, BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), 1), ModelSpec.parse(model), 6,
-                3, Activation.RELU, 0f, 8, OptimizerConfig.of(OptimizerKind.SGD, 0.1f, 0f));
+        return new Replica(rank, BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), 1), ModelSpec.parse(model),
+                new dev.quadrant.trainer.data.Schema(dev.quadrant.trainer.data.Field.floats("x", 6),
+                        dev.quadrant.trainer.data.Field.ints("label", 3)),
+                dev.quadrant.trainer.objective.Classification.INSTANCE, Activation.RELU, 0f, 8,
+                OptimizerConfig.of(OptimizerKind.SGD, 0.1f, 0f));
     }
 
     @Test
@@ -59,9 +62,12 @@ class ReplicaGroupTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (i % 7) / 7f;
         }
+        var data = dev.quadrant.trainer.data.ArraySamples.of("host", dev.quadrant.trainer.data.Field.floats("x", 6),
+                dev.quadrant.trainer.data.Field.ints("label", 3), x, y);
+        StepBatch batch = StepBatch.first(data, 16, 1, dev.quadrant.trainer.objective.Classification.INSTANCE);
         try (StepRunner runner = Strategies.create("allreduce", rs, 0f)) {
             for (int s = 0; s < 5; s++) {
-                runner.step(x, y, 16, 0.1f, s);
+                runner.step(batch, 0.1f, s);
             }
             StepClock.Totals t = runner.takeStepTimes();
             assertEquals(10, t.steps(), "5 steps on 2 replicas");

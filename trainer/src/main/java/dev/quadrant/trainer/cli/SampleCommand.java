@@ -1,0 +1,69 @@
+package dev.quadrant.trainer.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.cuda.Precision;
+import dev.quadrant.trainer.infer.Generator;
+import dev.quadrant.trainer.infer.SavedModel;
+import dev.quadrant.trainer.train.DeviceSpec;
+import dev.quadrant.trainer.train.Training;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quadrant sample}: text from a trained character-level language model. */
+@Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text from a language model saved by quadrant train --save.", "",
+                "Example: quadrant sample --load gpt.safetensors --prompt 'ROMEO:' --tokens 300 --temperature 0.8 "
+                        + "--top-k 40 --seed 1"})
+public final class SampleCommand implements Callable<Integer> {
+
+    @Option(names = "--load", required = true, paramLabel = "FILE", description = "safetensors file written by quadrant train --save")
+    Path load;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "text to continue (default: a line break)")
+    String prompt = "";
+
+    @Option(names = "--tokens", paramLabel = "N", description = "characters to generate (default: ${DEFAULT-VALUE})")
+    int tokens = 500;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "softmax temperature; below 1 is more conservative (default: ${DEFAULT-VALUE})")
+    double temperature = 1.0;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "draw from the K most likely tokens only; 0 = all (default: ${DEFAULT-VALUE})")
+    int topK = 0;
+
+    @Option(names = "--seed", paramLabel = "N", description = "seed of the draws; the same seed gives the same text (default: ${DEFAULT-VALUE})")
+    long seed = 1;
+
+    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu | cuda:0 (default: ${DEFAULT-VALUE}; the first device is used)")
+    String devices = "auto";
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    int threads = 0;
+
+    @Mixin
+    VerboseOption verbose = new VerboseOption();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Device d = DeviceSpec.parse(devices.startsWith("cpu") ? "cpu:1" : devices).get(0);
+        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        try (Backend be = Training.BackendFactory.DEFAULT.create(d, t, Precision.FP32);
+             SavedModel m = SavedModel.load(load, be, 1)) {
+            String text = new Generator(m).generate(prompt, tokens, temperature, topK, seed);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(text);
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.quadrant.trainer.nn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.quadrant.device.DType;
+import dev.quadrant.device.UserInputException;
+
+/**
+ * {@code mlp:H1-H2-...}: a multilayer perceptron with these hidden sizes ({@code mlp:} alone or {@code mlp:0} is a
+ * linear model). Input and output sizes come from the data (an input of any shape is flattened first); each hidden
+ * layer is Linear, the {@code --activation}, and Dropout when {@code --dropout} is above 0. Parameters are named
+ * {@code layers.<i>.weight|bias} by position in that list, as PyTorch's {@code nn.Sequential} names them. Immutable.
+ */
+public record MlpSpec(int[] hidden) implements ModelSpec {
+
+    public MlpSpec {
+        hidden = hidden.clone();
+    }
+
+    @Override
+    public int[] hidden() { return hidden.clone(); }
+
+    /** Parses what follows {@code mlp:}. */
+    static MlpSpec parseBody(String sizes) {
+        if (sizes.isEmpty() || sizes.equals("0")) {
+            return new MlpSpec(new int[0]);
+        }
+        String[] parts = sizes.split("-", -1);
+        int[] h = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                h[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                h[i] = -1;
+            }
+            if (h[i] <= 0 || h[i] > 1 << 20) {
+                throw new UserInputException("--model 'mlp:" + sizes + "': hidden size '" + parts[i]
+                        + "' must be an integer in 1.." + (1 << 20));
+            }
+        }
+        return new MlpSpec(h);
+    }
+
+    @Override
+    public Model build(Inputs in) {
+        if (in.inputDtype() != DType.FLOAT32) {
+            throw new UserInputException("--model " + this + " takes FLOAT32 features; the data's input is "
+                    + in.inputDtype() + " " + Arrays.toString(in.inputShape()) + " (token ids need --model gpt:...)");
+        }
+        List<Module> layers = new ArrayList<>();
+        for (int h : hidden) {
+            layers.add(new Linear(h));
+            layers.add(new Act(in.activation()));
+            if (in.dropout() > 0) {
+                layers.add(new Dropout(in.dropout()));
+            }
+        }
+        layers.add(new Linear(in.outputs()));
+        Module root = new Sequential(layers);
+        int[] shape = in.inputShape();
+        if (shape.length != 1) {   // images and other shaped inputs: flatten first, as a view
+            List<Module> withFlatten = new ArrayList<>();
+            withFlatten.add(new Flatten());
+            withFlatten.addAll(layers);
+            List<String> names = new ArrayList<>();
+            names.add("flatten");
+            names.addAll(Sequential.indexNames("layers", layers.size()));
+            root = new Sequential(names, withFlatten);
+        }
+        return new Model(root, shape, DType.FLOAT32);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("mlp:");
+        for (int i = 0; i < hidden.length; i++) {
+            sb.append(i == 0 ? "" : "-").append(hidden[i]);
+        }
+        return hidden.length == 0 ? "mlp:0" : sb.toString();
+    }
+
+    @Override
+    public boolean equals(Object o) { return o instanceof MlpSpec m && Arrays.equals(m.hidden, hidden); }
+
+    @Override
+    public int hashCode() { return Arrays.hashCode(hidden); }
+}
