@@ -147,16 +147,26 @@ public final class SelfTest {
             return x;
         }
 
-        Tensor put(float[] v, int... shape) {
-            Tensor t = be.allocate(DType.FLOAT32, shape);
-            be.upload(v, 0, t);
+        /** A FLOAT32 tensor on {@code b} holding {@code v}. */
+        static Tensor floatsOn(Backend b, float[] v, int... shape) {
+            Tensor t = b.allocate(DType.FLOAT32, shape);
+            b.upload(v, 0, t);
             return t;
         }
 
-        Tensor puti(int[] v, int... shape) {
-            Tensor t = be.allocate(DType.INT32, shape);
-            be.upload(v, 0, t);
+        /** An INT32 tensor on {@code b} holding {@code v}. */
+        static Tensor intsOn(Backend b, int[] v, int... shape) {
+            Tensor t = b.allocate(DType.INT32, shape);
+            b.upload(v, 0, t);
             return t;
+        }
+
+        Tensor put(float[] v, int... shape) {
+            return floatsOn(be, v, shape);
+        }
+
+        Tensor puti(int[] v, int... shape) {
+            return intsOn(be, v, shape);
         }
 
         float[] get(Tensor t) {
@@ -173,16 +183,12 @@ public final class SelfTest {
 
         /** A FLOAT32 tensor on the reference holding {@code v}. */
         Tensor refFloats(float[] v, int... shape) {
-            Tensor t = ref.allocate(DType.FLOAT32, shape);
-            ref.upload(v, 0, t);
-            return t;
+            return floatsOn(ref, v, shape);
         }
 
         /** An INT32 tensor on the reference holding {@code v}. */
         Tensor refInts(int[] v, int... shape) {
-            Tensor t = ref.allocate(DType.INT32, shape);
-            ref.upload(v, 0, t);
-            return t;
+            return intsOn(ref, v, shape);
         }
 
         /** A FLOAT32 tensor on the reference holding {@code |v|}, for error scales. */
@@ -210,14 +216,9 @@ public final class SelfTest {
             double[][] out = new double[2][];
             for (int pass = 0; pass < 2; pass++) {
                 boolean abs = pass == 1;
-                Tensor[] t = {ref.allocate(DType.FLOAT32, aShape), ref.allocate(DType.FLOAT32, bShape),
-                    ref.allocate(DType.FLOAT32, cShape)};
-                float[][] v = {a, b, c};
-                for (int i = 0; i < 3; i++) {
-                    ref.upload(v[i], 0, t[i]);
-                    if (abs) {
-                        ref.abs(t[i], t[i]);
-                    }
+                Tensor[] t = {floatsOn(ref, a, aShape), floatsOn(ref, b, bShape), floatsOn(ref, c, cShape)};
+                for (int i = 0; i < 3 && abs; i++) {
+                    ref.abs(t[i], t[i]);
                 }
                 float al = abs ? Math.abs(alpha) : alpha;
                 float bt = abs ? Math.abs(beta) : beta;
