@@ -96,7 +96,7 @@ class LanguageModelCommandLineTest {
 
     @Test
     void anMlpCannotReadTokens() throws IOException {
-        CommandLineTest.assertUserError(train(text(), "mlp:32"), "token ids", "gpt:");
+        CommandLineTest.assertUserError(train(text(), "mlp:32"), "holds a sequence", "needs a sequence model", "--model gpt:");
     }
 
     @Test
