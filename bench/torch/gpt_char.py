@@ -9,7 +9,8 @@ so `/usr/bin/python3 bench/torch/gpt_char.py` (from the repository root) is its 
 (Debian: `apt-get install python3-torch`) and, for a fair speed, OpenBLAS behind it: Debian's torch calls
 whatever libblas.so.3 points to, which is the netlib reference BLAS (~25x slower GEMMs) unless
 `apt-get install libopenblas0-openmp` (follows torch.set_num_threads) switches it. The start line and the JSON say
-which BLAS was loaded.
+which BLAS was loaded. On a loaded shared host, OpenMP's default spin-waiting made steps 5-15x slower here than
+OMP_WAIT_POLICY=PASSIVE (threads sleep when idle); GptBenchmark sets PASSIVE for this reason.
 
 What a Java implementation must match (everything else, e.g. the random numbers, is free to differ):
   data      vocabulary = sorted distinct characters of the file (by code point); token id = index in it.

@@ -4,6 +4,7 @@ import dev.quadrant.device.UserInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 
 /**
  * The command-line flags of {@link GptBenchmark}; see {@link #USAGE}. The optimizer settings are fixed to those of the
@@ -23,6 +24,9 @@ final class GptBenchOptions {
             "  --data FILE        text file (default ../shared/datasets/tinyshakespeare/input.txt from the repository)",
             "  --python EXE       interpreter with PyTorch (default /usr/bin/python3)",
             "  --script FILE      the PyTorch reference (default " + SCRIPT + " in the repository)",
+            "  --omp-wait-policy P  OMP_WAIT_POLICY of the PyTorch child: PASSIVE (default; the OpenMP threads sleep",
+            "                     while idle, as Quadrant's do) or ACTIVE, or inherit (leave the environment as it is).",
+            "                     On a loaded shared host the spinning default was 5-15x slower per step here",
             "  --torch-only       run only the PyTorch reference (while Quadrant has no GPT model)",
             "  --help             this text");
 
@@ -38,6 +42,7 @@ final class GptBenchOptions {
     Path data;
     String python = "/usr/bin/python3";
     Path script;
+    String ompWaitPolicy = "PASSIVE";
     boolean torchOnly;
     boolean help;
 
@@ -60,9 +65,16 @@ final class GptBenchOptions {
                 case "--data" -> o.data = Paths.get(value(args, ++i, flag));
                 case "--python" -> o.python = value(args, ++i, flag);
                 case "--script" -> o.script = Paths.get(value(args, ++i, flag));
+                case "--omp-wait-policy" -> {
+                    o.ompWaitPolicy = value(args, ++i, flag);
+                    if (!List.of("PASSIVE", "ACTIVE", "inherit").contains(o.ompWaitPolicy)) {
+                        throw new UserInputException("flag --omp-wait-policy: '" + o.ompWaitPolicy
+                                + "'; expected PASSIVE, ACTIVE or inherit");
+                    }
+                }
                 default -> throw new UserInputException("unknown flag '" + flag + "'; expected one of --steps, "
                         + "--repeats, --threads, --layers, --heads, --dim, --ctx, --batch, --eval-batches, --data, "
-                        + "--python, --script, --torch-only, --help");
+                        + "--python, --script, --omp-wait-policy, --torch-only, --help");
             }
         }
         if (o.dim % o.heads != 0) {

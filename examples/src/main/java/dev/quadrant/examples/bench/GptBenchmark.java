@@ -35,6 +35,10 @@ import picocli.CommandLine;
  * bin/quadrant-example GptBenchmark --torch-only      # the PyTorch half alone
  * </pre>
  *
+ * <p>The PyTorch child runs with {@code OMP_WAIT_POLICY=PASSIVE} unless {@code --omp-wait-policy} says otherwise: with
+ * OpenMP's spinning default, a step on a loaded shared host was 5-15x slower (interleaved 20-30-step runs), which
+ * would flatter Quadrant, whose idle threads sleep.
+ *
  * <p>Exit status 2 when a flag is wrong, PyTorch is missing (the message says how to install it) or Quadrant does not
  * accept the GPT options yet. Single-threaded apart from the trainer's own threads and the child process.
  */
@@ -93,8 +97,8 @@ public final class GptBenchmark {
 
         System.out.printf(Locale.ROOT, "GPT %s (%,d parameters), %s, batch %d, %d steps, AdamW lr 1e-3 betas 0.9,0.99 "
                         + "wd 0.1, cosine 100 warm-up to 1e-4, clip 1, seed 1337, %d threads; PyTorch %s (BLAS %s); "
-                        + "medians of %d interleaved runs%n", o.modelSpec(), params, o.data, o.batch, o.steps,
-                o.threads, torchVersion, blas, o.repeats);
+                        + "OMP_WAIT_POLICY %s; medians of %d interleaved runs%n", o.modelSpec(), params, o.data,
+                o.batch, o.steps, o.threads, torchVersion, blas, ompWaitPolicy(o), o.repeats);
         if (blas.contains("/blas/libblas")) {
             System.out.println("warning: PyTorch ran on the netlib reference BLAS (~25x slower GEMMs): the ratio "
                     + "flatters Quadrant; apt-get install libopenblas0-openmp and rerun");
@@ -108,6 +112,14 @@ public final class GptBenchmark {
         } else {
             row("quadrant", quadrantRuns, reference);
         }
+    }
+
+    private static String ompWaitPolicy(GptBenchOptions o) {
+        if (!"inherit".equals(o.ompWaitPolicy)) {
+            return o.ompWaitPolicy;
+        }
+        String env = System.getenv("OMP_WAIT_POLICY");
+        return env == null ? "unset" : env + " (inherited)";
     }
 
     /** The {@code quadrant train} flags of the benchmark's configuration. */

@@ -36,7 +36,7 @@ final class TorchReference {
         List<String> out = new ArrayList<>();
         int rc;
         try {
-            rc = run(List.of(o.python, "-c", "import torch; print(torch.__version__)"), out, false);
+            rc = run(List.of(o.python, "-c", "import torch; print(torch.__version__)"), out, false, null);
         } catch (IOException e) {
             throw missing("cannot start " + o.python + " (" + e.getMessage() + ")");
         }
@@ -58,7 +58,7 @@ final class TorchReference {
         List<String> out = new ArrayList<>();
         int rc;
         try {
-            rc = run(cmd, out, true);
+            rc = run(cmd, out, true, "inherit".equals(o.ompWaitPolicy) ? null : o.ompWaitPolicy);
         } catch (IOException e) {
             throw new IllegalStateException("running " + String.join(" ", cmd) + " failed: " + e.getMessage(), e);
         }
@@ -77,9 +77,17 @@ final class TorchReference {
         }
     }
 
-    /** Runs {@code cmd}, collecting its merged output lines into {@code out} (echoed to stderr when asked). */
-    private static int run(List<String> cmd, List<String> out, boolean echo) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    /**
+     * Runs {@code cmd}, collecting its merged output lines into {@code out} (echoed to stderr when asked), with
+     * {@code OMP_WAIT_POLICY} set to {@code ompWaitPolicy} unless that is null.
+     */
+    private static int run(List<String> cmd, List<String> out, boolean echo, String ompWaitPolicy)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (ompWaitPolicy != null) {
+            pb.environment().put("OMP_WAIT_POLICY", ompWaitPolicy);
+        }
+        Process p = pb.start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 out.add(line);
