@@ -39,8 +39,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--activation", paramLabel = "NAME", description = "relu | gelu | tanh (default: the one the file records, else relu)")
     String activation;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "batches of --batch windows in the validation set of text data (default: ${DEFAULT-VALUE})")
-    int evalBatches = 20;
+    @Option(names = "--eval-batches", paramLabel = "N", description = "text data: N batches of --batch evenly spaced windows; 0 = the whole validation text once (default: ${DEFAULT-VALUE})")
+    int evalBatches = 0;
 
     @Option(names = "--batch", paramLabel = "N", description = "evaluation batch (default: ${DEFAULT-VALUE})")
     int batch = 1024;

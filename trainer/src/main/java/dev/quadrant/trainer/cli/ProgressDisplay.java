@@ -28,9 +28,12 @@ final class ProgressDisplay implements TrainListener {
         return new ProgressDisplay(out, System.console() != null && System.getenv("CI") == null);
     }
 
+    private long total;
+
     @Override
     public void onStart(long totalSteps, int epochs, long stepsPerEpoch) {
         this.epochs = epochs;
+        this.total = totalSteps;
         out.printf(Locale.ROOT, "training: %d epochs x %d steps = %d steps%n", epochs, stepsPerEpoch, totalSteps);
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps)
@@ -43,7 +46,8 @@ final class ProgressDisplay implements TrainListener {
         if (bar != null) {
             bar.stepTo(step);
             if (!Double.isNaN(recentLoss)) {
-                bar.setExtraMessage(String.format(Locale.ROOT, "epoch %d loss %.4f", epoch + 1, recentLoss));
+                bar.setExtraMessage(epochs > 1 ? String.format(Locale.ROOT, "epoch %d loss %.4f", epoch + 1, recentLoss)
+                        : String.format(Locale.ROOT, "loss %.4f", recentLoss));
             }
         }
     }
@@ -54,8 +58,18 @@ final class ProgressDisplay implements TrainListener {
             bar.pause();
             System.out.println();
         }
-        out.printf(Locale.ROOT, "epoch %d/%d  step %d  train_loss %.4f  test_loss %.4f  test_accuracy %.4f  %.0f samples/s  %.1f s%n",
-                m.epoch(), epochs, m.step(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.samplesPerSecond(), m.seconds());
+        StringBuilder eval = new StringBuilder();
+        for (var e : m.eval().entrySet()) {
+            if (e.getValue() instanceof Number n && !e.getKey().endsWith("perplexity")) {
+                eval.append(String.format(Locale.ROOT, "  %s %.4f", e.getKey(), n.doubleValue()));
+            }
+        }
+        String where = m.epoch() > 0 ? String.format(Locale.ROOT, "epoch %d/%d  step %d", m.epoch(), epochs, m.step())
+                : String.format(Locale.ROOT, "step %d/%d", m.step(), total);
+        String rate = Double.isNaN(m.tokensPerSecond())
+                ? String.format(Locale.ROOT, "%.0f samples/s", m.samplesPerSecond())
+                : String.format(Locale.ROOT, "%.0f tokens/s", m.tokensPerSecond());
+        out.printf(Locale.ROOT, "%s  train_loss %.4f%s  %s  %.1f s%n", where, m.trainLoss(), eval, rate, m.seconds());
         out.flush();
         if (bar != null) {
             bar.resume();

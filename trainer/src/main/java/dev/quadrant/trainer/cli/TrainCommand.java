@@ -66,8 +66,15 @@ public final class TrainCommand implements Callable<Integer> {
                         + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
             } else {
                 EpochMetrics last = r.last();
-                out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; test accuracy %.4f, test loss %.4f%s%n",
-                        r.steps(), r.seconds(), last.testAccuracy(), last.testLoss(), saved);
+                String result = last.eval().containsKey("val_loss")
+                        ? String.format(Locale.ROOT, "val_loss %.4f (%.4f bits per character)", last.valLoss(),
+                                last.number("val_bpc"))
+                        : last.eval().containsKey("test_accuracy")
+                        ? String.format(Locale.ROOT, "test accuracy %.4f, test loss %.4f", last.testAccuracy(),
+                                last.testLoss())
+                        : String.format(Locale.ROOT, "test loss %.4f", last.testLoss());
+                out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; %s%s%n", r.steps(), r.seconds(), result,
+                        saved);
             }
             out.flush();
         }

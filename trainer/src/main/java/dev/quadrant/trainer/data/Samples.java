@@ -47,7 +47,8 @@ public interface Samples {
 
     /**
      * The samples an evaluation visits: all of them by default; a dataset drawn at random positions returns a fixed,
-     * deterministic set ({@code batches} batches of {@code batch} samples, evenly spaced).
+     * deterministic set ({@code batches} batches of {@code batch} samples, evenly spaced; {@code batches == 0}: the
+     * whole set once, see {@link TextSamples#evaluationIds}).
      */
     default long[] evaluationIds(int batches, int batch) {
         long n = size();

@@ -53,10 +53,21 @@ public final class TextSamples implements Samples {
         }
     }
 
-    /** {@code batches * batch} windows evenly spaced over the sequence (all of them if there are fewer). */
+    /**
+     * With {@code batches == 0}: the whole sequence once, as non-overlapping windows at {@code 0, ctx, 2 ctx, ...}
+     * (every target but the last {@code (length - 1) % ctx} scored once); otherwise {@code batches * batch} windows
+     * evenly spaced over the sequence (all of them if there are fewer).
+     */
     @Override
     public long[] evaluationIds(int batches, int batch) {
         long n = size();
+        if (batches == 0) {
+            long[] ids = new long[(int) ((tokens.length - 1) / ctx)];
+            for (int k = 0; k < ids.length; k++) {
+                ids[k] = (long) k * ctx;
+            }
+            return ids;
+        }
         long want = Math.min(n, (long) batches * batch);
         long[] ids = new long[(int) want];
         for (int i = 0; i < ids.length; i++) {

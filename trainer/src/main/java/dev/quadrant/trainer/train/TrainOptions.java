@@ -76,8 +76,8 @@ public class TrainOptions {
     @Option(names = "--eval-every", paramLabel = "N", description = "evaluate every N steps as well as at each epoch's end and at the end; 0 = only those (default: ${DEFAULT-VALUE})")
     public long evalEvery = 0;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "batches of --batch windows in the fixed validation set of text data (default: ${DEFAULT-VALUE})")
-    public int evalBatches = 20;
+    @Option(names = "--eval-batches", paramLabel = "N", description = "text data: validate on N batches of --batch evenly spaced windows; 0 = the whole validation text once, in windows of ctx (default: ${DEFAULT-VALUE})")
+    public int evalBatches = 0;
 
     @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
     public long seed = 1;

@@ -49,7 +49,7 @@ public final class Trainer {
                        long evalEvery, int evalBatches) {
         /** A plan without accumulation or step evaluations. */
         public Plan(int epochs, long maxSteps, int batch, float lr, LrSchedule schedule, long seed) {
-            this(epochs, maxSteps, batch, 1, lr, schedule, seed, 0, 20);
+            this(epochs, maxSteps, batch, 1, lr, schedule, seed, 0, 0);
         }
 
         /** Rows of one optimizer step. */

@@ -70,8 +70,8 @@ public final class Training {
             throw new UserInputException("--grad-accum must be >= 1 (micro-batches per optimizer step), got "
                     + o.gradAccum);
         }
-        if (o.evalEvery < 0 || o.evalBatches < 1) {
-            throw new UserInputException("--eval-every must be >= 0 and --eval-batches >= 1, got " + o.evalEvery
+        if (o.evalEvery < 0 || o.evalBatches < 0) {
+            throw new UserInputException("--eval-every and --eval-batches must be >= 0, got " + o.evalEvery
                     + " and " + o.evalBatches);
         }
         LrSchedule schedule = LrSchedule.parse(o.schedule);
