@@ -97,6 +97,7 @@ def parse_args(argv):
     p.add_argument("--clip", type=float, default=1.0, help="global gradient norm; 0 = off")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]: where the model trains (timings synchronise)")
     p.add_argument("--eval-batches", type=int, default=0,
                    help="validation batches of B evenly spaced windows; 0 = the whole split in windows of ctx")
     p.add_argument("--train-eval-batches", type=int, default=20,
@@ -238,7 +239,7 @@ class Gpt(nn.Module):
 
     def forward(self, idx):
         t = idx.shape[1]
-        x = self.drop(self.wte(idx) + self.wpe(torch.arange(t)))
+        x = self.drop(self.wte(idx) + self.wpe(torch.arange(t, device=idx.device)))
         for block in self.h:
             x = block(x)
         return F.linear(self.ln_f(x), self.wte.weight)  # [B, T, V], tied head, no bias
@@ -270,6 +271,7 @@ def estimate_loss(model, split, batches, a):
     total = 0.0
     for chunk in starts.split(a.batch):
         x, y = windows(split, chunk, a.ctx)
+        x, y = x.to(a.device), y.to(a.device)
         total += loss_of(model(x), y).item() * len(chunk)
     model.train()
     return total / len(starts)
@@ -280,14 +282,14 @@ def estimate_loss(model, split, batches, a):
 def train(a):
     torch.manual_seed(a.seed)
     vocab, train_ids, val_ids = load_text(a.data)
-    model = Gpt(len(vocab), a.layers, a.heads, a.dim, a.ctx, a.dropout)
+    model = Gpt(len(vocab), a.layers, a.heads, a.dim, a.ctx, a.dropout).to(a.device)
     params = sum(p.numel() for p in model.parameters())
     opt = make_optimizer(model, a)
     gen = torch.Generator().manual_seed(a.seed)
     tokens_per_step = a.batch * a.ctx
     print(f"gpt layers={a.layers} heads={a.heads} dim={a.dim} ctx={a.ctx} vocab={len(vocab)} params={params}; "
           f"train {len(train_ids)} val {len(val_ids)} chars; batch {a.batch}, {a.steps} steps, "
-          f"{a.threads} threads, torch {torch.__version__}, BLAS {blas_library()}", flush=True)
+          f"{a.threads} threads, device {a.device}, torch {torch.__version__}, BLAS {blas_library()}", flush=True)
     if is_reference_blas(blas_library()):
         print("warning: PyTorch is running on the netlib reference BLAS, ~25x slower GEMMs than OpenBLAS; for a fair "
               "reference: apt-get install libopenblas0-openmp", file=sys.stderr, flush=True)
@@ -300,13 +302,14 @@ def train(a):
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = random_batch(train_ids, a.batch, a.ctx, gen)
+        x, y = x.to(a.device), y.to(a.device)
         loss = loss_of(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if a.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
         opt.step()
-        step_loss = loss.item()
+        step_loss = loss.item()   # waits for the step (a GPU synchronises here)
         train_seconds += time.perf_counter() - t0
 
         recent.append(step_loss)

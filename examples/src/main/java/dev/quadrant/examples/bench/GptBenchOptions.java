@@ -18,6 +18,7 @@ final class GptBenchOptions {
             "  --steps K          optimizer steps per run, both implementations (default 200)",
             "  --repeats R        interleaved runs of each implementation; tokens/s is the median (default 3)",
             "  --threads N        CPU threads of each run (default 2)",
+            "  --device D         cpu (default) or cuda:N: Quadrant trains on --devices D, PyTorch on --device cuda:N",
             "  --layers L --heads H --dim D --ctx T --batch B   model and batch (default 4 4 128 64 12)",
             "  --eval-batches N   PyTorch's validation loss: N batches of B evenly spaced windows, 0 = the whole split",
             "                     in windows of ctx (default 0)",
@@ -33,6 +34,7 @@ final class GptBenchOptions {
     int steps = 200;
     int repeats = 3;
     int threads = 2;
+    String device = "cpu";
     int layers = 4;
     int heads = 4;
     int dim = 128;
@@ -56,6 +58,12 @@ final class GptBenchOptions {
                 case "--steps" -> o.steps = positive(flag, value(args, ++i, flag));
                 case "--repeats" -> o.repeats = positive(flag, value(args, ++i, flag));
                 case "--threads" -> o.threads = positive(flag, value(args, ++i, flag));
+                case "--device" -> {
+                    o.device = value(args, ++i, flag);
+                    if (!o.device.equals("cpu") && !o.device.matches("cuda:[0-9]+")) {
+                        throw new UserInputException("flag --device: '" + o.device + "'; expected cpu or cuda:N");
+                    }
+                }
                 case "--layers" -> o.layers = positive(flag, value(args, ++i, flag));
                 case "--heads" -> o.heads = positive(flag, value(args, ++i, flag));
                 case "--dim" -> o.dim = positive(flag, value(args, ++i, flag));
@@ -73,7 +81,7 @@ final class GptBenchOptions {
                     }
                 }
                 default -> throw new UserInputException("unknown flag '" + flag + "'; expected one of --steps, "
-                        + "--repeats, --threads, --layers, --heads, --dim, --ctx, --batch, --eval-batches, --data, "
+                        + "--repeats, --threads, --device, --layers, --heads, --dim, --ctx, --batch, --eval-batches, --data, "
                         + "--python, --script, --omp-wait-policy, --torch-only, --help");
             }
         }

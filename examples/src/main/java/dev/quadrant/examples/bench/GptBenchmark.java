@@ -127,7 +127,7 @@ public final class GptBenchmark {
         return List.of("--data", "text:" + o.data, "--model", o.modelSpec(), "--batch", Integer.toString(o.batch),
                 "--steps", Integer.toString(o.steps), "--optimizer", "adamw", "--lr", "1e-3", "--betas", "0.9,0.99",
                 "--weight-decay", "0.1", "--schedule", "cosine:100:1e-4", "--clip-norm", "1", "--seed", "1337",
-                "--threads", Integer.toString(o.threads), "--devices", "cpu:1");
+                "--threads", Integer.toString(o.threads), "--devices", o.device.equals("cpu") ? "cpu:1" : o.device);
     }
 
     /**

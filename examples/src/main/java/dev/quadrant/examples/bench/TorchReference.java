@@ -53,7 +53,7 @@ final class TorchReference {
                 "--layers", str(o.layers), "--heads", str(o.heads), "--dim", str(o.dim), "--ctx", str(o.ctx),
                 "--batch", str(o.batch), "--steps", str(o.steps), "--lr", "1e-3", "--betas", "0.9,0.99",
                 "--weight-decay", "0.1", "--warmup", "100", "--min-lr", "1e-4", "--clip", "1", "--seed", "1337",
-                "--threads", str(o.threads), "--eval-batches", str(o.evalBatches),
+                "--threads", str(o.threads), "--device", o.device, "--eval-batches", str(o.evalBatches),
                 "--log-every", str(Math.max(1, o.steps / 4)));
         List<String> out = new ArrayList<>();
         int rc;

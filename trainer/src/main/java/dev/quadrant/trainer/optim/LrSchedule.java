@@ -7,7 +7,8 @@ import dev.quadrant.device.UserInputException;
  * {@code constant}, {@code step:EVERY:GAMMA} (multiply by GAMMA every EVERY steps) or
  * {@code cosine[:WARMUP[:MIN_LR]]} (linear warm-up over WARMUP steps, {@code lr * (step + 1) / WARMUP}, then cosine
  * decay from {@code lr} to the floor MIN_LR (default 0): {@code min + (lr - min) * (1 + cos(pi * t)) / 2} with
- * {@code t = (step - WARMUP) / (total - WARMUP)}). Immutable.
+ * {@code t = (step - WARMUP) / (total - 1 - WARMUP)}, so the last step runs at MIN_LR, as nanoGPT's schedule and the
+ * PyTorch reference of {@code bench/torch/gpt_char.py} do). Immutable.
  */
 public record LrSchedule(Kind kind, int every, double gamma, int warmup, double minLr) {
 
@@ -24,7 +25,7 @@ public record LrSchedule(Kind kind, int every, double gamma, int warmup, double 
                 if (step < warmup) {
                     return (float) (base * (step + 1) / (double) warmup);
                 }
-                long span = Math.max(1, totalSteps - warmup);
+                long span = Math.max(1, totalSteps - 1 - warmup);   // the floor is reached at the last step
                 double t = Math.min(1.0, (step - warmup) / (double) span);
                 return (float) (minLr + (base - minLr) * 0.5 * (1 + Math.cos(Math.PI * t)));
             }
