@@ -2,13 +2,14 @@
 # gpu-check.sh -- runs every GPU check of issues 4 and 5 on a GPU host from the self-contained bundle (no JDK, no
 # Maven needed) and writes one log per check, plus summary.txt, into LOGDIR.
 #
-#   scripts/gpu-check.sh LOGDIR [BUNDLE] [MNIST_DIR]
+#   scripts/gpu-check.sh LOGDIR [BUNDLE] [MNIST_DIR] [TEXT_FILE]
 #
 #   BUNDLE     the bundle folder (dist/quadrant-VERSION) or its .tar.gz; default $QUADRANT_BUNDLE, else the bundle
 #              this script sits in (it is copied to the bundle's bin/gpu-check.sh), else the newest
 #              dist/quadrant-*-linux-x86_64.tar.gz (or unpacked dist/quadrant-*/) of this repository
 #              (build it with: mvn -q -B -DskipTests -Pbundle package)
 #   MNIST_DIR  the MNIST IDX files; default $QUADRANT_MNIST, ../shared/datasets/mnist, /work/shared/datasets/mnist
+#   TEXT_FILE  Tiny Shakespeare; default $QUADRANT_TEXT, ../shared/datasets/tinyshakespeare/input.txt, /work/shared/...
 #
 # Checks (each with a time limit):
 #   issue 4: quadrant devices; the bundle smoke check; quadrant selftest in fp32, tf32 and bf16 (every Backend op
@@ -20,6 +21,9 @@
 #            hangs ends the run naming it, no hang), async (hogwild and gossip on cuda:0x4 >= 0.97 on MNIST);
 #            `quadrant train` smoke runs of the four strategies on cuda:0x4 (and cuda:0x2,1x2 with two GPUs);
 #            MultiReplicaGpuBenchmark (cuda:0x4 step time against cuda:0 with 4x the batch)
+#   issue 9: the nanoGPT CPU configuration of a GPT on Tiny Shakespeare (2000 steps) on cuda:0 and on cuda:0x2,
+#            val_loss <= 1.92 each; GptBenchmark on cuda:0 beside PyTorch on the same GPU (when python3 has torch with
+#            CUDA); the new kernels against the float64 reference run in the selftest checks above
 #   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
 #
 # Exit status: 0 all passed; 1 a check failed; 2 bad usage or no bundle; 3 nothing failed but a check was skipped
@@ -57,6 +61,13 @@ MNIST=${3:-${QUADRANT_MNIST:-}}
 if [ -z "$MNIST" ]; then
   for c in "$HERE/../shared/datasets/mnist" /work/shared/datasets/mnist; do
     [ -d "$c" ] && { MNIST=$(cd "$c" && pwd); break; }
+  done
+fi
+
+TEXT=${4:-${QUADRANT_TEXT:-}}
+if [ -z "$TEXT" ]; then
+  for c in "$HERE/../shared/datasets/tinyshakespeare/input.txt" /work/shared/datasets/tinyshakespeare/input.txt; do
+    [ -f "$c" ] && { TEXT=$(cd "$(dirname "$c")" && pwd)/input.txt; break; }
   done
 fi
 
@@ -122,13 +133,37 @@ cli_smoke() {   # DEVICES STRATEGY: a short `quadrant train` whose metrics carry
     --strategy "$2" --metrics "$m" && grep -q '"comm_exposed_ms"' "$m"
 }
 
+# last val_loss in a metrics file <= bar
+val_loss_at_most() {
+  local file=$1 bar=$2
+  local v; v=$(tail -n 1 "$file" | sed -n 's/.*"val_loss":\([0-9.eE+-]*\).*/\1/p')
+  echo "last val_loss: ${v:-none} (bar $bar)"
+  [ -n "$v" ] && awk -v a="$v" -v b="$bar" 'BEGIN { exit !(a <= b) }'
+}
+
+gpt_shakespeare() {   # DEVICES: nanoGPT's CPU configuration, 2000 steps, val_loss <= 1.92
+  local m="$LOG/gpt-${1//[:,]/_}.jsonl"
+  "$Q" train --data "text:$TEXT" --model gpt:layers=4,heads=4,dim=128,ctx=64,dropout=0 --batch 12 --steps 2000 \
+    --optimizer adamw --lr 1e-3 --betas 0.9,0.99 --weight-decay 0.1 --schedule cosine:100:1e-4 --clip-norm 1 \
+    --seed 1337 --eval-every 500 --devices "$1" --metrics "$m" --save "$LOG/gpt-${1//[:,]/_}.safetensors" &&
+  val_loss_at_most "$m" 1.92 &&
+  "$Q" sample --load "$LOG/gpt-${1//[:,]/_}.safetensors" --prompt "ROMEO:" --tokens 200 --temperature 0.8 \
+    --top-k 40 --seed 1 --devices "$1"
+}
+
+gpt_benchmark() {   # Quadrant and PyTorch on cuda:0, interleaved
+  qmain dev.quadrant.examples.bench.GptBenchmark --device cuda:0 --steps 500 --repeats 2 --data "$TEXT" \
+    --script "$BUNDLE/bench/torch/gpt_char.py" --python "$(command -v python3)"
+}
+
 junit_gpu() {
   (cd "$QUADRANT_SOURCE" && mvn -B -Dtest.excludedGroups= -Dgroups=gpu ${MNIST:+-Dquadrant.datasets=$(dirname "$MNIST")} test)
 }
 
 # the steps run in a child bash (under timeout): it needs these
-export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 cli_smoke junit_gpu
-export Q LOG MNIST
+export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 cli_smoke junit_gpu val_loss_at_most gpt_shakespeare \
+  gpt_benchmark
+export Q LOG MNIST TEXT BUNDLE
 export QUADRANT_SOURCE=${QUADRANT_SOURCE:-}
 
 note "gpu-check $(date -u +%FT%TZ) on $(hostname); bundle $BUNDLE; MNIST ${MNIST:-not found}; logs in $LOG"
@@ -166,6 +201,19 @@ for devices in $layouts; do
   done
 done
 run multi-replica-benchmark 1800 qmain dev.quadrant.examples.bench.MultiReplicaGpuBenchmark
+
+# ---- issue 9 -----------------------------------------------------------------------------------------------------
+if [ -n "$TEXT" ]; then
+  run gpt-shakespeare-cuda0 1800 gpt_shakespeare cuda:0
+  run gpt-shakespeare-cuda0x2 1800 gpt_shakespeare cuda:0x2
+  if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    run gpt-benchmark-vs-pytorch 1800 gpt_benchmark
+  else
+    skip gpt-benchmark-vs-pytorch "python3 has no PyTorch with CUDA"
+  fi
+else
+  skip gpt-shakespeare "no Tiny Shakespeare text (pass TEXT_FILE or QUADRANT_TEXT)"
+fi
 
 # ---- optional: the JUnit gpu suite from a source checkout -----------------------------------------------------------
 if [ -n "$QUADRANT_SOURCE" ] && command -v mvn >/dev/null 2>&1; then

@@ -57,6 +57,10 @@ if [ -n "${GPU_CHECK:-}" ] && [ -f "$GPU_CHECK" ]; then   # scripts/gpu-check.sh
   cp "$GPU_CHECK" "$OUT/bin/gpu-check.sh"
   chmod 755 "$OUT/bin/gpu-check.sh"
 fi
+if [ -n "${TORCH_REF:-}" ] && [ -f "$TORCH_REF" ]; then   # bench/torch/gpt_char.py: the same-GPU PyTorch reference
+  mkdir -p "$OUT/bench/torch"
+  cp "$TORCH_REF" "$OUT/bench/torch/gpt_char.py"
+fi
 
 "$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
   --output "$OUT/runtime"
