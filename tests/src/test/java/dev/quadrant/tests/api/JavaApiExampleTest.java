@@ -151,4 +151,23 @@ class JavaApiExampleTest {
         assertTrue(t.structure().layout().entries().get(0).name().equals("layers.0.shift"),
                 "the custom module's parameter is named in the layout: " + t.structure().layout().entries());
     }
+
+    /** A GPT from Java: spec object, text data, a strategy, then text from the trained model, the same for a seed. */
+    @Test
+    void aGptFromJavaGenerates() throws java.io.IOException {
+        Path text = dir.resolve("play.txt");
+        Files.writeString(text, "ROMEO:\nBut soft, what light through yonder window breaks.\n\n".repeat(30));
+        Trained t = Fit.builder()
+                .model(new dev.quadrant.trainer.nn.GptSpec(1, 2, 16, 16, 0f, true))
+                .data(dev.quadrant.trainer.data.TextData.read(text, 16))
+                .optimizer(OptimizerKind.ADAMW, 3e-3f)
+                .devices("cpu:2").strategy(Fit.Strategy.PS)
+                .batch(8).steps(60).threads(2)
+                .build().run();
+        String a = t.generate("ROMEO:", 30, 0.8, 5, 11);
+        assertTrue(a.startsWith("ROMEO:") && a.codePointCount(0, a.length()) == 36, a);
+        assertEquals(a, t.generate("ROMEO:", 30, 0.8, 5, 11), "the same seed gives the same text");
+        assertTrue(t.result().last().valLoss() < Math.log(t.vocabulary().size()), "it learned something: "
+                + t.result().last());
+    }
 }
