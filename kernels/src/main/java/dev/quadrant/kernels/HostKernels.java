@@ -66,6 +66,10 @@ public final class HostKernels implements LaunchTarget {
         reductions();
         optimizers();
         castsAndDropout();
+        embedding();
+        layerNorm();
+        attention();
+        permute();
         for (KernelSpec k : Kernels.specs()) {
             if (!bodies.containsKey(k.name())) {
                 throw new IllegalStateException("HostKernels has no body for kernel " + k);
@@ -108,6 +112,9 @@ public final class HostKernels implements LaunchTarget {
     private static int n(long v) {
         return Math.toIntExact(v);
     }
+
+    /** {@code dev.quadrant.device.Backend.IGNORE_INDEX} (this module does not depend on the device module). */
+    private static final int IGNORE_INDEX = -1;
 
     // ---- elementwise.cu ----------------------------------------------------------------------------------------
 
@@ -241,8 +248,12 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             FloatBuffer loss = f32(a.p(2), rows);
             for (int r = 0; r < rows; r++) {
-                float[] ms = maxSumExp(x, r * cols, cols);
                 int label = y.get(r);
+                if (label == IGNORE_INDEX) {
+                    loss.put(r, 0f);
+                    continue;
+                }
+                float[] ms = maxSumExp(x, r * cols, cols);
                 loss.put(r, label >= 0 && label < cols
                         ? (float) Math.log(ms[1]) + ms[0] - x.get(r * cols + label) : Float.NaN);
             }
@@ -255,9 +266,15 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             FloatBuffer d = f32(a.p(3), (long) rows * cols);
             for (int r = 0; r < rows; r++) {
+                int label = y.get(r);
+                if (label == IGNORE_INDEX) {
+                    for (int j = 0; j < cols; j++) {
+                        d.put(r * cols + j, 0f);
+                    }
+                    continue;
+                }
                 float[] ms = maxSumExp(x, r * cols, cols);
                 float inv = 1.0f / ms[1];
-                int label = y.get(r);
                 for (int j = 0; j < cols; j++) {
                     float p = (float) Math.exp(x.get(r * cols + j) - ms[0]) * inv;
                     d.put(r * cols + j, scale * (j == label ? p - 1.0f : p));
@@ -402,7 +419,8 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             int count = 0;
             for (int r = 0; r < rows; r++) {
-                count += argmax(x, r * cols, cols) == y.get(r) ? 1 : 0;
+                int label = y.get(r);
+                count += label != IGNORE_INDEX && argmax(x, r * cols, cols) == label ? 1 : 0;
             }
             FloatBuffer acc = f32(a.p(2), 1);
             acc.put(0, acc.get(0) + count);
@@ -506,11 +524,223 @@ public final class HostKernels implements LaunchTarget {
         bodies.put("dropout_mask_f32", (a, g) -> {
             int n = n(a.l(1));
             long seed = a.l(2);
-            float p = a.f(3);
-            float keep = a.f(4);
+            long first = a.l(3);
+            float p = a.f(4);
+            float keep = a.f(5);
             FloatBuffer mask = f32(a.p(0), n);
             for (int i = 0; i < n; i++) {
-                mask.put(i, dropoutUniform(seed, i) < p ? 0f : keep);
+                mask.put(i, dropoutUniform(seed, first + i) < p ? 0f : keep);
+            }
+        });
+    }
+
+    // ---- embedding.cu --------------------------------------------------------------------------------------------
+
+    private void embedding() {
+        bodies.put("embedding_forward_f32", (a, g) -> {
+            int n = n(a.l(3));
+            int vocab = a.i(4);
+            int dim = a.i(5);
+            FloatBuffer table = f32(a.p(0), (long) vocab * dim);
+            IntBuffer ids = i32(a.p(1), n);
+            FloatBuffer out = f32(a.p(2), (long) n * dim);
+            for (int i = 0; i < n; i++) {
+                int v = ids.get(i);
+                for (int d = 0; d < dim; d++) {
+                    out.put(i * dim + d, v >= 0 && v < vocab ? table.get(v * dim + d) : 0f);
+                }
+            }
+        });
+        bodies.put("embedding_backward_f32", (a, g) -> {   // in increasing i: what the kernel's leaders compute
+            int n = a.i(3);
+            int vocab = a.i(4);
+            int dim = a.i(5);
+            IntBuffer ids = i32(a.p(0), n);
+            FloatBuffer dOut = f32(a.p(1), (long) n * dim);
+            FloatBuffer table = f32(a.p(2), (long) vocab * dim);
+            for (int i = 0; i < n; i++) {
+                int v = ids.get(i);
+                if (v >= 0 && v < vocab) {
+                    for (int d = 0; d < dim; d++) {
+                        table.put(v * dim + d, table.get(v * dim + d) + dOut.get(i * dim + d));
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- layernorm.cu --------------------------------------------------------------------------------------------
+
+    private void layerNorm() {
+        bodies.put("layernorm_forward_f32", (a, g) -> {
+            int rows = a.i(6);
+            int cols = a.i(7);
+            float eps = a.f(8);
+            FloatBuffer x = f32(a.p(0), (long) rows * cols);
+            FloatBuffer gamma = f32(a.p(1), cols);
+            FloatBuffer beta = f32(a.p(2), cols);
+            FloatBuffer y = f32(a.p(3), (long) rows * cols);
+            FloatBuffer mean = f32(a.p(4), rows);
+            FloatBuffer rstd = f32(a.p(5), rows);
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols;
+                float s = 0f;
+                for (int j = 0; j < cols; j++) {
+                    s += x.get(o + j);
+                }
+                float m = s / cols;
+                float q = 0f;
+                for (int j = 0; j < cols; j++) {
+                    float e = x.get(o + j) - m;
+                    q += e * e;
+                }
+                float rs = 1.0f / (float) Math.sqrt(q / cols + eps);
+                for (int j = 0; j < cols; j++) {
+                    y.put(o + j, (x.get(o + j) - m) * rs * gamma.get(j) + beta.get(j));
+                }
+                mean.put(r, m);
+                rstd.put(r, rs);
+            }
+        });
+        bodies.put("layernorm_backward_dx_f32", (a, g) -> {
+            int rows = a.i(6);
+            int cols = a.i(7);
+            FloatBuffer x = f32(a.p(0), (long) rows * cols);
+            FloatBuffer gamma = f32(a.p(1), cols);
+            FloatBuffer mean = f32(a.p(2), rows);
+            FloatBuffer rstd = f32(a.p(3), rows);
+            FloatBuffer dy = f32(a.p(4), (long) rows * cols);
+            FloatBuffer dx = f32(a.p(5), (long) rows * cols);
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols;
+                float m = mean.get(r);
+                float rs = rstd.get(r);
+                float sg = 0f;
+                float sgx = 0f;
+                for (int j = 0; j < cols; j++) {
+                    float gj = dy.get(o + j) * gamma.get(j);
+                    sg += gj;
+                    sgx += gj * ((x.get(o + j) - m) * rs);
+                }
+                float mg = sg / cols;
+                float mgx = sgx / cols;
+                for (int j = 0; j < cols; j++) {
+                    float gj = dy.get(o + j) * gamma.get(j);
+                    float xh = (x.get(o + j) - m) * rs;
+                    dx.put(o + j, rs * (gj - mg - xh * mgx));
+                }
+            }
+        });
+        // The partials hold the whole column sums in chunk 0 and zeros elsewhere (as the reductions here), so the
+        // finish adds them once.
+        bodies.put("layernorm_param_partials_f32", (a, g) -> {
+            int rows = a.i(5);
+            int cols = a.i(6);
+            int chunkRows = a.i(7);
+            int chunks = Math.max(1, (rows + chunkRows - 1) / chunkRows);
+            FloatBuffer x = f32(a.p(0), (long) rows * cols);
+            FloatBuffer mean = f32(a.p(1), rows);
+            FloatBuffer rstd = f32(a.p(2), rows);
+            FloatBuffer dy = f32(a.p(3), (long) rows * cols);
+            FloatBuffer part = f32(a.p(4), 2L * chunks * cols);
+            for (int i = 0; i < 2 * chunks * cols; i++) {
+                part.put(i, 0f);
+            }
+            for (int c = 0; c < cols; c++) {
+                float sg = 0f;
+                float sb = 0f;
+                for (int r = 0; r < rows; r++) {
+                    float d = dy.get(r * cols + c);
+                    sg += d * ((x.get(r * cols + c) - mean.get(r)) * rstd.get(r));
+                    sb += d;
+                }
+                part.put(c, sg);
+                part.put(cols + c, sb);
+            }
+        });
+        bodies.put("layernorm_param_finish_f32", (a, g) -> {
+            int chunks = a.i(3);
+            int cols = a.i(4);
+            FloatBuffer part = f32(a.p(0), 2L * chunks * cols);
+            FloatBuffer dGamma = f32(a.p(1), cols);
+            FloatBuffer dBeta = f32(a.p(2), cols);
+            for (int c = 0; c < cols; c++) {
+                float tg = 0f;
+                float tb = 0f;
+                for (int k = 0; k < chunks; k++) {
+                    tg += part.get(2 * k * cols + c);
+                    tb += part.get(2 * k * cols + cols + c);
+                }
+                dGamma.put(c, dGamma.get(c) + tg);
+                dBeta.put(c, dBeta.get(c) + tb);
+            }
+        });
+    }
+
+    // ---- attention.cu --------------------------------------------------------------------------------------------
+
+    private void attention() {
+        bodies.put("causal_softmax_forward_f32", (a, g) -> {
+            int rows = a.i(2);
+            int t = a.i(3);
+            FloatBuffer s = f32(a.p(0), (long) rows * t);
+            FloatBuffer p = f32(a.p(1), (long) rows * t);
+            for (int r = 0; r < rows; r++) {
+                int i = r % t;
+                int o = r * t;
+                float m = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= i; j++) {
+                    float v = s.get(o + j);
+                    m = Float.isNaN(v) ? m : Math.max(m, v);   // fmaxf ignores NaN
+                }
+                float z = 0f;
+                for (int j = 0; j <= i; j++) {
+                    z += (float) Math.exp(s.get(o + j) - m);
+                }
+                float inv = 1.0f / z;
+                for (int j = 0; j < t; j++) {
+                    p.put(o + j, j <= i ? (float) Math.exp(s.get(o + j) - m) * inv : 0f);
+                }
+            }
+        });
+        bodies.put("causal_softmax_backward_f32", (a, g) -> {
+            int rows = a.i(3);
+            int t = a.i(4);
+            FloatBuffer p = f32(a.p(0), (long) rows * t);
+            FloatBuffer dp = f32(a.p(1), (long) rows * t);
+            FloatBuffer ds = f32(a.p(2), (long) rows * t);
+            for (int r = 0; r < rows; r++) {
+                int i = r % t;
+                int o = r * t;
+                float s = 0f;
+                for (int j = 0; j <= i; j++) {
+                    s += p.get(o + j) * dp.get(o + j);
+                }
+                for (int j = 0; j < t; j++) {
+                    ds.put(o + j, j <= i ? p.get(o + j) * (dp.get(o + j) - s) : 0f);
+                }
+            }
+        });
+    }
+
+    // ---- permute.cu ----------------------------------------------------------------------------------------------
+
+    private void permute() {
+        bodies.put("permute_b32", (a, g) -> {
+            int n = n(a.l(2));
+            int[] d = {0, a.i(3), a.i(4), a.i(5), a.i(6), a.i(7)};
+            long[] st = {a.l(8), a.l(9), a.l(10), a.l(11), a.l(12), a.l(13)};
+            IntBuffer x = i32(a.p(0), n);
+            IntBuffer y = i32(a.p(1), n);
+            for (int e = 0; e < n; e++) {
+                long q = e;
+                long src = 0;
+                for (int ax = 5; ax >= 1; ax--) {
+                    src += (q % d[ax]) * st[ax];
+                    q /= d[ax];
+                }
+                src += q * st[0];
+                y.put(e, x.get(Math.toIntExact(src)));
             }
         });
     }

@@ -15,6 +15,7 @@
 #define QD_NEG_INF __int_as_float(0xff800000)
 #define QD_NAN __int_as_float(0x7fffffff)
 #define QD_INT_MAX 2147483647
+#define QD_IGNORE_INDEX (-1)   // dev.quadrant.device.Backend.IGNORE_INDEX: a label that losses and metrics skip
 
 typedef long long i64;
 typedef unsigned long long u64;
@@ -55,6 +56,33 @@ __device__ __forceinline__ double qd_block_sum_d(double v) {
     v = (int)threadIdx.x < nw ? warp_sums[threadIdx.x] : 0.0;
     if (w == 0) v = qd_warp_sum_d(v);
     return v;
+}
+
+// Sum and max over the block (blockDim.x a multiple of 32, at most 1024, blockDim.y 1), returned to EVERY thread:
+// each warp reduces with shuffles, then every warp reads the per-warp partials and reduces them again, in the same
+// order, so all threads hold the bitwise identical result (an xor butterfly gives every lane the same sum).
+// Every thread of the block must call them; they synchronise (the first barrier also protects the partials of a
+// previous call, so they may be called back to back).
+__device__ __forceinline__ float qd_block_sum(float v) {
+    __shared__ float sum_parts[32];
+    int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
+    v = qd_warp_sum(v);
+    __syncthreads();
+    if (lane == 0) sum_parts[w] = v;
+    __syncthreads();
+    v = lane < (int)(blockDim.x / QD_WARP) ? sum_parts[lane] : 0.0f;
+    return qd_warp_sum(v);
+}
+
+__device__ __forceinline__ float qd_block_max(float v) {
+    __shared__ float max_parts[32];
+    int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
+    v = qd_warp_max(v);
+    __syncthreads();
+    if (lane == 0) max_parts[w] = v;
+    __syncthreads();
+    v = lane < (int)(blockDim.x / QD_WARP) ? max_parts[lane] : QD_NEG_INF;
+    return qd_warp_max(v);
 }
 
 // Arg-max of row x[0, cols) by one warp, with the semantics of the sequential loop

@@ -27,8 +27,12 @@ import dev.quadrant.kernels.LaunchTarget;
  *
  * <p>Row-major GEMM through column-major cuBLAS: a row-major {@code C[m,n]} is the column-major {@code C^T[n,m]}, so
  * {@code C^T = op(B)^T op(A)^T} is computed with the operands swapped and each leading dimension the stored
- * tensor's row length. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into scratch) with fp32
- * accumulation.
+ * tensor's row length. {@link #gemmBatched} is the same mapping per matrix, one {@code cublasGemmStridedBatchedEx}
+ * call with each tensor's matrix size as its stride. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into
+ * scratch) with fp32 accumulation, for both.
+ *
+ * <p>The sequence-model ops are deterministic run to run: the embedding backward and the LayerNorm parameter
+ * gradients sum in a fixed order without float atomics (see {@code embedding.cu} and {@code layernorm.cu}).
  *
  * <p>{@link #copy} also takes a source on another GPU ({@code cudaMemcpyPeerAsync} on this backend's stream, with peer
  * access enabled where the pair supports it), so that strategies move tensors between devices without the host.
@@ -286,22 +290,53 @@ public final class CudaBackend implements Backend {
         Checks.rank2("gemm", "a", a);
         Checks.rank2("gemm", "b", b);
         Checks.rank2("gemm", "c", c);
-        int m = transA ? a.dim(1) : a.dim(0);
-        int k = transA ? a.dim(0) : a.dim(1);
-        int kb = transB ? b.dim(1) : b.dim(0);
-        int n = transB ? b.dim(0) : b.dim(1);
+        multiply("gemm", false, transA, transB, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        enter();
+        String op = "gemmBatched";
+        Checks.rank(op, "a", a, 3, "[batch, rows, cols]");
+        Checks.rank(op, "b", b, 3, "[batch, rows, cols]");
+        Checks.rank(op, "c", c, 3, "[batch, rows, cols]");
+        if (b.dim(0) != a.dim(0) || c.dim(0) != a.dim(0)) {
+            throw new IllegalArgumentException(op + ": a " + Checks.shape(a) + ", b " + Checks.shape(b) + " and c "
+                    + Checks.shape(c) + " must have the same batch (first dimension)");
+        }
+        multiply(op, true, transA, transB, alpha, a, b, beta, c);
+    }
+
+    /**
+     * {@link #gemm} ({@code batched} false: 2-D tensors) or {@link #gemmBatched} ({@code batched}: 3-D tensors whose
+     * first dimension is the batch, checked by the caller): the shape checks, the {@code k == 0} case, and the cuBLAS
+     * call in this backend's precision.
+     */
+    private void multiply(String op, boolean batched, boolean transA, boolean transB, float alpha, Tensor a, Tensor b,
+                          float beta, Tensor c) {
+        int o = batched ? 1 : 0;   // first matrix dimension
+        int ar = a.dim(o);
+        int ac = a.dim(o + 1);
+        int br = b.dim(o);
+        int bc = b.dim(o + 1);
+        int m = transA ? ac : ar;
+        int k = transA ? ar : ac;
+        int kb = transB ? bc : br;
+        int n = transB ? br : bc;
         if (kb != k) {
-            throw new IllegalArgumentException("gemm: op(a) is [" + m + "," + k + "] but op(b) is [" + kb + "," + n
+            throw new IllegalArgumentException(op + ": op(a) is [" + m + "," + k + "] but op(b) is [" + kb + "," + n
                     + "] (a " + Checks.shape(a) + (transA ? "^T" : "") + ", b " + Checks.shape(b) + (transB ? "^T" : "")
                     + "): inner dimensions differ");
         }
-        if (c.dim(0) != m || c.dim(1) != n) {
-            throw new IllegalArgumentException("gemm: c must be [" + m + "," + n + "], got " + Checks.shape(c));
+        if (c.dim(o) != m || c.dim(o + 1) != n) {
+            throw new IllegalArgumentException(op + ": c must be " + (batched ? "[" + c.dim(0) + "," : "[") + m + ","
+                    + n + "], got " + Checks.shape(c));
         }
-        long pa = f32("gemm", "a", a);
-        long pb = f32("gemm", "b", b);
-        long pc = f32("gemm", "c", c);
-        if (m == 0 || n == 0) {
+        long pa = f32(op, "a", a);
+        long pb = f32(op, "b", b);
+        long pc = f32(op, "c", c);
+        int batch = batched ? a.dim(0) : 1;
+        if (m == 0 || n == 0 || batch == 0) {
             return;
         }
         if (k == 0) {   // cuBLAS with k == 0 scales C by beta
@@ -312,27 +347,48 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(0), a.dim(1), b.dim(0), b.dim(1));
+        GemmPlan g = GemmPlan.rowMajor(transA, transB, ar, ac, br, bc);
+        long strideA = (long) ar * ac;
+        long strideB = (long) br * bc;
+        long strideC = (long) m * n;
         switch (precision) {
             case FP32:
-                blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
-                        g.ldSecond(), beta, pc, g.ldc());
+                cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
+                        Cublas.Compute.FP32, beta, pc, strideC);
                 break;
             case TF32:
-                blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb,
-                        Cublas.DataType.FLOAT32, g.ldFirst(), pa, Cublas.DataType.FLOAT32, g.ldSecond(), beta, pc, g.ldc(),
-                        Cublas.Compute.TF32);
+                cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
+                        Cublas.Compute.TF32, beta, pc, strideC);
                 break;
             default:
                 try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
-                    long pa16 = addr("gemm", "a16", a16);
-                    long pb16 = addr("gemm", "b16", b16);
+                    long pa16 = addr(op, "a16", a16);
+                    long pb16 = addr(op, "b16", b16);
                     kernels.toBf16(stream, pa, pa16, a.size());
                     kernels.toBf16(stream, pb, pb16, b.size());
-                    blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb16,
-                            Cublas.DataType.BF16, g.ldFirst(), pa16, Cublas.DataType.BF16, g.ldSecond(), beta, pc, g.ldc(),
-                            Cublas.Compute.FP32);
+                    cublasGemm(g, batched, batch, alpha, pa16, strideA, pb16, strideB, Cublas.DataType.BF16,
+                            Cublas.Compute.FP32, beta, pc, strideC);
                 }   // the scratch returns to the allocator; its next user is queued after this GEMM
+        }
+    }
+
+    /**
+     * The cuBLAS call for plan {@code g} (B first, A second: see {@link GemmPlan}): {@code sgemm} for one fp32 matrix,
+     * {@code gemmEx} for one matrix of another type or compute, {@code gemmStridedBatchedEx} for a batch. Strides in
+     * elements.
+     */
+    private void cublasGemm(GemmPlan g, boolean batched, int batch, float alpha, long pa, long strideA, long pb,
+                            long strideB, Cublas.DataType type, Cublas.Compute compute, float beta, long pc,
+                            long strideC) {
+        if (batched) {
+            blas.gemmStridedBatchedEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, type,
+                    g.ldFirst(), strideB, pa, type, g.ldSecond(), strideA, beta, pc, g.ldc(), strideC, batch, compute);
+        } else if (type == Cublas.DataType.FLOAT32 && compute == Cublas.Compute.FP32) {
+            blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
+                    g.ldSecond(), beta, pc, g.ldc());
+        } else {
+            blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, type, g.ldFirst(), pa,
+                    type, g.ldSecond(), beta, pc, g.ldc(), compute);
         }
     }
 
@@ -430,7 +486,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("dropoutMask: p must be in [0, 1], got " + p);
         }
         float keep = p < 1f ? 1f / (1f - p) : 0f;
-        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, p, keep);
+        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, firstIndex, p, keep);
     }
 
     // ---- losses and metrics ------------------------------------------------------------------------------------
@@ -441,47 +497,90 @@ public final class CudaBackend implements Backend {
         Checks.size(op, "labels", labels, logits.dim(0), "one per row of logits " + Checks.shape(logits));
     }
 
-    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
-
-    @Override
-    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        throw new UnsupportedOperationException("gemmBatched");
-    }
+    // ---- sequence models ----------------------------------------------------------------------------------------
 
     @Override
     public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
-        throw new UnsupportedOperationException("embeddingForward");
+        enter();
+        String op = "embeddingForward";
+        Checks.rank2(op, "table", table);
+        Checks.dtype(op, "ids", ids, DType.INT32);
+        Checks.rank2(op, "out", out);
+        Checks.rows(op, "out", out, ids.size(), table.dim(1), "one row of table " + Checks.shape(table) + " per id");
+        kernels.embeddingForward(stream, f32(op, "table", table), addr(op, "ids", ids), f32(op, "out", out), ids.size(),
+                table.dim(0), table.dim(1));
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
-        throw new UnsupportedOperationException("embeddingBackward");
+        enter();
+        String op = "embeddingBackward";
+        Checks.dtype(op, "ids", ids, DType.INT32);
+        Checks.rank2(op, "dTable", dTable);
+        Checks.rank2(op, "dOut", dOut);
+        Checks.rows(op, "dOut", dOut, ids.size(), dTable.dim(1), "one row of dTable " + Checks.shape(dTable) + " per id");
+        kernels.embeddingBackward(stream, addr(op, "ids", ids), f32(op, "dOut", dOut), f32(op, "dTable", dTable),
+                ids.intSize(), dTable.dim(0), dTable.dim(1));
     }
 
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
-        throw new UnsupportedOperationException("layerNormForward");
+        enter();
+        String op = "layerNormForward";
+        Checks.rank2(op, "x", x);
+        Checks.layerNormVectors(op, x, gamma, mean, rstd);
+        Checks.size(op, "beta", beta, x.dim(1), "one per column of x " + Checks.shape(x));
+        Checks.sameShape(op, "x", x, "y", y);
+        kernels.layerNormForward(stream, f32(op, "x", x), f32(op, "gamma", gamma), f32(op, "beta", beta),
+                f32(op, "y", y), f32(op, "mean", mean), f32(op, "rstd", rstd), x.dim(0), x.dim(1), eps);
     }
 
     @Override
     public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
                                   Tensor dBeta) {
-        throw new UnsupportedOperationException("layerNormBackward");
+        enter();
+        String op = "layerNormBackward";
+        Checks.rank2(op, "x", x);
+        Checks.layerNormVectors(op, x, gamma, mean, rstd);
+        Checks.sameShape(op, "x", x, "dy", dy);
+        Checks.sameShape(op, "x", x, "dx", dx);
+        Checks.size(op, "dGamma", dGamma, x.dim(1), "one per column of x " + Checks.shape(x));
+        Checks.size(op, "dBeta", dBeta, x.dim(1), "one per column of x " + Checks.shape(x));
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        try (Tensor partials = scratch(DType.FLOAT32, 2 * Kernels.layerNormChunks(rows), cols)) {
+            kernels.layerNormBackward(stream, f32(op, "x", x), f32(op, "gamma", gamma), f32(op, "mean", mean),
+                    f32(op, "rstd", rstd), f32(op, "dy", dy), f32(op, "dx", dx), f32(op, "dGamma", dGamma),
+                    f32(op, "dBeta", dBeta), addr(op, "partials", partials), rows, cols);
+        }   // the scratch returns to the allocator; its next user is queued after these kernels
     }
 
     @Override
     public void causalSoftmaxForward(Tensor scores, Tensor probs) {
-        throw new UnsupportedOperationException("causalSoftmaxForward");
+        enter();
+        String op = "causalSoftmaxForward";
+        int rows = Checks.attentionScores(op, "scores", scores);
+        Checks.sameShape(op, "scores", scores, "probs", probs);
+        kernels.causalSoftmaxForward(stream, f32(op, "scores", scores), f32(op, "probs", probs), rows, scores.dim(2));
     }
 
     @Override
     public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
-        throw new UnsupportedOperationException("causalSoftmaxBackward");
+        enter();
+        String op = "causalSoftmaxBackward";
+        int rows = Checks.attentionScores(op, "probs", probs);
+        Checks.sameShape(op, "probs", probs, "dProbs", dProbs);
+        Checks.sameShape(op, "probs", probs, "dScores", dScores);
+        kernels.causalSoftmaxBackward(stream, f32(op, "probs", probs), f32(op, "dProbs", dProbs),
+                f32(op, "dScores", dScores), rows, probs.dim(2));
     }
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor y) {
-        throw new UnsupportedOperationException("permute");
+        enter();
+        String op = "permute";
+        Checks.permuted(op, x, perm, y);
+        kernels.permute(stream, addr(op, "x", x), addr(op, "y", y), x.shape(), perm.clone());
     }
 
     @Override

@@ -131,7 +131,7 @@ class EmulatedKernelsTest {
             for (float p : new float[] {0f, 0.1f, 0.5f}) {
                 long pm = emu.zeros(n);
                 float keep = 1f / (1f - p);
-                k.dropoutMask(null, pm, n, seed, p, keep);
+                k.dropoutMask(null, pm, n, seed, 0L, p, keep);
                 float[] got = emu.readFloats(pm);
                 int dropped = 0;
                 for (int i = 0; i < n; i++) {
