@@ -224,7 +224,7 @@ public final class HostKernels implements LaunchTarget {
     }
 
     private void activations() {
-        forward("relu_forward_f32", v -> v > 0f ? v : 0f);
+        forward("relu_forward_f32", v -> v > 0f || Float.isNaN(v) ? v : 0f);
         backward("relu_backward_f32", (v, dy) -> v > 0f ? dy : 0f);
         forward("gelu_forward_f32", HostKernels::gelu);
         backward("gelu_backward_f32", (v, dy) -> dy * geluGrad(v));
@@ -321,15 +321,13 @@ public final class HostKernels implements LaunchTarget {
 
     // ---- reductions.cu -------------------------------------------------------------------------------------------
 
+    /** The first NaN if any (a NaN beats every number), else the first maximum, as {@code qd_row_argmax}. */
     private static int argmax(FloatBuffer x, int from, int cols) {
         float best = x.get(from);
-        if (Float.isNaN(best)) {
-            return 0;
-        }
         int idx = 0;
         for (int j = 1; j < cols; j++) {
             float v = x.get(from + j);
-            if (v > best) {
+            if (v > best || (Float.isNaN(v) && !Float.isNaN(best))) {
                 best = v;
                 idx = j;
             }

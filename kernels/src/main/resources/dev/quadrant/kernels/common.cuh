@@ -86,23 +86,30 @@ __device__ __forceinline__ float qd_block_max(float v) {
 }
 
 // Arg-max of row x[0, cols) by one warp, with the semantics of the sequential loop
-//   best = x[0]; for j in 1..cols-1: if (x[j] > best) best = x[j], idx = j
-// i.e. the first index of the largest non-NaN value, or 0 when x[0] is NaN. The result is valid in lane 0.
+//   best = x[0]; for j in 1..cols-1: if (x[j] > best || (x[j] is NaN && best is not)) best = x[j], idx = j
+// i.e. the first NaN if there is one (a NaN beats every number, as NumPy and PyTorch), else the first index of the
+// largest value. Each lane keeps the best of its strided elements (none yet: bi == QD_INT_MAX), then the lanes meet
+// with shuffles, lower index first on ties. The result is valid in every lane.
+__device__ __forceinline__ bool qd_argmax_beats(float v, int i, float bv, int bi) {
+    if (i == QD_INT_MAX) return false;
+    if (bi == QD_INT_MAX) return true;
+    bool vn = v != v, bn = bv != bv;
+    if (vn != bn) return vn;
+    return (!vn && v > bv) || ((vn || v == bv) && i < bi);
+}
+
 __device__ __forceinline__ int qd_row_argmax(const float* x, int cols, int lane) {
-    float bv = QD_NEG_INF;
+    float bv = 0.0f;
     int bi = QD_INT_MAX;
     for (int j = lane; j < cols; j += QD_WARP) {
         float v = x[j];
-        bool nan0 = j == 0 && v != v;
-        if (nan0 || v > bv || (bi == QD_INT_MAX && v == v)) { bv = v; bi = j; }
-        if (nan0) break;   // x[0] is NaN: the answer is 0 whatever follows
+        if (qd_argmax_beats(v, j, bv, bi)) { bv = v; bi = j; }
+        if (v != v) break;   // nothing later in this lane beats its first NaN
     }
     for (int o = QD_WARP / 2; o > 0; o >>= 1) {
         float ov = __shfl_xor_sync(QD_FULL_MASK, bv, o);
         int oi = __shfl_xor_sync(QD_FULL_MASK, bi, o);
-        bool mine_nan0 = bi == 0 && bv != bv;
-        bool other_nan0 = oi == 0 && ov != ov;
-        if (other_nan0 || (!mine_nan0 && (ov > bv || (ov == bv && oi < bi)))) { bv = ov; bi = oi; }
+        if (qd_argmax_beats(ov, oi, bv, bi)) { bv = ov; bi = oi; }
     }
     return bi == QD_INT_MAX ? 0 : bi;
 }
