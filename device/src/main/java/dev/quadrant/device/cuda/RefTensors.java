@@ -1,0 +1,55 @@
+package dev.quadrant.device.cuda;
+
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.device.reference.ReferenceBackend;
+
+/**
+ * Host data as tensors of the float64 {@link ReferenceBackend}, so that a check runs the very op it checks on the
+ * reference ({@code ref.be().gemm(...)}) and compares with {@link #values}: {@link SelfTest} on a GPU and the kernel
+ * emulator tests share the one reference of each op. The tensors live on the Java heap and need no closing. Not
+ * thread-safe, like the backend.
+ *
+ * <pre>{@code
+ * RefTensors ref = new RefTensors();
+ * Tensor x = ref.floats(data, 3, 4);
+ * Tensor y = ref.zeros(3, 4);
+ * ref.be().activationForward(Activation.GELU, x, y);
+ * double[] want = RefTensors.values(y);
+ * }</pre>
+ */
+final class RefTensors {
+    private final ReferenceBackend be = new ReferenceBackend();
+
+    /** The reference backend the tensors belong to. */
+    ReferenceBackend be() { return be; }
+
+    /** A FLOAT32 reference tensor of {@code shape} holding {@code v} (exactly: floats widen to doubles). */
+    Tensor floats(float[] v, int... shape) {
+        Tensor t = be.allocate(DType.FLOAT32, shape);
+        be.upload(v, 0, t);
+        return t;
+    }
+
+    /** An INT32 reference tensor of {@code shape} holding {@code v}. */
+    Tensor ints(int[] v, int... shape) {
+        Tensor t = be.allocate(DType.INT32, shape);
+        be.upload(v, 0, t);
+        return t;
+    }
+
+    /** A zero FLOAT32 reference tensor. */
+    Tensor zeros(int... shape) {
+        return be.allocate(DType.FLOAT32, shape);
+    }
+
+    /** The float64 elements of a FLOAT32 or BF16 reference tensor. */
+    static double[] values(Tensor t) {
+        return ReferenceBackend.values(t);
+    }
+
+    /** The elements of an INT32 reference tensor. */
+    static int[] ints(Tensor t) {
+        return ReferenceBackend.ints(t);
+    }
+}
