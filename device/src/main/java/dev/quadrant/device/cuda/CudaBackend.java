@@ -14,6 +14,8 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.checks.OpChecks;
+import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
 import dev.quadrant.kernels.Kernels;
 import dev.quadrant.kernels.LaunchTarget;
@@ -196,6 +198,11 @@ public final class CudaBackend implements Backend {
         return addr(op, name, t);
     }
 
+    private long i32(String op, String name, Tensor t) {
+        Checks.dtype(op, name, t, DType.INT32);
+        return addr(op, name, t);
+    }
+
     // ---- memory ----------------------------------------------------------------------------------------------
 
     @Override
@@ -287,55 +294,32 @@ public final class CudaBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         enter();
-        Checks.rank2("gemm", "a", a);
-        Checks.rank2("gemm", "b", b);
-        Checks.rank2("gemm", "c", c);
-        multiply("gemm", false, transA, transB, alpha, a, b, beta, c);
+        String op = OpChecks.gemmName("gemm", transA, transB);
+        long pa = f32(op, "a", a);
+        long pb = f32(op, "b", b);
+        long pc = f32(op, "c", c);
+        int[] mnk = OpChecks.gemm(transA, transB, a, b, c);
+        multiply(op, false, 1, mnk[0], mnk[1], mnk[2], transA, transB, alpha, a, pa, b, pb, beta, c, pc);
     }
 
     @Override
     public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         enter();
-        String op = "gemmBatched";
-        Checks.rank(op, "a", a, 3, "[batch, rows, cols]");
-        Checks.rank(op, "b", b, 3, "[batch, rows, cols]");
-        Checks.rank(op, "c", c, 3, "[batch, rows, cols]");
-        if (b.dim(0) != a.dim(0) || c.dim(0) != a.dim(0)) {
-            throw new IllegalArgumentException(op + ": a " + Checks.shape(a) + ", b " + Checks.shape(b) + " and c "
-                    + Checks.shape(c) + " must have the same batch (first dimension)");
-        }
-        multiply(op, true, transA, transB, alpha, a, b, beta, c);
-    }
-
-    /**
-     * {@link #gemm} ({@code batched} false: 2-D tensors) or {@link #gemmBatched} ({@code batched}: 3-D tensors whose
-     * first dimension is the batch, checked by the caller): the shape checks, the {@code k == 0} case, and the cuBLAS
-     * call in this backend's precision.
-     */
-    private void multiply(String op, boolean batched, boolean transA, boolean transB, float alpha, Tensor a, Tensor b,
-                          float beta, Tensor c) {
-        int o = batched ? 1 : 0;   // first matrix dimension
-        int ar = a.dim(o);
-        int ac = a.dim(o + 1);
-        int br = b.dim(o);
-        int bc = b.dim(o + 1);
-        int m = transA ? ac : ar;
-        int k = transA ? ar : ac;
-        int kb = transB ? bc : br;
-        int n = transB ? br : bc;
-        if (kb != k) {
-            throw new IllegalArgumentException(op + ": op(a) is [" + m + "," + k + "] but op(b) is [" + kb + "," + n
-                    + "] (a " + Checks.shape(a) + (transA ? "^T" : "") + ", b " + Checks.shape(b) + (transB ? "^T" : "")
-                    + "): inner dimensions differ");
-        }
-        if (c.dim(o) != m || c.dim(o + 1) != n) {
-            throw new IllegalArgumentException(op + ": c must be " + (batched ? "[" + c.dim(0) + "," : "[") + m + ","
-                    + n + "], got " + Checks.shape(c));
-        }
+        String op = OpChecks.gemmName("gemmBatched", transA, transB);
         long pa = f32(op, "a", a);
         long pb = f32(op, "b", b);
         long pc = f32(op, "c", c);
-        int batch = batched ? a.dim(0) : 1;
+        int[] bmnk = SequenceOpChecks.gemmBatched(transA, transB, a, b, c);
+        multiply(op, true, bmnk[0], bmnk[1], bmnk[2], bmnk[3], transA, transB, alpha, a, pa, b, pb, beta, c, pc);
+    }
+
+    /**
+     * {@link #gemm} ({@code batched} false: one matrix per tensor) or {@link #gemmBatched} ({@code batch} matrices of
+     * {@code [m, k]}, {@code [k, n]}, {@code [m, n]} (before the transposes) one after another), arguments checked by
+     * the caller: the empty and {@code k == 0} cases, then the cuBLAS call in this backend's precision.
+     */
+    private void multiply(String op, boolean batched, int batch, int m, int n, int k, boolean transA, boolean transB,
+                          float alpha, Tensor a, long pa, Tensor b, long pb, float beta, Tensor c, long pc) {
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
@@ -347,9 +331,10 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        GemmPlan g = GemmPlan.rowMajor(transA, transB, ar, ac, br, bc);
-        long strideA = (long) ar * ac;
-        long strideB = (long) br * bc;
+        int o = batched ? 1 : 0;   // the first matrix dimension
+        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(o), a.dim(o + 1), b.dim(o), b.dim(o + 1));
+        long strideA = (long) m * k;
+        long strideB = (long) k * n;
         long strideC = (long) m * n;
         switch (precision) {
             case FP32:
@@ -482,10 +467,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         enter();
-        if (!(p >= 0f && p <= 1f)) {
-            throw new IllegalArgumentException("dropoutMask: p must be in [0, 1], got " + p);
-        }
-        float keep = p < 1f ? 1f / (1f - p) : 0f;
+        OpChecks.dropoutMask(p);
+        float keep = (float) (1.0 / (1.0 - p));   // as the CPU backend: one mask, bit for bit, wherever it is made
         kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, firstIndex, p, keep);
     }
 
@@ -503,36 +486,36 @@ public final class CudaBackend implements Backend {
     public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
         enter();
         String op = "embeddingForward";
-        Checks.rank2(op, "table", table);
-        Checks.dtype(op, "ids", ids, DType.INT32);
-        Checks.rank2(op, "out", out);
-        Checks.rows(op, "out", out, ids.size(), table.dim(1), "one row of table " + Checks.shape(table) + " per id");
-        kernels.embeddingForward(stream, f32(op, "table", table), addr(op, "ids", ids), f32(op, "out", out), ids.size(),
-                table.dim(0), table.dim(1));
+        long pt = f32(op, "table", table);
+        long pi = i32(op, "ids", ids);
+        long po = f32(op, "out", out);
+        SequenceOpChecks.embeddingForward(table, ids, out);
+        kernels.embeddingForward(stream, pt, pi, po, ids.size(), table.dim(0), table.dim(1));
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
         enter();
         String op = "embeddingBackward";
-        Checks.dtype(op, "ids", ids, DType.INT32);
-        Checks.rank2(op, "dTable", dTable);
-        Checks.rank2(op, "dOut", dOut);
-        Checks.rows(op, "dOut", dOut, ids.size(), dTable.dim(1), "one row of dTable " + Checks.shape(dTable) + " per id");
-        kernels.embeddingBackward(stream, addr(op, "ids", ids), f32(op, "dOut", dOut), f32(op, "dTable", dTable),
-                ids.intSize(), dTable.dim(0), dTable.dim(1));
+        long pi = i32(op, "ids", ids);
+        long pd = f32(op, "dOut", dOut);
+        long pt = f32(op, "dTable", dTable);
+        SequenceOpChecks.embeddingBackward(ids, dOut, dTable);
+        kernels.embeddingBackward(stream, pi, pd, pt, ids.intSize(), dTable.dim(0), dTable.dim(1));
     }
 
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
         enter();
         String op = "layerNormForward";
-        Checks.rank2(op, "x", x);
-        Checks.layerNormVectors(op, x, gamma, mean, rstd);
-        Checks.size(op, "beta", beta, x.dim(1), "one per column of x " + Checks.shape(x));
-        Checks.sameShape(op, "x", x, "y", y);
-        kernels.layerNormForward(stream, f32(op, "x", x), f32(op, "gamma", gamma), f32(op, "beta", beta),
-                f32(op, "y", y), f32(op, "mean", mean), f32(op, "rstd", rstd), x.dim(0), x.dim(1), eps);
+        long px = f32(op, "x", x);
+        long pg = f32(op, "gamma", gamma);
+        long pb = f32(op, "beta", beta);
+        long py = f32(op, "y", y);
+        long pm = f32(op, "mean", mean);
+        long ps = f32(op, "rstd", rstd);
+        SequenceOpChecks.layerNormForward(x, gamma, beta, y, mean, rstd);
+        kernels.layerNormForward(stream, px, pg, pb, py, pm, ps, x.dim(0), x.dim(1), eps);
     }
 
     @Override
@@ -540,18 +523,23 @@ public final class CudaBackend implements Backend {
                                   Tensor dBeta) {
         enter();
         String op = "layerNormBackward";
-        Checks.rank2(op, "x", x);
-        Checks.layerNormVectors(op, x, gamma, mean, rstd);
-        Checks.sameShape(op, "x", x, "dy", dy);
-        Checks.sameShape(op, "x", x, "dx", dx);
-        Checks.size(op, "dGamma", dGamma, x.dim(1), "one per column of x " + Checks.shape(x));
-        Checks.size(op, "dBeta", dBeta, x.dim(1), "one per column of x " + Checks.shape(x));
+        long px = f32(op, "x", x);
+        long pg = f32(op, "gamma", gamma);
+        long pm = f32(op, "mean", mean);
+        long ps = f32(op, "rstd", rstd);
+        long pdy = f32(op, "dy", dy);
+        long pdx = f32(op, "dx", dx);
+        long pdg = f32(op, "dGamma", dGamma);
+        long pdb = f32(op, "dBeta", dBeta);
+        SequenceOpChecks.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
         int rows = x.dim(0);
         int cols = x.dim(1);
+        if (rows == 0) {
+            return;
+        }
         try (Tensor partials = scratch(DType.FLOAT32, 2 * Kernels.layerNormChunks(rows), cols)) {
-            kernels.layerNormBackward(stream, f32(op, "x", x), f32(op, "gamma", gamma), f32(op, "mean", mean),
-                    f32(op, "rstd", rstd), f32(op, "dy", dy), f32(op, "dx", dx), f32(op, "dGamma", dGamma),
-                    f32(op, "dBeta", dBeta), addr(op, "partials", partials), rows, cols);
+            kernels.layerNormBackward(stream, px, pg, pm, ps, pdy, pdx, pdg, pdb, addr(op, "partials", partials), rows,
+                    cols);
         }   // the scratch returns to the allocator; its next user is queued after these kernels
     }
 
@@ -559,28 +547,41 @@ public final class CudaBackend implements Backend {
     public void causalSoftmaxForward(Tensor scores, Tensor probs) {
         enter();
         String op = "causalSoftmaxForward";
-        int rows = Checks.attentionScores(op, "scores", scores);
-        Checks.sameShape(op, "scores", scores, "probs", probs);
-        kernels.causalSoftmaxForward(stream, f32(op, "scores", scores), f32(op, "probs", probs), rows, scores.dim(2));
+        long ps = f32(op, "scores", scores);
+        long pp = f32(op, "probs", probs);
+        SequenceOpChecks.causalSoftmaxForward(scores, probs);
+        kernels.causalSoftmaxForward(stream, ps, pp, attentionRows(op, scores), scores.dim(2));
     }
 
     @Override
     public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
         enter();
         String op = "causalSoftmaxBackward";
-        int rows = Checks.attentionScores(op, "probs", probs);
-        Checks.sameShape(op, "probs", probs, "dProbs", dProbs);
-        Checks.sameShape(op, "probs", probs, "dScores", dScores);
-        kernels.causalSoftmaxBackward(stream, f32(op, "probs", probs), f32(op, "dProbs", dProbs),
-                f32(op, "dScores", dScores), rows, probs.dim(2));
+        long pp = f32(op, "probs", probs);
+        long pdp = f32(op, "dProbs", dProbs);
+        long pds = f32(op, "dScores", dScores);
+        SequenceOpChecks.causalSoftmaxBackward(probs, dProbs, dScores);
+        kernels.causalSoftmaxBackward(stream, pp, pdp, pds, attentionRows(op, probs), probs.dim(2));
+    }
+
+    /** {@code batch * T} rows of scores {@code [batch, T, T]}, which the kernels index with an int. */
+    private static int attentionRows(String op, Tensor scores) {
+        long rows = (long) scores.dim(0) * scores.dim(1);
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + Checks.shape(scores) + " has " + rows + " rows of scores, more "
+                    + "than the 2^31 - 1 the kernels index: split the batch");
+        }
+        return (int) rows;
     }
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor y) {
         enter();
         String op = "permute";
-        Checks.permuted(op, x, perm, y);
-        kernels.permute(stream, addr(op, "x", x), addr(op, "y", y), x.shape(), perm.clone());
+        long px = f32(op, "x", x);
+        long py = f32(op, "y", y);
+        SequenceOpChecks.permute(x, perm, y);
+        kernels.permute(stream, px, py, x.shape(), perm.clone());
     }
 
     @Override
