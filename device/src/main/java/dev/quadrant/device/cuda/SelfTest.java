@@ -9,12 +9,15 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
- * {@code quadrant selftest}: every {@link Backend} op on a backend, compared with the float64 {@link Reference} (exact
- * where the contract is exact: dropout masks, casts, arg-max, counts), then a short training run of a small MLP that
- * must learn a separable problem and give the same loss twice. Each check passes or fails on its own; a failure
- * says which element was worst, both values and the tolerance.
+ * {@code quadrant selftest}: every {@link Backend} op on a backend, compared with the same op on the float64
+ * {@link ReferenceBackend} (exact where the contract is exact: dropout masks, casts, arg-max, counts, gathers and
+ * permutes), then a short training run of a small MLP that must learn a separable problem and give the same loss
+ * twice. The sequence-model ops (batched GEMM, embedding, LayerNorm, causal softmax, permute) are in
+ * {@link SelfTestSequence}. Each check passes or fails on its own; a failure says which element was worst, both
+ * values and the tolerance.
  *
  * <p>{@link #run(Backend, Precision)} works on any backend (the unit tests run it on a host backend);
  * {@link #runAllGpus(Precision)} runs it on every GPU. Not thread-safe per backend, like the backend.
@@ -71,6 +74,7 @@ public final class SelfTest {
             }
         }
         c.check("gemm alpha/beta", () -> c.gemmAlphaBeta(gemmTol));
+        SelfTestSequence.addChecks(c, gemmTol);
         c.check("axpy, scale, fill, copy, mul", () -> c.blasLike());
         c.check("addBias", () -> c.addBias());
         c.check("columnSums (beta 0 and 0.5)", () -> c.columnSums());
@@ -78,9 +82,9 @@ public final class SelfTest {
             c.check("activation " + f + " forward/backward", () -> c.activation(f));
         }
         c.check("dropoutMask == DropoutHash", () -> c.dropout());
-        c.check("softmax cross-entropy fwd/bwd", () -> c.softmaxXent());
+        c.check("softmax xent fwd/bwd (ignore idx)", () -> c.softmaxXent());
         c.check("mse fwd/bwd", () -> c.mse());
-        c.check("argmax, countCorrect", () -> c.argmax());
+        c.check("argmax, countCorrect (ignore idx)", () -> c.argmax());
         c.check("sumInto, l2Norm, allFinite", () -> c.reductions());
         c.check("sgdUpdate (momentum, nesterov, wd)", () -> c.sgd());
         c.check("adamUpdate (adam, adamw)", () -> c.adam());
@@ -107,6 +111,9 @@ public final class SelfTest {
         final Backend be;
         final List<Check> checks = new ArrayList<>();
         final Random rnd = new Random(20240601L);
+        /** The same data as reference tensors: each check runs its op on {@code ref.be()} too. */
+        final RefTensors ref = new RefTensors();
+        final ReferenceBackend rb = ref.be();
 
         Checker(Backend be) {
             this.be = be;
@@ -218,15 +225,53 @@ public final class SelfTest {
             return "exact";
         }
 
+        /** The reference values of a FLOAT32 reference tensor, rounded to float (what a backend can return). */
+        static float[] floatsOf(Tensor refTensor) {
+            double[] d = RefTensors.values(refTensor);
+            float[] f = new float[d.length];
+            for (int i = 0; i < d.length; i++) {
+                f[i] = (float) d[i];
+            }
+            return f;
+        }
+
+        /**
+         * {@code c = alpha op(a) op(b) + beta c} on the reference, 2-D or batched by the rank of the shapes; returns
+         * the result and the error scale {@code |alpha| |op(a)| |op(b)| + |beta| |c|}.
+         */
+        double[][] referenceGemm(boolean ta, boolean tb, float alpha, float[] a, int[] as, float[] b, int[] bs, float beta,
+                                 float[] c, int[] cs) {
+            Tensor ra = ref.floats(a, as);
+            Tensor rbt = ref.floats(b, bs);
+            Tensor rc = ref.floats(c, cs);
+            Tensor mag = ref.floats(c, cs);
+            boolean batched = cs.length == 3;
+            if (batched) {
+                rb.gemmBatched(ta, tb, alpha, ra, rbt, beta, rc);
+            } else {
+                rb.gemm(ta, tb, alpha, ra, rbt, beta, rc);
+            }
+            rb.abs(ra, ra);
+            rb.abs(rbt, rbt);
+            rb.abs(mag, mag);
+            if (batched) {
+                rb.gemmBatched(ta, tb, Math.abs(alpha), ra, rbt, Math.abs(beta), mag);
+            } else {
+                rb.gemm(ta, tb, Math.abs(alpha), ra, rbt, Math.abs(beta), mag);
+            }
+            return new double[][] {RefTensors.values(rc), RefTensors.values(mag)};
+        }
+
         String gemm(boolean ta, boolean tb, int m, int n, int k, double tol) {
             float[] a = randn(m * k, 1);
             float[] b = randn(k * n, 1);
-            double[] mag = new double[m * n];
-            double[] want = Reference.gemm(ta, tb, m, n, k, 1f, a, b, 0f, new float[m * n], mag);
-            try (Tensor ta_ = put(a, ta ? k : m, ta ? m : k); Tensor tb_ = put(b, tb ? n : k, tb ? k : n);
-                 Tensor c = put(randn(m * n, 1), m, n)) {
+            float[] c0 = randn(m * n, 1);
+            int[] as = {ta ? k : m, ta ? m : k};
+            int[] bs = {tb ? n : k, tb ? k : n};
+            double[][] want = referenceGemm(ta, tb, 1f, a, as, b, bs, 0f, c0, new int[] {m, n});
+            try (Tensor ta_ = put(a, as); Tensor tb_ = put(b, bs); Tensor c = put(c0, m, n)) {
                 be.gemm(ta, tb, 1f, ta_, tb_, 0f, c);
-                return compare("C", get(c), want, tol, mag);
+                return compare("C", get(c), want[0], tol, want[1]);
             }
         }
 
@@ -237,24 +282,29 @@ public final class SelfTest {
             float[] a = randn(m * k, 1);
             float[] b = randn(n * k, 1);
             float[] c0 = randn(m * n, 1);
-            double[] mag = new double[m * n];
-            double[] want = Reference.gemm(false, true, m, n, k, 0.5f, a, b, -2f, c0, mag);
+            double[][] want = referenceGemm(false, true, 0.5f, a, new int[] {m, k}, b, new int[] {n, k}, -2f, c0,
+                    new int[] {m, n});
             // a view into a larger buffer, at an offset, exercises the address arithmetic
             try (Tensor flat = be.allocate(DType.FLOAT32, 7 + m * k); Tensor tb_ = put(b, n, k); Tensor c = put(c0, m, n)) {
                 Tensor av = flat.view(7, m, k);
                 be.upload(a, 0, av);
                 be.gemm(false, true, 0.5f, av, tb_, -2f, c);
-                return compare("C", get(c), want, tol, mag);
+                return compare("C", get(c), want[0], tol, want[1]);
             }
         }
 
         String blasLike() {
             float[] x = randn(777, 1);
             float[] y = randn(777, 1);
-            double[] want = new double[777];
-            for (int i = 0; i < 777; i++) {
-                want[i] = ((double) y[i] + 0.25 * x[i]) * -3.0 * x[i];
-            }
+            Tensor rx = ref.floats(x, 777);
+            Tensor ry = ref.floats(y, 777);
+            Tensor rz = ref.zeros(777);
+            rb.axpy(0.25f, rx, ry);
+            rb.scale(ry, -3f);
+            rb.copy(ry, rz);
+            rb.mul(rz, rx, rz);
+            double[] want = RefTensors.values(rz);
+            rb.fill(rz, 1.5f);
             try (Tensor tx = put(x, 777); Tensor ty = put(y, 777); Tensor tz = be.allocate(DType.FLOAT32, 777)) {
                 be.axpy(0.25f, tx, ty);
                 be.scale(ty, -3f);
@@ -262,9 +312,7 @@ public final class SelfTest {
                 be.mul(tz, tx, tz);
                 String r = compare("axpy-scale-copy-mul", get(tz), want, 1e-5, null);
                 be.fill(tz, 1.5f);
-                double[] ones = new double[777];
-                java.util.Arrays.fill(ones, 1.5);
-                compare("fill", get(tz), ones, 0, null);
+                compare("fill", get(tz), RefTensors.values(rz), 0, null);
                 return r;
             }
         }
@@ -274,13 +322,11 @@ public final class SelfTest {
             int cols = 45;
             float[] x = randn(rows * cols, 1);
             float[] b = randn(cols, 1);
-            double[] want = new double[rows * cols];
-            for (int i = 0; i < want.length; i++) {
-                want[i] = (double) x[i] + b[i % cols];
-            }
+            Tensor rx = ref.floats(x, rows, cols);
+            rb.addBias(rx, ref.floats(b, cols));
             try (Tensor tx = put(x, rows, cols); Tensor tb = put(b, cols)) {
                 be.addBias(tx, tb);
-                return compare("x + bias", get(tx), want, 1e-6, null);
+                return compare("x + bias", get(tx), RefTensors.values(rx), 1e-6, null);
             }
         }
 
@@ -289,16 +335,13 @@ public final class SelfTest {
             int cols = 70;
             float[] x = randn(rows * cols, 1);
             float[] o = randn(cols, 1);
-            double[] want0 = new double[cols];
-            double[] want5 = new double[cols];
-            for (int j = 0; j < cols; j++) {
-                double s = 0;
-                for (int r = 0; r < rows; r++) {
-                    s += x[r * cols + j];
-                }
-                want0[j] = s;
-                want5[j] = 0.5 * o[j] + s;
-            }
+            Tensor rx = ref.floats(x, rows, cols);
+            Tensor r0 = ref.floats(o, cols);
+            Tensor r5 = ref.floats(o, cols);
+            rb.columnSums(rx, 0f, r0);
+            rb.columnSums(rx, 0.5f, r5);
+            double[] want0 = RefTensors.values(r0);
+            double[] want5 = RefTensors.values(r5);
             try (Tensor tx = put(x, rows, cols); Tensor t0 = put(o, cols); Tensor t5 = put(o, cols)) {
                 be.columnSums(tx, 0f, t0);
                 be.columnSums(tx, 0.5f, t5);
@@ -311,23 +354,32 @@ public final class SelfTest {
             float[] x = randn(1001, 2);
             x[0] = 0f;
             float[] dy = randn(1001, 1);
+            Tensor rx = ref.floats(x, 1001);
+            Tensor ry = ref.zeros(1001);
+            Tensor rdx = ref.floats(dy, 1001);
+            rb.activationForward(f, rx, ry);
+            rb.activationBackward(f, rx, rdx, rdx);
             try (Tensor tx = put(x, 1001); Tensor ty = be.allocate(DType.FLOAT32, 1001); Tensor tdy = put(dy, 1001)) {
                 be.activationForward(f, tx, ty);
-                String r = compare("forward", get(ty), Reference.activation(f, x), 1e-5, null);
+                String r = compare("forward", get(ty), RefTensors.values(ry), 1e-5, null);
                 be.activationBackward(f, tx, tdy, tdy);   // dx may be dy
-                compare("backward", get(tdy), Reference.activationBackward(f, x, dy), 1e-5, null);
+                compare("backward", get(tdy), RefTensors.values(rdx), 1e-5, null);
                 return r;
             }
         }
 
         String dropout() {
             try (Tensor m = be.allocate(DType.FLOAT32, 5000)) {
+                Tensor rm = ref.zeros(5000);
                 for (float p : new float[] {0f, 0.1f, 0.5f}) {
                     long seed = 0x5EEDL * (long) (p * 10 + 1) - 7;
-                    be.dropoutMask(m, p, seed, 0L);
-                    exactBits("p=" + p, get(m), Reference.dropout(5000, p, seed));
+                    for (long first : new long[] {0L, 123_457L}) {   // a shard's mask starts at its first element
+                        be.dropoutMask(m, p, seed, first);
+                        rb.dropoutMask(rm, p, seed, first);
+                        exactBits("p=" + p + " firstIndex " + first, get(m), floatsOf(rm));
+                    }
                 }
-                return "exact for p = 0, 0.1, 0.5";
+                return "exact for p = 0, 0.1, 0.5, firstIndex 0 and 123457";
             }
         }
 
@@ -337,14 +389,22 @@ public final class SelfTest {
             float[] x = randn(rows * cols, 3);
             int[] y = new int[rows];
             for (int r = 0; r < rows; r++) {
-                y[r] = rnd.nextInt(cols);
+                y[r] = r % 5 == 2 ? Backend.IGNORE_INDEX : rnd.nextInt(cols);
             }
+            Tensor rx = ref.floats(x, rows, cols);
+            Tensor ry = ref.ints(y, rows);
+            Tensor rl = ref.zeros(rows);
+            Tensor rd = ref.zeros(rows, cols);
+            rb.softmaxCrossEntropyForward(rx, ry, rl);
+            rb.softmaxCrossEntropyBackward(rx, ry, 1f / rows, rd);
             try (Tensor tx = put(x, rows, cols); Tensor ty = puti(y, rows); Tensor loss = be.allocate(DType.FLOAT32, rows);
                  Tensor d = be.allocate(DType.FLOAT32, rows, cols)) {
+                be.fill(loss, 7f);   // ignored rows must be written too
+                be.fill(d, 7f);
                 be.softmaxCrossEntropyForward(tx, ty, loss);
-                String r = compare("loss", get(loss), Reference.softmaxXent(x, y, rows, cols), 1e-5, null);
+                String r = compare("loss", get(loss), RefTensors.values(rl), 1e-5, null);
                 be.softmaxCrossEntropyBackward(tx, ty, 1f / rows, d);
-                compare("dLogits", get(d), Reference.softmaxXentBackward(x, y, 1f / rows, rows, cols), 1e-5, null);
+                compare("dLogits", get(d), RefTensors.values(rd), 1e-5, null);
                 return r;
             }
         }
@@ -354,17 +414,14 @@ public final class SelfTest {
             int cols = 40;
             float[] p = randn(rows * cols, 1);
             float[] t = randn(rows * cols, 1);
-            double[] loss = new double[rows];
-            double[] d = new double[rows * cols];
-            for (int r = 0; r < rows; r++) {
-                double s = 0;
-                for (int j = 0; j < cols; j++) {
-                    double e = (double) p[r * cols + j] - t[r * cols + j];
-                    s += e * e;
-                    d[r * cols + j] = 0.5 * 2 * e / cols;
-                }
-                loss[r] = s / cols;
-            }
+            Tensor rp = ref.floats(p, rows, cols);
+            Tensor rt = ref.floats(t, rows, cols);
+            Tensor rl = ref.zeros(rows);
+            Tensor rd = ref.zeros(rows, cols);
+            rb.mseForward(rp, rt, rl);
+            rb.mseBackward(rp, rt, 0.5f, rd);
+            double[] loss = RefTensors.values(rl);
+            double[] d = RefTensors.values(rd);
             try (Tensor tp = put(p, rows, cols); Tensor tt = put(t, rows, cols); Tensor tl = be.allocate(DType.FLOAT32, rows);
                  Tensor td = be.allocate(DType.FLOAT32, rows, cols)) {
                 be.mseForward(tp, tt, tl);
@@ -384,11 +441,16 @@ public final class SelfTest {
             }
             x[cols + 7] = 9f;
             x[cols + 40] = 9f;
-            int[] want = Reference.argmax(x, rows, cols);
+            x[2 * cols + 30] = Float.NaN;   // row 2: the first NaN wins, as NumPy and PyTorch
+            x[2 * cols + 35] = Float.NaN;
+            Tensor rx = ref.floats(x, rows, cols);
+            Tensor rout = rb.allocate(DType.INT32, rows);
+            rb.argmax(rx, rout);
+            int[] want = RefTensors.ints(rout);
             int[] labels = new int[rows];
             int correct = 0;
-            for (int r = 0; r < rows; r++) {
-                labels[r] = r % 3 == 0 ? want[r] : (want[r] + 1) % cols;
+            for (int r = 0; r < rows; r++) {   // every third row right, one in five of the others ignored
+                labels[r] = r % 3 == 0 ? want[r] : r % 5 == 1 ? Backend.IGNORE_INDEX : (want[r] + 1) % cols;
                 correct += labels[r] == want[r] ? 1 : 0;
             }
             try (Tensor tx = put(x, rows, cols); Tensor out = be.allocate(DType.INT32, rows); Tensor tl = puti(labels, rows);
@@ -403,18 +465,16 @@ public final class SelfTest {
 
         String reductions() {
             float[] x = randn(100_003, 1);
-            double sum = 0;
-            double sq = 0;
-            for (float v : x) {
-                sum += v;
-                sq += (double) v * v;
-            }
+            Tensor rx = ref.floats(x, 100_003);
+            Tensor racc = ref.floats(new float[] {1f}, 1);
+            rb.sumInto(rx, racc);
+            double wantNorm = rb.l2Norm(rx);
             try (Tensor tx = put(x, 100_003); Tensor acc = put(new float[] {1f}, 1)) {
                 be.sumInto(tx, acc);
-                String r = compare("sumInto", get(acc), new double[] {1 + sum}, 1e-6, new double[] {Math.sqrt(sq) + 1});
+                String r = compare("sumInto", get(acc), RefTensors.values(racc), 1e-6, new double[] {wantNorm + 1});
                 double norm = be.l2Norm(tx);
-                if (Math.abs(norm - Math.sqrt(sq)) > 1e-9 * Math.sqrt(sq)) {
-                    throw new Mismatch("l2Norm got " + norm + " expected " + Math.sqrt(sq) + " (relative tolerance 1e-9)");
+                if (Math.abs(norm - wantNorm) > 1e-9 * wantNorm) {
+                    throw new Mismatch("l2Norm got " + norm + " expected " + wantNorm + " (relative tolerance 1e-9)");
                 }
                 if (!be.allFinite(tx)) {
                     throw new Mismatch("allFinite false on finite data");
@@ -438,19 +498,23 @@ public final class SelfTest {
                 float[] p = randn(n, 1);
                 float[] g = randn(n, 1);
                 float[] v = randn(n, 1);
-                double[][] want = Reference.sgd(p, g, v, 0.1f, 0.9f, nesterov, 0.01f);
+                Tensor rp = ref.floats(p, n);
+                Tensor rv = ref.floats(v, n);
+                rb.sgdUpdate(rp, ref.floats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f);
                 try (Tensor tp = put(p, n); Tensor tg = put(g, n); Tensor tv = put(v, n)) {
                     be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f);
-                    sb.append(sb.length() == 0 ? "" : "; ").append(compare("param", get(tp), want[0], 1e-5, null));
-                    compare("velocity", get(tv), want[1], 1e-5, null);
+                    sb.append(sb.length() == 0 ? "" : "; ")
+                            .append(compare("param", get(tp), RefTensors.values(rp), 1e-5, null));
+                    compare("velocity", get(tv), RefTensors.values(rv), 1e-5, null);
                 }
             }
             float[] p = randn(n, 1);
             float[] g = randn(n, 1);
-            double[][] want = Reference.sgd(p, g, new float[n], 0.05f, 0f, false, 0f);
+            Tensor rp = ref.floats(p, n);
+            rb.sgdUpdate(rp, ref.floats(g, n), null, 0.05f, 0f, false, 0f);
             try (Tensor tp = put(p, n); Tensor tg = put(g, n)) {
                 be.sgdUpdate(tp, tg, null, 0.05f, 0f, false, 0f);
-                compare("plain sgd", get(tp), want[0], 1e-5, null);
+                compare("plain sgd", get(tp), RefTensors.values(rp), 1e-5, null);
             }
             return sb.toString();
         }
@@ -466,12 +530,15 @@ public final class SelfTest {
                 for (int i = 0; i < n; i++) {
                     v[i] = (float) Math.abs(rnd.nextGaussian() * 0.01);
                 }
-                double[][] want = Reference.adam(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+                Tensor rp = ref.floats(p, n);
+                Tensor rm = ref.floats(m, n);
+                Tensor rv = ref.floats(v, n);
+                rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
                 try (Tensor tp = put(p, n); Tensor tg = put(g, n); Tensor tm = put(m, n); Tensor tv = put(v, n)) {
                     be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
-                    r = compare("param", get(tp), want[0], 1e-5, null);
-                    compare("m", get(tm), want[1], 1e-5, null);
-                    compare("v", get(tv), want[2], 1e-5, null);
+                    r = compare("param", get(tp), RefTensors.values(rp), 1e-5, null);
+                    compare("m", get(tm), RefTensors.values(rm), 1e-5, null);
+                    compare("v", get(tv), RefTensors.values(rv), 1e-5, null);
                 }
             }
             return r;
@@ -484,10 +551,11 @@ public final class SelfTest {
             x[2] = -0f;
             x[3] = Float.MAX_VALUE;   // rounds up to infinity
             x[4] = Float.intBitsToFloat(0x3f808000);   // exactly halfway: ties to even
-            float[] want = new float[x.length];
-            for (int i = 0; i < x.length; i++) {
-                want[i] = Float.intBitsToFloat((Reference.toBf16(x[i]) & 0xffff) << 16);
-            }
+            Tensor rh = rb.allocate(DType.BF16, 1000);
+            Tensor rback = ref.zeros(1000);
+            rb.castToBf16(ref.floats(x, 1000), rh);
+            rb.castFromBf16(rh, rback);
+            float[] want = floatsOf(rback);
             try (Tensor tx = put(x, 1000); Tensor h = be.allocate(DType.BF16, 1000); Tensor back = be.allocate(DType.FLOAT32, 1000)) {
                 be.castToBf16(tx, h);
                 be.castFromBf16(h, back);
