@@ -11,6 +11,8 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.checks.OpChecks;
+import dev.quadrant.device.checks.TensorChecks;
 
 /**
  * The {@link Backend} on the host: OpenBLAS for {@link #gemm}, Java loops over direct buffers for everything else.
@@ -23,7 +25,9 @@ import dev.quadrant.device.UserInputException;
  * count is a process-wide setting: replicas in one JVM should share one budget size.
  *
  * <p>Every op is synchronous ({@link #synchronize()} has nothing to wait for). Numerics are documented on the loop
- * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops}, {@link Bf16}).
+ * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops},
+ * {@code SequenceLoops}, {@code LayerNormLoops}, {@link Bf16}); the sequence-model ops live in
+ * {@code CpuSequenceOps}, which also says how {@link #gemmBatched} shares the thread budget with OpenBLAS.
  * Tensors must be CPU tensors from a live storage; wrong dtypes, shapes, devices and partly overlapping arguments
  * throw {@link IllegalArgumentException} with the op, the argument, the value seen and the one expected.
  *
@@ -52,6 +56,7 @@ public final class CpuBackend implements Backend {
     private final Device device;
     private final int threads;
     private final CpuPool pool;
+    private final CpuSequenceOps sequence;
     private volatile boolean closed;
 
     /** A backend on {@code cpu:0} with a budget of {@code threads} CPU threads (caller included). */
@@ -71,6 +76,7 @@ public final class CpuBackend implements Backend {
         this.threads = threads;
         OpenBlas.setThreads(threads);
         this.pool = new CpuPool(threads, "quadrant-cpu-");
+        this.sequence = new CpuSequenceOps(this, pool);
     }
 
     /**
@@ -139,28 +145,28 @@ public final class CpuBackend implements Backend {
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
         FloatBuffer d = f("upload", "dst", dst);
-        Checks.hostRange("upload", "src", src.length, srcOffset, dst.size());
+        TensorChecks.hostRange("upload", "src", src.length, srcOffset, dst.size());
         d.put(off(dst), src, srcOffset, dst.intSize());
     }
 
     @Override
     public void upload(int[] src, int srcOffset, Tensor dst) {
         IntBuffer d = i("upload", "dst", dst);
-        Checks.hostRange("upload", "src", src.length, srcOffset, dst.size());
+        TensorChecks.hostRange("upload", "src", src.length, srcOffset, dst.size());
         d.put(off(dst), src, srcOffset, dst.intSize());
     }
 
     @Override
     public void download(Tensor src, float[] dst, int dstOffset) {
         FloatBuffer s = f("download", "src", src);
-        Checks.hostRange("download", "dst", dst.length, dstOffset, src.size());
+        TensorChecks.hostRange("download", "dst", dst.length, dstOffset, src.size());
         s.get(off(src), dst, dstOffset, src.intSize());
     }
 
     @Override
     public void download(Tensor src, int[] dst, int dstOffset) {
         IntBuffer s = i("download", "src", src);
-        Checks.hostRange("download", "dst", dst.length, dstOffset, src.size());
+        TensorChecks.hostRange("download", "dst", dst.length, dstOffset, src.size());
         s.get(off(src), dst, dstOffset, src.intSize());
     }
 
@@ -173,34 +179,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        String op = "gemm(transA=" + transA + ", transB=" + transB + ")";
+        String op = OpChecks.gemmName("gemm", transA, transB);
         FloatBuffer ab = f(op, "a", a);
         FloatBuffer bb = f(op, "b", b);
         FloatBuffer cb = f(op, "c", c);
-        Checks.matrix(op, "c", c);
-        Checks.matrix(op, "a", a);
-        Checks.matrix(op, "b", b);
-        int m = c.dim(0);
-        int n = c.dim(1);
-        int k = transA ? a.dim(0) : a.dim(1);
-        String why = (transA ? "a^T" : "a") + " is [m, k] with m = " + m + " from c";
-        Checks.shape(op, "a", a, why, transA ? new int[] {k, m} : new int[] {m, k});
-        why = (transB ? "b^T" : "b") + " is [k, n] with k = " + k + " from a, n = " + n + " from c";
-        Checks.shape(op, "b", b, why, transB ? new int[] {n, k} : new int[] {k, n});
-        Checks.noOverlap(op, "a", a, "c", c, false);
-        Checks.noOverlap(op, "b", b, "c", c, false);
+        int[] mnk = OpChecks.gemm(transA, transB, a, b, c);
+        int m = mnk[0];
+        int n = mnk[1];
+        int k = mnk[2];
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {   // c = beta * c; OpenBLAS would reject the zero leading dimension of a [m, 0] matrix
-            int co = off(c);
-            pool.parallelFor(c.intSize(), GRAIN, (p, from, to) -> {
-                if (beta == 0f) {
-                    ElementwiseLoops.fill(cb, co, 0f, from, to);
-                } else {
-                    ElementwiseLoops.scale(cb, co, beta, from, to);
-                }
-            });
+            scaleOrZero(cb, off(c), c.intSize(), beta);
             return;
         }
         OpenBlas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
@@ -211,8 +202,7 @@ public final class CpuBackend implements Backend {
     public void axpy(float alpha, Tensor x, Tensor y) {
         FloatBuffer xb = f("axpy", "x", x);
         FloatBuffer yb = f("axpy", "y", y);
-        Checks.sameSize("axpy", "y", y, "x", x);
-        Checks.noOverlap("axpy", "x", x, "y", y, true);
+        OpChecks.axpy(x, y);
         int xo = off(x);
         int yo = off(y);
         pool.parallelFor(x.intSize(), GRAIN, (p, from, to) -> ElementwiseLoops.axpy(alpha, xb, xo, yb, yo, from, to));
@@ -237,8 +227,7 @@ public final class CpuBackend implements Backend {
         CpuStorage s = Checks.storage("copy", "src", src, null, device);
         open();
         CpuStorage d = Checks.storage("copy", "dst", dst, src.dtype(), device);
-        Checks.sameSize("copy", "dst", dst, "src", src);
-        Checks.noOverlap("copy", "src", src, "dst", dst, true);
+        OpChecks.copy(src, dst);
         if (src.storage() == dst.storage() && src.offset() == dst.offset()) {
             return;
         }
@@ -260,10 +249,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer ab = f("mul", "a", a);
         FloatBuffer bb = f("mul", "b", b);
         FloatBuffer ob = f("mul", "out", out);
-        Checks.sameSize("mul", "b", b, "a", a);
-        Checks.sameSize("mul", "out", out, "a", a);
-        Checks.noOverlap("mul", "a", a, "out", out, true);
-        Checks.noOverlap("mul", "b", b, "out", out, true);
+        OpChecks.mul(a, b, out);
         int ao = off(a);
         int bo = off(b);
         int oo = off(out);
@@ -276,10 +262,7 @@ public final class CpuBackend implements Backend {
     public void addBias(Tensor x, Tensor bias) {
         FloatBuffer xb = f("addBias", "x", x);
         FloatBuffer bb = f("addBias", "bias", bias);
-        Checks.matrix("addBias", "x", x);
-        int n = x.dim(1);
-        Checks.size("addBias", "bias", bias, n, "one per column of x " + java.util.Arrays.toString(x.shape()));
-        Checks.noOverlap("addBias", "bias", bias, "x", x, false);
+        int n = OpChecks.addBias(x, bias);
         int xo = off(x);
         int bo = off(bias);
         pool.parallelFor(x.dim(0), rowGrain(GRAIN, n),
@@ -290,11 +273,9 @@ public final class CpuBackend implements Backend {
     public void columnSums(Tensor x, float beta, Tensor out) {
         FloatBuffer xb = f("columnSums", "x", x);
         FloatBuffer ob = f("columnSums", "out", out);
-        Checks.matrix("columnSums", "x", x);
+        OpChecks.columnSums(x, out);
         int rows = x.dim(0);
         int cols = x.dim(1);
-        Checks.size("columnSums", "out", out, cols, "one per column of x " + java.util.Arrays.toString(x.shape()));
-        Checks.noOverlap("columnSums", "x", x, "out", out, false);
         int xo = off(x);
         int oo = off(out);
         // Split by columns: each thread owns whole column sums, no merge, same result for any thread count.
@@ -306,8 +287,7 @@ public final class CpuBackend implements Backend {
     public void activationForward(Activation fn, Tensor x, Tensor y) {
         FloatBuffer xb = f("activationForward", "x", x);
         FloatBuffer yb = f("activationForward", "y", y);
-        Checks.sameSize("activationForward", "y", y, "x", x);
-        Checks.noOverlap("activationForward", "x", x, "y", y, true);
+        OpChecks.activationForward(x, y);
         int xo = off(x);
         int yo = off(y);
         pool.parallelFor(x.intSize(), fn == Activation.RELU ? GRAIN : GRAIN_EXP,
@@ -320,10 +300,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer xb = f(op, "x", x);
         FloatBuffer dyb = f(op, "dy", dy);
         FloatBuffer dxb = f(op, "dx", dx);
-        Checks.sameSize(op, "dy", dy, "x", x);
-        Checks.sameSize(op, "dx", dx, "x", x);
-        Checks.noOverlap(op, "dy", dy, "dx", dx, true);
-        Checks.noOverlap(op, "x", x, "dx", dx, false);
+        OpChecks.activationBackward(x, dy, dx);
         int xo = off(x);
         int dyo = off(dy);
         int dxo = off(dx);
@@ -342,59 +319,57 @@ public final class CpuBackend implements Backend {
     @Override
     public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         FloatBuffer mb = f("dropoutMask", "mask", mask);
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropoutMask: p = " + p + ", expected a probability in [0, 1)");
-        }
+        OpChecks.dropoutMask(p);
         float keep = (float) (1.0 / (1.0 - p));
         int mo = off(mask);
         pool.parallelFor(mask.intSize(), GRAIN_EXP,
                 (part, from, to) -> ElementwiseLoops.dropoutMask(mb, mo, p, keep, seed, firstIndex, from, to));
     }
 
-    // ---- losses and metrics -------------------------------------------------------------------------------
-
-    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
+    // ---- sequence models (in CpuSequenceOps) -----------------------------------------------------------------
 
     @Override
     public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        throw new UnsupportedOperationException("gemmBatched");
+        sequence.gemmBatched(transA, transB, alpha, a, b, beta, c);
     }
 
     @Override
     public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
-        throw new UnsupportedOperationException("embeddingForward");
+        sequence.embeddingForward(table, ids, out);
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
-        throw new UnsupportedOperationException("embeddingBackward");
+        sequence.embeddingBackward(ids, dOut, dTable);
     }
 
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
-        throw new UnsupportedOperationException("layerNormForward");
+        sequence.layerNormForward(x, gamma, beta, eps, y, mean, rstd);
     }
 
     @Override
     public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
                                   Tensor dBeta) {
-        throw new UnsupportedOperationException("layerNormBackward");
+        sequence.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
     }
 
     @Override
     public void causalSoftmaxForward(Tensor scores, Tensor probs) {
-        throw new UnsupportedOperationException("causalSoftmaxForward");
+        sequence.causalSoftmaxForward(scores, probs);
     }
 
     @Override
     public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
-        throw new UnsupportedOperationException("causalSoftmaxBackward");
+        sequence.causalSoftmaxBackward(probs, dProbs, dScores);
     }
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor y) {
-        throw new UnsupportedOperationException("permute");
+        sequence.permute(x, perm, y);
     }
+
+    // ---- losses and metrics -------------------------------------------------------------------------------
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor losses) {
@@ -402,12 +377,8 @@ public final class CpuBackend implements Backend {
         FloatBuffer lb = f(op, "logits", logits);
         IntBuffer yb = i(op, "labels", labels);
         FloatBuffer ob = f(op, "losses", losses);
-        int cols = classes(op, "logits", logits);
+        int cols = OpChecks.softmaxCrossEntropyForward(logits, labels, losses);
         int rows = logits.dim(0);
-        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
-        Checks.size(op, "losses", losses, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
-        Checks.noOverlap(op, "logits", logits, "losses", losses, false);
-        Checks.noOverlap(op, "labels", labels, "losses", losses, false);
         int lo = off(logits);
         int yo = off(labels);
         int oo = off(losses);
@@ -421,12 +392,8 @@ public final class CpuBackend implements Backend {
         FloatBuffer lb = f(op, "logits", logits);
         IntBuffer yb = i(op, "labels", labels);
         FloatBuffer db = f(op, "dLogits", dLogits);
-        int cols = classes(op, "logits", logits);
+        int cols = OpChecks.softmaxCrossEntropyBackward(logits, labels, dLogits);
         int rows = logits.dim(0);
-        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
-        Checks.shape(op, "dLogits", dLogits, "same as logits", logits.shape());
-        Checks.noOverlap(op, "logits", logits, "dLogits", dLogits, false);
-        Checks.noOverlap(op, "labels", labels, "dLogits", dLogits, false);
         int lo = off(logits);
         int yo = off(labels);
         int dO = off(dLogits);
@@ -440,13 +407,9 @@ public final class CpuBackend implements Backend {
         FloatBuffer pb = f(op, "pred", pred);
         FloatBuffer tb = f(op, "target", target);
         FloatBuffer ob = f(op, "losses", losses);
-        Checks.matrix(op, "pred", pred);
-        Checks.shape(op, "target", target, "same as pred", pred.shape());
+        OpChecks.mseForward(pred, target, losses);
         int rows = pred.dim(0);
         int cols = pred.dim(1);
-        Checks.size(op, "losses", losses, rows, "one per row of pred " + java.util.Arrays.toString(pred.shape()));
-        Checks.noOverlap(op, "pred", pred, "losses", losses, false);
-        Checks.noOverlap(op, "target", target, "losses", losses, false);
         int po = off(pred);
         int to = off(target);
         int oo = off(losses);
@@ -460,11 +423,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer pb = f(op, "pred", pred);
         FloatBuffer tb = f(op, "target", target);
         FloatBuffer db = f(op, "dPred", dPred);
-        Checks.matrix(op, "pred", pred);
-        Checks.shape(op, "target", target, "same as pred", pred.shape());
-        Checks.shape(op, "dPred", dPred, "same as pred", pred.shape());
-        Checks.noOverlap(op, "pred", pred, "dPred", dPred, false);
-        Checks.noOverlap(op, "target", target, "dPred", dPred, false);
+        OpChecks.mseBackward(pred, target, dPred);
         int cols = pred.dim(1);
         int po = off(pred);
         int to = off(target);
@@ -477,10 +436,8 @@ public final class CpuBackend implements Backend {
     public void argmax(Tensor x, Tensor out) {
         FloatBuffer xb = f("argmax", "x", x);
         IntBuffer ob = i("argmax", "out", out);
-        int cols = classes("argmax", "x", x);
+        int cols = OpChecks.argmax(x, out);
         int rows = x.dim(0);
-        Checks.size("argmax", "out", out, rows, "one per row of x " + java.util.Arrays.toString(x.shape()));
-        Checks.noOverlap("argmax", "x", x, "out", out, false);
         int xo = off(x);
         int oo = off(out);
         pool.parallelFor(rows, rowGrain(GRAIN, cols), (p, from, to) -> RowLoops.argmax(xb, xo, cols, ob, oo, from, to));
@@ -492,12 +449,8 @@ public final class CpuBackend implements Backend {
         FloatBuffer lb = f(op, "logits", logits);
         IntBuffer yb = i(op, "labels", labels);
         FloatBuffer ab = f(op, "acc", acc);
-        int cols = classes(op, "logits", logits);
+        int cols = OpChecks.countCorrect(logits, labels, acc);
         int rows = logits.dim(0);
-        Checks.size(op, "labels", labels, rows, "one per row of logits " + java.util.Arrays.toString(logits.shape()));
-        Checks.size(op, "acc", acc, 1, "a one-element accumulator");
-        Checks.noOverlap(op, "logits", logits, "acc", acc, false);
-        Checks.noOverlap(op, "labels", labels, "acc", acc, false);
         int lo = off(logits);
         int yo = off(labels);
         int grain = rowGrain(GRAIN, cols);
@@ -515,8 +468,7 @@ public final class CpuBackend implements Backend {
     public void sumInto(Tensor x, Tensor acc) {
         FloatBuffer xb = f("sumInto", "x", x);
         FloatBuffer ab = f("sumInto", "acc", acc);
-        Checks.size("sumInto", "acc", acc, 1, "a one-element accumulator");
-        Checks.noOverlap("sumInto", "x", x, "acc", acc, false);
+        OpChecks.sumInto(x, acc);
         int ao = off(acc);
         ab.put(ao, (float) (ab.get(ao) + sum(xb, off(x), x.intSize(), false)));
     }
@@ -562,23 +514,15 @@ public final class CpuBackend implements Backend {
         String op = "sgdUpdate";
         FloatBuffer pb = f(op, "param", param);
         FloatBuffer gb = f(op, "grad", grad);
-        Checks.sameSize(op, "grad", grad, "param", param);
-        Checks.noOverlap(op, "param", param, "grad", grad, false);
+        boolean withVelocity = OpChecks.sgdUpdate(param, grad, velocity, momentum);
         int po = off(param);
         int go = off(grad);
         int n = param.intSize();
-        if (momentum == 0f) {
+        if (!withVelocity) {
             pool.parallelFor(n, GRAIN, (p, from, to) -> OptimizerLoops.sgd(pb, po, gb, go, lr, weightDecay, from, to));
             return;
         }
-        if (velocity == null) {
-            throw new IllegalArgumentException(op + ": velocity is null, expected a tensor like param when momentum = "
-                    + momentum + " != 0");
-        }
         FloatBuffer vb = f(op, "velocity", velocity);
-        Checks.sameSize(op, "velocity", velocity, "param", param);
-        Checks.noOverlap(op, "param", param, "velocity", velocity, false);
-        Checks.noOverlap(op, "grad", grad, "velocity", velocity, false);
         int vo = off(velocity);
         pool.parallelFor(n, GRAIN, (p, from, to) ->
                 OptimizerLoops.sgdMomentum(pb, po, gb, go, vb, vo, lr, momentum, nesterov, weightDecay, from, to));
@@ -592,18 +536,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer gb = f(op, "grad", grad);
         FloatBuffer mb = f(op, "m", m);
         FloatBuffer vb = f(op, "v", v);
-        Checks.sameSize(op, "grad", grad, "param", param);
-        Checks.sameSize(op, "m", m, "param", param);
-        Checks.sameSize(op, "v", v, "param", param);
-        Checks.noOverlap(op, "param", param, "grad", grad, false);
-        Checks.noOverlap(op, "param", param, "m", m, false);
-        Checks.noOverlap(op, "param", param, "v", v, false);
-        Checks.noOverlap(op, "grad", grad, "m", m, false);
-        Checks.noOverlap(op, "grad", grad, "v", v, false);
-        Checks.noOverlap(op, "m", m, "v", v, false);
-        if (step < 1) {
-            throw new IllegalArgumentException(op + ": step = " + step + ", expected >= 1 (steps count from 1)");
-        }
+        OpChecks.adamUpdate(param, grad, m, v, step);
         float decay = decoupled ? (float) (1.0 - (double) lr * weightDecay) : 1f;
         float wdGrad = decoupled ? 0f : weightDecay;
         float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
@@ -622,8 +555,7 @@ public final class CpuBackend implements Backend {
     public void castToBf16(Tensor src, Tensor dst) {
         FloatBuffer sb = f("castToBf16", "src", src);
         CpuStorage d = Checks.storage("castToBf16", "dst", dst, DType.BF16, device);
-        Checks.sameSize("castToBf16", "dst", dst, "src", src);
-        Checks.noOverlap("castToBf16", "src", src, "dst", dst, false);
+        OpChecks.cast("castToBf16", src, dst);
         ShortBuffer db = d.shorts();
         int so = off(src);
         int dO = off(dst);
@@ -634,8 +566,7 @@ public final class CpuBackend implements Backend {
     public void castFromBf16(Tensor src, Tensor dst) {
         CpuStorage s = Checks.storage("castFromBf16", "src", src, DType.BF16, device);
         FloatBuffer db = f("castFromBf16", "dst", dst);
-        Checks.sameSize("castFromBf16", "dst", dst, "src", src);
-        Checks.noOverlap("castFromBf16", "src", src, "dst", dst, false);
+        OpChecks.cast("castFromBf16", src, dst);
         ShortBuffer sb = s.shorts();
         int so = off(src);
         int dO = off(dst);
@@ -662,33 +593,34 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private FloatBuffer f(String op, String name, Tensor t) {
+    /** {@code c = beta * c} over n elements, zeros when {@code beta == 0} (c is then not read): a GEMM with k = 0. */
+    void scaleOrZero(FloatBuffer cb, int co, int n, float beta) {
+        pool.parallelFor(n, GRAIN, (p, from, to) -> {
+            if (beta == 0f) {
+                ElementwiseLoops.fill(cb, co, 0f, from, to);
+            } else {
+                ElementwiseLoops.scale(cb, co, beta, from, to);
+            }
+        });
+    }
+
+    FloatBuffer f(String op, String name, Tensor t) {
         open();
         return Checks.storage(op, name, t, DType.FLOAT32, device).floats();
     }
 
-    private IntBuffer i(String op, String name, Tensor t) {
+    IntBuffer i(String op, String name, Tensor t) {
         open();
         return Checks.storage(op, name, t, DType.INT32, device).ints();
     }
 
-    /** A 2-D {@code [rows, classes]} tensor with at least one class; returns the class count. */
-    private static int classes(String op, String name, Tensor logits) {
-        Checks.matrix(op, name, logits);
-        if (logits.dim(1) < 1) {
-            throw new IllegalArgumentException(op + ": " + name + " has shape " + java.util.Arrays.toString(logits.shape())
-                    + ", expected at least one class (column)");
-        }
-        return logits.dim(1);
-    }
-
     /** Rows (or columns) per thread so that each thread gets about {@code grain} elements. */
-    private static int rowGrain(int grain, int elementsPerRow) {
+    static int rowGrain(int grain, int elementsPerRow) {
         return Math.max(1, grain / Math.max(1, elementsPerRow));
     }
 
     /** A tensor's element offset as an int index into its storage's views (storages are below 2 GiB). */
-    private static int off(Tensor t) {
+    static int off(Tensor t) {
         return (int) t.offset();
     }
 }

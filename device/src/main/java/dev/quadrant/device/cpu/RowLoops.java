@@ -3,6 +3,8 @@ package dev.quadrant.device.cpu;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
+import dev.quadrant.device.Backend;
+
 /**
  * Row-wise loops of {@link CpuBackend}: softmax cross-entropy forward and backward, mean squared error, argmax and
  * the count of correct predictions, each over rows {@code [fromRow, toRow)} of a row-major {@code [rows, cols]}
@@ -13,7 +15,8 @@ import java.nio.IntBuffer;
  * the sum at least 1, so nothing overflows or underflows to a wrong answer. The loss is formed as
  * {@code (max - x[label]) + log(sum)} in double, which keeps small losses (confident right answers) accurate.
  * Argmax takes the first maximum; a NaN counts as larger than any number (the first NaN wins), as in NumPy and
- * PyTorch. Labels outside {@code [0, cols)} throw an {@link IllegalArgumentException} naming the row. Stateless.
+ * PyTorch. A row labelled {@link Backend#IGNORE_INDEX} has loss 0, a zero gradient row and never counts as correct;
+ * other labels outside {@code [0, cols)} throw an {@link IllegalArgumentException} naming the row. Stateless.
  */
 final class RowLoops {
     private RowLoops() {}
@@ -23,6 +26,10 @@ final class RowLoops {
         for (int r = fromRow; r < toRow; r++) {
             int base = lo + r * cols;
             int label = label(labels, labo, r, cols);
+            if (label == Backend.IGNORE_INDEX) {
+                losses.put(lso + r, 0f);
+                continue;
+            }
             float max = rowMax(logits, base, cols);
             double sum = 0;
             for (int j = 0; j < cols; j++) {
@@ -38,6 +45,10 @@ final class RowLoops {
             int base = lo + r * cols;
             int dBase = dO + r * cols;
             int label = label(labels, labo, r, cols);
+            if (label == Backend.IGNORE_INDEX) {
+                ElementwiseLoops.fill(d, dBase, 0f, 0, cols);
+                continue;
+            }
             float max = rowMax(logits, base, cols);
             double sum = 0;
             for (int j = 0; j < cols; j++) {
@@ -80,11 +91,12 @@ final class RowLoops {
         }
     }
 
-    /** Number of rows in range whose argmax equals the label. */
+    /** Number of rows in range whose argmax equals the label (an ignored row never does). */
     static int countCorrect(FloatBuffer logits, int lo, int cols, IntBuffer labels, int labo, int fromRow, int toRow) {
         int n = 0;
         for (int r = fromRow; r < toRow; r++) {
-            if (rowArgmax(logits, lo + r * cols, cols) == labels.get(labo + r)) {
+            int label = labels.get(labo + r);
+            if (label != Backend.IGNORE_INDEX && rowArgmax(logits, lo + r * cols, cols) == label) {
                 n++;
             }
         }
@@ -114,8 +126,9 @@ final class RowLoops {
 
     private static int label(IntBuffer labels, int labo, int r, int cols) {
         int label = labels.get(labo + r);
-        if (label < 0 || label >= cols) {
-            throw new IllegalArgumentException("labels[" + r + "] = " + label + ", expected a class in [0, " + cols + ")");
+        if (label != Backend.IGNORE_INDEX && (label < 0 || label >= cols)) {
+            throw new IllegalArgumentException("labels[" + r + "] = " + label + ", expected a class in [0, " + cols
+                    + ") or IGNORE_INDEX (" + Backend.IGNORE_INDEX + ")");
         }
         return label;
     }

@@ -11,6 +11,7 @@ final class Scratch {
 
     private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
     private static final ThreadLocal<int[][]> INTS = ThreadLocal.withInitial(() -> new int[2][CHUNK]);
+    private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[2][CHUNK]);
 
     private Scratch() {}
 
@@ -22,5 +23,10 @@ final class Scratch {
     /** This thread's int array number {@code k} (0 or 1). */
     static int[] ints(int k) {
         return INTS.get()[k];
+    }
+
+    /** This thread's double array number {@code k} (0 or 1), for float64 accumulators. */
+    static double[] doubles(int k) {
+        return DOUBLES.get()[k];
     }
 }

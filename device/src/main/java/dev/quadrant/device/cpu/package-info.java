@@ -2,8 +2,10 @@
  * The CPU backend: {@link dev.quadrant.device.cpu.CpuBackend} (OpenBLAS GEMM plus Java loops over direct buffers),
  * its storage {@link dev.quadrant.device.cpu.CpuStorage}, its loop pool {@link dev.quadrant.device.cpu.CpuPool} and
  * its {@link dev.quadrant.device.cpu.CpuBackendProvider}. The loops live in one package-private class per op family
- * (element-wise, activations, rows, reductions, optimizers), named after the CUDA kernel families.
+ * (element-wise, activations, rows, reductions, optimizers, sequence models, LayerNorm), named after the CUDA kernel
+ * families.
  *
- * <p>Depends on: {@code dev.quadrant.device} (the API) and {@code dev.quadrant.bindings.OpenBlas}.
+ * <p>Depends on: {@code dev.quadrant.device} (the API), {@code dev.quadrant.device.checks} (the argument rules) and
+ * {@code dev.quadrant.bindings.OpenBlas}.
  */
 package dev.quadrant.device.cpu;

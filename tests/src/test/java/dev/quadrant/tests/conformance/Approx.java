@@ -63,4 +63,13 @@ final class Approx {
     static void assertExact(String what, float[] got, double[] ref) {
         assertClose(what, got, ref, 0, 0);
     }
+
+    /** Exact equality with float values (an input that must come through unchanged). */
+    static void assertExact(String what, float[] got, float[] want) {
+        double[] w = new double[want.length];
+        for (int i = 0; i < want.length; i++) {
+            w[i] = want[i];
+        }
+        assertExact(what, got, w);
+    }
 }

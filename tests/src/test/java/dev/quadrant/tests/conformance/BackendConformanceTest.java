@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -25,13 +28,19 @@ import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
  * Every {@link Backend} method on every backend whose {@link BackendProvider} says it is usable here (CPU always;
  * CUDA joins by itself where a GPU is present; providers that are not usable are skipped with their reason and
- * their backend classes are never touched), against the float64 {@link ReferenceOps}, with the tolerance of each
- * op and its reason written next to the check (in {@code *Checks}). Every tensor argument is a view at an odd
- * offset into a larger buffer whose other elements must come through untouched.
+ * their backend classes are never touched), against the float64 {@link ReferenceBackend} ({@link Ref}), with the
+ * tolerance of each op and its reason written next to the check (in {@code *Checks}). Every tensor argument is a
+ * view at an odd offset into a larger buffer whose other elements must come through untouched.
+ *
+ * <p>The reference backend itself runs the suite too: compared with itself its numbers pass trivially, but its
+ * views, guards, in-place cases and argument handling are checked like any backend's (modules run on it for
+ * float64 gradient checks). Its semantics are pinned independently by {@code ReferenceBackendTest} in
+ * {@code device/}.
  *
  * <p>When the whole class runs, it fails unless every abstract method declared in {@code Backend} was covered on
  * every backend ({@link Coverage}), so a method added to the interface cannot go untested.
@@ -41,6 +50,8 @@ class BackendConformanceTest {
     private static final int THREADS = 2;
 
     private final List<Named<Backend>> backends = new ArrayList<>();
+    /** How to open another backend like each one, with a given thread budget. */
+    private final Map<Backend, IntFunction<Backend>> another = new IdentityHashMap<>();
     private final Set<String> ran = new HashSet<>();
 
     @BeforeAll
@@ -54,8 +65,12 @@ class BackendConformanceTest {
             Device d = p.devices().get(0);
             Backend be = p.create(d, THREADS);
             backends.add(Named.of(be.describe(), be));
+            another.put(be, threads -> p.create(d, threads));
         }
         assertFalse(backends.isEmpty(), "no usable backend at all (the CPU one should always be)");
+        ReferenceBackend ref = new ReferenceBackend();
+        backends.add(Named.of(ref.describe(), ref));
+        another.put(ref, threads -> new ReferenceBackend());
     }
 
     Stream<Named<Backend>> backends() {
@@ -100,8 +115,9 @@ class BackendConformanceTest {
         }
     }
 
+    /** Backends of one device (the CPU and the reference) are told apart by class. */
     private static String key(Backend be) {
-        return be.device().toString();
+        return be.getClass().getSimpleName() + " on " + be.device();
     }
 
     private static void covers(Backend be, String method, Class<?>... parameterTypes) {
@@ -142,9 +158,8 @@ class BackendConformanceTest {
     @OnEveryBackend
     void close(Backend be) {
         covers(be, "close");
-        BackendProvider p = BackendProvider.of(be.device().kind());
         float[] out = new float[3];
-        Backend other = p.create(be.device(), 1);
+        Backend other = another.get(be).apply(1);
         try (Tensor t = other.allocate(DType.FLOAT32, 3)) {
             other.fill(t, 7f);
             other.download(t, out, 0);
@@ -195,6 +210,12 @@ class BackendConformanceTest {
         BlasChecks.mul(be);
     }
 
+    @OnEveryBackend
+    void gemmBatched(Backend be) {
+        covers(be, "gemmBatched");
+        BlasChecks.gemmBatched(be);
+    }
+
     // ---- layers -------------------------------------------------------------------------------------------------
 
     @OnEveryBackend
@@ -225,6 +246,52 @@ class BackendConformanceTest {
     void dropoutMask(Backend be) {
         covers(be, "dropoutMask");
         LayerChecks.dropoutMask(be);
+    }
+
+    // ---- sequence models ----------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void embeddingForward(Backend be) {
+        covers(be, "embeddingForward");
+        SequenceChecks.embeddingForward(be);
+    }
+
+    @OnEveryBackend
+    void embeddingBackward(Backend be) {
+        covers(be, "embeddingBackward");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            SequenceChecks.embeddingBackward(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void layerNormForward(Backend be) {
+        covers(be, "layerNormForward");
+        NormChecks.layerNormForward(be);
+    }
+
+    @OnEveryBackend
+    void layerNormBackward(Backend be) {
+        covers(be, "layerNormBackward");
+        NormChecks.layerNormBackward(be);
+    }
+
+    @OnEveryBackend
+    void causalSoftmaxForward(Backend be) {
+        covers(be, "causalSoftmaxForward");
+        NormChecks.causalSoftmaxForward(be);
+    }
+
+    @OnEveryBackend
+    void causalSoftmaxBackward(Backend be) {
+        covers(be, "causalSoftmaxBackward");
+        NormChecks.causalSoftmaxBackward(be);
+    }
+
+    @OnEveryBackend
+    void permute(Backend be) {
+        covers(be, "permute");
+        SequenceChecks.permute(be);
     }
 
     // ---- losses and metrics -------------------------------------------------------------------------------------
@@ -320,12 +387,23 @@ class BackendConformanceTest {
             try (Guarded gx = Guarded.floats(be, x, 257, 300); Guarded gw = Guarded.floats(be, w, 300, 64);
                  Guarded gy = Guarded.floats(be, new float[257 * 64], 257, 64);
                  Guarded gs = Guarded.floats(be, new float[64], 64);
-                 Guarded acc = Guarded.floats(be, new float[1], 1)) {
+                 Guarded acc = Guarded.floats(be, new float[1], 1);
+                 Guarded gamma = Guarded.floats(be, Data.gaussian(r, 300, 1), 300);
+                 Guarded norm = Guarded.floats(be, new float[257 * 300], 257, 300);
+                 Guarded stats = Guarded.floats(be, new float[2 * 257], 2, 257);
+                 Guarded dParams = Guarded.floats(be, new float[2 * 300], 2, 300)) {
                 be.gemm(false, false, 1f, gx.view, gw.view, 0f, gy.view);
                 be.activationForward(dev.quadrant.device.Activation.GELU, gy.view, gy.view);
                 be.columnSums(gy.view, 0f, gs.view);
                 be.sumInto(gx.view, acc.view);
-                float[][] now = {gy.floats(), gs.floats(), acc.floats(), {(float) be.l2Norm(gx.view)}};
+                Tensor mean = stats.view.rows(0, 1).reshape(257);
+                Tensor rstd = stats.view.rows(1, 2).reshape(257);
+                Tensor dGamma = dParams.view.rows(0, 1).reshape(300);
+                Tensor dBeta = dParams.view.rows(1, 2).reshape(300);
+                be.layerNormForward(gx.view, gamma.view, gamma.view, 1e-5f, norm.view, mean, rstd);
+                be.layerNormBackward(gx.view, gamma.view, mean, rstd, norm.view, norm.view, dGamma, dBeta);
+                float[][] now = {gy.floats(), gs.floats(), acc.floats(), {(float) be.l2Norm(gx.view)}, norm.floats(),
+                    stats.floats(), dParams.floats()};
                 if (first == null) {
                     first = now;
                 } else {

@@ -19,10 +19,12 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
- * Wrong shapes, sizes and dtypes throw {@link IllegalArgumentException} on every usable backend, before any work is
- * queued, with a message that names the offending argument (the Backend Javadoc's convention).
+ * Wrong shapes, sizes and dtypes throw {@link IllegalArgumentException} on every usable backend (and the float64
+ * reference), before any work is queued, with a message that names the offending argument (the Backend Javadoc's
+ * convention).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BackendShapeCheckTest {
@@ -37,6 +39,8 @@ class BackendShapeCheckTest {
             }
         }
         assertFalse(backends.isEmpty());
+        ReferenceBackend ref = new ReferenceBackend();
+        backends.add(Named.of(ref.describe(), ref));
     }
 
     @AfterAll
@@ -115,6 +119,64 @@ class BackendShapeCheckTest {
             rejects("labels", () -> be.countCorrect(x, labels3, acc1));
             rejects("acc", () -> be.sumInto(x, acc2));
             be.argmax(x, out4);   // the right shapes pass
+        }
+    }
+
+    @OnEveryBackend
+    void batchedGemmAndEmbedding(Backend be) {
+        try (Tensor a = be.allocate(DType.FLOAT32, 2, 3, 4); Tensor b = be.allocate(DType.FLOAT32, 2, 4, 5);
+             Tensor c = be.allocate(DType.FLOAT32, 2, 3, 5); Tensor b3 = be.allocate(DType.FLOAT32, 3, 4, 5);
+             Tensor flat = be.allocate(DType.FLOAT32, 3, 4); Tensor table = be.allocate(DType.FLOAT32, 7, 5);
+             Tensor ids = be.allocate(DType.INT32, 3); Tensor out = be.allocate(DType.FLOAT32, 3, 5);
+             Tensor out4 = be.allocate(DType.FLOAT32, 4, 5); Tensor out6 = be.allocate(DType.FLOAT32, 3, 6);
+             Tensor fids = be.allocate(DType.FLOAT32, 3)) {
+            be.gemmBatched(false, false, 1f, a, b, 0f, c);                      // the right shapes pass
+            rejects("b", () -> be.gemmBatched(false, false, 1f, a, b3, 0f, c));  // batch 3 vs 2
+            rejects("a", () -> be.gemmBatched(true, false, 1f, a, b, 0f, c));    // op(a[i]) = [4, 3]
+            rejects("b", () -> be.gemmBatched(false, true, 1f, a, b, 0f, c));    // op(b[i]) = [5, 4]
+            rejects("a", () -> be.gemmBatched(false, false, 1f, flat, b, 0f, c)); // not 3-D
+            be.embeddingForward(table, ids, out);
+            rejects("out", () -> be.embeddingForward(table, ids, out4));         // one row per id
+            rejects("out", () -> be.embeddingForward(table, ids, out6));         // D = 5
+            rejects("ids", () -> be.embeddingForward(table, fids, out));         // INT32
+            be.embeddingBackward(ids, out, table);
+            rejects("dOut", () -> be.embeddingBackward(ids, out4, table));
+            rejects("dTable", () -> be.embeddingBackward(ids, out, a));
+        }
+    }
+
+    @OnEveryBackend
+    void layerNormSoftmaxAndPermute(Backend be) {
+        try (Tensor x = be.allocate(DType.FLOAT32, 4, 6); Tensor y = be.allocate(DType.FLOAT32, 4, 6);
+             Tensor d6 = be.allocate(DType.FLOAT32, 6); Tensor d5 = be.allocate(DType.FLOAT32, 5);
+             Tensor m4 = be.allocate(DType.FLOAT32, 4); Tensor r4 = be.allocate(DType.FLOAT32, 4);
+             Tensor r3 = be.allocate(DType.FLOAT32, 3); Tensor y64 = be.allocate(DType.FLOAT32, 6, 4);
+             Tensor dg = be.allocate(DType.FLOAT32, 6); Tensor db = be.allocate(DType.FLOAT32, 6)) {
+            be.layerNormForward(x, d6, d6, 1e-5f, y, m4, r4);               // the right shapes pass
+            rejects("beta", () -> be.layerNormForward(x, d6, d5, 1e-5f, y, m4, r4));
+            rejects("y", () -> be.layerNormForward(x, d6, d6, 1e-5f, y64, m4, r4));
+            rejects("rstd", () -> be.layerNormForward(x, d6, d6, 1e-5f, y, m4, r3));
+            rejects("y", () -> be.layerNormForward(x, d6, d6, 1e-5f, x, m4, r4));   // y may not be x
+            rejects("rstd", () -> be.layerNormForward(x, d6, d6, 1e-5f, y, m4, m4)); // nor mean rstd
+            be.layerNormBackward(x, d6, m4, r4, y, y, dg, db);              // dx may be dy
+            rejects("dGamma", () -> be.layerNormBackward(x, d6, m4, r4, y, y, d5, db));
+            rejects("dx", () -> be.layerNormBackward(x, d6, m4, r4, y, y64, dg, db));
+        }
+        try (Tensor s = be.allocate(DType.FLOAT32, 2, 3, 3); Tensor s34 = be.allocate(DType.FLOAT32, 2, 3, 4);
+             Tensor p = be.allocate(DType.FLOAT32, 2, 3, 3); Tensor p2 = be.allocate(DType.FLOAT32, 1, 3, 3);
+             Tensor x = be.allocate(DType.FLOAT32, 2, 3, 4); Tensor y = be.allocate(DType.FLOAT32, 4, 2, 3);
+             Tensor yBad = be.allocate(DType.FLOAT32, 3, 2, 4)) {
+            be.causalSoftmaxForward(s, s);                                    // in place passes
+            rejects("scores", () -> be.causalSoftmaxForward(s34, s34));      // not square
+            rejects("probs", () -> be.causalSoftmaxForward(s, p2));
+            be.causalSoftmaxBackward(p, s, s);                                // dScores may be dProbs
+            rejects("dScores", () -> be.causalSoftmaxBackward(p, s, p2));
+            rejects("dScores", () -> be.causalSoftmaxBackward(p, s, p));      // nor probs
+            be.permute(x, new int[] {2, 0, 1}, y);                            // the right shapes pass
+            rejects("y", () -> be.permute(x, new int[] {2, 0, 1}, yBad));
+            rejects("perm", () -> be.permute(x, new int[] {2, 0, 0}, y));
+            rejects("perm", () -> be.permute(x, new int[] {1, 0}, y));
+            rejects("y", () -> be.permute(x, new int[] {0, 1, 2}, x));         // no overlap
         }
     }
 

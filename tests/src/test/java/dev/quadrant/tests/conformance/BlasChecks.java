@@ -9,7 +9,7 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 
-/** gemm, axpy, scale, fill, copy, mul against {@link ReferenceOps}. */
+/** gemm, gemmBatched, axpy, scale, fill, copy, mul against the float64 {@link Ref}. */
 final class BlasChecks {
     private BlasChecks() {}
 
@@ -17,17 +17,48 @@ final class BlasChecks {
     static final int[][] GEMM_SHAPES = {{1, 1, 1}, {7, 10, 17}, {33, 17, 130}, {7, 130, 1}, {1, 17, 33}, {33, 1, 10},
         {65, 130, 257}};
 
+    /**
+     * (batch, m, n, k) as attention has them ({@code T x hd x T} and {@code T x T x hd}): batch 1, 3, 7, sizes 1,
+     * 5, 17, 33 and an empty k; then 64^3 per matrix (where a CPU backend splits the batch over its threads) and a
+     * larger one (where it leaves the threading to the BLAS).
+     */
+    static final int[][] BATCHED_SHAPES = {{1, 1, 1, 1}, {3, 5, 5, 7}, {7, 17, 17, 33}, {3, 17, 33, 5},
+        {7, 1, 13, 1}, {1, 33, 7, 17}, {3, 2, 5, 0}, {4, 64, 64, 64}, {2, 65, 130, 33}};
+
+    /** A GEMM-shaped op of Backend: {@code Backend::gemm} or {@code Backend::gemmBatched}. */
+    @FunctionalInterface
+    private interface GemmOp {
+        void run(Backend be, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+    }
+
     static void gemm(Backend be) {
         Random r = new Random(21);
         for (int[] s : GEMM_SHAPES) {
-            for (int t = 0; t < 4; t++) {
-                boolean ta = (t & 1) != 0;
-                boolean tb = (t & 2) != 0;
-                gemmCase(be, r, s[0], s[1], s[2], ta, tb, 0.75f, -0.5f, false);
-                gemmCase(be, r, s[0], s[1], s[2], ta, tb, 1f, 1f, false);
-                gemmCase(be, r, s[0], s[1], s[2], ta, tb, -2f, 0f, true);
-            }
+            allCases(be, r, Backend::gemm, 0, s[0], s[1], s[2]);
         }
+    }
+
+    static void gemmBatched(Backend be) {
+        Random r = new Random(26);
+        for (int[] s : BATCHED_SHAPES) {
+            allCases(be, r, Backend::gemmBatched, s[0], s[1], s[2], s[3]);
+        }
+    }
+
+    /** The four transpositions, each with (alpha, beta) = (0.75, -0.5), (1, 1) and (-2, 0) over a NaN C. */
+    private static void allCases(Backend be, Random r, GemmOp op, int batch, int m, int n, int k) {
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0;
+            boolean tb = (t & 2) != 0;
+            gemmCase(be, r, op, batch, m, n, k, ta, tb, 0.75f, -0.5f, false);
+            gemmCase(be, r, op, batch, m, n, k, ta, tb, 1f, 1f, false);
+            gemmCase(be, r, op, batch, m, n, k, ta, tb, -2f, 0f, true);
+        }
+    }
+
+    /** {@code [rows, cols]}, or {@code [batch, rows, cols]} for a batched op ({@code batch > 0}). */
+    private static int[] shape(int batch, int rows, int cols) {
+        return batch > 0 ? new int[] {batch, rows, cols} : new int[] {rows, cols};
     }
 
     /**
@@ -36,28 +67,31 @@ final class BlasChecks {
      * on absolute values. It rules out reduced-precision modes (TF32, bf16 inputs) that a float32 GEMM must not use.
      * With {@code beta == 0} the old C is filled with NaN: BLAS semantics say it is not read.
      */
-    private static void gemmCase(Backend be, Random r, int m, int n, int k, boolean ta, boolean tb, float alpha,
-                                 float beta, boolean nanC) {
-        int[] aShape = ta ? new int[] {k, m} : new int[] {m, k};
-        int[] bShape = tb ? new int[] {n, k} : new int[] {k, n};
-        float[] a = Data.uniform(r, m * k, -1, 1);
-        float[] b = Data.uniform(r, k * n, -1, 1);
-        float[] c = nanC ? nans(m * n) : Data.uniform(r, m * n, -1, 1);
-        String what = String.format("gemm(transA=%b, transB=%b, alpha=%s, beta=%s) m=%d n=%d k=%d", ta, tb, alpha,
-                beta, m, n, k);
+    private static void gemmCase(Backend be, Random r, GemmOp op, int batch, int m, int n, int k, boolean ta,
+                                 boolean tb, float alpha, float beta, boolean nanC) {
+        int count = Math.max(batch, 1);
+        int[] aShape = shape(batch, ta ? k : m, ta ? m : k);
+        int[] bShape = shape(batch, tb ? n : k, tb ? k : n);
+        int[] cShape = shape(batch, m, n);
+        float[] a = Data.uniform(r, count * m * k, -1, 1);
+        float[] b = Data.uniform(r, count * k * n, -1, 1);
+        float[] c = nanC ? nans(count * m * n) : Data.uniform(r, count * m * n, -1, 1);
+        String what = String.format("%s(transA=%b, transB=%b, alpha=%s, beta=%s) batch=%d m=%d n=%d k=%d",
+                batch > 0 ? "gemmBatched" : "gemm", ta, tb, alpha, beta, batch, m, n, k);
         try (Guarded ga = Guarded.floats(be, a, aShape); Guarded gb = Guarded.floats(be, b, bShape);
-             Guarded gc = Guarded.floats(be, c, m, n)) {
-            be.gemm(ta, tb, alpha, ga.view, gb.view, beta, gc.view);
-            double[] ref = ReferenceOps.gemm(ta, tb, alpha, ReferenceOps.widen(a), aShape[1], ReferenceOps.widen(b),
-                    bShape[1], beta, ReferenceOps.widen(c), m, n, k);
-            double[] mag = ReferenceOps.gemm(ta, tb, Math.abs(alpha), ReferenceOps.abs(ReferenceOps.widen(a)),
-                    aShape[1], ReferenceOps.abs(ReferenceOps.widen(b)), bShape[1], Math.abs(beta),
-                    nanC ? new double[m * n] : ReferenceOps.abs(ReferenceOps.widen(c)), m, n, k);
-            double[] tol = new double[m * n];
+             Guarded gc = Guarded.floats(be, c, cShape)) {
+            op.run(be, ta, tb, alpha, ga.view, gb.view, beta, gc.view);
+            Tensor rc = Ref.floats(c, cShape);
+            op.run(Ref.BE, ta, tb, alpha, Ref.floats(a, aShape), Ref.floats(b, bShape), beta, rc);
+            Tensor mag = nanC ? Ref.zeros(cShape) : Ref.absFloats(c, cShape);
+            op.run(Ref.BE, ta, tb, Math.abs(alpha), Ref.absFloats(a, aShape), Ref.absFloats(b, bShape),
+                    Math.abs(beta), mag);
+            double[] magnitude = Ref.values(mag);
+            double[] tol = new double[magnitude.length];
             for (int i = 0; i < tol.length; i++) {
-                tol[i] = (k + 2) * EPS * mag[i] + Float.MIN_NORMAL;
+                tol[i] = (k + 2) * EPS * magnitude[i] + Float.MIN_NORMAL;
             }
-            Approx.assertClose(what, gc.floats(), ref, tol);
+            Approx.assertClose(what, gc.floats(), Ref.values(rc), tol);
             gc.assertGuardsIntact(what);
             ga.assertGuardsIntact(what);
             gb.assertGuardsIntact(what);
@@ -80,7 +114,9 @@ final class BlasChecks {
             float alpha = -1.5f;
             try (Guarded gx = Guarded.floats(be, x, s); Guarded gy = Guarded.floats(be, y, s)) {
                 be.axpy(alpha, gx.view, gy.view);
-                double[] ref = ReferenceOps.axpy(alpha, ReferenceOps.widen(x), ReferenceOps.widen(y));
+                Tensor ry = Ref.floats(y, s);
+                Ref.BE.axpy(alpha, Ref.floats(x, s), ry);
+                double[] ref = Ref.values(ry);
                 double[] tol = new double[n];
                 for (int i = 0; i < n; i++) {
                     tol[i] = 2 * EPS * (Math.abs(y[i]) + Math.abs(alpha * (double) x[i]));
@@ -100,8 +136,9 @@ final class BlasChecks {
             float[] x = Data.gaussian(r, n, 2);
             try (Guarded gx = Guarded.floats(be, x, s)) {
                 be.scale(gx.view, 0.3f);
-                Approx.assertClose("scale " + Data.shape(s), gx.floats(), ReferenceOps.scale(ReferenceOps.widen(x),
-                        0.3f), EPS, 0);
+                Tensor rx = Ref.floats(x, s);
+                Ref.BE.scale(rx, 0.3f);
+                Approx.assertClose("scale " + Data.shape(s), gx.floats(), Ref.values(rx), EPS, 0);
                 gx.assertGuardsIntact("scale");
             }
         }
@@ -112,10 +149,13 @@ final class BlasChecks {
         for (int[] s : Data.SHAPES) {
             int n = s[0] * s[1];
             try (Guarded gx = Guarded.floats(be, new float[n], s)) {
+                Tensor rx = Ref.zeros(s);
                 be.fill(gx.view, -2.25f);
-                Approx.assertExact("fill " + Data.shape(s), gx.floats(), ReferenceOps.fill(n, -2.25f));
+                Ref.BE.fill(rx, -2.25f);
+                Approx.assertExact("fill " + Data.shape(s), gx.floats(), Ref.values(rx));
                 be.fill(gx.view, Float.NaN);
-                Approx.assertExact("fill NaN " + Data.shape(s), gx.floats(), ReferenceOps.fill(n, Double.NaN));
+                Ref.BE.fill(rx, Float.NaN);
+                Approx.assertExact("fill NaN " + Data.shape(s), gx.floats(), Ref.values(rx));
                 gx.assertGuardsIntact("fill");
             }
         }
@@ -176,7 +216,9 @@ final class BlasChecks {
             int n = s[0] * s[1];
             float[] a = Data.gaussian(r, n, 2);
             float[] b = Data.gaussian(r, n, 2);
-            double[] ref = ReferenceOps.mul(ReferenceOps.widen(a), ReferenceOps.widen(b));
+            Tensor rOut = Ref.zeros(s);
+            Ref.BE.mul(Ref.floats(a, s), Ref.floats(b, s), rOut);
+            double[] ref = Ref.values(rOut);
             try (Guarded ga = Guarded.floats(be, a, s); Guarded gb = Guarded.floats(be, b, s);
                  Guarded out = Guarded.floats(be, new float[n], s)) {
                 be.mul(ga.view, gb.view, out.view);
@@ -185,7 +227,8 @@ final class BlasChecks {
                 be.mul(ga.view, gb.view, ga.view);
                 Approx.assertClose("mul in place (out = a) " + Data.shape(s), ga.floats(), ref, EPS, 0);
                 be.mul(ga.view, gb.view, gb.view);
-                double[] ref2 = ReferenceOps.mul(ReferenceOps.widen(ga.floats()), ReferenceOps.widen(b));
+                Ref.BE.mul(Ref.floats(ga.floats(), s), Ref.floats(b, s), rOut);
+                double[] ref2 = Ref.values(rOut);
                 Approx.assertClose("mul in place (out = b) " + Data.shape(s), gb.floats(), ref2, EPS, 0);
                 ga.assertGuardsIntact("mul");
             }

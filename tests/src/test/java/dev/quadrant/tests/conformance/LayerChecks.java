@@ -7,8 +7,9 @@ import java.util.Random;
 
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
+import dev.quadrant.device.Tensor;
 
-/** addBias, columnSums, activations forward and backward, dropoutMask against {@link ReferenceOps}. */
+/** addBias, columnSums, activations forward and backward, dropoutMask against the float64 {@link Ref}. */
 final class LayerChecks {
     private LayerChecks() {}
 
@@ -21,7 +22,9 @@ final class LayerChecks {
             float[] b = Data.gaussian(r, s[1], 2);
             try (Guarded gx = Guarded.floats(be, x, s); Guarded gb = Guarded.floats(be, b, s[1])) {
                 be.addBias(gx.view, gb.view);
-                double[] ref = ReferenceOps.addBias(ReferenceOps.widen(x), s[1], ReferenceOps.widen(b));
+                Tensor rx = Ref.floats(x, s);
+                Ref.BE.addBias(rx, Ref.floats(b, s[1]));
+                double[] ref = Ref.values(rx);
                 Approx.assertClose("addBias " + Data.shape(s), gx.floats(), ref, EPS, Float.MIN_NORMAL);
                 gx.assertGuardsIntact("addBias");
                 gb.assertGuardsIntact("addBias");
@@ -44,9 +47,12 @@ final class LayerChecks {
                 float[] out = beta == 0f ? nans(cols) : Data.gaussian(r, cols, 2);
                 try (Guarded gx = Guarded.floats(be, x, s); Guarded go = Guarded.floats(be, out, cols)) {
                     be.columnSums(gx.view, beta, go.view);
-                    double[] ref = ReferenceOps.columnSums(ReferenceOps.widen(x), cols, beta, ReferenceOps.widen(out));
-                    double[] mag = ReferenceOps.columnSums(ReferenceOps.abs(ReferenceOps.widen(x)), cols, Math.abs(beta),
-                            beta == 0f ? new double[cols] : ReferenceOps.abs(ReferenceOps.widen(out)));
+                    Tensor rOut = Ref.floats(out, cols);
+                    Ref.BE.columnSums(Ref.floats(x, s), beta, rOut);
+                    double[] ref = Ref.values(rOut);
+                    Tensor rMag = beta == 0f ? Ref.zeros(cols) : Ref.absFloats(out, cols);
+                    Ref.BE.columnSums(Ref.absFloats(x, s), Math.abs(beta), rMag);
+                    double[] mag = Ref.values(rMag);
                     double[] tol = new double[cols];
                     for (int j = 0; j < cols; j++) {
                         tol[j] = (rows + 2) * EPS * mag[j] + Float.MIN_NORMAL;
@@ -89,7 +95,9 @@ final class LayerChecks {
             for (int[] s : Data.SHAPES) {
                 int n = s[0] * s[1];
                 float[] x = activationInput(r, n);
-                double[] ref = ReferenceOps.activationForward(f, ReferenceOps.widen(x));
+                Tensor ry = Ref.zeros(s);
+                Ref.BE.activationForward(f, Ref.floats(x, s), ry);
+                double[] ref = Ref.values(ry);
                 double[] tol = new double[n];
                 for (int i = 0; i < n; i++) {
                     tol[i] = switch (f) {
@@ -125,7 +133,9 @@ final class LayerChecks {
                 float[] x = Data.gaussian(r, n, 3);
                 x[0] = 0f;
                 float[] dy = Data.gaussian(r, n, 1);
-                double[] ref = ReferenceOps.activationBackward(f, ReferenceOps.widen(x), ReferenceOps.widen(dy));
+                Tensor rdx = Ref.zeros(s);
+                Ref.BE.activationBackward(f, Ref.floats(x, s), Ref.floats(dy, s), rdx);
+                double[] ref = Ref.values(rdx);
                 double[] tol = new double[n];
                 for (int i = 0; i < n; i++) {
                     double ax = Math.abs(x[i]);
@@ -153,30 +163,56 @@ final class LayerChecks {
     }
 
     /**
-     * Which elements are dropped is exact (same hash everywhere, indices counted within the mask); the kept value
-     * {@code 1/(1-p)} may differ by one float rounding.
+     * Which elements are dropped is exact (same hash everywhere; element i hashes {@code firstIndex + i}, checked for
+     * firstIndex 0, an odd one and one past 2^32); the kept value {@code 1/(1-p)} may differ by one float rounding.
      */
     static void dropoutMask(Backend be) {
         for (float p : new float[] {0f, 0.1f, 0.5f, 0.9f}) {
             for (long seed : new long[] {42L, -7L}) {
-                for (int[] s : Data.SHAPES) {
-                    int n = s[0] * s[1];
-                    try (Guarded gm = Guarded.floats(be, new float[n], s)) {
-                        be.dropoutMask(gm.view, p, seed, 0L);
-                        double[] ref = ReferenceOps.dropoutMask(n, p, seed);
-                        String what = "dropoutMask p=" + p + " seed=" + seed + " " + Data.shape(s);
-                        float[] got = gm.floats();
-                        for (int i = 0; i < n; i++) {
-                            if ((got[i] == 0) != (ref[i] == 0)) {
-                                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", expected "
-                                        + ref[i] + " (a different element was dropped)");
-                            }
-                        }
-                        Approx.assertClose(what, got, ref, EPS, 0);
-                        gm.assertGuardsIntact(what);
+                for (long first : new long[] {0L, 12_345L, (1L << 32) + 7}) {
+                    for (int[] s : Data.SHAPES) {
+                        dropoutCase(be, p, seed, first, s);
                     }
                 }
             }
+        }
+        dropoutShardsDrawTheWholeBatchMask(be);
+    }
+
+    private static void dropoutCase(Backend be, float p, long seed, long first, int[] s) {
+        int n = s[0] * s[1];
+        try (Guarded gm = Guarded.floats(be, new float[n], s)) {
+            be.dropoutMask(gm.view, p, seed, first);
+            Tensor rm = Ref.zeros(s);
+            Ref.BE.dropoutMask(rm, p, seed, first);
+            double[] ref = Ref.values(rm);
+            String what = "dropoutMask p=" + p + " seed=" + seed + " firstIndex=" + first + " " + Data.shape(s);
+            float[] got = gm.floats();
+            for (int i = 0; i < n; i++) {
+                if ((got[i] == 0) != (ref[i] == 0)) {
+                    throw new AssertionError(what + ": element " + i + " is " + got[i] + ", expected " + ref[i]
+                            + " (a different element was dropped)");
+                }
+            }
+            Approx.assertClose(what, got, ref, EPS, 0);
+            gm.assertGuardsIntact(what);
+        }
+    }
+
+    /** Three shards of a [33, 17] batch at firstIndex r0 * 17 draw exactly the mask of the whole batch. */
+    private static void dropoutShardsDrawTheWholeBatchMask(Backend be) {
+        int rows = 33;
+        int cols = 17;
+        int[] starts = {0, 11, 25, rows};
+        try (Guarded whole = Guarded.floats(be, new float[rows * cols], rows, cols);
+             Guarded sharded = Guarded.floats(be, new float[rows * cols], rows, cols)) {
+            be.dropoutMask(whole.view, 0.3f, 99L, 0L);
+            for (int k = 0; k + 1 < starts.length; k++) {
+                be.dropoutMask(sharded.view.rows(starts[k], starts[k + 1]), 0.3f, 99L, (long) starts[k] * cols);
+            }
+            float[] want = whole.floats();
+            Approx.assertExact("dropoutMask of 3 shards vs the whole batch", sharded.floats(), want);
+            sharded.assertGuardsIntact("dropoutMask shards");
         }
     }
 }

@@ -7,10 +7,32 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Random;
 
 import dev.quadrant.device.Backend;
+import dev.quadrant.device.Tensor;
 
-/** softmax cross-entropy, mean squared error, argmax and countCorrect against {@link ReferenceOps}. */
+/** softmax cross-entropy, mean squared error, argmax and countCorrect against the float64 {@link Ref}. */
 final class LossChecks {
     private LossChecks() {}
+
+    /** Labels with every third row (from row 1) {@link Backend#IGNORE_INDEX}, as padding in a language model. */
+    private static int[] labelsWithIgnored(Random r, int rows, int cols) {
+        int[] y = Data.labels(r, rows, cols);
+        for (int i = 1; i < rows; i += 3) {
+            y[i] = Backend.IGNORE_INDEX;
+        }
+        return y;
+    }
+
+    /** Rows labelled IGNORE_INDEX must be exactly zero (loss or gradient row), not merely within a tolerance. */
+    private static void assertIgnoredRowsZero(String what, float[] got, int[] labels, int cols) {
+        for (int r = 0; r < labels.length; r++) {
+            for (int j = 0; labels[r] == Backend.IGNORE_INDEX && j < cols; j++) {
+                if (Float.floatToRawIntBits(got[r * cols + j]) != 0) {
+                    throw new AssertionError(what + ": row " + r + " is labelled IGNORE_INDEX, element " + j + " is "
+                            + got[r * cols + j] + ", expected +0");
+                }
+            }
+        }
+    }
 
     /** Logits ~ N(0, 3^2), with row 0 shifted by +100 and row 1 by -100: exp of those overflows or underflows float. */
     private static float[] logits(Random r, int rows, int cols) {
@@ -42,8 +64,10 @@ final class LossChecks {
             int rows = s[0];
             int cols = s[1];
             float[] x = logits(r, rows, cols);
-            int[] y = Data.labels(r, rows, cols);
-            double[] ref = ReferenceOps.softmaxCrossEntropyForward(ReferenceOps.widen(x), cols, y);
+            int[] y = labelsWithIgnored(r, rows, cols);
+            Tensor rl = Ref.zeros(rows);
+            Ref.BE.softmaxCrossEntropyForward(Ref.floats(x, s), Ref.ints(y, rows), rl);
+            double[] ref = Ref.values(rl);
             double[] tol = new double[rows];
             for (int i = 0; i < rows; i++) {
                 tol[i] = 8 * EPS * (Math.abs(ref[i]) + rowMaxAbs(x, i, cols) + Math.log(cols) + 1);
@@ -53,6 +77,7 @@ final class LossChecks {
                  Guarded gl = Guarded.floats(be, new float[rows], rows)) {
                 be.softmaxCrossEntropyForward(gx.view, gy.view, gl.view);
                 Approx.assertClose(what, gl.floats(), ref, tol);
+                assertIgnoredRowsZero(what, gl.floats(), y, 1);
                 gl.assertGuardsIntact(what);
                 gx.assertGuardsIntact(what);
                 gy.assertGuardsIntact(what);
@@ -72,8 +97,10 @@ final class LossChecks {
                 int rows = s[0];
                 int cols = s[1];
                 float[] x = logits(r, rows, cols);
-                int[] y = Data.labels(r, rows, cols);
-                double[] ref = ReferenceOps.softmaxCrossEntropyBackward(ReferenceOps.widen(x), cols, y, scale);
+                int[] y = labelsWithIgnored(r, rows, cols);
+                Tensor rd = Ref.zeros(s);
+                Ref.BE.softmaxCrossEntropyBackward(Ref.floats(x, s), Ref.ints(y, rows), scale, rd);
+                double[] ref = Ref.values(rd);
                 double[] tol = new double[rows * cols];
                 for (int i = 0; i < rows; i++) {
                     double max = Double.NEGATIVE_INFINITY;
@@ -90,6 +117,7 @@ final class LossChecks {
                      Guarded gd = Guarded.floats(be, new float[rows * cols], s)) {
                     be.softmaxCrossEntropyBackward(gx.view, gy.view, scale, gd.view);
                     Approx.assertClose(what, gd.floats(), ref, tol);
+                    assertIgnoredRowsZero(what, gd.floats(), y, cols);
                     gd.assertGuardsIntact(what);
                     gx.assertGuardsIntact(what);
                 }
@@ -105,7 +133,9 @@ final class LossChecks {
             int cols = s[1];
             float[] p = Data.uniform(r, rows * cols, -2, 2);
             float[] t = Data.uniform(r, rows * cols, -2, 2);
-            double[] ref = ReferenceOps.mseForward(ReferenceOps.widen(p), ReferenceOps.widen(t), cols);
+            Tensor rl = Ref.zeros(rows);
+            Ref.BE.mseForward(Ref.floats(p, s), Ref.floats(t, s), rl);
+            double[] ref = Ref.values(rl);
             String what = "mseForward " + Data.shape(s);
             try (Guarded gp = Guarded.floats(be, p, s); Guarded gt = Guarded.floats(be, t, s);
                  Guarded gl = Guarded.floats(be, new float[rows], rows)) {
@@ -125,7 +155,9 @@ final class LossChecks {
             float[] p = Data.uniform(r, rows * cols, -2, 2);
             float[] t = Data.uniform(r, rows * cols, -2, 2);
             float scale = 1f / 48;
-            double[] ref = ReferenceOps.mseBackward(ReferenceOps.widen(p), ReferenceOps.widen(t), cols, scale);
+            Tensor rd = Ref.zeros(s);
+            Ref.BE.mseBackward(Ref.floats(p, s), Ref.floats(t, s), scale, rd);
+            double[] ref = Ref.values(rd);
             String what = "mseBackward " + Data.shape(s);
             try (Guarded gp = Guarded.floats(be, p, s); Guarded gt = Guarded.floats(be, t, s);
                  Guarded gd = Guarded.floats(be, new float[rows * cols], s)) {
@@ -158,7 +190,7 @@ final class LossChecks {
             int rows = s[0];
             int cols = s[1];
             float[] x = argmaxInput(r, rows, cols);
-            int[] ref = ReferenceOps.argmax(ReferenceOps.widen(x), cols);
+            int[] ref = argmax(x, s);
             if (cols >= 6 && rows >= 3) {
                 assertEquals(2, ref[0]);
                 assertEquals(3, ref[1]);
@@ -173,19 +205,33 @@ final class LossChecks {
         }
     }
 
-    /** Adds to a nonzero accumulator; about half the labels are the argmax. Exact (counts are small integers). */
+    private static int[] argmax(float[] x, int[] s) {
+        Tensor out = Ref.BE.allocate(dev.quadrant.device.DType.INT32, s[0]);
+        Ref.BE.argmax(Ref.floats(x, s), out);
+        return Ref.ints(out);
+    }
+
+    /**
+     * Adds to a nonzero accumulator; about half the labels are the argmax and every third row (from row 1) is
+     * IGNORE_INDEX, which never counts. Exact (counts are small integers).
+     */
     static void countCorrect(Backend be) {
         Random r = new Random(46);
         for (int[] s : Data.SHAPES) {
             int rows = s[0];
             int cols = s[1];
             float[] x = argmaxInput(r, rows, cols);
-            int[] pred = ReferenceOps.argmax(ReferenceOps.widen(x), cols);
+            int[] pred = argmax(x, s);
             int[] y = Data.labels(r, rows, cols);
             for (int i = 0; i < rows; i += 2) {
                 y[i] = pred[i];
             }
-            double ref = ReferenceOps.countCorrect(ReferenceOps.widen(x), cols, y, 5);
+            for (int i = 1; i < rows; i += 3) {
+                y[i] = Backend.IGNORE_INDEX;
+            }
+            Tensor rAcc = Ref.floats(new float[] {5f}, 1);
+            Ref.BE.countCorrect(Ref.floats(x, s), Ref.ints(y, rows), rAcc);
+            double ref = Ref.values(rAcc)[0];
             String what = "countCorrect " + Data.shape(s);
             try (Guarded gx = Guarded.floats(be, x, s); Guarded gy = Guarded.ints(be, y, rows);
                  Guarded acc = Guarded.floats(be, new float[] {5f}, 1)) {

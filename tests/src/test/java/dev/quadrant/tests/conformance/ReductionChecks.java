@@ -9,7 +9,7 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 
-/** sumInto, l2Norm, allFinite against {@link ReferenceOps}. */
+/** sumInto, l2Norm, allFinite against the float64 {@link Ref}. */
 final class ReductionChecks {
     private ReductionChecks() {}
 
@@ -22,8 +22,12 @@ final class ReductionChecks {
         for (int[] s : Data.SHAPES) {
             int n = s[0] * s[1];
             float[] x = Data.gaussian(r, n, 2);
-            double ref = ReferenceOps.sumInto(ReferenceOps.widen(x), 3.5);
-            double mag = ReferenceOps.sumInto(ReferenceOps.abs(ReferenceOps.widen(x)), 3.5);
+            Tensor rAcc = Ref.floats(new float[] {3.5f}, 1);
+            Ref.BE.sumInto(Ref.floats(x, s), rAcc);
+            double ref = Ref.values(rAcc)[0];
+            Tensor rMag = Ref.floats(new float[] {3.5f}, 1);
+            Ref.BE.sumInto(Ref.absFloats(x, s), rMag);
+            double mag = Ref.values(rMag)[0];
             String what = "sumInto " + Data.shape(s);
             try (Guarded gx = Guarded.floats(be, x, s); Guarded acc = Guarded.floats(be, new float[] {3.5f}, 1)) {
                 be.sumInto(gx.view, acc.view);
@@ -43,14 +47,14 @@ final class ReductionChecks {
         for (int[] s : Data.SHAPES) {
             int n = s[0] * s[1];
             float[] x = Data.gaussian(r, n, 2);
-            double ref = ReferenceOps.l2Norm(ReferenceOps.widen(x));
+            double ref = Ref.BE.l2Norm(Ref.floats(x, s));
             try (Guarded gx = Guarded.floats(be, x, s)) {
                 double got = be.l2Norm(gx.view);
                 assertEquals(ref, got, 1e-6 * ref, "l2Norm " + Data.shape(s));
             }
         }
         try (Guarded big = Guarded.floats(be, new float[] {3e38f, 3e38f, -4e-45f}, 3)) {
-            double ref = ReferenceOps.l2Norm(ReferenceOps.widen(new float[] {3e38f, 3e38f, -4e-45f}));
+            double ref = Ref.BE.l2Norm(Ref.floats(new float[] {3e38f, 3e38f, -4e-45f}, 3));
             assertEquals(ref, be.l2Norm(big.view), 1e-6 * ref, "l2Norm of values whose squares overflow float");
         }
     }
@@ -65,7 +69,7 @@ final class ReductionChecks {
             x[n - 1] = -Float.MIN_VALUE;
             String what = "allFinite " + Data.shape(s);
             try (Guarded gx = Guarded.floats(be, x, s)) {
-                assertEquals(ReferenceOps.allFinite(ReferenceOps.widen(x)), be.allFinite(gx.view), what);
+                assertEquals(Ref.BE.allFinite(Ref.floats(x, s)), be.allFinite(gx.view), what);
             }
             for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
                 Float.intBitsToFloat(0xFFC0_0001)}) {
