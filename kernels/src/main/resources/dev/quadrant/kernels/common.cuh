@@ -59,31 +59,39 @@ __device__ __forceinline__ double qd_block_sum_d(double v) {
 }
 
 // Sum and max over the block (blockDim.x a multiple of 32, at most 1024, blockDim.y 1), returned to EVERY thread:
-// each warp reduces with shuffles, then every warp reads the per-warp partials and reduces them again, in the same
-// order, so all threads hold the bitwise identical result (an xor butterfly gives every lane the same sum).
+// each warp reduces with xor shuffles, then every warp reads the per-warp partials and reduces them again, in the
+// same order, so all threads hold the bitwise identical result (an xor butterfly gives every lane the same value).
 // Every thread of the block must call them; they synchronise (the first barrier also protects the partials of a
-// previous call, so they may be called back to back).
-__device__ __forceinline__ float qd_block_sum(float v) {
-    __shared__ float sum_parts[32];
-    int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
-    v = qd_warp_sum(v);
-    __syncthreads();
-    if (lane == 0) sum_parts[w] = v;
-    __syncthreads();
-    v = lane < (int)(blockDim.x / QD_WARP) ? sum_parts[lane] : 0.0f;
-    return qd_warp_sum(v);
+// previous call, so they may be called back to back). One shared array per operation (per template instance).
+struct QdSum {
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+
+struct QdMax {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+template <typename Op>
+__device__ __forceinline__ float qd_warp_reduce(float v, Op op) {
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(QD_FULL_MASK, v, o));
+    return v;
 }
 
-__device__ __forceinline__ float qd_block_max(float v) {
-    __shared__ float max_parts[32];
+template <typename Op>
+__device__ __forceinline__ float qd_block_reduce(float v, float identity, Op op) {
+    __shared__ float parts[32];
     int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
-    v = qd_warp_max(v);
+    v = qd_warp_reduce(v, op);
     __syncthreads();
-    if (lane == 0) max_parts[w] = v;
+    if (lane == 0) parts[w] = v;
     __syncthreads();
-    v = lane < (int)(blockDim.x / QD_WARP) ? max_parts[lane] : QD_NEG_INF;
-    return qd_warp_max(v);
+    v = lane < (int)(blockDim.x / QD_WARP) ? parts[lane] : identity;
+    return qd_warp_reduce(v, op);
 }
+
+__device__ __forceinline__ float qd_block_sum(float v) { return qd_block_reduce(v, 0.0f, QdSum()); }
+
+__device__ __forceinline__ float qd_block_max(float v) { return qd_block_reduce(v, QD_NEG_INF, QdMax()); }
 
 // Arg-max of row x[0, cols) by one warp, with the semantics of the sequential loop
 //   best = x[0]; for j in 1..cols-1: if (x[j] > best || (x[j] is NaN && best is not)) best = x[j], idx = j

@@ -293,33 +293,32 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        enter();
-        String op = OpChecks.gemmName("gemm", transA, transB);
-        long pa = f32(op, "a", a);
-        long pb = f32(op, "b", b);
-        long pc = f32(op, "c", c);
-        int[] mnk = OpChecks.gemm(transA, transB, a, b, c);
-        multiply(op, false, 1, mnk[0], mnk[1], mnk[2], transA, transB, alpha, a, pa, b, pb, beta, c, pc);
+        multiply(false, transA, transB, alpha, a, b, beta, c);
     }
 
     @Override
     public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        enter();
-        String op = OpChecks.gemmName("gemmBatched", transA, transB);
-        long pa = f32(op, "a", a);
-        long pb = f32(op, "b", b);
-        long pc = f32(op, "c", c);
-        int[] bmnk = SequenceOpChecks.gemmBatched(transA, transB, a, b, c);
-        multiply(op, true, bmnk[0], bmnk[1], bmnk[2], bmnk[3], transA, transB, alpha, a, pa, b, pb, beta, c, pc);
+        multiply(true, transA, transB, alpha, a, b, beta, c);
     }
 
     /**
-     * {@link #gemm} ({@code batched} false: one matrix per tensor) or {@link #gemmBatched} ({@code batch} matrices of
-     * {@code [m, k]}, {@code [k, n]}, {@code [m, n]} (before the transposes) one after another), arguments checked by
-     * the caller: the empty and {@code k == 0} cases, then the cuBLAS call in this backend's precision.
+     * {@link #gemm} ({@code batched} false: one matrix per tensor) or {@link #gemmBatched} (3-D tensors, a batch of
+     * matrices one after another): the argument checks, the empty and {@code k == 0} cases, then the cuBLAS call in
+     * this backend's precision.
      */
-    private void multiply(String op, boolean batched, int batch, int m, int n, int k, boolean transA, boolean transB,
-                          float alpha, Tensor a, long pa, Tensor b, long pb, float beta, Tensor c, long pc) {
+    private void multiply(boolean batched, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta,
+                          Tensor c) {
+        enter();
+        String op = OpChecks.gemmName(batched ? "gemmBatched" : "gemm", transA, transB);
+        long pa = f32(op, "a", a);
+        long pb = f32(op, "b", b);
+        long pc = f32(op, "c", c);
+        int[] bmnk = batched ? SequenceOpChecks.gemmBatched(transA, transB, a, b, c) : batchOfOne(
+                OpChecks.gemm(transA, transB, a, b, c));
+        int batch = bmnk[0];
+        int m = bmnk[1];
+        int n = bmnk[2];
+        int k = bmnk[3];
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
@@ -336,25 +335,23 @@ public final class CudaBackend implements Backend {
         long strideA = (long) m * k;
         long strideB = (long) k * n;
         long strideC = (long) m * n;
-        switch (precision) {
-            case FP32:
-                cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
-                        Cublas.Compute.FP32, beta, pc, strideC);
-                break;
-            case TF32:
-                cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
-                        Cublas.Compute.TF32, beta, pc, strideC);
-                break;
-            default:
-                try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
-                    long pa16 = addr(op, "a16", a16);
-                    long pb16 = addr(op, "b16", b16);
-                    kernels.toBf16(stream, pa, pa16, a.size());
-                    kernels.toBf16(stream, pb, pb16, b.size());
-                    cublasGemm(g, batched, batch, alpha, pa16, strideA, pb16, strideB, Cublas.DataType.BF16,
-                            Cublas.Compute.FP32, beta, pc, strideC);
-                }   // the scratch returns to the allocator; its next user is queued after this GEMM
+        if (precision != Precision.BF16) {   // fp32 inputs: IEEE fp32 or TF32 tensor cores
+            cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
+                    precision == Precision.TF32 ? Cublas.Compute.TF32 : Cublas.Compute.FP32, beta, pc, strideC);
+            return;
         }
+        try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
+            long pa16 = addr(op, "a16", a16);
+            long pb16 = addr(op, "b16", b16);
+            kernels.toBf16(stream, pa, pa16, a.size());
+            kernels.toBf16(stream, pb, pb16, b.size());
+            cublasGemm(g, batched, batch, alpha, pa16, strideA, pb16, strideB, Cublas.DataType.BF16, Cublas.Compute.FP32,
+                    beta, pc, strideC);
+        }   // the scratch returns to the allocator; its next user is queued after this GEMM
+    }
+
+    private static int[] batchOfOne(int[] mnk) {
+        return new int[] {1, mnk[0], mnk[1], mnk[2]};
     }
 
     /**

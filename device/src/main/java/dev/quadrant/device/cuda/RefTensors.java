@@ -1,5 +1,6 @@
 package dev.quadrant.device.cuda;
 
+import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
@@ -26,15 +27,25 @@ final class RefTensors {
 
     /** A FLOAT32 reference tensor of {@code shape} holding {@code v} (exactly: floats widen to doubles). */
     Tensor floats(float[] v, int... shape) {
-        Tensor t = be.allocate(DType.FLOAT32, shape);
-        be.upload(v, 0, t);
-        return t;
+        return upload(be, v, shape);
     }
 
     /** An INT32 reference tensor of {@code shape} holding {@code v}. */
     Tensor ints(int[] v, int... shape) {
-        Tensor t = be.allocate(DType.INT32, shape);
-        be.upload(v, 0, t);
+        return upload(be, v, shape);
+    }
+
+    /** A new FLOAT32 tensor of {@code shape} on {@code backend} holding {@code v}; the caller closes it. */
+    static Tensor upload(Backend backend, float[] v, int... shape) {
+        Tensor t = backend.allocate(DType.FLOAT32, shape);
+        backend.upload(v, 0, t);
+        return t;
+    }
+
+    /** A new INT32 tensor of {@code shape} on {@code backend} holding {@code v}; the caller closes it. */
+    static Tensor upload(Backend backend, int[] v, int... shape) {
+        Tensor t = backend.allocate(DType.INT32, shape);
+        backend.upload(v, 0, t);
         return t;
     }
 

@@ -138,15 +138,11 @@ public final class SelfTest {
         }
 
         Tensor put(float[] v, int... shape) {
-            Tensor t = be.allocate(DType.FLOAT32, shape);
-            be.upload(v, 0, t);
-            return t;
+            return RefTensors.upload(be, v, shape);
         }
 
         Tensor puti(int[] v, int... shape) {
-            Tensor t = be.allocate(DType.INT32, shape);
-            be.upload(v, 0, t);
-            return t;
+            return RefTensors.upload(be, v, shape);
         }
 
         float[] get(Tensor t) {

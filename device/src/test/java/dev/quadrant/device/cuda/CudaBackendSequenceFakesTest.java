@@ -130,12 +130,12 @@ class CudaBackendSequenceFakesTest {
                 be.embeddingForward(gt[1], gids, gout[1]);
                 Tensor rout = ref.zeros(n, dim);
                 rb.embeddingForward(ref.floats(table, vocab, dim), ref.ints(ids, n), rout);
-                EmulatedKernelsTest.near("embeddingForward", get(be, gout[1]), RefTensors.values(rout));
+                EmulatorTest.near("embeddingForward", get(be, gout[1]), RefTensors.values(rout));
                 Tensor[] gd = view(be, dOut, n, dim);
                 be.embeddingBackward(gids, gd[1], gt[1]);   // accumulates onto the table
                 Tensor rt = ref.floats(table, vocab, dim);
                 rb.embeddingBackward(ref.ints(ids, n), ref.floats(dOut, n, dim), rt);
-                EmulatedKernelsTest.near("embeddingBackward", get(be, gt[1]), RefTensors.values(rt));
+                EmulatorTest.near("embeddingBackward", get(be, gt[1]), RefTensors.values(rt));
                 gd[0].close();
             }
             gt[0].close();
@@ -164,10 +164,10 @@ class CudaBackendSequenceFakesTest {
             Tensor rdb = ref.floats(db0, d);
             rb.layerNormForward(rx, rg, ref.floats(beta, d), 1e-5f, ry, rm, rs);
             rb.layerNormBackward(rx, rg, rm, rs, rdy, rdy, rdg, rdb);
-            EmulatedKernelsTest.near("layerNorm y", get(be, g[3][1]), RefTensors.values(ry));
-            EmulatedKernelsTest.near("layerNorm dx", get(be, g[6][1]), RefTensors.values(rdy));
-            EmulatedKernelsTest.near("layerNorm dGamma", get(be, g[7][1]), RefTensors.values(rdg));
-            EmulatedKernelsTest.near("layerNorm dBeta", get(be, g[8][1]), RefTensors.values(rdb));
+            EmulatorTest.near("layerNorm y", get(be, g[3][1]), RefTensors.values(ry));
+            EmulatorTest.near("layerNorm dx", get(be, g[6][1]), RefTensors.values(rdy));
+            EmulatorTest.near("layerNorm dGamma", get(be, g[7][1]), RefTensors.values(rdg));
+            EmulatorTest.near("layerNorm dBeta", get(be, g[8][1]), RefTensors.values(rdb));
             for (Tensor[] t : g) {
                 t[0].close();
             }
@@ -184,8 +184,8 @@ class CudaBackendSequenceFakesTest {
             Tensor rdp = ref.floats(dp, batch, t, t);
             rb.causalSoftmaxForward(rsc, rsc);
             rb.causalSoftmaxBackward(rsc, rdp, rdp);
-            EmulatedKernelsTest.near("causalSoftmaxForward", get(be, gs[1]), RefTensors.values(rsc));
-            EmulatedKernelsTest.near("causalSoftmaxBackward", get(be, gdp[1]), RefTensors.values(rdp));
+            EmulatorTest.near("causalSoftmaxForward", get(be, gs[1]), RefTensors.values(rsc));
+            EmulatorTest.near("causalSoftmaxBackward", get(be, gdp[1]), RefTensors.values(rdp));
             gs[0].close();
             gdp[0].close();
 
@@ -197,7 +197,7 @@ class CudaBackendSequenceFakesTest {
             be.permute(gx[1], perm, gy[1]);
             Tensor ryp = ref.zeros(3, 2, 2, 4, 5);
             rb.permute(ref.floats(px, shape), perm, ryp);
-            EmulatedKernelsTest.near("permute", get(be, gy[1]), RefTensors.values(ryp));
+            EmulatorTest.near("permute", get(be, gy[1]), RefTensors.values(ryp));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> be.permute(gx[1], new int[] {2, 0, 3, 1, 1}, gy[1]));
             assertTrue(e.getMessage().contains("not a permutation"), e.getMessage());
@@ -230,8 +230,8 @@ class CudaBackendSequenceFakesTest {
                 rb.softmaxCrossEntropyForward(rl, ry, rloss);
                 rb.softmaxCrossEntropyBackward(rl, ry, 0.5f, rd);
                 rb.countCorrect(rl, ry, racc);
-                EmulatedKernelsTest.near("xent loss", get(be, gloss[1]), RefTensors.values(rloss));
-                EmulatedKernelsTest.near("xent dLogits", get(be, gd[1]), RefTensors.values(rd));
+                EmulatorTest.near("xent loss", get(be, gloss[1]), RefTensors.values(rloss));
+                EmulatorTest.near("xent dLogits", get(be, gd[1]), RefTensors.values(rd));
                 assertEquals((float) RefTensors.values(racc)[0], get(be, acc[1])[0], "countCorrect");
             }
             for (Tensor[] t : new Tensor[][] {gl, gloss, gd, acc}) {

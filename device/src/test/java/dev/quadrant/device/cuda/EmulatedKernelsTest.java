@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import java.util.Random;
 
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
@@ -13,9 +12,6 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 import dev.quadrant.kernels.Kernels;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,38 +22,9 @@ import org.junit.jupiter.api.Test;
  * missing. Tolerances: 1e-5 relative (+1e-5 absolute) for float math; the host's libm stands in for CUDA's, both
  * within a few ulp.
  */
-class EmulatedKernelsTest {
-    private static KernelEmulator emu;
-    private static Kernels k;
-    private final Random rnd = new Random(99);
-    private final RefTensors ref = new RefTensors();
-    private final ReferenceBackend rb = ref.be();
-
-    @BeforeAll
-    static void start() throws Exception {
-        emu = KernelEmulator.start();
-        Assumptions.assumeTrue(emu != null, "g++ not installed: the kernel emulator cannot be built");
-        k = new Kernels(emu);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (emu != null) {
-            k.close();
-            emu.close();
-        }
-    }
-
-    private float[] randn(int n, double s) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (rnd.nextGaussian() * s);
-        }
-        return x;
-    }
-
-    static void near(String what, float[] got, double[] want) {
-        SelfTest.Checker.compare(what, got, want, 1e-5, null);
+class EmulatedKernelsTest extends EmulatorTest {
+    EmulatedKernelsTest() {
+        super(99L);
     }
 
     @Test

@@ -1,18 +1,13 @@
 package dev.quadrant.device.cuda;
 
-import static dev.quadrant.device.cuda.EmulatedKernelsTest.near;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
-import java.util.Random;
 
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 import dev.quadrant.kernels.Kernels;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,39 +19,14 @@ import org.junit.jupiter.api.Test;
  * backward's order of additions); 1e-5 relative plus 1e-5 absolute for float math, as {@link EmulatedKernelsTest}.
  * Determinism is checked by running twice. Skipped when g++ is missing.
  */
-class EmulatedSequenceKernelsTest {
+class EmulatedSequenceKernelsTest extends EmulatorTest {
     private static final int[] ROWS = {1, 3, 7};
     private static final int[] TS = {1, 5, 17};
     private static final int[] DIMS = {1, 7, 33};
     private static final int[] VOCABS = {1, 13, 70};
 
-    private static KernelEmulator emu;
-    private static Kernels k;
-    private final Random rnd = new Random(7);
-    private final RefTensors ref = new RefTensors();
-    private final ReferenceBackend rb = ref.be();
-
-    @BeforeAll
-    static void start() throws Exception {
-        emu = KernelEmulator.start();
-        Assumptions.assumeTrue(emu != null, "g++ not installed: the kernel emulator cannot be built");
-        k = new Kernels(emu);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (emu != null) {
-            k.close();
-            emu.close();
-        }
-    }
-
-    private float[] randn(int n, double s) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (rnd.nextGaussian() * s);
-        }
-        return x;
+    EmulatedSequenceKernelsTest() {
+        super(7L);
     }
 
     /** n ids in [0, vocab) with repeats, and, from n = 3 on, one below and one past the table. */
