@@ -54,6 +54,17 @@ final class RefTensors {
         return be.allocate(DType.FLOAT32, shape);
     }
 
+    /** The reference softmax cross-entropy of {@code logits [rows, cols]}: {@code {losses, dLogits (times scale)}}. */
+    double[][] softmaxCrossEntropy(float[] logits, int[] labels, int rows, int cols, float scale) {
+        Tensor x = floats(logits, rows, cols);
+        Tensor y = ints(labels, rows);
+        Tensor losses = zeros(rows);
+        Tensor d = zeros(rows, cols);
+        be.softmaxCrossEntropyForward(x, y, losses);
+        be.softmaxCrossEntropyBackward(x, y, scale, d);
+        return new double[][] {values(losses), values(d)};
+    }
+
     /** The float64 elements of a FLOAT32 or BF16 reference tensor. */
     static double[] values(Tensor t) {
         return ReferenceBackend.values(t);
