@@ -43,22 +43,22 @@ public final class SequenceOpChecks {
 
     /** {@code table [V, D]}, ids of any shape with n elements, {@code out [n, D]}. */
     public static void embeddingForward(Tensor table, Tensor ids, Tensor out) {
-        String op = "embeddingForward";
-        TensorChecks.matrix(op, "table", table);
-        TensorChecks.shape(op, "out", out, "one row of table " + shapeOf(table) + " per id of ids " + shapeOf(ids),
-                Math.toIntExact(ids.size()), table.dim(1));
-        TensorChecks.noOverlap(op, "table", table, "out", out, false);
-        TensorChecks.noOverlap(op, "ids", ids, "out", out, false);
+        embedding("embeddingForward", "table", table, ids, "out", out, false);
     }
 
     /** {@code dTable [V, D]}, ids with n elements, {@code dOut [n, D]}. */
     public static void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
-        String op = "embeddingBackward";
-        TensorChecks.matrix(op, "dTable", dTable);
-        TensorChecks.shape(op, "dOut", dOut, "one row of dTable " + shapeOf(dTable) + " per id of ids " + shapeOf(ids),
-                Math.toIntExact(ids.size()), dTable.dim(1));
-        TensorChecks.noOverlap(op, "dOut", dOut, "dTable", dTable, false);
-        TensorChecks.noOverlap(op, "ids", ids, "dTable", dTable, false);
+        embedding("embeddingBackward", "dTable", dTable, ids, "dOut", dOut, true);
+    }
+
+    /** A {@code [V, D]} table, one {@code [D]} row per id, the written one ({@code table} or rows) apart from both. */
+    private static void embedding(String op, String tableName, Tensor table, Tensor ids, String rowsName, Tensor rows,
+                                  boolean tableWritten) {
+        TensorChecks.matrix(op, tableName, table);
+        TensorChecks.shape(op, rowsName, rows, "one row of " + tableName + " " + shapeOf(table) + " per id of ids "
+                + shapeOf(ids), Math.toIntExact(ids.size()), table.dim(1));
+        TensorChecks.noOverlap(op, rowsName, rows, tableName, table, false);
+        TensorChecks.noOverlap(op, "ids", ids, tableWritten ? tableName : rowsName, tableWritten ? table : rows, false);
     }
 
     /** {@code x [n, d]} with {@code d >= 1}, gamma and beta {@code [d]}, y like x, mean and rstd {@code [n]}. */

@@ -21,11 +21,7 @@ final class LossOps {
                 continue;
             }
             double max = rowMax(logits, r, cols);
-            double s = 0;
-            for (int j = 0; j < cols; j++) {
-                s += Math.exp(logits[r * cols + j] - max);
-            }
-            out[r] = max + Math.log(s) - logits[r * cols + labels[r]];
+            out[r] = max + Math.log(sumExp(logits, r, cols, max)) - logits[r * cols + labels[r]];
         }
         return out;
     }
@@ -38,10 +34,7 @@ final class LossOps {
                 continue;
             }
             double max = rowMax(logits, r, cols);
-            double s = 0;
-            for (int j = 0; j < cols; j++) {
-                s += Math.exp(logits[r * cols + j] - max);
-            }
+            double s = sumExp(logits, r, cols, max);
             for (int j = 0; j < cols; j++) {
                 double p = Math.exp(logits[r * cols + j] - max) / s;
                 out[r * cols + j] = scale * (p - (j == labels[r] ? 1 : 0));
@@ -98,6 +91,15 @@ final class LossOps {
             }
         }
         return n;
+    }
+
+    /** {@code sum_j exp(x[r, j] - max)}. */
+    private static double sumExp(double[] x, int r, int cols, double max) {
+        double s = 0;
+        for (int j = 0; j < cols; j++) {
+            s += Math.exp(x[r * cols + j] - max);
+        }
+        return s;
     }
 
     private static double rowMax(double[] x, int r, int cols) {

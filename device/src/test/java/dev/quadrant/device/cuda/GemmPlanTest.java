@@ -2,8 +2,9 @@ package dev.quadrant.device.cuda;
 
 import java.util.Random;
 
-import dev.quadrant.device.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
+
+import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
  * The row-major to column-major GEMM mapping, checked by running the plan through a column-major GEMM with cuBLAS's
@@ -52,8 +53,8 @@ class GemmPlanTest {
                 for (int i = 0; i < c.length; i++) {
                     c[i] = (float) r.nextGaussian();
                 }
-                double[][] want = new SelfTest.Checker(new ReferenceBackend()).referenceGemm(ta, tb, 0.5f, a,
-                        new int[] {aRows, aCols}, b, new int[] {bRows, bCols}, 2f, c, new int[] {m, n});
+                double[][] want = SelfTest.Checker.gemmReference(new ReferenceBackend(), 0, ta, tb, m, n, k, 0.5f, a, b,
+                        2f, c);
                 GemmPlan g = GemmPlan.rowMajor(ta, tb, aRows, aCols, bRows, bCols);
                 columnMajorGemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), 0.5f, b, g.ldFirst(),
                         a, g.ldSecond(), 2f, c, g.ldc());

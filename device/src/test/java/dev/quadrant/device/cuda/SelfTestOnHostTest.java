@@ -4,57 +4,80 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.junit.jupiter.api.Test;
+
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cpu.CpuBackend;
 import dev.quadrant.device.reference.ReferenceBackend;
-import org.junit.jupiter.api.Test;
 
 /**
- * {@link SelfTest} on the float64 {@link ReferenceBackend} itself (the host backend that keeps the contract by
- * definition): every check passes (so the checks, tolerances and training run agree with the contract), every
- * Backend method is called, and a broken op, wrapped around the reference, is caught and reported with its values.
+ * {@link SelfTest} on host backends: every check passes on the float64 reference (so the checks agree with the
+ * contract) and on the CPU backend (so the tolerances admit a float32 implementation), the training run converges,
+ * every Backend method is called, and a broken op is caught and reported with its values.
  */
 class SelfTestOnHostTest {
+    /** Checks in a report: 20 for the original ops (4 GEMM transpositions, 3 activations), 5 sequence, 1 training. */
+    private static final int CHECKS = 26;
 
-    @Test
-    void everyCheckPassesOnAContractAbidingBackend() {
-        SelfTest.Report r = SelfTest.run(new ReferenceBackend(), Precision.FP32);
+    /** A backend that forwards every call to {@code inner} and then lets {@code after} see it. */
+    private interface After {
+        void called(Method m, Object[] args, Backend inner);
+    }
+
+    private static Backend wrap(Backend inner, After after) {
+        return (Backend) Proxy.newProxyInstance(SelfTestOnHostTest.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, m, args) -> {
+                    try {
+                        Object result = m.invoke(inner, args);
+                        after.called(m, args, inner);
+                        return result;
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private static void assertAllPass(SelfTest.Report r) {
         r.lines().forEach(System.out::println);
         assertTrue(r.passed(), String.join("\n", r.lines()));
-        assertEquals(26, r.checks().size(), "number of checks");
+        assertEquals(CHECKS, r.checks().size(), "number of checks");
         Set<String> names = new HashSet<>();
         r.checks().forEach(c -> names.add(c.name()));
         assertEquals(r.checks().size(), names.size(), "check names are unique");
     }
 
-    /** A backend that forwards every call to a fresh {@link ReferenceBackend}, then shows the call to {@code after}. */
-    private static Backend around(java.util.function.BiConsumer<java.lang.reflect.Method, Object[]> after) {
-        ReferenceBackend inner = new ReferenceBackend();
-        return (Backend) java.lang.reflect.Proxy.newProxyInstance(SelfTestOnHostTest.class.getClassLoader(),
-                new Class<?>[] {Backend.class}, (proxy, m, args) -> {
-                    Object out;
-                    try {
-                        out = m.invoke(inner, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    after.accept(m, args);
-                    return out;
-                });
+    @Test
+    void everyCheckPassesOnTheReference() {
+        try (ReferenceBackend ref = new ReferenceBackend()) {
+            assertAllPass(SelfTest.run(ref, Precision.FP32));
+        }
+    }
+
+    @Test
+    void everyCheckPassesOnTheCpuBackend() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            assertAllPass(SelfTest.run(cpu, Precision.FP32));
+        }
     }
 
     @Test
     void coversEveryBackendMethod() {
-        // every method of Backend (except the plumbing) is called at least once by the self-test
         Set<String> called = new HashSet<>();
-        assertTrue(SelfTest.run(around((m, args) -> called.add(m.getName())), Precision.FP32).passed());
+        try (ReferenceBackend ref = new ReferenceBackend()) {
+            Backend spy = wrap(ref, (m, args, inner) -> called.add(m.getName()));
+            assertTrue(SelfTest.run(spy, Precision.FP32).passed());
+        }
         Set<String> missing = new HashSet<>();
-        for (java.lang.reflect.Method m : Backend.class.getMethods()) {
+        for (Method m : Backend.class.getMethods()) {
             if (!m.getName().equals("close") && !m.getName().equals("device") && !called.contains(m.getName())) {
                 missing.add(m.getName());
             }
@@ -64,13 +87,15 @@ class SelfTestOnHostTest {
 
     @Test
     void aBrokenOpFailsItsCheckWithValues() {
-        Backend[] self = new Backend[1];
-        self[0] = around((m, args) -> {
-            if (m.getName().equals("activationForward") && args[0] == Activation.GELU) {
-                self[0].scale((Tensor) args[2], 1.001f);   // 0.1% off: far outside the 1e-5 tolerance
-            }
-        });
-        SelfTest.Report r = SelfTest.run(self[0], Precision.FP32);
+        SelfTest.Report r;
+        try (ReferenceBackend ref = new ReferenceBackend()) {
+            Backend broken = wrap(ref, (m, args, inner) -> {
+                if (m.getName().equals("activationForward") && args[0] == Activation.GELU) {
+                    inner.scale((Tensor) args[2], 1.001f);
+                }
+            });
+            r = SelfTest.run(broken, Precision.FP32);
+        }
         assertFalse(r.passed());
         List<SelfTest.Check> failed = r.checks().stream().filter(c -> !c.passed()).toList();
         assertTrue(failed.stream().anyMatch(c -> c.name().contains("GELU")), failed.toString());

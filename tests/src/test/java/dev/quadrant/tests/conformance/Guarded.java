@@ -129,6 +129,13 @@ final class Guarded implements AutoCloseable {
         }
     }
 
+    /** {@link #assertGuardsIntact(String)} for each of {@code all}. */
+    static void assertAllGuardsIntact(String op, Guarded... all) {
+        for (Guarded g : all) {
+            g.assertGuardsIntact(op);
+        }
+    }
+
     @Override
     public void close() {
         root.close();

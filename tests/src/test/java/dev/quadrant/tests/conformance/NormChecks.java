@@ -77,9 +77,7 @@ final class NormChecks {
                 Approx.assertClose(what + " y", gy.floats(), Ref.values(ry), yTol);
                 Approx.assertClose(what + " mean", gm.floats(), mean, meanTol);
                 Approx.assertClose(what + " rstd", gr.floats(), rstd, rstdTol);
-                for (Guarded g : new Guarded[] {gy, gm, gr, gx, gg, gb}) {
-                    g.assertGuardsIntact(what);
-                }
+                Guarded.assertAllGuardsIntact(what, gy, gm, gr, gx, gg, gb);
             }
         }
     }
@@ -152,9 +150,7 @@ final class NormChecks {
                     Approx.assertClose(what + " dx", out.floats(), Ref.values(rdx), dxTol);
                     Approx.assertClose(what + " dGamma", gdg.floats(), Ref.values(rdg), dgTol);
                     Approx.assertClose(what + " dBeta", gdb.floats(), Ref.values(rdb), dbTol);
-                    for (Guarded g : new Guarded[] {gx, gg, gm, gr, gdy, gdx, gdg, gdb}) {
-                        g.assertGuardsIntact(what);
-                    }
+                    Guarded.assertAllGuardsIntact(what, gx, gg, gm, gr, gdy, gdx, gdg, gdb);
                 }
             }
         }
@@ -263,9 +259,7 @@ final class NormChecks {
                 be.causalSoftmaxBackward(gp.view, gdp.view, gdp.view);
                 Approx.assertClose(what + " in place", gdp.floats(), Ref.values(rds), tol);
                 assertUpperZero(what + " in place", gdp.floats(), batch, t);
-                for (Guarded g : new Guarded[] {gp, gdp, gds}) {
-                    g.assertGuardsIntact(what);
-                }
+                Guarded.assertAllGuardsIntact(what, gp, gdp, gds);
             }
         }
     }

@@ -1,15 +1,14 @@
 package dev.quadrant.device.cuda;
 
-import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
- * Host data as tensors of the float64 {@link ReferenceBackend}, so that a check runs the very op it checks on the
- * reference ({@code ref.be().gemm(...)}) and compares with {@link #values}: {@link SelfTest} on a GPU and the kernel
- * emulator tests share the one reference of each op. The tensors live on the Java heap and need no closing. Not
- * thread-safe, like the backend.
+ * Host data as tensors of the float64 {@link ReferenceBackend}, for tests that check a kernel or a backend op against
+ * the same op on the reference ({@code ref.be().gemm(...)}, then {@link #values}), through the self-test's helpers
+ * ({@link SelfTest.Checker#floatsOn}, {@link SelfTest.Checker#want}). The tensors live on the Java heap and need no
+ * closing. Not thread-safe, like the backend.
  *
  * <pre>{@code
  * RefTensors ref = new RefTensors();
@@ -27,26 +26,12 @@ final class RefTensors {
 
     /** A FLOAT32 reference tensor of {@code shape} holding {@code v} (exactly: floats widen to doubles). */
     Tensor floats(float[] v, int... shape) {
-        return upload(be, v, shape);
+        return SelfTest.Checker.floatsOn(be, v, shape);
     }
 
     /** An INT32 reference tensor of {@code shape} holding {@code v}. */
     Tensor ints(int[] v, int... shape) {
-        return upload(be, v, shape);
-    }
-
-    /** A new FLOAT32 tensor of {@code shape} on {@code backend} holding {@code v}; the caller closes it. */
-    static Tensor upload(Backend backend, float[] v, int... shape) {
-        Tensor t = backend.allocate(DType.FLOAT32, shape);
-        backend.upload(v, 0, t);
-        return t;
-    }
-
-    /** A new INT32 tensor of {@code shape} on {@code backend} holding {@code v}; the caller closes it. */
-    static Tensor upload(Backend backend, int[] v, int... shape) {
-        Tensor t = backend.allocate(DType.INT32, shape);
-        backend.upload(v, 0, t);
-        return t;
+        return SelfTest.Checker.intsOn(be, v, shape);
     }
 
     /** A zero FLOAT32 reference tensor. */
@@ -67,7 +52,7 @@ final class RefTensors {
 
     /** The float64 elements of a FLOAT32 or BF16 reference tensor. */
     static double[] values(Tensor t) {
-        return ReferenceBackend.values(t);
+        return SelfTest.Checker.want(t);
     }
 
     /** The elements of an INT32 reference tensor. */
