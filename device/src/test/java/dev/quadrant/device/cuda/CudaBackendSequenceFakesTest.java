@@ -207,6 +207,38 @@ class CudaBackendSequenceFakesTest {
     }
 
     @Test
+    void layerNormBackwardOverTheMostChunks() {
+        int rows = 257 * 64;   // 256 chunks of 65 rows: the last chunk is empty, its partials must still be written
+        int d = 3;
+        float[] x = randn(rows * d);
+        float[] dy = randn(rows * d);
+        float[] gamma = {0.5f, -1f, 2f};
+        try (CudaBackend be = open(Precision.FP32); Tensor tx = be.allocate(DType.FLOAT32, rows, d);
+             Tensor tg = be.allocate(DType.FLOAT32, d); Tensor tb = be.allocate(DType.FLOAT32, d);
+             Tensor ty = be.allocate(DType.FLOAT32, rows, d); Tensor tm = be.allocate(DType.FLOAT32, rows);
+             Tensor ts = be.allocate(DType.FLOAT32, rows); Tensor tdy = be.allocate(DType.FLOAT32, rows, d);
+             Tensor tdg = be.allocate(DType.FLOAT32, d); Tensor tdb = be.allocate(DType.FLOAT32, d)) {
+            be.upload(x, 0, tx);
+            be.upload(gamma, 0, tg);
+            be.upload(dy, 0, tdy);
+            be.layerNormForward(tx, tg, tb, 1e-5f, ty, tm, ts);
+            try (Tensor dirty = be.allocate(DType.FLOAT32, 2 * 256, d)) {   // the partials' scratch will reuse it
+                be.fill(dirty, Float.NaN);
+            }
+            be.layerNormBackward(tx, tg, tm, ts, tdy, tdy, tdg, tdb);
+            Tensor rdx = ref.floats(dy, rows, d);
+            Tensor rdg = ref.zeros(d);
+            Tensor rdb = ref.zeros(d);
+            rb.layerNormBackward(ref.floats(x, rows, d), ref.floats(gamma, d), ref.floats(get(be, tm), rows),
+                    ref.floats(get(be, ts), rows), rdx, rdx, rdg, rdb);
+            EmulatorTest.near("dx", get(be, tdy), RefTensors.values(rdx));
+            // a sum of 16448 float terms: 1e-5 of the sum of magnitudes (about 13000) allows for float32 rounding
+            SelfTest.Checker.compare("dGamma", get(be, tdg), RefTensors.values(rdg), 1e-5, new double[] {2e4, 2e4, 2e4});
+            SelfTest.Checker.compare("dBeta", get(be, tdb), RefTensors.values(rdb), 1e-5, new double[] {2e4, 2e4, 2e4});
+        }
+    }
+
+    @Test
     void ignoredLabelsAndDropoutAtAFirstIndex() {
         try (CudaBackend be = open(Precision.FP32)) {
             int rows = 4;
