@@ -1,10 +1,10 @@
 // cuda_host_emu.hpp -- runs Quadrant's CUDA kernels on the host, for tests on machines without a GPU.
 //
 // Every CUDA thread of a block is a std::thread; blocks run one after another. __syncthreads is a barrier over the
-// block, __shfl_xor_sync a two-phase exchange over the warp (32 consecutive threads), __shared__ variables are
-// statics (one copy, which is right because only one block runs at a time), atomics take a global lock. This is
-// slow and checks semantics only: results, warp and block synchronisation, grid-stride loops, launch shapes.
-// It says nothing about performance, memory coalescing or real-hardware races.
+// block, __shfl_xor_sync and __ballot_sync two-phase exchanges over the warp (32 consecutive threads), __shared__
+// variables are statics (one copy, which is right because only one block runs at a time), atomics take a global
+// lock. This is slow and checks semantics only: results, warp and block synchronisation, grid-stride loops, launch
+// shapes. It says nothing about performance, memory coalescing or real-hardware races.
 #pragma once
 #include <barrier>
 #include <cmath>
@@ -78,6 +78,23 @@ T __shfl_xor_sync(unsigned, T v, int mask) {
     w.bar.arrive_and_wait();
     return o;
 }
+
+// Bit i of the result is thread i's predicate, over the (up to 32) threads of the caller's warp.
+inline unsigned __ballot_sync(unsigned, int pred) {
+    int tid = emu::linear_tid();
+    emu::Warp& w = *emu::warps[tid / 32];
+    w.slot[tid % 32] = pred ? 1 : 0;
+    w.bar.arrive_and_wait();
+    unsigned b = 0;
+    int first = tid - tid % 32;
+    int n = std::min(32, (int)(blockDim.x * blockDim.y) - first);
+    for (int l = 0; l < n; l++) b |= (unsigned)w.slot[l] << l;
+    w.bar.arrive_and_wait();
+    return b;
+}
+
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int min(int a, int b) { return a < b ? a : b; }
 
 inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }

@@ -13,6 +13,10 @@
 #include "optimizers.cu"
 #include "casts.cu"
 #include "dropout.cu"
+#include "embedding.cu"
+#include "layernorm.cu"
+#include "attention.cu"
+#include "permute.cu"
 
 #include <iostream>
 #include <map>
@@ -46,6 +50,9 @@ static const std::map<std::string, void (*)(const std::vector<A>&)> kernels = {
     K(column_sums_f32), K(sum_partials_f64), K(sumsq_partials_f64), K(finish_sum_into_f32), K(count_nonfinite),
     K(argmax_rows_i32), K(count_correct_f32),
     K(sgd_update_f32), K(adam_update_f32), K(f32_to_bf16), K(bf16_to_f32), K(dropout_mask_f32),
+    K(embedding_forward_f32), K(embedding_backward_f32),
+    K(layernorm_forward_f32), K(layernorm_backward_dx_f32), K(layernorm_param_partials_f32),
+    K(layernorm_param_finish_f32), K(causal_softmax_forward_f32), K(causal_softmax_backward_f32), K(permute_b32),
 };
 
 struct Buf { char type; long n; std::vector<unsigned> v; };

@@ -36,12 +36,12 @@ public final class HostKernels implements LaunchTarget {
     public static final HostKernels INSTANCE = new HostKernels();
 
     @FunctionalInterface
-    private interface Body {
+    interface Body {
         void run(A a, int gridX);
     }
 
     /** Typed access to the raw argument slots. */
-    private static final class A {
+    static final class A {
         private final KernelArgs args;
 
         A(KernelArgs args) {
@@ -66,6 +66,7 @@ public final class HostKernels implements LaunchTarget {
         reductions();
         optimizers();
         castsAndDropout();
+        HostSequenceKernels.register(bodies);
         for (KernelSpec k : Kernels.specs()) {
             if (!bodies.containsKey(k.name())) {
                 throw new IllegalStateException("HostKernels has no body for kernel " + k);
@@ -93,11 +94,11 @@ public final class HostKernels implements LaunchTarget {
         return DevPtr.bytes(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
-    private static FloatBuffer f32(long address, long n) {
+    static FloatBuffer f32(long address, long n) {
         return bytes(address, 4 * Math.max(n, 1)).asFloatBuffer();
     }
 
-    private static IntBuffer i32(long address, long n) {
+    static IntBuffer i32(long address, long n) {
         return bytes(address, 4 * Math.max(n, 1)).asIntBuffer();
     }
 
@@ -105,9 +106,12 @@ public final class HostKernels implements LaunchTarget {
         return bytes(address, 2 * Math.max(n, 1)).asShortBuffer();
     }
 
-    private static int n(long v) {
+    static int n(long v) {
         return Math.toIntExact(v);
     }
+
+    /** {@code dev.quadrant.device.Backend.IGNORE_INDEX} (this module does not depend on the device module). */
+    private static final int IGNORE_INDEX = -1;
 
     // ---- elementwise.cu ----------------------------------------------------------------------------------------
 
@@ -220,7 +224,7 @@ public final class HostKernels implements LaunchTarget {
     }
 
     private void activations() {
-        forward("relu_forward_f32", v -> v > 0f ? v : 0f);
+        forward("relu_forward_f32", v -> v > 0f || Float.isNaN(v) ? v : 0f);
         backward("relu_backward_f32", (v, dy) -> v > 0f ? dy : 0f);
         forward("gelu_forward_f32", HostKernels::gelu);
         backward("gelu_backward_f32", (v, dy) -> dy * geluGrad(v));
@@ -241,8 +245,12 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             FloatBuffer loss = f32(a.p(2), rows);
             for (int r = 0; r < rows; r++) {
-                float[] ms = maxSumExp(x, r * cols, cols);
                 int label = y.get(r);
+                if (label == IGNORE_INDEX) {
+                    loss.put(r, 0f);
+                    continue;
+                }
+                float[] ms = maxSumExp(x, r * cols, cols);
                 loss.put(r, label >= 0 && label < cols
                         ? (float) Math.log(ms[1]) + ms[0] - x.get(r * cols + label) : Float.NaN);
             }
@@ -255,9 +263,15 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             FloatBuffer d = f32(a.p(3), (long) rows * cols);
             for (int r = 0; r < rows; r++) {
+                int label = y.get(r);
+                if (label == IGNORE_INDEX) {
+                    for (int j = 0; j < cols; j++) {
+                        d.put(r * cols + j, 0f);
+                    }
+                    continue;
+                }
                 float[] ms = maxSumExp(x, r * cols, cols);
                 float inv = 1.0f / ms[1];
-                int label = y.get(r);
                 for (int j = 0; j < cols; j++) {
                     float p = (float) Math.exp(x.get(r * cols + j) - ms[0]) * inv;
                     d.put(r * cols + j, scale * (j == label ? p - 1.0f : p));
@@ -307,15 +321,13 @@ public final class HostKernels implements LaunchTarget {
 
     // ---- reductions.cu -------------------------------------------------------------------------------------------
 
+    /** The first NaN if any (a NaN beats every number), else the first maximum, as {@code qd_row_argmax}. */
     private static int argmax(FloatBuffer x, int from, int cols) {
         float best = x.get(from);
-        if (Float.isNaN(best)) {
-            return 0;
-        }
         int idx = 0;
         for (int j = 1; j < cols; j++) {
             float v = x.get(from + j);
-            if (v > best) {
+            if (v > best || (Float.isNaN(v) && !Float.isNaN(best))) {
                 best = v;
                 idx = j;
             }
@@ -402,7 +414,8 @@ public final class HostKernels implements LaunchTarget {
             IntBuffer y = i32(a.p(1), rows);
             int count = 0;
             for (int r = 0; r < rows; r++) {
-                count += argmax(x, r * cols, cols) == y.get(r) ? 1 : 0;
+                int label = y.get(r);
+                count += label != IGNORE_INDEX && argmax(x, r * cols, cols) == label ? 1 : 0;
             }
             FloatBuffer acc = f32(a.p(2), 1);
             acc.put(0, acc.get(0) + count);
@@ -506,11 +519,12 @@ public final class HostKernels implements LaunchTarget {
         bodies.put("dropout_mask_f32", (a, g) -> {
             int n = n(a.l(1));
             long seed = a.l(2);
-            float p = a.f(3);
-            float keep = a.f(4);
+            long first = a.l(3);
+            float p = a.f(4);
+            float keep = a.f(5);
             FloatBuffer mask = f32(a.p(0), n);
             for (int i = 0; i < n; i++) {
-                mask.put(i, dropoutUniform(seed, i) < p ? 0f : keep);
+                mask.put(i, dropoutUniform(seed, first + i) < p ? 0f : keep);
             }
         });
     }

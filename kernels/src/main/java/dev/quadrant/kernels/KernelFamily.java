@@ -17,7 +17,11 @@ public enum KernelFamily {
     REDUCTIONS("reductions.cu"),
     OPTIMIZERS("optimizers.cu"),
     CASTS("casts.cu"),
-    DROPOUT("dropout.cu");
+    DROPOUT("dropout.cu"),
+    EMBEDDING("embedding.cu"),
+    LAYERNORM("layernorm.cu"),
+    ATTENTION("attention.cu"),
+    PERMUTE("permute.cu");
 
     /** Resource folder of the sources. */
     public static final String RESOURCE_DIR = "/dev/quadrant/kernels/";

@@ -19,8 +19,9 @@ import dev.quadrant.bindings.cuda.KernelArgs;
  * launches nothing. Each launch's arguments are checked against the kernel's {@link KernelSpec}.
  *
  * <p>Launch shapes: element-wise kernels use 256-thread blocks in a grid-stride loop with the grid capped at
- * 16 blocks per multiprocessor; row kernels one warp per row (8 rows per block); column sums 32 x 8 blocks;
- * reductions {@link #PARTIALS} blocks at most, one double each.
+ * 16 blocks per multiprocessor; row kernels one warp per row (8 rows per block), except softmax cross-entropy (one
+ * block per row, for vocabularies of 50k) and the embedding backward (one block per position); column sums and the
+ * LayerNorm parameter partials 32 x 8 blocks; reductions {@link #PARTIALS} blocks at most, one double each.
  *
  * <p>Not thread-safe: each backend (one replica thread) owns its own instance.
  *
@@ -77,7 +78,38 @@ public final class Kernels implements AutoCloseable {
     static final KernelSpec TO_BF16 = new KernelSpec(KernelFamily.CASTS, "f32_to_bf16", PTR, PTR, I64);
     static final KernelSpec FROM_BF16 = new KernelSpec(KernelFamily.CASTS, "bf16_to_f32", PTR, PTR, I64);
 
-    static final KernelSpec DROPOUT = new KernelSpec(KernelFamily.DROPOUT, "dropout_mask_f32", PTR, I64, I64, F32, F32);
+    static final KernelSpec DROPOUT = new KernelSpec(KernelFamily.DROPOUT, "dropout_mask_f32",
+            PTR, I64, I64, I64, F32, F32);
+
+    static final KernelSpec EMBEDDING_FWD = new KernelSpec(KernelFamily.EMBEDDING, "embedding_forward_f32",
+            PTR, PTR, PTR, I64, I32, I32);
+    static final KernelSpec EMBEDDING_BWD = new KernelSpec(KernelFamily.EMBEDDING, "embedding_backward_f32",
+            PTR, PTR, PTR, I32, I32, I32);
+
+    static final KernelSpec LAYERNORM_FWD = new KernelSpec(KernelFamily.LAYERNORM, "layernorm_forward_f32",
+            PTR, PTR, PTR, PTR, PTR, PTR, I32, I32, F32);
+    static final KernelSpec LAYERNORM_BWD_DX = new KernelSpec(KernelFamily.LAYERNORM, "layernorm_backward_dx_f32",
+            PTR, PTR, PTR, PTR, PTR, PTR, I32, I32);
+    static final KernelSpec LAYERNORM_PARTIALS = new KernelSpec(KernelFamily.LAYERNORM, "layernorm_param_partials_f32",
+            PTR, PTR, PTR, PTR, PTR, I32, I32, I32);
+    static final KernelSpec LAYERNORM_FINISH = new KernelSpec(KernelFamily.LAYERNORM, "layernorm_param_finish_f32",
+            PTR, PTR, PTR, I32, I32);
+
+    static final KernelSpec CAUSAL_SOFTMAX_FWD = new KernelSpec(KernelFamily.ATTENTION, "causal_softmax_forward_f32",
+            PTR, PTR, I32, I32);
+    static final KernelSpec CAUSAL_SOFTMAX_BWD = new KernelSpec(KernelFamily.ATTENTION, "causal_softmax_backward_f32",
+            PTR, PTR, PTR, I32, I32);
+
+    static final KernelSpec PERMUTE = new KernelSpec(KernelFamily.PERMUTE, "permute_b32",
+            PTR, PTR, I64, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64);
+
+    /** Largest rank {@link #permute} takes. */
+    public static final int MAX_PERMUTE_RANK = 6;
+
+    /** Rows per chunk of the LayerNorm parameter-gradient partials, at least (see {@link #layerNormChunks}). */
+    private static final int LAYERNORM_CHUNK_ROWS = 64;
+    /** Most chunks of LayerNorm parameter-gradient partials. */
+    private static final int LAYERNORM_MAX_CHUNKS = 256;
 
     private final LaunchTarget target;
     private final KernelArgs args = new KernelArgs(16);
@@ -171,6 +203,10 @@ public final class Kernels implements AutoCloseable {
         launch(s, (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, BLOCK, 1);
     }
 
+    private void blockPerRow(CudaStream s, int rows) {
+        launch(s, rows, BLOCK, 1);
+    }
+
     // ---- elementwise.cu -----------------------------------------------------------------------------------
 
     public void fill(CudaStream s, long x, long n, float value) {
@@ -236,15 +272,17 @@ public final class Kernels implements AutoCloseable {
 
     // ---- softmax_xent.cu ----------------------------------------------------------------------------------
 
+    /** {@code losses[r] = logsumexp(logits[r]) - logits[r, labels[r]]}, 0 for an ignored row; a block per row. */
     public void softmaxXentForward(CudaStream s, long logits, long labels, long losses, int rows, int cols) {
         if (rows > 0) {
-            begin(XENT_FWD).p(logits).p(labels).p(losses).i(rows).i(cols).rowwise(s, rows);
+            begin(XENT_FWD).p(logits).p(labels).p(losses).i(rows).i(cols).blockPerRow(s, rows);
         }
     }
 
+    /** {@code dLogits = scale * (softmax - onehot)}, a zero row for an ignored row; a block per row. */
     public void softmaxXentBackward(CudaStream s, long logits, long labels, float scale, long dLogits, int rows, int cols) {
         if (rows > 0 && cols > 0) {
-            begin(XENT_BWD).p(logits).p(labels).f(scale).p(dLogits).i(rows).i(cols).rowwise(s, rows);
+            begin(XENT_BWD).p(logits).p(labels).f(scale).p(dLogits).i(rows).i(cols).blockPerRow(s, rows);
         }
     }
 
@@ -344,11 +382,110 @@ public final class Kernels implements AutoCloseable {
         }
     }
 
-    /** {@code mask[i] = uniform(seed, i) < p ? 0 : keep}. */
-    public void dropoutMask(CudaStream s, long mask, long n, long seed, float p, float keep) {
+    /** {@code mask[i] = uniform(seed, firstIndex + i) < p ? 0 : keep}. */
+    public void dropoutMask(CudaStream s, long mask, long n, long seed, long firstIndex, float p, float keep) {
         if (n > 0) {
-            begin(DROPOUT).p(mask).l(n).l(seed).f(p).f(keep).elementwise(s, n);
+            begin(DROPOUT).p(mask).l(n).l(seed).l(firstIndex).f(p).f(keep).elementwise(s, n);
         }
+    }
+
+    // ---- embedding.cu -------------------------------------------------------------------------------------
+
+    /** {@code out[i, :] = table[ids[i], :]} for {@code table [vocab, dim]}, a zero row for an id outside the table. */
+    public void embeddingForward(CudaStream s, long table, long ids, long out, long n, int vocab, int dim) {
+        if (n > 0 && dim > 0) {
+            begin(EMBEDDING_FWD).p(table).p(ids).p(out).l(n).i(vocab).i(dim).elementwise(s, n * dim);
+        }
+    }
+
+    /** {@code dTable[ids[i], :] += dOut[i, :]}, deterministic (per table row in increasing i); a block per position. */
+    public void embeddingBackward(CudaStream s, long ids, long dOut, long dTable, int n, int vocab, int dim) {
+        if (n > 0 && dim > 0) {
+            begin(EMBEDDING_BWD).p(ids).p(dOut).p(dTable).i(n).i(vocab).i(dim).blockPerRow(s, n);
+        }
+    }
+
+    // ---- layernorm.cu -------------------------------------------------------------------------------------
+
+    /** {@code y = (x - mean) * rstd * gamma + beta} per row of {@code x [rows, cols]}; writes {@code mean, rstd [rows]}. */
+    public void layerNormForward(CudaStream s, long x, long gamma, long beta, long y, long mean, long rstd, int rows,
+                                 int cols, float eps) {
+        if (rows > 0) {
+            begin(LAYERNORM_FWD).p(x).p(gamma).p(beta).p(y).p(mean).p(rstd).i(rows).i(cols).f(eps).rowwise(s, rows);
+        }
+    }
+
+    /**
+     * Number of row chunks of the LayerNorm parameter-gradient partials for {@code rows} rows: a function of the shape
+     * only, so the summation order (and the result, bit for bit) is the same on every GPU.
+     */
+    public static int layerNormChunks(int rows) {
+        return Math.max(1, Math.min(LAYERNORM_MAX_CHUNKS, (rows + LAYERNORM_CHUNK_ROWS - 1) / LAYERNORM_CHUNK_ROWS));
+    }
+
+    /**
+     * LayerNorm backward: {@code dgamma += sum dy * xhat}, {@code dbeta += sum dy} (through {@code partials}, scratch
+     * of {@code 2 * layerNormChunks(rows) * cols} floats, in a fixed order), then {@code dx} ({@code dx} may be
+     * {@code dy}: the partials are queued first).
+     */
+    public void layerNormBackward(CudaStream s, long x, long gamma, long mean, long rstd, long dy, long dx, long dGamma,
+                                  long dBeta, long partials, int rows, int cols) {
+        if (cols <= 0) {
+            return;
+        }
+        int chunks = layerNormChunks(rows);
+        if (rows > 0) {
+            int chunkRows = (rows + chunks - 1) / chunks;
+            int tiles = (cols + 31) / 32;
+            begin(LAYERNORM_PARTIALS).p(x).p(mean).p(rstd).p(dy).p(partials).i(rows).i(cols).i(chunkRows)
+                    .launch(s, Math.multiplyExact(chunks, tiles), 32, 8);
+            begin(LAYERNORM_FINISH).p(partials).p(dGamma).p(dBeta).i(chunks).i(cols).elementwise(s, cols);
+            begin(LAYERNORM_BWD_DX).p(x).p(gamma).p(mean).p(rstd).p(dy).p(dx).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    // ---- attention.cu -------------------------------------------------------------------------------------
+
+    /** Causal softmax of each row of {@code rows / t} matrices {@code [t, t]}; {@code probs} may be {@code scores}. */
+    public void causalSoftmaxForward(CudaStream s, long scores, long probs, int rows, int t) {
+        if (rows > 0) {
+            begin(CAUSAL_SOFTMAX_FWD).p(scores).p(probs).i(rows).i(t).rowwise(s, rows);
+        }
+    }
+
+    /** Backward of {@link #causalSoftmaxForward}; {@code dScores} may be {@code dProbs}. */
+    public void causalSoftmaxBackward(CudaStream s, long probs, long dProbs, long dScores, int rows, int t) {
+        if (rows > 0) {
+            begin(CAUSAL_SOFTMAX_BWD).p(probs).p(dProbs).p(dScores).i(rows).i(t).rowwise(s, rows);
+        }
+    }
+
+    // ---- permute.cu ---------------------------------------------------------------------------------------
+
+    /**
+     * {@code y = x.transpose(perm)} for 4-byte elements: {@code shape} is x's (rank 1 to {@link #MAX_PERMUTE_RANK}),
+     * {@code perm} a permutation of its axes (the caller checks both).
+     */
+    public void permute(CudaStream s, long x, long y, int[] shape, int[] perm) {
+        int rank = shape.length;
+        long n = 1;
+        long[] inStride = new long[rank];
+        for (int a = rank - 1; a >= 0; a--) {
+            inStride[a] = n;
+            n *= shape[a];
+        }
+        if (n == 0) {
+            return;
+        }
+        int pad = MAX_PERMUTE_RANK - rank;   // leading axes of size 1 (stride 0) up to rank 6
+        int[] d = new int[MAX_PERMUTE_RANK];
+        long[] st = new long[MAX_PERMUTE_RANK];
+        for (int a = 0; a < MAX_PERMUTE_RANK; a++) {
+            d[a] = a < pad ? 1 : shape[perm[a - pad]];
+            st[a] = a < pad ? 0 : inStride[perm[a - pad]];
+        }
+        begin(PERMUTE).p(x).p(y).l(n).i(d[1]).i(d[2]).i(d[3]).i(d[4]).i(d[5])
+                .l(st[0]).l(st[1]).l(st[2]).l(st[3]).l(st[4]).l(st[5]).elementwise(s, n);
     }
 
     /** Frees the argument buffer. */

@@ -11,7 +11,7 @@
 extern "C" __global__ void relu_forward_f32(const float* x, float* y, i64 n) {
     for (i64 i = qd_global_thread(); i < n; i += qd_grid_stride()) {
         float v = x[i];
-        y[i] = v > 0.0f ? v : 0.0f;
+        y[i] = (v > 0.0f || v != v) ? v : 0.0f;   // NaN stays NaN (as PyTorch): a diverged layer cannot hide
     }
 }
 

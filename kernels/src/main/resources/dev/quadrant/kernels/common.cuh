@@ -15,6 +15,7 @@
 #define QD_NEG_INF __int_as_float(0xff800000)
 #define QD_NAN __int_as_float(0x7fffffff)
 #define QD_INT_MAX 2147483647
+#define QD_IGNORE_INDEX (-1)   // dev.quadrant.device.Backend.IGNORE_INDEX: a label that losses and metrics skip
 
 typedef long long i64;
 typedef unsigned long long u64;
@@ -57,24 +58,66 @@ __device__ __forceinline__ double qd_block_sum_d(double v) {
     return v;
 }
 
+// Sum and max over the block (blockDim.x a multiple of 32, at most 1024, blockDim.y 1), returned to EVERY thread:
+// each warp reduces with xor shuffles, then every warp reads the per-warp partials and reduces them again, in the
+// same order, so all threads hold the bitwise identical result (an xor butterfly gives every lane the same value).
+// Every thread of the block must call them; they synchronise (the first barrier also protects the partials of a
+// previous call, so they may be called back to back). One shared array per operation (per template instance).
+struct QdSum {
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+
+struct QdMax {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+template <typename Op>
+__device__ __forceinline__ float qd_warp_reduce(float v, Op op) {
+    for (int o = QD_WARP / 2; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(QD_FULL_MASK, v, o));
+    return v;
+}
+
+template <typename Op>
+__device__ __forceinline__ float qd_block_reduce(float v, float identity, Op op) {
+    __shared__ float parts[32];
+    int lane = threadIdx.x & (QD_WARP - 1), w = threadIdx.x / QD_WARP;
+    v = qd_warp_reduce(v, op);
+    __syncthreads();
+    if (lane == 0) parts[w] = v;
+    __syncthreads();
+    v = lane < (int)(blockDim.x / QD_WARP) ? parts[lane] : identity;
+    return qd_warp_reduce(v, op);
+}
+
+__device__ __forceinline__ float qd_block_sum(float v) { return qd_block_reduce(v, 0.0f, QdSum()); }
+
+__device__ __forceinline__ float qd_block_max(float v) { return qd_block_reduce(v, QD_NEG_INF, QdMax()); }
+
 // Arg-max of row x[0, cols) by one warp, with the semantics of the sequential loop
-//   best = x[0]; for j in 1..cols-1: if (x[j] > best) best = x[j], idx = j
-// i.e. the first index of the largest non-NaN value, or 0 when x[0] is NaN. The result is valid in lane 0.
+//   best = x[0]; for j in 1..cols-1: if (x[j] > best || (x[j] is NaN && best is not)) best = x[j], idx = j
+// i.e. the first NaN if there is one (a NaN beats every number, as NumPy and PyTorch), else the first index of the
+// largest value. Each lane keeps the best of its strided elements (none yet: bi == QD_INT_MAX), then the lanes meet
+// with shuffles, lower index first on ties. The result is valid in every lane.
+__device__ __forceinline__ bool qd_argmax_beats(float v, int i, float bv, int bi) {
+    if (i == QD_INT_MAX) return false;
+    if (bi == QD_INT_MAX) return true;
+    bool vn = v != v, bn = bv != bv;
+    if (vn != bn) return vn;
+    return (!vn && v > bv) || ((vn || v == bv) && i < bi);
+}
+
 __device__ __forceinline__ int qd_row_argmax(const float* x, int cols, int lane) {
-    float bv = QD_NEG_INF;
+    float bv = 0.0f;
     int bi = QD_INT_MAX;
     for (int j = lane; j < cols; j += QD_WARP) {
         float v = x[j];
-        bool nan0 = j == 0 && v != v;
-        if (nan0 || v > bv || (bi == QD_INT_MAX && v == v)) { bv = v; bi = j; }
-        if (nan0) break;   // x[0] is NaN: the answer is 0 whatever follows
+        if (qd_argmax_beats(v, j, bv, bi)) { bv = v; bi = j; }
+        if (v != v) break;   // nothing later in this lane beats its first NaN
     }
     for (int o = QD_WARP / 2; o > 0; o >>= 1) {
         float ov = __shfl_xor_sync(QD_FULL_MASK, bv, o);
         int oi = __shfl_xor_sync(QD_FULL_MASK, bi, o);
-        bool mine_nan0 = bi == 0 && bv != bv;
-        bool other_nan0 = oi == 0 && ov != ov;
-        if (other_nan0 || (!mine_nan0 && (ov > bv || (ov == bv && oi < bi)))) { bv = ov; bi = oi; }
+        if (qd_argmax_beats(ov, oi, bv, bi)) { bv = ov; bi = oi; }
     }
     return bi == QD_INT_MAX ? 0 : bi;
 }

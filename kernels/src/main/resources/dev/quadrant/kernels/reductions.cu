@@ -13,7 +13,8 @@
 //  - count_nonfinite: one thread per element; any thread that sees Inf or NaN stores 1 into a flag the launcher
 //    cleared (all writers store the same value, so the race is benign).
 //  - argmax_rows_i32 / count_correct_f32: one warp per row (see softmax_xent.cu); count_correct adds integer counts
-//    into a float accumulator with atomicAdd, which is exact (and so order-independent) below 2^24.
+//    into a float accumulator with atomicAdd, which is exact (and so order-independent) below 2^24. A row labelled
+//    IGNORE_INDEX is skipped (its warp does not even look for the arg-max) and never counts.
 
 extern "C" __global__ void column_sums_f32(const float* x, float* out, int rows, int cols, float beta) {
     __shared__ float part[8][33];   // [blockDim.y][32 + 1 to avoid bank conflicts]
@@ -68,16 +69,17 @@ extern "C" __global__ void argmax_rows_i32(const float* x, int* out, int rows, i
     if (lane == 0) out[r] = best;
 }
 
-// acc[0] += number of rows whose arg-max equals the label
+// acc[0] += number of rows whose arg-max equals the label (rows labelled IGNORE_INDEX never count)
 extern "C" __global__ void count_correct_f32(const float* logits, const int* labels, float* acc, int rows, int cols) {
     __shared__ int block_count;
     if (threadIdx.x == 0) block_count = 0;
     __syncthreads();
     int lane = threadIdx.x & (QD_WARP - 1);
     int r = blockIdx.x * (blockDim.x / QD_WARP) + threadIdx.x / QD_WARP;
-    if (r < rows) {   // warp-uniform; no early return, the block synchronises below
+    int y = r < rows ? labels[r] : QD_IGNORE_INDEX;
+    if (y != QD_IGNORE_INDEX) {   // warp-uniform; no early return, the block synchronises below
         int best = qd_row_argmax(logits + (i64)r * cols, cols, lane);
-        if (lane == 0 && best == labels[r]) atomicAdd(&block_count, 1);
+        if (lane == 0 && best == y) atomicAdd(&block_count, 1);
     }
     __syncthreads();
     if (threadIdx.x == 0 && block_count > 0) atomicAdd(acc, (float)block_count);

@@ -14,6 +14,8 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.checks.OpChecks;
+import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
 import dev.quadrant.kernels.Kernels;
 import dev.quadrant.kernels.LaunchTarget;
@@ -27,8 +29,12 @@ import dev.quadrant.kernels.LaunchTarget;
  *
  * <p>Row-major GEMM through column-major cuBLAS: a row-major {@code C[m,n]} is the column-major {@code C^T[n,m]}, so
  * {@code C^T = op(B)^T op(A)^T} is computed with the operands swapped and each leading dimension the stored
- * tensor's row length. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into scratch) with fp32
- * accumulation.
+ * tensor's row length. {@link #gemmBatched} is the same mapping per matrix, one {@code cublasGemmStridedBatchedEx}
+ * call with each tensor's matrix size as its stride. {@link Precision} picks fp32, TF32 or bf16 inputs (cast into
+ * scratch) with fp32 accumulation, for both.
+ *
+ * <p>The sequence-model ops are deterministic run to run: the embedding backward and the LayerNorm parameter
+ * gradients sum in a fixed order without float atomics (see {@code embedding.cu} and {@code layernorm.cu}).
  *
  * <p>{@link #copy} also takes a source on another GPU ({@code cudaMemcpyPeerAsync} on this backend's stream, with peer
  * access enabled where the pair supports it), so that strategies move tensors between devices without the host.
@@ -192,6 +198,11 @@ public final class CudaBackend implements Backend {
         return addr(op, name, t);
     }
 
+    private long i32(String op, String name, Tensor t) {
+        Checks.dtype(op, name, t, DType.INT32);
+        return addr(op, name, t);
+    }
+
     // ---- memory ----------------------------------------------------------------------------------------------
 
     @Override
@@ -282,26 +293,33 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        multiply(false, transA, transB, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        multiply(true, transA, transB, alpha, a, b, beta, c);
+    }
+
+    /**
+     * {@link #gemm} ({@code batched} false: one matrix per tensor) or {@link #gemmBatched} (3-D tensors, a batch of
+     * matrices one after another): the argument checks, the empty and {@code k == 0} cases, then the cuBLAS call in
+     * this backend's precision.
+     */
+    private void multiply(boolean batched, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta,
+                          Tensor c) {
         enter();
-        Checks.rank2("gemm", "a", a);
-        Checks.rank2("gemm", "b", b);
-        Checks.rank2("gemm", "c", c);
-        int m = transA ? a.dim(1) : a.dim(0);
-        int k = transA ? a.dim(0) : a.dim(1);
-        int kb = transB ? b.dim(1) : b.dim(0);
-        int n = transB ? b.dim(0) : b.dim(1);
-        if (kb != k) {
-            throw new IllegalArgumentException("gemm: op(a) is [" + m + "," + k + "] but op(b) is [" + kb + "," + n
-                    + "] (a " + Checks.shape(a) + (transA ? "^T" : "") + ", b " + Checks.shape(b) + (transB ? "^T" : "")
-                    + "): inner dimensions differ");
-        }
-        if (c.dim(0) != m || c.dim(1) != n) {
-            throw new IllegalArgumentException("gemm: c must be [" + m + "," + n + "], got " + Checks.shape(c));
-        }
-        long pa = f32("gemm", "a", a);
-        long pb = f32("gemm", "b", b);
-        long pc = f32("gemm", "c", c);
-        if (m == 0 || n == 0) {
+        String op = OpChecks.gemmName(batched ? "gemmBatched" : "gemm", transA, transB);
+        long pa = f32(op, "a", a);
+        long pb = f32(op, "b", b);
+        long pc = f32(op, "c", c);
+        int[] bmnk = batched ? SequenceOpChecks.gemmBatched(transA, transB, a, b, c) : batchOfOne(
+                OpChecks.gemm(transA, transB, a, b, c));
+        int batch = bmnk[0];
+        int m = bmnk[1];
+        int n = bmnk[2];
+        int k = bmnk[3];
+        if (m == 0 || n == 0 || batch == 0) {
             return;
         }
         if (k == 0) {   // cuBLAS with k == 0 scales C by beta
@@ -312,27 +330,47 @@ public final class CudaBackend implements Backend {
             }
             return;
         }
-        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(0), a.dim(1), b.dim(0), b.dim(1));
-        switch (precision) {
-            case FP32:
-                blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
-                        g.ldSecond(), beta, pc, g.ldc());
-                break;
-            case TF32:
-                blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb,
-                        Cublas.DataType.FLOAT32, g.ldFirst(), pa, Cublas.DataType.FLOAT32, g.ldSecond(), beta, pc, g.ldc(),
-                        Cublas.Compute.TF32);
-                break;
-            default:
-                try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
-                    long pa16 = addr("gemm", "a16", a16);
-                    long pb16 = addr("gemm", "b16", b16);
-                    kernels.toBf16(stream, pa, pa16, a.size());
-                    kernels.toBf16(stream, pb, pb16, b.size());
-                    blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb16,
-                            Cublas.DataType.BF16, g.ldFirst(), pa16, Cublas.DataType.BF16, g.ldSecond(), beta, pc, g.ldc(),
-                            Cublas.Compute.FP32);
-                }   // the scratch returns to the allocator; its next user is queued after this GEMM
+        int o = batched ? 1 : 0;   // the first matrix dimension
+        GemmPlan g = GemmPlan.rowMajor(transA, transB, a.dim(o), a.dim(o + 1), b.dim(o), b.dim(o + 1));
+        long strideA = (long) m * k;
+        long strideB = (long) k * n;
+        long strideC = (long) m * n;
+        if (precision != Precision.BF16) {   // fp32 inputs: IEEE fp32 or TF32 tensor cores
+            cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
+                    precision == Precision.TF32 ? Cublas.Compute.TF32 : Cublas.Compute.FP32, beta, pc, strideC);
+            return;
+        }
+        try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
+            long pa16 = addr(op, "a16", a16);
+            long pb16 = addr(op, "b16", b16);
+            kernels.toBf16(stream, pa, pa16, a.size());
+            kernels.toBf16(stream, pb, pb16, b.size());
+            cublasGemm(g, batched, batch, alpha, pa16, strideA, pb16, strideB, Cublas.DataType.BF16, Cublas.Compute.FP32,
+                    beta, pc, strideC);
+        }   // the scratch returns to the allocator; its next user is queued after this GEMM
+    }
+
+    private static int[] batchOfOne(int[] mnk) {
+        return new int[] {1, mnk[0], mnk[1], mnk[2]};
+    }
+
+    /**
+     * The cuBLAS call for plan {@code g} (B first, A second: see {@link GemmPlan}): {@code sgemm} for one fp32 matrix,
+     * {@code gemmEx} for one matrix of another type or compute, {@code gemmStridedBatchedEx} for a batch. Strides in
+     * elements.
+     */
+    private void cublasGemm(GemmPlan g, boolean batched, int batch, float alpha, long pa, long strideA, long pb,
+                            long strideB, Cublas.DataType type, Cublas.Compute compute, float beta, long pc,
+                            long strideC) {
+        if (batched) {
+            blas.gemmStridedBatchedEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, type,
+                    g.ldFirst(), strideB, pa, type, g.ldSecond(), strideA, beta, pc, g.ldc(), strideC, batch, compute);
+        } else if (type == Cublas.DataType.FLOAT32 && compute == Cublas.Compute.FP32) {
+            blas.sgemm(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, g.ldFirst(), pa,
+                    g.ldSecond(), beta, pc, g.ldc());
+        } else {
+            blas.gemmEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, type, g.ldFirst(), pa,
+                    type, g.ldSecond(), beta, pc, g.ldc(), compute);
         }
     }
 
@@ -426,11 +464,9 @@ public final class CudaBackend implements Backend {
     @Override
     public void dropoutMask(Tensor mask, float p, long seed, long firstIndex) {
         enter();
-        if (!(p >= 0f && p <= 1f)) {
-            throw new IllegalArgumentException("dropoutMask: p must be in [0, 1], got " + p);
-        }
-        float keep = p < 1f ? 1f / (1f - p) : 0f;
-        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, p, keep);
+        OpChecks.dropoutMask(p);
+        float keep = (float) (1.0 / (1.0 - p));   // as the CPU backend: one mask, bit for bit, wherever it is made
+        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, firstIndex, p, keep);
     }
 
     // ---- losses and metrics ------------------------------------------------------------------------------------
@@ -441,47 +477,108 @@ public final class CudaBackend implements Backend {
         Checks.size(op, "labels", labels, logits.dim(0), "one per row of logits " + Checks.shape(logits));
     }
 
-    // ---- sequence models (to be written: see Backend) ------------------------------------------------------
-
-    @Override
-    public void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        throw new UnsupportedOperationException("gemmBatched");
-    }
+    // ---- sequence models ----------------------------------------------------------------------------------------
 
     @Override
     public void embeddingForward(Tensor table, Tensor ids, Tensor out) {
-        throw new UnsupportedOperationException("embeddingForward");
+        enter();
+        String op = "embeddingForward";
+        long pt = f32(op, "table", table);
+        long pi = i32(op, "ids", ids);
+        long po = f32(op, "out", out);
+        SequenceOpChecks.embeddingForward(table, ids, out);
+        kernels.embeddingForward(stream, pt, pi, po, ids.size(), table.dim(0), table.dim(1));
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dTable) {
-        throw new UnsupportedOperationException("embeddingBackward");
+        enter();
+        String op = "embeddingBackward";
+        long pi = i32(op, "ids", ids);
+        long pd = f32(op, "dOut", dOut);
+        long pt = f32(op, "dTable", dTable);
+        SequenceOpChecks.embeddingBackward(ids, dOut, dTable);
+        kernels.embeddingBackward(stream, pi, pd, pt, ids.intSize(), dTable.dim(0), dTable.dim(1));
     }
 
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
-        throw new UnsupportedOperationException("layerNormForward");
+        enter();
+        String op = "layerNormForward";
+        long px = f32(op, "x", x);
+        long pg = f32(op, "gamma", gamma);
+        long pb = f32(op, "beta", beta);
+        long py = f32(op, "y", y);
+        long pm = f32(op, "mean", mean);
+        long ps = f32(op, "rstd", rstd);
+        SequenceOpChecks.layerNormForward(x, gamma, beta, y, mean, rstd);
+        kernels.layerNormForward(stream, px, pg, pb, py, pm, ps, x.dim(0), x.dim(1), eps);
     }
 
     @Override
     public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma,
                                   Tensor dBeta) {
-        throw new UnsupportedOperationException("layerNormBackward");
+        enter();
+        String op = "layerNormBackward";
+        long px = f32(op, "x", x);
+        long pg = f32(op, "gamma", gamma);
+        long pm = f32(op, "mean", mean);
+        long ps = f32(op, "rstd", rstd);
+        long pdy = f32(op, "dy", dy);
+        long pdx = f32(op, "dx", dx);
+        long pdg = f32(op, "dGamma", dGamma);
+        long pdb = f32(op, "dBeta", dBeta);
+        SequenceOpChecks.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        if (rows == 0) {
+            return;
+        }
+        try (Tensor partials = scratch(DType.FLOAT32, 2 * Kernels.layerNormChunks(rows), cols)) {
+            kernels.layerNormBackward(stream, px, pg, pm, ps, pdy, pdx, pdg, pdb, addr(op, "partials", partials), rows,
+                    cols);
+        }   // the scratch returns to the allocator; its next user is queued after these kernels
     }
 
     @Override
     public void causalSoftmaxForward(Tensor scores, Tensor probs) {
-        throw new UnsupportedOperationException("causalSoftmaxForward");
+        enter();
+        String op = "causalSoftmaxForward";
+        long ps = f32(op, "scores", scores);
+        long pp = f32(op, "probs", probs);
+        SequenceOpChecks.causalSoftmaxForward(scores, probs);
+        kernels.causalSoftmaxForward(stream, ps, pp, attentionRows(op, scores), scores.dim(2));
     }
 
     @Override
     public void causalSoftmaxBackward(Tensor probs, Tensor dProbs, Tensor dScores) {
-        throw new UnsupportedOperationException("causalSoftmaxBackward");
+        enter();
+        String op = "causalSoftmaxBackward";
+        long pp = f32(op, "probs", probs);
+        long pdp = f32(op, "dProbs", dProbs);
+        long pds = f32(op, "dScores", dScores);
+        SequenceOpChecks.causalSoftmaxBackward(probs, dProbs, dScores);
+        kernels.causalSoftmaxBackward(stream, pp, pdp, pds, attentionRows(op, probs), probs.dim(2));
+    }
+
+    /** {@code batch * T} rows of scores {@code [batch, T, T]}, which the kernels index with an int. */
+    private static int attentionRows(String op, Tensor scores) {
+        long rows = (long) scores.dim(0) * scores.dim(1);
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + Checks.shape(scores) + " has " + rows + " rows of scores, more "
+                    + "than the 2^31 - 1 the kernels index: split the batch");
+        }
+        return (int) rows;
     }
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor y) {
-        throw new UnsupportedOperationException("permute");
+        enter();
+        String op = "permute";
+        long px = f32(op, "x", x);
+        long py = f32(op, "y", y);
+        SequenceOpChecks.permute(x, perm, y);
+        kernels.permute(stream, px, py, x.shape(), perm.clone());
     }
 
     @Override

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * A cuBLAS handle bound to one stream, with checked single-precision GEMM (plain, TF32, bf16 inputs with fp32
- * accumulation), axpy and scal. Matrices are column-major, as in cuBLAS; a row-major caller computes
+ * accumulation; single or strided batch), axpy and scal. Matrices are column-major, as in cuBLAS; a row-major caller computes
  * {@code C^T = B^T A^T} by swapping the operands.
  *
  * <p>Scalars are passed from host memory (the default pointer mode) through a buffer this handle owns, so a call
@@ -139,6 +139,26 @@ public final class Cublas implements AutoCloseable {
                 s, DevPtr.bytes(a, 0), aType.code, lda, DevPtr.bytes(b, 0), bType.code, ldb, hostBeta,
                 DevPtr.bytes(c, 0), DataType.FLOAT32.code, ldc, compute.code, CUBLAS_GEMM_DEFAULT),
                 "cublasGemmEx(m=" + m + ", n=" + n + ", k=" + k + ", A " + aType + ", B " + bType + ", " + compute + ")",
+                stream.device());
+    }
+
+    /**
+     * Column-major strided batch: {@code C_i = alpha * op(A_i) op(B_i) + beta * C_i} for {@code i < batch}, where
+     * {@code A_i} starts {@code i * strideA} elements after {@code a} (likewise B and C; C is fp32). Types and compute
+     * as in {@link #gemmEx}: {@code (FLOAT32, FP32)} is IEEE fp32 (this handle's math mode keeps tensor cores off),
+     * {@code (FLOAT32, TF32)} TF32 tensor cores, {@code (BF16, FP32)} bf16 inputs with fp32 accumulation.
+     */
+    public void gemmStridedBatchedEx(boolean transA, boolean transB, int m, int n, int k, float alpha, long a,
+                                     DataType aType, int lda, long strideA, long b, DataType bType, int ldb,
+                                     long strideB, float beta, long c, int ldc, long strideC, int batch,
+                                     Compute compute) {
+        FloatPointer s = scalars(alpha, beta);
+        check(cublasGemmStridedBatchedEx(h(), transA ? CUBLAS_OP_T : CUBLAS_OP_N, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                m, n, k, s, DevPtr.bytes(a, 0), aType.code, lda, strideA, DevPtr.bytes(b, 0), bType.code, ldb, strideB,
+                hostBeta, DevPtr.bytes(c, 0), DataType.FLOAT32.code, ldc, strideC, batch, compute.code,
+                CUBLAS_GEMM_DEFAULT),
+                "cublasGemmStridedBatchedEx(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ", strides "
+                        + strideA + "/" + strideB + "/" + strideC + ", A " + aType + ", B " + bType + ", " + compute + ")",
                 stream.device());
     }
 

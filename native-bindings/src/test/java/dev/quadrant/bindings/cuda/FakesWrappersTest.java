@@ -158,13 +158,20 @@ class FakesWrappersTest {
             blas.gemmEx(false, false, 2, 2, 3, 1f, a16, Cublas.DataType.BF16, 2, b16, Cublas.DataType.BF16, 3, 0f, c, 2,
                     Cublas.Compute.FP32);
             assertArrayEquals(new float[] {6, 8, 8, 10}, read(c, 4));
+            // a strided batch of two column-major 2x2 products: A_0 = [[1,3],[2,4]], A_1 = 2 I; B_0 = I, B_1 = A_0
+            long a2 = hostFloats(1, 2, 3, 4, 2, 0, 0, 2);
+            long b2 = hostFloats(1, 0, 0, 1, 1, 2, 3, 4);
+            long c2 = hostFloats(9, 9, 9, 9, 9, 9, 9, 9);
+            blas.gemmStridedBatchedEx(false, false, 2, 2, 2, 1f, a2, Cublas.DataType.FLOAT32, 2, 4, b2,
+                    Cublas.DataType.FLOAT32, 2, 4, 0f, c2, 2, 4, 2, Cublas.Compute.FP32);
+            assertArrayEquals(new float[] {1, 2, 3, 4, 2, 4, 6, 8}, read(c2, 8));
             blas.saxpy(4, 0.5f, c, c);   // c = 1.5 c
             blas.sscal(4, 2f, c);
             assertArrayEquals(new float[] {18, 24, 24, 30}, read(c, 4));
             CudaException e = assertThrows(CudaException.class, blas::version);   // not emulated by the stub
             assertEquals("cuBLAS", e.library());
             assertEquals("CUBLAS_STATUS_FAKE", e.statusName());
-            for (long p : new long[] {a, b, c, a16, b16}) {
+            for (long p : new long[] {a, b, c, a16, b16, a2, b2, c2}) {
                 Cuda.freeHost(p);
             }
         }
