@@ -41,6 +41,12 @@ class StepClockTest {
             @Override public void release() { released++; }
         }
 
+        /** Runs {@code marking} (which places a mark) at time {@code ms}. */
+        void at(double ms, Runnable marking) {
+            now = ms;
+            marking.run();
+        }
+
         void reachAll() {
             marks.forEach(m -> m.reached = true);
         }
@@ -60,16 +66,11 @@ class StepClockTest {
     void addsUpEachPhaseAndSkipsTheGapBetweenSteps() {
         ScriptedTimeline t = new ScriptedTimeline();
         try (StepClock clock = new StepClock(t)) {
-            t.now = 0;
-            clock.start();
-            t.now = 5;
-            clock.lap(StepClock.Phase.COMPUTE);
-            t.now = 7;
-            clock.lap(StepClock.Phase.COMM);
-            t.now = 100;                          // idle until the next step: not counted
-            clock.start();
-            t.now = 101.5;
-            clock.lap(StepClock.Phase.COMPUTE);
+            t.at(0, clock::start);
+            t.at(5, () -> clock.lap(StepClock.Phase.COMPUTE));
+            t.at(7, () -> clock.lap(StepClock.Phase.COMM));
+            t.at(100, clock::start);                              // idle until the next step: not counted
+            t.at(101.5, () -> clock.lap(StepClock.Phase.COMPUTE));
             assertEquals(new StepClock.Totals(6.5, 2, 2), clock.take());
             assertEquals(new StepClock.Totals(0, 0, 0), clock.take(), "take resets");
         }
@@ -81,12 +82,9 @@ class StepClockTest {
         ScriptedTimeline t = new ScriptedTimeline();
         t.autoReach = false;
         try (StepClock clock = new StepClock(t)) {
-            t.now = 1;
-            clock.start();
-            t.now = 4;
-            clock.lap(StepClock.Phase.COMPUTE);
-            t.now = 9;
-            clock.lap(StepClock.Phase.COMM);
+            t.at(1, clock::start);
+            t.at(4, () -> clock.lap(StepClock.Phase.COMPUTE));
+            t.at(9, () -> clock.lap(StepClock.Phase.COMM));
             assertEquals(0, t.released, "nothing read before the device got there");
             assertEquals(new StepClock.Totals(3, 5, 1), clock.take());
             assertEquals(2, t.released, "every mark but the last is released once read");

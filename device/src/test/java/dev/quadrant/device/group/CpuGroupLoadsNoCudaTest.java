@@ -24,18 +24,18 @@ import dev.quadrant.device.cpu.CpuBackend;
  */
 class CpuGroupLoadsNoCudaTest {
 
-    /** Defines every class itself (parent: the platform loader) and remembers the names. */
+    /** Defines every class off the JDK itself (its parent is the platform loader) and remembers their names. */
     static final class RecordingLoader extends URLClassLoader {
-        final List<String> loaded = Collections.synchronizedList(new ArrayList<>());
+        final List<String> defined = Collections.synchronizedList(new ArrayList<>());
 
         RecordingLoader(URL[] urls) {
             super(urls, ClassLoader.getPlatformClassLoader());
         }
 
         @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            loaded.add(name);
-            return super.loadClass(name, resolve);
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            defined.add(name);
+            return super.findClass(name);
         }
     }
 
@@ -69,14 +69,14 @@ class CpuGroupLoadsNoCudaTest {
             assertEquals(loader, c.getClassLoader(), "the scenario must run in the recording loader");
             ((Runnable) c.getConstructor().newInstance()).run();
             List<String> cuda = new ArrayList<>();
-            synchronized (loader.loaded) {
-                for (String n : loader.loaded) {
+            synchronized (loader.defined) {
+                for (String n : loader.defined) {
                     if (n.startsWith("org.bytedeco.cuda") || n.startsWith("dev.quadrant.device.cuda")
                             || n.startsWith("dev.quadrant.bindings.cuda") || n.endsWith(".CudaGroup")) {
                         cuda.add(n);
                     }
                 }
-                assertTrue(loader.loaded.contains(Communicators.class.getName()), "the scenario ran nothing?");
+                assertTrue(loader.defined.contains(Communicators.class.getName()), "the scenario ran nothing?");
             }
             assertTrue(cuda.isEmpty(), "a CPU group loaded CUDA classes: " + cuda);
         }
