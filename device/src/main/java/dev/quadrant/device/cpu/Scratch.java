@@ -20,6 +20,18 @@ final class Scratch {
         return FLOATS.get()[k];
     }
 
+    /**
+     * This thread's float array number {@code k} (0 to 3), grown to at least {@code length} elements if it is
+     * shorter (for loops that need whole rows longer than a chunk); later calls get the grown array.
+     */
+    static float[] floats(int k, int length) {
+        float[][] all = FLOATS.get();
+        if (all[k].length < length) {
+            all[k] = new float[length];
+        }
+        return all[k];
+    }
+
     /** This thread's int array number {@code k} (0 or 1). */
     static int[] ints(int k) {
         return INTS.get()[k];
