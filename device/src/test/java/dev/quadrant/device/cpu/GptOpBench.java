@@ -97,6 +97,15 @@ public final class GptOpBench {
             bench("gemmBatched qk^T 48x[64,32]x[64,32]^T", 4, () -> be.gemmBatched(false, true, 0.17f, q, k, 0f,
                     scores));
             bench("gemmBatched pv 48x[64,64]x[64,32]", 4, () -> be.gemmBatched(false, false, 1f, probs, q, 0f, att));
+            Tensor mx = gaussian(be, r, 256, 784);
+            Tensor mw = gaussian(be, r, 1024, 784);
+            Tensor mh = gaussian(be, r, 256, 1024);
+            Tensor mw2 = gaussian(be, r, 1024, 1024);
+            Tensor mdw = be.allocate(DType.FLOAT32, 1024, 784);
+            bench("MLP gemm [256,784]x[1024,784]^T", 2, () -> be.gemm(false, true, 1f, mx, mw, 0f, mh));
+            bench("MLP gemm [256,1024]^T x[256,784]", 2, () -> be.gemm(true, false, 1f, mh, mx, 1f, mdw));
+            Tensor mo = be.allocate(DType.FLOAT32, 256, 1024);
+            bench("MLP gemm [256,1024]x[1024,1024]", 2, () -> be.gemm(false, false, 1f, mh, mw2, 0f, mo));
             bench("permute [12,64,3,4,32]->[3,12,4,64,32]", 4, () -> be.permute(qkv.reshape(12, 64, 3, 4, 32),
                     new int[] {2, 0, 3, 1, 4}, hdx.slice(0, rows * 3 * d).reshape(3, 12, 4, 64, 32)));
         }
