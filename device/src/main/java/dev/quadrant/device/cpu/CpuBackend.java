@@ -18,11 +18,12 @@ import dev.quadrant.device.checks.TensorChecks;
  * The {@link Backend} on the host: OpenBLAS for {@link #gemm}, Java loops over direct buffers for everything else.
  *
  * <p>One CPU thread budget per backend: {@code new CpuBackend(threads)} runs its loops on a {@link CpuPool} of
- * {@code threads - 1} parked daemon workers ({@code quadrant-cpu-N}) plus the calling thread, and sets OpenBLAS to
- * the same number of threads. Loops and GEMMs of one backend never overlap, because every op returns only when it is
- * done; so the two never compete for the budget. A loop goes parallel only from {@link #GRAIN} elements per thread
+ * {@code threads - 1} parked daemon workers ({@code quadrant-cpu-N}) plus the calling thread, and its GEMMs on the
+ * same pool, each part a single-threaded OpenBLAS call ({@code CpuGemm} says why OpenBLAS is set to one thread).
+ * Loops and GEMMs of one backend never overlap, because every op returns only when it is done; so the two never
+ * compete for the budget. A loop goes parallel only from {@link #GRAIN} elements per thread
  * ({@link #GRAIN_EXP} for loops that call {@code exp}); smaller work runs inline on the caller. OpenBLAS's thread
- * count is a process-wide setting: replicas in one JVM should share one budget size.
+ * count is a process-wide setting; every backend sets it to 1, so replicas in one JVM never oversubscribe it.
  *
  * <p>Every op is synchronous ({@link #synchronize()} has nothing to wait for). Numerics are documented on the loop
  * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops},
@@ -74,7 +75,7 @@ public final class CpuBackend implements Backend {
         }
         this.device = device;
         this.threads = threads;
-        OpenBlas.setThreads(threads);
+        OpenBlas.setThreads(1);   // the pool splits GEMMs itself, see CpuGemm
         this.pool = new CpuPool(threads, "quadrant-cpu-");
         this.sequence = new CpuSequenceOps(this, pool);
     }
@@ -194,7 +195,7 @@ public final class CpuBackend implements Backend {
             scaleOrZero(cb, off(c), c.intSize(), beta);
             return;
         }
-        OpenBlas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
+        CpuGemm.sgemm(pool, transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
                 beta, cb, c.offset(), n);
     }
 

@@ -19,19 +19,12 @@ import dev.quadrant.device.checks.SequenceOpChecks;
  * ({@link SequenceLoops}, {@link LayerNormLoops}) on the backend's pool. CpuBackend delegates to it; same
  * thread-safety (one replica thread at a time).
  *
- * <p>{@link #gemmBatched} calls OpenBLAS once per matrix of the batch. Matrices small enough that OpenBLAS runs them
- * on one thread anyway (at most {@link #OPENBLAS_SINGLE_THREAD_MNK} multiply-adds, its own threshold) are split over
- * the pool by batch, so each pool thread runs whole single-threaded GEMMs and the two never oversubscribe the
- * budget; larger ones run one after another, each threaded by OpenBLAS. Either way every matrix is computed by the
- * same OpenBLAS kernel, so the split does not change results.
+ * <p>{@link #gemmBatched} calls OpenBLAS (single-threaded, see {@link CpuGemm}) once per matrix of the batch. Small
+ * matrices (at most {@link CpuGemm#SINGLE_THREAD_MNK} multiply-adds) are split over the pool by batch, so each pool
+ * thread runs whole GEMMs; larger ones run one after another, each split by {@link CpuGemm}. Either way every matrix
+ * is computed by the same OpenBLAS kernel in the same k order, so the split does not change results.
  */
 final class CpuSequenceOps {
-    /**
-     * {@code m * n * k} up to which OpenBLAS's sgemm runs single-threaded ({@code SMP_THRESHOLD_MIN * 
-     * GEMM_MULTITHREAD_THRESHOLD} = 65536 * 4 in its {@code interface/gemm.c}).
-     */
-    static final double OPENBLAS_SINGLE_THREAD_MNK = 65_536.0 * 4;
-
     private final CpuBackend be;
     private final CpuPool pool;
 
@@ -69,8 +62,11 @@ final class CpuSequenceOps {
             }
         };
         double mnk = (double) m * n * k;
-        if (mnk > OPENBLAS_SINGLE_THREAD_MNK) {
-            matrices.run(0, 0, batch);
+        if (mnk > CpuGemm.SINGLE_THREAD_MNK) {
+            for (int i = 0; i < batch; i++) {
+                CpuGemm.sgemm(pool, transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
+                        b.offset() + i * bStride, ldb, beta, cb, c.offset() + i * cStride, n);
+            }
         } else {
             pool.parallelFor(batch, (int) Math.max(1, GRAIN / mnk), matrices);
         }

@@ -11,27 +11,46 @@ import dev.quadrant.device.DropoutHash;
  * {@code addBias}, {@code dropoutMask}, the bf16 casts), each over elements {@code [from, to)} of tensors that start
  * at the given element offsets of whole-storage buffers.
  *
- * <p>Parallelised by the caller: {@link CpuPool#parallelFor} hands each thread one contiguous range. Plain counted
- * loops with absolute buffer accesses, so that the JIT keeps them free of allocation and boxing. Stateless.
+ * <p>Parallelised by the caller: {@link CpuPool#parallelFor} hands each thread one contiguous range. The float loops
+ * stream {@link Scratch#CHUNK} elements at a time through per-thread arrays (bulk get, a plain loop HotSpot
+ * vectorises, bulk put; see {@link OptimizerLoops}); the rest are plain counted loops with absolute buffer accesses.
+ * In-place calls ({@code mul} with out = a or b) read a chunk before writing it. Stateless.
  */
 final class ElementwiseLoops {
     private ElementwiseLoops() {}
 
     static void axpy(float alpha, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
-        for (int i = from; i < to; i++) {
-            y.put(yo + i, y.get(yo + i) + alpha * x.get(xo + i));
+        float[] xa = Scratch.floats(0);
+        float[] ya = Scratch.floats(1);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            x.get(xo + c, xa, 0, n);
+            y.get(yo + c, ya, 0, n);
+            for (int i = 0; i < n; i++) {
+                ya[i] += alpha * xa[i];
+            }
+            y.put(yo + c, ya, 0, n);
         }
     }
 
     static void scale(FloatBuffer x, int xo, float alpha, int from, int to) {
-        for (int i = from; i < to; i++) {
-            x.put(xo + i, x.get(xo + i) * alpha);
+        float[] xa = Scratch.floats(0);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            x.get(xo + c, xa, 0, n);
+            for (int i = 0; i < n; i++) {
+                xa[i] *= alpha;
+            }
+            x.put(xo + c, xa, 0, n);
         }
     }
 
+    /** Bulk puts of a per-thread array holding {@code value} (a memset-like copy, not a put per element). */
     static void fill(FloatBuffer x, int xo, float value, int from, int to) {
-        for (int i = from; i < to; i++) {
-            x.put(xo + i, value);
+        float[] va = Scratch.floats(Scratch.FILL);
+        java.util.Arrays.fill(va, 0, Math.min(Scratch.CHUNK, to - from), value);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            x.put(xo + c, va, 0, Math.min(Scratch.CHUNK, to - c));
         }
     }
 
@@ -48,8 +67,16 @@ final class ElementwiseLoops {
     }
 
     static void mul(FloatBuffer a, int ao, FloatBuffer b, int bo, FloatBuffer out, int oo, int from, int to) {
-        for (int i = from; i < to; i++) {
-            out.put(oo + i, a.get(ao + i) * b.get(bo + i));
+        float[] aa = Scratch.floats(0);
+        float[] ba = Scratch.floats(1);
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            a.get(ao + c, aa, 0, n);
+            b.get(bo + c, ba, 0, n);
+            for (int i = 0; i < n; i++) {
+                aa[i] *= ba[i];
+            }
+            out.put(oo + c, aa, 0, n);
         }
     }
 

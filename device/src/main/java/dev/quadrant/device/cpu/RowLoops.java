@@ -10,9 +10,10 @@ import dev.quadrant.device.Backend;
  * the count of correct predictions, each over rows {@code [fromRow, toRow)} of a row-major {@code [rows, cols]}
  * matrix. The caller parallelises over rows.
  *
- * <p>Numerics: softmax subtracts the row maximum (taken in float, exact) and sums {@code exp(x - max)} in double,
- * so the log-sum-exp is good to double precision before the final rounding to float; the terms are at most 1 and
- * the sum at least 1, so nothing overflows or underflows to a wrong answer. The loss is formed as
+ * <p>Numerics: softmax subtracts the row maximum (taken in float, exact), takes {@code exp} in float over blocks of
+ * whole rows ({@link FloatExp}, vectorised, 1 ulp) and sums the terms in double, so the log-sum-exp is good to
+ * about one float ulp; the terms are at most 1 and the sum at least 1, so nothing overflows or underflows to a wrong
+ * answer. The loss is formed as
  * {@code (max - x[label]) + log(sum)} in double, which keeps small losses (confident right answers) accurate.
  * Argmax takes the first maximum; a NaN counts as larger than any number (the first NaN wins), as in NumPy and
  * PyTorch. A row labelled {@link Backend#IGNORE_INDEX} has loss 0, a zero gradient row and never counts as correct;
@@ -23,44 +24,83 @@ final class RowLoops {
 
     static void softmaxCrossEntropyForward(FloatBuffer logits, int lo, int cols, IntBuffer labels, int labo,
                                            FloatBuffer losses, int lso, int fromRow, int toRow) {
-        for (int r = fromRow; r < toRow; r++) {
-            int base = lo + r * cols;
-            int label = label(labels, labo, r, cols);
-            if (label == Backend.IGNORE_INDEX) {
-                losses.put(lso + r, 0f);
-                continue;
+        int block = Math.max(1, Scratch.CHUNK / Math.max(1, cols));
+        float[] a = Scratch.floats(0, block * cols);
+        float[] tmp = Scratch.floats(1, block * cols);
+        double[] head = Scratch.doubles(0);   // max - x[label] per row of the block, in double
+        for (int r0 = fromRow; r0 < toRow; r0 += block) {
+            int rows = Math.min(block, toRow - r0);
+            logits.get(lo + r0 * cols, a, 0, rows * cols);
+            for (int i = 0; i < rows; i++) {
+                int label = label(labels, labo, r0 + i, cols);
+                int base = i * cols;
+                float max = rowMax(a, base, cols);
+                head[i] = label == Backend.IGNORE_INDEX ? 0 : (double) max - a[base + label];
+                shift(a, base, cols, max);
             }
-            float max = rowMax(logits, base, cols);
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                sum += Math.exp((double) logits.get(base + j) - max);
+            FloatExp.expNegInPlace(a, tmp, rows * cols);
+            for (int i = 0; i < rows; i++) {
+                boolean ignored = labels.get(labo + r0 + i) == Backend.IGNORE_INDEX;
+                losses.put(lso + r0 + i, ignored ? 0f : (float) (head[i] + Math.log(rowSum(a, i * cols, cols))));
             }
-            losses.put(lso + r, (float) (((double) max - logits.get(base + label)) + Math.log(sum)));
         }
     }
 
     static void softmaxCrossEntropyBackward(FloatBuffer logits, int lo, int cols, IntBuffer labels, int labo,
                                             float scale, FloatBuffer d, int dO, int fromRow, int toRow) {
-        for (int r = fromRow; r < toRow; r++) {
-            int base = lo + r * cols;
-            int dBase = dO + r * cols;
-            int label = label(labels, labo, r, cols);
-            if (label == Backend.IGNORE_INDEX) {
-                ElementwiseLoops.fill(d, dBase, 0f, 0, cols);
-                continue;
+        int block = Math.max(1, Scratch.CHUNK / Math.max(1, cols));
+        float[] a = Scratch.floats(0, block * cols);
+        float[] tmp = Scratch.floats(1, block * cols);
+        for (int r0 = fromRow; r0 < toRow; r0 += block) {
+            int rows = Math.min(block, toRow - r0);
+            logits.get(lo + r0 * cols, a, 0, rows * cols);
+            for (int i = 0; i < rows; i++) {
+                label(labels, labo, r0 + i, cols);
+                int base = i * cols;
+                shift(a, base, cols, rowMax(a, base, cols));
             }
-            float max = rowMax(logits, base, cols);
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                sum += Math.exp((double) logits.get(base + j) - max);
+            FloatExp.expNegInPlace(a, tmp, rows * cols);
+            for (int i = 0; i < rows; i++) {
+                int label = labels.get(labo + r0 + i);
+                int base = i * cols;
+                if (label == Backend.IGNORE_INDEX) {
+                    java.util.Arrays.fill(a, base, base + cols, 0f);
+                    continue;
+                }
+                double sum = rowSum(a, base, cols);
+                double k = scale / sum;
+                // the label's p - 1 is formed as (e - sum) k in double, so it does not cancel a rounded p
+                double labelTerm = (a[base + label] - sum) * k;
+                for (int j = 0; j < cols; j++) {
+                    a[base + j] = (float) (a[base + j] * k);
+                }
+                a[base + label] = (float) labelTerm;
             }
-            // exp is computed again rather than stashed in float: the label's p - 1 must not cancel a rounded p.
-            double k = scale / sum;
-            for (int j = 0; j < cols; j++) {
-                double e = Math.exp((double) logits.get(base + j) - max);
-                d.put(dBase + j, (float) (j == label ? (e - sum) * k : e * k));
-            }
+            d.put(dO + r0 * cols, a, 0, rows * cols);
         }
+    }
+
+    /** {@code a[base + j] = max - a[base + j]} over a row: the arguments {@code z >= 0} of {@code exp(-z)}. */
+    private static void shift(float[] a, int base, int cols, float max) {
+        for (int j = base; j < base + cols; j++) {
+            a[j] = max - a[j];
+        }
+    }
+
+    private static float rowMax(float[] a, int base, int cols) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = base; j < base + cols; j++) {
+            max = Math.max(max, a[j]);   // NaN propagates, so a NaN row gives a NaN loss
+        }
+        return max;
+    }
+
+    private static double rowSum(float[] a, int base, int cols) {
+        double sum = 0;
+        for (int j = base; j < base + cols; j++) {
+            sum += a[j];
+        }
+        return sum;
     }
 
     static void mseForward(FloatBuffer pred, int po, FloatBuffer target, int to, int cols, FloatBuffer losses,
@@ -114,14 +154,6 @@ final class RowLoops {
             }
         }
         return bestIndex;
-    }
-
-    private static float rowMax(FloatBuffer x, int base, int cols) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < cols; j++) {
-            max = Math.max(max, x.get(base + j));   // NaN propagates, so a NaN row gives a NaN loss
-        }
-        return max;
     }
 
     private static int label(IntBuffer labels, int labo, int r, int cols) {

@@ -11,7 +11,8 @@ import java.nio.IntBuffer;
  * columns of the table, so that a thread owns whole columns and adds to each element in increasing {@code i}
  * whatever the split: no two threads write one element and the result is the same bit for bit on every run and for
  * every thread count. Numerics: the softmaxes take the row maximum in float (exact) and sum in double, as
- * {@link RowLoops}; the scatter-add sums in float, in order. Stateless.
+ * {@link RowLoops}, but take {@code exp} in float ({@link FloatExp}, 1 ulp) and scale in float, far inside the
+ * conformance bound {@code p (T + 4 + 2 |x - max|) eps}; the scatter-add sums in float, in order. Stateless.
  */
 final class SequenceLoops {
     private SequenceLoops() {}
@@ -52,45 +53,84 @@ final class SequenceLoops {
         }
     }
 
-    /** Rows {@code [from, to)} of the {@code [batch * t, t]} scores: causal softmax; probs may be scores. */
+    /**
+     * Rows {@code [from, to)} of the {@code [batch * t, t]} scores: causal softmax; probs may be scores. Rows go in
+     * blocks of whole rows through per-thread arrays ({@link #rowsPerBlock}): {@code z = max - s} on the visible
+     * part (0 above the diagonal, overwritten), {@code exp(-z)} for the whole block at once ({@link FloatExp},
+     * vectorised), then per row the double sum of the visible terms and {@code p = e * (float) (1 / sum)}.
+     */
     static void causalSoftmaxForward(FloatBuffer s, int so, int t, FloatBuffer p, int po, int from, int to) {
-        for (int r = from; r < to; r++) {
-            int last = r % t;                      // entries 0..last are visible to query row `last`
-            int sb = so + r * t;
-            int pb = po + r * t;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= last; j++) {
-                max = Math.max(max, s.get(sb + j));
+        int block = rowsPerBlock(t);
+        float[] a = Scratch.floats(0, block * t);
+        float[] tmp = Scratch.floats(1, block * t);
+        for (int r0 = from; r0 < to; r0 += block) {
+            int rows = Math.min(block, to - r0);
+            int len = rows * t;
+            s.get(so + r0 * t, a, 0, len);
+            for (int i = 0; i < rows; i++) {
+                int last = (r0 + i) % t;           // entries 0..last are visible to query row `last`
+                int base = i * t;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= last; j++) {
+                    max = Math.max(max, a[base + j]);
+                }
+                for (int j = 0; j <= last; j++) {
+                    a[base + j] = max - a[base + j];
+                }
+                java.util.Arrays.fill(a, base + last + 1, base + t, 0f);
             }
-            double sum = 0;
-            for (int j = 0; j <= last; j++) {
-                sum += Math.exp((double) s.get(sb + j) - max);
+            FloatExp.expNegInPlace(a, tmp, len);
+            for (int i = 0; i < rows; i++) {
+                int last = (r0 + i) % t;
+                int base = i * t;
+                double sum = 0;
+                for (int j = 0; j <= last; j++) {
+                    sum += a[base + j];
+                }
+                float inv = (float) (1 / sum);
+                for (int j = 0; j <= last; j++) {
+                    a[base + j] *= inv;
+                }
+                java.util.Arrays.fill(a, base + last + 1, base + t, 0f);
             }
-            double inv = 1 / sum;
-            for (int j = 0; j <= last; j++) {      // reads s[j] before writing p[j]: in place is fine
-                p.put(pb + j, (float) (Math.exp((double) s.get(sb + j) - max) * inv));
-            }
-            ElementwiseLoops.fill(p, pb, 0f, last + 1, t);
+            p.put(po + r0 * t, a, 0, len);
         }
     }
 
-    /** Rows {@code [from, to)}: {@code ds = p (dp - sum_k p_k dp_k)} below and on the diagonal; dScores may be dProbs. */
+    /**
+     * Rows {@code [from, to)}: {@code ds = p (dp - sum_k p_k dp_k)} below and on the diagonal, the dot product in
+     * double; dScores may be dProbs. Blocks of rows through per-thread arrays as the forward.
+     */
     static void causalSoftmaxBackward(FloatBuffer p, int po, FloatBuffer dp, int dpo, int t, FloatBuffer ds, int dso,
                                       int from, int to) {
-        for (int r = from; r < to; r++) {
-            int last = r % t;
-            int pb = po + r * t;
-            int dpb = dpo + r * t;
-            int dsb = dso + r * t;
-            double dot = 0;
-            for (int k = 0; k <= last; k++) {
-                dot += (double) p.get(pb + k) * dp.get(dpb + k);
+        int block = rowsPerBlock(t);
+        float[] pa = Scratch.floats(0, block * t);
+        float[] da = Scratch.floats(1, block * t);
+        for (int r0 = from; r0 < to; r0 += block) {
+            int rows = Math.min(block, to - r0);
+            int len = rows * t;
+            p.get(po + r0 * t, pa, 0, len);
+            dp.get(dpo + r0 * t, da, 0, len);
+            for (int i = 0; i < rows; i++) {
+                int last = (r0 + i) % t;
+                int base = i * t;
+                double dot = 0;
+                for (int k = 0; k <= last; k++) {
+                    dot += (double) pa[base + k] * da[base + k];
+                }
+                float dotF = (float) dot;
+                for (int j = 0; j <= last; j++) {
+                    da[base + j] = pa[base + j] * (da[base + j] - dotF);
+                }
+                java.util.Arrays.fill(da, base + last + 1, base + t, 0f);
             }
-            for (int j = 0; j <= last; j++) {
-                ds.put(dsb + j, (float) (p.get(pb + j) * (dp.get(dpb + j) - dot)));
-            }
-            ElementwiseLoops.fill(ds, dsb, 0f, last + 1, t);
+            ds.put(dso + r0 * t, da, 0, len);
         }
+    }
+
+    /** Whole rows of length t per block of the softmax loops: a {@link Scratch#CHUNK} of them, at least one. */
+    private static int rowsPerBlock(int t) {
+        return Math.max(1, Scratch.CHUNK / Math.max(1, t));
     }
 
     /**

@@ -1,0 +1,80 @@
+package dev.quadrant.device.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+
+/**
+ * {@link CpuGemm} splits a GEMM over the pool by blocks of rows of C, never by k: the result must be the same bit
+ * for bit for every thread count, at the trainer's shapes (the GPT's projections and LM head, the MLP's layers) and
+ * at ragged ones (sizes not a multiple of the 48-row block), for every transpose combination, with beta 0 and 1.
+ */
+class CpuGemmTest {
+    private static final int[][] MNK = {
+        {768, 384, 128}, {768, 128, 512}, {384, 128, 768}, {768, 65, 128}, {65, 128, 768}, {256, 1024, 784},
+        {1024, 784, 256}, {250, 1000, 37}, {37, 1000, 250}, {100, 101, 103},
+    };
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        Random r = new Random(5);
+        int checked = 0;
+        try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2); CpuBackend three = new CpuBackend(3)) {
+            for (int[] s : MNK) {
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = (t & 1) != 0;
+                    boolean tb = (t & 2) != 0;
+                    float[] a = gaussian(r, s[0] * s[2]);
+                    float[] b = gaussian(r, s[2] * s[1]);
+                    float[] c0 = gaussian(r, s[0] * s[1]);
+                    for (float beta : new float[] {0f, 1f}) {
+                        float[] ref = run(one, ta, tb, s, a, b, c0, beta);
+                        for (CpuBackend be : new CpuBackend[] {two, three}) {
+                            float[] got = run(be, ta, tb, s, a, b, c0, beta);
+                            for (int i = 0; i < ref.length; i++) {
+                                if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(ref[i])) {
+                                    throw new AssertionError(String.format("gemm m,n,k=%d,%d,%d transA=%b transB=%b "
+                                            + "beta=%s, %d threads: c[%d] = %s, 1 thread gives %s", s[0], s[1], s[2],
+                                            ta, tb, beta, be.threads(), i, got[i], ref[i]));
+                                }
+                            }
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(MNK.length * 4 * 2 * 2, checked);
+    }
+
+    private static float[] run(CpuBackend be, boolean ta, boolean tb, int[] s, float[] a, float[] b, float[] c0,
+                               float beta) {
+        int m = s[0];
+        int n = s[1];
+        int k = s[2];
+        try (Tensor ta0 = be.allocate(DType.FLOAT32, ta ? k : m, ta ? m : k);
+             Tensor tb0 = be.allocate(DType.FLOAT32, tb ? n : k, tb ? k : n);
+             Tensor tc = be.allocate(DType.FLOAT32, m, n)) {
+            be.upload(a, 0, ta0);
+            be.upload(b, 0, tb0);
+            be.upload(c0, 0, tc);
+            be.gemm(ta, tb, 0.5f, ta0, tb0, beta, tc);
+            float[] out = new float[m * n];
+            be.download(tc, out, 0);
+            return out;
+        }
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+}
