@@ -27,15 +27,15 @@ final class ImageLoops {
     static void im2col(Geometry g, FloatBuffer x, int xo, FloatBuffer col, int co, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
+        int[] corner = new int[3];
         int area = w.kh() * w.kw();
         float[] row = new float[g.colWidth()];
         float[] pixel = new float[c];
         for (int r = from; r < to; r++) {
-            int ox = r % g.wo();
-            int oy = r / g.wo() % g.ho();
-            int n = r / (g.wo() * g.ho());
-            int y0 = oy * w.sh() - w.ph();
-            int x0 = ox * w.sw() - w.pw();
+            window(g, r, corner);
+            int n = corner[0];
+            int y0 = corner[1];
+            int x0 = corner[2];
             if (y0 < 0 || x0 < 0 || y0 + w.kh() > g.h() || x0 + w.kw() > g.w()) {
                 Arrays.fill(row, 0f);
             }
@@ -56,18 +56,18 @@ final class ImageLoops {
     static void col2im(Geometry g, FloatBuffer col, int co, FloatBuffer dx, int dxo, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
+        int[] cover = new int[7];
         int area = w.kh() * w.kw();
         float[] acc = new float[c];
         for (int p = from; p < to; p++) {
-            int ix = p % g.w();
-            int iy = p / g.w() % g.h();
-            int n = p / (g.w() * g.h());
+            covering(g, p, cover);
+            int n = cover[0];
+            int iy = cover[1];
+            int ix = cover[2];
             Arrays.fill(acc, 0f);
-            int oy1 = last(iy, w.ph(), w.sh(), g.ho());
-            int ox1 = last(ix, w.pw(), w.sw(), g.wo());
-            for (int oy = first(iy, w.ph(), w.kh(), w.sh()); oy <= oy1; oy++) {
+            for (int oy = cover[3]; oy <= cover[4]; oy++) {
                 int ky = iy + w.ph() - oy * w.sh();
-                for (int ox = first(ix, w.pw(), w.kw(), w.sw()); ox <= ox1; ox++) {
+                for (int ox = cover[5]; ox <= cover[6]; ox++) {
                     int kx = ix + w.pw() - ox * w.sw();
                     int base = co + ((n * g.ho() + oy) * g.wo() + ox) * g.colWidth() + ky * w.kw() + kx;
                     for (int ch = 0; ch < c; ch++) {
@@ -84,15 +84,15 @@ final class ImageLoops {
                                int from, int to) {
         Window2d w = g.win();
         int c = g.c();
+        int[] corner = new int[3];
         float[] best = new float[c];
         int[] at = new int[c];
         float[] pixel = new float[c];
         for (int r = from; r < to; r++) {
-            int ox = r % g.wo();
-            int oy = r / g.wo() % g.ho();
-            int n = r / (g.wo() * g.ho());
-            int y0 = oy * w.sh() - w.ph();
-            int x0 = ox * w.sw() - w.pw();
+            window(g, r, corner);
+            int n = corner[0];
+            int y0 = corner[1];
+            int x0 = corner[2];
             boolean firstPixel = true;
             for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
                 for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
@@ -122,21 +122,18 @@ final class ImageLoops {
     /** Pixels {@code [from, to)} of {@code dx}: the dy of every covering window whose argmax is this pixel. */
     static void maxPoolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, FloatBuffer dx, int dxo,
                                 int from, int to) {
-        Window2d w = g.win();
         int c = g.c();
+        int[] cover = new int[7];
         float[] acc = new float[c];
         float[] grad = new float[c];
         int[] at = new int[c];
         for (int p = from; p < to; p++) {
-            int ix = p % g.w();
-            int iy = p / g.w() % g.h();
-            int n = p / (g.w() * g.h());
-            int index = iy * g.w() + ix;
+            covering(g, p, cover);
+            int n = cover[0];
+            int index = cover[1] * g.w() + cover[2];
             Arrays.fill(acc, 0f);
-            int oy1 = last(iy, w.ph(), w.sh(), g.ho());
-            int ox1 = last(ix, w.pw(), w.sw(), g.wo());
-            for (int oy = first(iy, w.ph(), w.kh(), w.sh()); oy <= oy1; oy++) {
-                for (int ox = first(ix, w.pw(), w.kw(), w.sw()); ox <= ox1; ox++) {
+            for (int oy = cover[3]; oy <= cover[4]; oy++) {
+                for (int ox = cover[5]; ox <= cover[6]; ox++) {
                     int o = ((n * g.ho() + oy) * g.wo() + ox) * c;
                     argmax.get(ao + o, at, 0, c);
                     dy.get(dyo + o, grad, 0, c);
@@ -153,15 +150,15 @@ final class ImageLoops {
     static void avgPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
+        int[] corner = new int[3];
         float area = w.kh() * w.kw();
         float[] acc = new float[c];
         float[] pixel = new float[c];
         for (int r = from; r < to; r++) {
-            int ox = r % g.wo();
-            int oy = r / g.wo() % g.ho();
-            int n = r / (g.wo() * g.ho());
-            int y0 = oy * w.sh() - w.ph();
-            int x0 = ox * w.sw() - w.pw();
+            window(g, r, corner);
+            int n = corner[0];
+            int y0 = corner[1];
+            int x0 = corner[2];
             Arrays.fill(acc, 0f);
             for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
                 for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
@@ -182,18 +179,16 @@ final class ImageLoops {
     static void avgPoolBackward(Geometry g, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
+        int[] cover = new int[7];
         float area = w.kh() * w.kw();
         float[] acc = new float[c];
         float[] grad = new float[c];
         for (int p = from; p < to; p++) {
-            int ix = p % g.w();
-            int iy = p / g.w() % g.h();
-            int n = p / (g.w() * g.h());
+            covering(g, p, cover);
+            int n = cover[0];
             Arrays.fill(acc, 0f);
-            int oy1 = last(iy, w.ph(), w.sh(), g.ho());
-            int ox1 = last(ix, w.pw(), w.sw(), g.wo());
-            for (int oy = first(iy, w.ph(), w.kh(), w.sh()); oy <= oy1; oy++) {
-                for (int ox = first(ix, w.pw(), w.kw(), w.sw()); ox <= ox1; ox++) {
+            for (int oy = cover[3]; oy <= cover[4]; oy++) {
+                for (int ox = cover[5]; ox <= cover[6]; ox++) {
                     dy.get(dyo + ((n * g.ho() + oy) * g.wo() + ox) * c, grad, 0, c);
                     for (int ch = 0; ch < c; ch++) {
                         acc[ch] += grad[ch];
@@ -205,6 +200,31 @@ final class ImageLoops {
             }
             dx.put(dxo + p * c, acc, 0, c);
         }
+    }
+
+    /** For output position r: {@code {n, y0, x0}}, its image and its window's top-left tap (negative in the padding). */
+    private static void window(Geometry g, int r, int[] s) {
+        Window2d w = g.win();
+        s[0] = r / (g.wo() * g.ho());
+        s[1] = r / g.wo() % g.ho() * w.sh() - w.ph();
+        s[2] = r % g.wo() * w.sw() - w.pw();
+    }
+
+    /**
+     * For input pixel p: {@code {n, iy, ix, oy0, oy1, ox0, ox1}}, its place and the output positions whose windows
+     * cover it, {@code [oy0, oy1] x [ox0, ox1]} (empty when {@code oy0 > oy1} or {@code ox0 > ox1}).
+     */
+    private static void covering(Geometry g, int p, int[] s) {
+        Window2d w = g.win();
+        int iy = p / g.w() % g.h();
+        int ix = p % g.w();
+        s[0] = p / (g.w() * g.h());
+        s[1] = iy;
+        s[2] = ix;
+        s[3] = first(iy, w.ph(), w.kh(), w.sh());
+        s[4] = last(iy, w.ph(), w.sh(), g.ho());
+        s[5] = first(ix, w.pw(), w.kw(), w.sw());
+        s[6] = last(ix, w.pw(), w.sw(), g.wo());
     }
 
     /** The first output position whose window (of size k, stride s, padding p) covers input position i. */
