@@ -67,11 +67,7 @@ final class CpuImageOps {
         IntBuffer ab = be.i(op, "argmax", argmax);
         FloatBuffer dxb = be.f(op, "dx", dx);
         Geometry g = ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx);
-        int dyo = off(dy);
-        int ao = off(argmax);
-        int dxo = off(dx);
-        pool.parallelFor(pixels(g), rowGrain(GRAIN, visitsPerPixel(g)),
-                (p, from, to) -> ImageLoops.maxPoolBackward(g, dyb, dyo, ab, ao, dxb, dxo, from, to));
+        poolBackward(g, dyb, off(dy), ab, off(argmax), 1f, dxb, off(dx));
     }
 
     void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
@@ -88,15 +84,15 @@ final class CpuImageOps {
         FloatBuffer dyb = be.f("avgPool2dBackward", "dy", dy);
         FloatBuffer dxb = be.f("avgPool2dBackward", "dx", dx);
         Geometry g = ImageOpChecks.avgPool2dBackward(dy, w, dx);
-        int dyo = off(dy);
-        int dxo = off(dx);
-        pool.parallelFor(pixels(g), rowGrain(GRAIN, visitsPerPixel(g)),
-                (p, from, to) -> ImageLoops.avgPoolBackward(g, dyb, dyo, dxb, dxo, from, to));
+        poolBackward(g, dyb, off(dy), null, 0, g.win().kh() * g.win().kw(), dxb, off(dx));
     }
 
-    /** Input pixels {@code N * H * W}, the parallel range of the backwards. */
-    private static int pixels(Geometry g) {
-        return g.n() * g.h() * g.w();
+    /** Both pooling backwards, over input pixels ({@link ImageLoops#poolBackward}; argmax null for average pooling). */
+    private void poolBackward(Geometry g, FloatBuffer dyb, int dyo, IntBuffer ab, int ao, float divisor,
+                              FloatBuffer dxb, int dxo) {
+        int pixels = g.n() * g.h() * g.w();
+        pool.parallelFor(pixels, rowGrain(GRAIN, visitsPerPixel(g)),
+                (p, from, to) -> ImageLoops.poolBackward(g, dyb, dyo, ab, ao, divisor, dxb, dxo, from, to));
     }
 
     /** About how many elements a backward reads per input pixel: C times the windows that cover it. */

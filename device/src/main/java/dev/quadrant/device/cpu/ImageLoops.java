@@ -27,51 +27,60 @@ final class ImageLoops {
 
     /**
      * Rows {@code [from, to)} of {@code col [N * Ho * Wo, C * kh * kw]}: each one window of x, zeros in the padding.
-     * The {@code kh} image rows under one output row {@code (n, oy)} are copied once into a heap band, so the
-     * scatter into channel-major columns runs over arrays.
+     * Works one output row {@code (n, oy)} at a time: its {@code kh} image rows are copied once into a heap band, its
+     * (up to {@code Wo}) col rows are built in a heap array over the band and written with one bulk put.
      */
     static void im2col(Geometry g, FloatBuffer x, int xo, FloatBuffer col, int co, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
         int area = w.kh() * w.kw();
+        int width = g.colWidth();
         int rowFloats = g.w() * c;          // one image row
         float[] band = new float[w.kh() * rowFloats];
-        float[] row = new float[g.colWidth()];
-        int[] corner = new int[3];
-        int bandOf = -1;                    // the output row (n * Ho + oy) whose band is loaded
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
+        float[] rows = new float[g.wo() * width];
+        boolean xPadding = w.pw() > 0 || (g.wo() - 1) * w.sw() + w.kw() > g.w();
+        for (int r = from; r < to; ) {
+            int outRow = r / g.wo();        // n * Ho + oy
+            int end = Math.min(to, (outRow + 1) * g.wo());
+            int n = outRow / g.ho();
+            int y0 = outRow % g.ho() * w.sh() - w.ph();
             int ky0 = Math.max(0, -y0);
             int ky1 = Math.min(w.kh(), g.h() - y0);
-            if (r / g.wo() != bandOf) {
-                bandOf = r / g.wo();
-                for (int ky = ky0; ky < ky1; ky++) {
-                    x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
-                }
-            }
-            if (y0 < 0 || x0 < 0 || y0 + w.kh() > g.h() || x0 + w.kw() > g.w()) {
-                Arrays.fill(row, 0f);
-            }
             for (int ky = ky0; ky < ky1; ky++) {
-                for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
-                    int src = ky * rowFloats + (x0 + kx) * c;
-                    int k = ky * w.kw() + kx;
-                    for (int ch = 0; ch < c; ch++) {
-                        row[ch * area + k] = band[src + ch];
+                x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
+            }
+            int length = (end - r) * width;
+            if (xPadding || ky0 > 0 || ky1 < w.kh()) {
+                Arrays.fill(rows, 0, length, 0f);
+            }
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int base = (rr - r) * width;
+                int kx0 = Math.max(0, -x0);
+                int kx1 = Math.min(w.kw(), g.w() - x0);
+                for (int ky = ky0; ky < ky1 && c == 1; ky++) {   // one channel: a kernel row is a run of the band
+                    System.arraycopy(band, ky * rowFloats + x0 + kx0, rows, base + ky * w.kw() + kx0, kx1 - kx0);
+                }
+                for (int ky = ky0; ky < ky1 && c > 1; ky++) {
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        int dst = base + ky * w.kw() + kx;
+                        for (int ch = 0; ch < c; ch++) {
+                            rows[dst + ch * area] = band[src + ch];
+                        }
                     }
                 }
             }
-            col.put(co + r * row.length, row, 0, row.length);
+            col.put(co + r * width, rows, 0, length);
+            r = end;
         }
     }
 
     /**
      * Images {@code [from, to)} of {@code dx}: each col entry added to the pixel im2col copied it from. One image at a
-     * time in a heap array, its windows in increasing {@code (oy, ox)}: each element gets its sum in window order, the
-     * order of the Backend contract, whatever the split (images are disjoint). Parallel over images only.
+     * time in a heap array, its windows in increasing {@code (oy, ox)} (read one output row at a time with a bulk
+     * get): each element gets its sum in window order, the order of the Backend contract, whatever the split (images
+     * are disjoint). Parallel over images only.
      */
     static void col2im(Geometry g, FloatBuffer col, int co, FloatBuffer dx, int dxo, int from, int to) {
         Window2d w = g.win();
@@ -79,20 +88,32 @@ final class ImageLoops {
         int area = w.kh() * w.kw();
         int imageFloats = g.h() * g.w() * c;
         float[] image = new float[imageFloats];
-        float[] row = new float[g.colWidth()];
+        int width = g.colWidth();
+        float[] rows = new float[g.wo() * width];
         for (int n = from; n < to; n++) {
             Arrays.fill(image, 0f);
             for (int oy = 0; oy < g.ho(); oy++) {
                 int y0 = oy * w.sh() - w.ph();
+                col.get(co + (n * g.ho() + oy) * rows.length, rows, 0, rows.length);   // the windows of one output row
                 for (int ox = 0; ox < g.wo(); ox++) {
                     int x0 = ox * w.sw() - w.pw();
-                    col.get(co + ((n * g.ho() + oy) * g.wo() + ox) * row.length, row, 0, row.length);
+                    int base = ox * width;
+                    int kx0 = Math.max(0, -x0);
+                    int kx1 = Math.min(w.kw(), g.w() - x0);
                     for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
-                        for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        if (c == 1) {   // one channel: a kernel row adds to a run of the image row
+                            int dst = (y0 + ky) * g.w() + x0;
+                            int src = base + ky * w.kw();
+                            for (int kx = kx0; kx < kx1; kx++) {
+                                image[dst + kx] += rows[src + kx];
+                            }
+                            continue;
+                        }
+                        for (int kx = kx0; kx < kx1; kx++) {
                             int dst = ((y0 + ky) * g.w() + x0 + kx) * c;
-                            int k = ky * w.kw() + kx;
+                            int k = base + ky * w.kw() + kx;
                             for (int ch = 0; ch < c; ch++) {
-                                image[dst + ch] += row[ch * area + k];
+                                image[dst + ch] += rows[ch * area + k];
                             }
                         }
                     }
@@ -142,33 +163,6 @@ final class ImageLoops {
         }
     }
 
-    /** Pixels {@code [from, to)} of {@code dx}: the dy of every covering window whose argmax is this pixel. */
-    static void maxPoolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, FloatBuffer dx, int dxo,
-                                int from, int to) {
-        int c = g.c();
-        int[] cover = new int[7];
-        float[] acc = new float[c];
-        float[] grad = new float[c];
-        int[] at = new int[c];
-        for (int p = from; p < to; p++) {
-            covering(g, p, cover);
-            int n = cover[0];
-            int index = cover[1] * g.w() + cover[2];
-            Arrays.fill(acc, 0f);
-            for (int oy = cover[3]; oy <= cover[4]; oy++) {
-                for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    int o = ((n * g.ho() + oy) * g.wo() + ox) * c;
-                    argmax.get(ao + o, at, 0, c);
-                    dy.get(dyo + o, grad, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += at[ch] == index ? grad[ch] : 0f;
-                    }
-                }
-            }
-            dx.put(dxo + p * c, acc, 0, c);
-        }
-    }
-
     /** Outputs {@code [from, to)}: the float sum of each window (padding adds nothing) divided by {@code kh * kw}. */
     static void avgPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
         Window2d w = g.win();
@@ -198,28 +192,41 @@ final class ImageLoops {
         }
     }
 
-    /** Pixels {@code [from, to)} of {@code dx}: the float sum of the covering windows' dy, divided by {@code kh * kw}. */
-    static void avgPoolBackward(Geometry g, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo, int from, int to) {
-        Window2d w = g.win();
+    /**
+     * Pixels {@code [from, to)} of {@code dx} for both poolings: the float sum of the covering windows' dy (for max
+     * pooling, {@code argmax} non-null, only of the windows whose argmax is this pixel), divided by {@code divisor}
+     * ({@code kh * kw} for average pooling, 1, exact, for max pooling).
+     */
+    static void poolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, float divisor,
+                             FloatBuffer dx, int dxo, int from, int to) {
         int c = g.c();
         int[] cover = new int[7];
-        float area = w.kh() * w.kw();
         float[] acc = new float[c];
         float[] grad = new float[c];
+        int[] at = new int[c];
         for (int p = from; p < to; p++) {
             covering(g, p, cover);
             int n = cover[0];
+            int index = cover[1] * g.w() + cover[2];
             Arrays.fill(acc, 0f);
             for (int oy = cover[3]; oy <= cover[4]; oy++) {
                 for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    dy.get(dyo + ((n * g.ho() + oy) * g.wo() + ox) * c, grad, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += grad[ch];
+                    int o = ((n * g.ho() + oy) * g.wo() + ox) * c;
+                    dy.get(dyo + o, grad, 0, c);
+                    if (argmax == null) {
+                        for (int ch = 0; ch < c; ch++) {
+                            acc[ch] += grad[ch];
+                        }
+                    } else {
+                        argmax.get(ao + o, at, 0, c);
+                        for (int ch = 0; ch < c; ch++) {
+                            acc[ch] += at[ch] == index ? grad[ch] : 0f;
+                        }
                     }
                 }
             }
             for (int ch = 0; ch < c; ch++) {
-                acc[ch] /= area;
+                acc[ch] /= divisor;
             }
             dx.put(dxo + p * c, acc, 0, c);
         }
