@@ -10,8 +10,9 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 /**
  * Loops of the image ops of {@link CpuBackend} over channels-last {@code [N, H, W, C]} images: im2col, col2im, max
  * and average pooling, forward and backward. Each runs over a range the caller's {@link CpuPool#parallelFor} hands
- * it, and keeps one or two small heap arrays per part (a pixel's C channels, an im2col row) so that the inner loops
- * run over arrays, which HotSpot vectorises, between bulk gets and puts.
+ * it, and keeps small heap arrays per part (the band of image rows under one output row, the outputs of that row,
+ * one image for col2im, a pixel's C channels for the pooling backwards) so that the inner loops run over arrays,
+ * which HotSpot vectorises, between bulk gets and puts.
  *
  * <p>Parallelisation: the forwards over output positions {@code (n, oy, ox)} (an im2col row, a pooled pixel); the
  * pooling backwards over input pixels {@code (n, iy, ix)}, as gathers: each pixel visits the windows that cover it
@@ -40,15 +41,10 @@ final class ImageLoops {
         float[] rows = new float[g.wo() * width];
         boolean xPadding = w.pw() > 0 || (g.wo() - 1) * w.sw() + w.kw() > g.w();
         for (int r = from; r < to; ) {
-            int outRow = r / g.wo();        // n * Ho + oy
-            int end = Math.min(to, (outRow + 1) * g.wo());
-            int n = outRow / g.ho();
-            int y0 = outRow % g.ho() * w.sh() - w.ph();
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
             int ky0 = Math.max(0, -y0);
             int ky1 = Math.min(w.kh(), g.h() - y0);
-            for (int ky = ky0; ky < ky1; ky++) {
-                x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
-            }
             int length = (end - r) * width;
             if (xPadding || ky0 > 0 || ky1 < w.kh()) {
                 Arrays.fill(rows, 0, length, 0f);
@@ -123,72 +119,84 @@ final class ImageLoops {
         }
     }
 
-    /** Outputs {@code [from, to)} (positions {@code (n, oy, ox)}, all channels): window maxima and their indices. */
+    /**
+     * Outputs {@code [from, to)} (positions {@code (n, oy, ox)}, all channels): window maxima and their indices. One
+     * output row at a time over its band of image rows, written with one bulk put each.
+     */
     static void maxPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, IntBuffer argmax, int ao,
                                int from, int to) {
         Window2d w = g.win();
         int c = g.c();
-        int[] corner = new int[3];
-        float[] best = new float[c];
-        int[] at = new int[c];
-        float[] pixel = new float[c];
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
-            boolean firstPixel = true;
-            for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
-                for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
-                    x.get(xo + ((n * g.h() + iy) * g.w() + ix) * c, pixel, 0, c);
-                    int index = iy * g.w() + ix;
-                    if (firstPixel) {
-                        System.arraycopy(pixel, 0, best, 0, c);
-                        Arrays.fill(at, index);
-                        firstPixel = false;
-                        continue;
-                    }
-                    for (int ch = 0; ch < c; ch++) {
-                        float v = pixel[ch];
-                        float b = best[ch];
-                        if (b == b && (v > b || v != v)) {   // b is not NaN (the first NaN stays), v larger or NaN
-                            best[ch] = v;
-                            at[ch] = index;
+        int rowFloats = g.w() * c;
+        float[] band = new float[w.kh() * rowFloats];
+        float[] best = new float[g.wo() * c];
+        int[] at = new int[g.wo() * c];
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int o = (rr - r) * c;
+                boolean firstPixel = true;
+                for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+                    for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        int index = (y0 + ky) * g.w() + x0 + kx;
+                        if (firstPixel) {
+                            System.arraycopy(band, src, best, o, c);
+                            Arrays.fill(at, o, o + c, index);
+                            firstPixel = false;
+                            continue;
+                        }
+                        for (int ch = 0; ch < c; ch++) {
+                            float v = band[src + ch];
+                            float b = best[o + ch];
+                            if (b == b && (v > b || v != v)) {   // b is not NaN (the first NaN stays), v larger or NaN
+                                best[o + ch] = v;
+                                at[o + ch] = index;
+                            }
                         }
                     }
                 }
             }
-            y.put(yo + r * c, best, 0, c);
-            argmax.put(ao + r * c, at, 0, c);
+            y.put(yo + r * c, best, 0, (end - r) * c);
+            argmax.put(ao + r * c, at, 0, (end - r) * c);
+            r = end;
         }
     }
 
-    /** Outputs {@code [from, to)}: the float sum of each window (padding adds nothing) divided by {@code kh * kw}. */
+    /**
+     * Outputs {@code [from, to)}: the float sum of each window (padding adds nothing) divided by {@code kh * kw}. One
+     * output row at a time over its band of image rows, as {@link #maxPoolForward}.
+     */
     static void avgPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
-        int[] corner = new int[3];
+        int rowFloats = g.w() * c;
         float area = w.kh() * w.kw();
-        float[] acc = new float[c];
-        float[] pixel = new float[c];
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
+        float[] band = new float[w.kh() * rowFloats];
+        float[] acc = new float[g.wo() * c];
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
             Arrays.fill(acc, 0f);
-            for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
-                for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
-                    x.get(xo + ((n * g.h() + iy) * g.w() + ix) * c, pixel, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += pixel[ch];
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int o = (rr - r) * c;
+                for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+                    for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        for (int ch = 0; ch < c; ch++) {
+                            acc[o + ch] += band[src + ch];
+                        }
                     }
                 }
             }
-            for (int ch = 0; ch < c; ch++) {
-                acc[ch] /= area;
+            for (int i = 0; i < (end - r) * c; i++) {
+                acc[i] /= area;
             }
-            y.put(yo + r * c, acc, 0, c);
+            y.put(yo + r * c, acc, 0, (end - r) * c);
+            r = end;
         }
     }
 
@@ -232,12 +240,20 @@ final class ImageLoops {
         }
     }
 
-    /** For output position r: {@code {n, y0, x0}}, its image and its window's top-left tap (negative in the padding). */
-    private static void window(Geometry g, int r, int[] s) {
+    /**
+     * Copies the image rows under output row {@code outRow = n * Ho + oy} into {@code band} (kernel row {@code ky} at
+     * {@code ky * W * C}; rows in the padding are left as they are, never read) and returns the window's top row
+     * {@code y0 = oy * sh - ph}.
+     */
+    private static int loadBand(Geometry g, FloatBuffer x, int xo, int outRow, float[] band) {
         Window2d w = g.win();
-        s[0] = r / (g.wo() * g.ho());
-        s[1] = r / g.wo() % g.ho() * w.sh() - w.ph();
-        s[2] = r % g.wo() * w.sw() - w.pw();
+        int n = outRow / g.ho();
+        int y0 = outRow % g.ho() * w.sh() - w.ph();
+        int rowFloats = g.w() * g.c();
+        for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+            x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
+        }
+        return y0;
     }
 
     /**
