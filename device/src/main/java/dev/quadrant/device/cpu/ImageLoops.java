@@ -11,13 +11,12 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * Loops of the image ops of {@link CpuBackend} over channels-last {@code [N, H, W, C]} images: im2col, col2im, max
  * and average pooling, forward and backward. Each runs over a range the caller's {@link CpuPool#parallelFor} hands
  * it, and keeps small heap arrays per part (the band of image rows under one output row, the outputs of that row,
- * one image for col2im, a pixel's C channels for the pooling backwards) so that the inner loops run over arrays,
+ * one image for the backwards) so that the inner loops run over arrays,
  * which HotSpot vectorises, between bulk gets and puts.
  *
  * <p>Parallelisation: the forwards over output positions {@code (n, oy, ox)} (an im2col row, a pooled pixel); the
- * pooling backwards over input pixels {@code (n, iy, ix)}, as gathers: each pixel visits the windows that cover it
- * in increasing {@code (oy, ox)} and sums their contributions itself; col2im over images, each image summed by one
- * thread in a heap array, its windows in increasing {@code (oy, ox)} (a gather would read col with a stride). So no
+ * backwards (col2im and both poolings) over images, each image summed by one thread in a heap array, its windows in
+ * increasing {@code (oy, ox)} (a per-pixel gather would read col with a stride and dy a few floats at a time). So no
  * two threads write one element, every element's sum has the one order of the Backend contract, and the result is
  * the same bit for bit on every run and for every thread count.
  * Numerics: sums in float, in that order; an average is the float sum divided by {@code kh * kw}. Max pooling keeps
@@ -201,42 +200,63 @@ final class ImageLoops {
     }
 
     /**
-     * Pixels {@code [from, to)} of {@code dx} for both poolings: the float sum of the covering windows' dy (for max
-     * pooling, {@code argmax} non-null, only of the windows whose argmax is this pixel), divided by {@code divisor}
-     * ({@code kh * kw} for average pooling, 1, exact, for max pooling).
+     * Images {@code [from, to)} of {@code dx} for both poolings, as col2im: one image at a time in a heap array, its
+     * windows in increasing {@code (oy, ox)} ({@code dy}, and {@code argmax} for max pooling, read one output row at
+     * a time). Average pooling ({@code argmax} null) adds each window's dy to every image pixel under it; max pooling
+     * adds it at the window's argmax if that lies inside the window. Then divides by {@code divisor} ({@code kh * kw},
+     * or 1, exact, for max pooling). Each element gets its adds in window order, whatever the split.
      */
     static void poolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, float divisor,
                              FloatBuffer dx, int dxo, int from, int to) {
+        Window2d w = g.win();
         int c = g.c();
-        int[] cover = new int[7];
-        float[] acc = new float[c];
-        float[] grad = new float[c];
-        int[] at = new int[c];
-        for (int p = from; p < to; p++) {
-            covering(g, p, cover);
-            int n = cover[0];
-            int index = cover[1] * g.w() + cover[2];
-            Arrays.fill(acc, 0f);
-            for (int oy = cover[3]; oy <= cover[4]; oy++) {
-                for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    int o = ((n * g.ho() + oy) * g.wo() + ox) * c;
-                    dy.get(dyo + o, grad, 0, c);
-                    if (argmax == null) {
+        int plane = g.h() * g.w();
+        int imageFloats = plane * c;
+        float[] image = new float[imageFloats];
+        float[] grad = new float[g.wo() * c];
+        int[] at = argmax == null ? null : new int[g.wo() * c];
+        for (int n = from; n < to; n++) {
+            Arrays.fill(image, 0f);
+            for (int oy = 0; oy < g.ho(); oy++) {
+                int y0 = oy * w.sh() - w.ph();
+                int iy0 = Math.max(0, y0);
+                int iy1 = Math.min(g.h(), y0 + w.kh());
+                int o = (n * g.ho() + oy) * grad.length;
+                dy.get(dyo + o, grad, 0, grad.length);
+                if (at != null) {
+                    argmax.get(ao + o, at, 0, at.length);
+                }
+                for (int ox = 0; ox < g.wo(); ox++) {
+                    int x0 = ox * w.sw() - w.pw();
+                    int ix0 = Math.max(0, x0);
+                    int ix1 = Math.min(g.w(), x0 + w.kw());
+                    int base = ox * c;
+                    if (at != null) {
                         for (int ch = 0; ch < c; ch++) {
-                            acc[ch] += grad[ch];
+                            int a = at[base + ch];
+                            if (a >= 0 && a < plane && a / g.w() >= iy0 && a / g.w() < iy1 && a % g.w() >= ix0
+                                    && a % g.w() < ix1) {
+                                image[a * c + ch] += grad[base + ch];
+                            }
                         }
-                    } else {
-                        argmax.get(ao + o, at, 0, c);
-                        for (int ch = 0; ch < c; ch++) {
-                            acc[ch] += at[ch] == index ? grad[ch] : 0f;
+                        continue;
+                    }
+                    for (int iy = iy0; iy < iy1; iy++) {
+                        for (int ix = ix0; ix < ix1; ix++) {
+                            int dst = (iy * g.w() + ix) * c;
+                            for (int ch = 0; ch < c; ch++) {
+                                image[dst + ch] += grad[base + ch];
+                            }
                         }
                     }
                 }
             }
-            for (int ch = 0; ch < c; ch++) {
-                acc[ch] /= divisor;
+            if (divisor != 1f) {
+                for (int i = 0; i < imageFloats; i++) {
+                    image[i] /= divisor;
+                }
             }
-            dx.put(dxo + p * c, acc, 0, c);
+            dx.put(dxo + n * imageFloats, image, 0, imageFloats);
         }
     }
 
@@ -254,32 +274,5 @@ final class ImageLoops {
             x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
         }
         return y0;
-    }
-
-    /**
-     * For input pixel p: {@code {n, iy, ix, oy0, oy1, ox0, ox1}}, its place and the output positions whose windows
-     * cover it, {@code [oy0, oy1] x [ox0, ox1]} (empty when {@code oy0 > oy1} or {@code ox0 > ox1}).
-     */
-    private static void covering(Geometry g, int p, int[] s) {
-        Window2d w = g.win();
-        int iy = p / g.w() % g.h();
-        int ix = p % g.w();
-        s[0] = p / (g.w() * g.h());
-        s[1] = iy;
-        s[2] = ix;
-        s[3] = first(iy, w.ph(), w.kh(), w.sh());
-        s[4] = last(iy, w.ph(), w.sh(), g.ho());
-        s[5] = first(ix, w.pw(), w.kw(), w.sw());
-        s[6] = last(ix, w.pw(), w.sw(), g.wo());
-    }
-
-    /** The first output position whose window (of size k, stride s, padding p) covers input position i. */
-    static int first(int i, int p, int k, int s) {
-        return Math.max(0, Math.floorDiv(i + p - k + s, s));   // ceil((i + p - k + 1) / s)
-    }
-
-    /** The last output position (below {@code out}) whose window covers input position i. */
-    static int last(int i, int p, int s, int out) {
-        return Math.min(out - 1, Math.floorDiv(i + p, s));
     }
 }
