@@ -24,15 +24,16 @@ import dev.quadrant.device.Window2d;
  * step            conv1 (28x28x1->6)  conv2 (14x14x6->16)  conv1   conv2
  * im2col               2.2                 1.8              2.2     1.8
  * y = col W^T          0.8 (39 GFLOP/s)    0.7 (93)         6.1     0.8
- * dW = dy^T col        2.0 (15)            1.2 (51)         4.3     1.4
+ * dW = dy^T col        2.0 (15)            1.2 (51)       4-30     1.4-8
  * dcol = dy W          0.6 (55)            0.6 (97)         0.3     0.3
  * col2im               2.6                 2.2              3.5     2.2
- * maxPool 2x2 fwd      3.1                 0.9              3.4     0.8
- * maxPool 2x2 bwd      4.4                 1.0              4.7     0.9
+ * maxPool 2x2 fwd      2.5                 0.8              2.6     0.8
+ * maxPool 2x2 bwd      1.0                 0.35             1.1     0.34
  * </pre>
  * So im2col and col2im cost 2-4x their GEMMs at these skinny shapes (K = 25 or 150, 6 or 16 outputs): the layer is
- * memory-bound, a training step of both layers is ~20 ms on one thread. Before the band/bulk-put loops im2col of
- * conv1 took 11 ms and col2im 9 ms. OpenBLAS on 2 threads slows the skinny conv1 GEMMs down (6 ms against 0.8 for
+ * memory-bound, a training step of both layers is ~15 ms on one thread. Before the band/bulk-put loops im2col of
+ * conv1 took 11 ms, col2im 9 ms, max pooling 3.1 forward and 4.7 backward (per-pixel gathers). col2im varies the
+ * most between runs here (2.6 to 7 ms for conv1). OpenBLAS on 2 threads slows the skinny conv1 GEMMs down (6 ms against 0.8 for
  * {@code [100352, 25] x [25, 6]}) on this host: a conv module may want to split such GEMMs over the pool by rows,
  * as {@code gemmBatched} does for small matrices.
  *
