@@ -16,8 +16,8 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * The image ops of {@link CpuBackend} (im2col, col2im, max and average pooling over channels-last images): the
  * backend's storage checks, the shared argument rules ({@link ImageOpChecks}), then the loops ({@link ImageLoops}) on
  * the backend's pool, split over output positions (forwards) or images (backwards, each image summed by one thread
- * in window order), each part about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same thread-safety (one replica thread
- * at a time). A convolution is im2col followed by the backend's GEMM.
+ * in window order), each part about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same
+ * thread-safety (one replica thread at a time). A convolution is im2col followed by the backend's GEMM.
  */
 final class CpuImageOps {
     private final CpuBackend be;

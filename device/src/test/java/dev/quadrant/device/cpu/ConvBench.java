@@ -33,9 +33,9 @@ import dev.quadrant.device.Window2d;
  * So im2col and col2im cost 2-4x their GEMMs at these skinny shapes (K = 25 or 150, 6 or 16 outputs): the layer is
  * memory-bound, a training step of both layers is ~15 ms on one thread. Before the band/bulk-put loops im2col of
  * conv1 took 11 ms, col2im 9 ms, max pooling 3.1 forward and 4.7 backward (per-pixel gathers). col2im varies the
- * most between runs here (2.6 to 7 ms for conv1). OpenBLAS on 2 threads slows the skinny conv1 GEMMs down (6 ms against 0.8 for
- * {@code [100352, 25] x [25, 6]}) on this host: a conv module may want to split such GEMMs over the pool by rows,
- * as {@code gemmBatched} does for small matrices.
+ * most between runs here (2.6 to 7 ms for conv1). OpenBLAS on 2 threads slows the skinny conv1 GEMMs down (6 ms
+ * against 0.8 for {@code [100352, 25] x [25, 6]}) on this host: a conv module may want to split such GEMMs over the
+ * pool by rows, as {@code gemmBatched} does for small matrices.
  *
  * <pre>
  * mvn -q -B -o -pl device -am test-compile
@@ -75,7 +75,8 @@ public final class ConvBench {
             Window2d pool = Window2d.square(2, 2, 0);
             int[] pooled = {n, ho / 2, wo / 2, out};
             try (Tensor img = y.reshape(n, ho, wo, out); Tensor py = be.allocate(DType.FLOAT32, pooled);
-                 Tensor pa = be.allocate(DType.INT32, pooled); Tensor pdx = be.allocate(DType.FLOAT32, n, ho, wo, out)) {
+                 Tensor pa = be.allocate(DType.INT32, pooled);
+                 Tensor pdx = be.allocate(DType.FLOAT32, n, ho, wo, out)) {
                 report(label, "maxPool fwd", time(() -> be.maxPool2dForward(img, pool, py, pa), rows * out), 0);
                 report(label, "maxPool bwd", time(() -> be.maxPool2dBackward(py, pa, pool, pdx), rows * out), 0);
             }

@@ -241,7 +241,8 @@ final class ImageChecks {
             float[] dx = avgPoolBackward(be, what, k, dy);
             Approx.assertClose(what, dx, Ref.values(rdx), scaled(Ref.values(mag), (k.overlap() + 2) * EPS));
             assertArrayEquals(dx, avgPoolBackward(be, what, k, dy), what + ": a second run gave other bits");
-            assertArrayEquals(dx, avgPoolBackward(oneThread, what, k, dy), what + ": a one-thread backend gave other bits");
+            assertArrayEquals(dx, avgPoolBackward(oneThread, what, k, dy),
+                    what + ": a one-thread backend gave other bits");
         }
     }
 
