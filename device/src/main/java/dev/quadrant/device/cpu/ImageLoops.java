@@ -53,7 +53,7 @@ final class ImageLoops {
                 int base = (rr - r) * width;
                 int kx0 = Math.max(0, -x0);
                 int kx1 = Math.min(w.kw(), g.w() - x0);
-                for (int ky = ky0; ky < ky1 && c == 1; ky++) {   // one channel: a kernel row is a run of the band
+                for (int ky = ky0; ky < ky1 && c == 1 && kx0 < kx1; ky++) {   // one channel: a kernel row is a run
                     System.arraycopy(band, ky * rowFloats + x0 + kx0, rows, base + ky * w.kw() + kx0, kx1 - kx0);
                 }
                 for (int ky = ky0; ky < ky1 && c > 1; ky++) {
