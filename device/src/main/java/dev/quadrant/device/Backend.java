@@ -165,6 +165,49 @@ public interface Backend extends AutoCloseable {
      */
     void permute(Tensor x, int[] perm, Tensor y);
 
+    // ---- images (channels-last [N, H, W, C]) --------------------------------------------------------------------
+
+    /**
+     * Unfolds every window of {@code x [N, H, W, C]} into a row: {@code col [N * Ho * Wo, C * kh * kw]}, row
+     * {@code (n, oy, ox)} holding the window at output position {@code (oy, ox)}, column {@code (c * kh + ky) * kw + kx}
+     * holding {@code x[n, oy * sh - ph + ky, ox * sw - pw + kx, c]} (0 outside the image). The column order is that of
+     * a PyTorch weight {@code [out, in, kh, kw]} flattened, so a convolution is {@code y = col W^T}
+     * ({@code y [N * Ho * Wo, out]} = channels-last output) and its weight gradient {@code dW = dy^T col}.
+     */
+    void im2col(Tensor x, Window2d w, Tensor col);
+
+    /**
+     * The adjoint of {@link #im2col}: WRITES {@code dx [N, H, W, C]} with, for each element, the sum of the
+     * {@code col} entries that {@link #im2col} would copy from it (padding entries dropped). Deterministic: each
+     * element sums its entries in a fixed order (by window position, then kernel offset), no atomics.
+     */
+    void col2im(Tensor col, Window2d w, Tensor dx);
+
+    /**
+     * Max pooling: {@code y[n, oy, ox, c]} = the maximum of the window (padding never wins; a NaN wins as in
+     * PyTorch), and {@code argmax} (INT32, same shape as {@code y}) the flat index {@code (iy * W + ix)} of the first
+     * maximum in the window, in row-major window order (of several NaNs, the first). Padding may be at most half the
+     * kernel ({@code 2 ph <= kh}, {@code 2 pw <= kw}, as PyTorch), so every window holds an image element.
+     */
+    void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax);
+
+    /**
+     * Backward of {@link #maxPool2dForward}: WRITES {@code dx [N, H, W, C]}: zero except that each output's
+     * {@code dy} is added at its argmax; overlapping windows add in a fixed order (deterministic). An argmax that
+     * does not lie inside its own window (one {@link #maxPool2dForward} never writes) adds nothing.
+     */
+    void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx);
+
+    /**
+     * Average pooling: {@code y} = the mean of the window's {@code kh * kw} entries, padding counted as zeros
+     * (PyTorch's {@code count_include_pad=True}). A window of the whole image ({@code Window2d(H, W, 1, 1, 0, 0)}) is
+     * global average pooling.
+     */
+    void avgPool2dForward(Tensor x, Window2d w, Tensor y);
+
+    /** Backward of {@link #avgPool2dForward}: WRITES {@code dx}, each element the sum of {@code dy / (kh * kw)} over its windows. */
+    void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx);
+
     // ---- losses and metrics -------------------------------------------------------------------------------
 
     /**

@@ -781,4 +781,36 @@ public final class CudaBackend implements Backend {
             stream.close();
         }
     }
+
+    // ---- images (to be written: see Backend) ---------------------------------------------------------------------
+
+    @Override
+    public void im2col(Tensor x, dev.quadrant.device.Window2d w, Tensor col) {
+        throw new UnsupportedOperationException("im2col");
+    }
+
+    @Override
+    public void col2im(Tensor col, dev.quadrant.device.Window2d w, Tensor dx) {
+        throw new UnsupportedOperationException("col2im");
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y, Tensor argmax) {
+        throw new UnsupportedOperationException("maxPool2dForward");
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, dev.quadrant.device.Window2d w, Tensor dx) {
+        throw new UnsupportedOperationException("maxPool2dBackward");
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y) {
+        throw new UnsupportedOperationException("avgPool2dForward");
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dy, dev.quadrant.device.Window2d w, Tensor dx) {
+        throw new UnsupportedOperationException("avgPool2dBackward");
+    }
 }
