@@ -13,7 +13,8 @@ import java.util.Map;
  * The {@link HostKernels} bodies of the image kernels ({@code image.cu}): each kernel's contract run sequentially in
  * Java, in float32 and in the kernel's own order of additions (a window's entries row-major; an element's windows by
  * {@code oy}, then {@code ox}), so the results are bitwise the kernels'. The backward passes scatter over the windows
- * instead of gathering, which adds each element's terms in that same order. Stateless.
+ * instead of gathering, which adds each element's terms in that same order; an argmax outside its own window adds
+ * nothing, as in the kernel. Stateless.
  */
 final class HostImageKernels {
     private HostImageKernels() {}
@@ -93,10 +94,9 @@ final class HostImageKernels {
             int e = 0;
             for (int[] o : outputs(w)) {
                 for (int c = 0; c < w.c(); c++, e++) {
-                    int at = argmax.get(e);
+                    int at = inWindow(w, o, argmax.get(e));
                     if (at >= 0) {
-                        int i = ((o[0] * w.h() * w.w()) + at) * w.c() + c;
-                        dx.put(i, dx.get(i) + dy.get(e));
+                        dx.put(at + c, dx.get(at + c) + dy.get(e));
                     }
                 }
             }
@@ -187,6 +187,16 @@ final class HostImageKernels {
         int iy = o[1] * w.sh() - w.ph() + ky;
         int ix = o[2] * w.sw() - w.pw() + kx;
         return iy < 0 || iy >= w.h() || ix < 0 || ix >= w.w() ? -1 : iy * w.w() + ix;
+    }
+
+    /** {@link #input} of the window position whose flat index is {@code flat}, or -1 if it is not in window {@code o}. */
+    private static int inWindow(ImageWindow w, int[] o, int flat) {
+        if (flat < 0) {
+            return -1;
+        }
+        int ky = flat / w.w() - (o[1] * w.sh() - w.ph());
+        int kx = flat % w.w() - (o[2] * w.sw() - w.pw());
+        return ky < 0 || ky >= w.kh() || kx < 0 || kx >= w.kw() ? -1 : input(w, o, ky, kx);
     }
 
     /** The index of channel 0 of that input pixel in {@code x [N, H, W, C]}, or -1 in the padding. */

@@ -14,9 +14,11 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.Window2d;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
+import dev.quadrant.kernels.ImageWindow;
 import dev.quadrant.kernels.Kernels;
 import dev.quadrant.kernels.LaunchTarget;
 
@@ -762,35 +764,67 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    // ---- images (to be written: see Backend) ---------------------------------------------------------------------
+    // ---- images (channels-last [N, H, W, C]; image.cu) ------------------------------------------------------------
 
     @Override
-    public void im2col(Tensor x, dev.quadrant.device.Window2d w, Tensor col) {
-        throw new UnsupportedOperationException("im2col");
+    public void im2col(Tensor x, Window2d w, Tensor col) {
+        enter();
+        String op = "im2col";
+        long px = f32(op, "x", x);
+        long pc = f32(op, "col", col);
+        kernels.im2col(stream, px, pc, window(ImageOpChecks.im2col(x, w, col)));
     }
 
     @Override
-    public void col2im(Tensor col, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("col2im");
+    public void col2im(Tensor col, Window2d w, Tensor dx) {
+        enter();
+        String op = "col2im";
+        long pc = f32(op, "col", col);
+        long pd = f32(op, "dx", dx);
+        kernels.col2im(stream, pc, pd, window(ImageOpChecks.col2im(col, w, dx)));
     }
 
     @Override
-    public void maxPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y, Tensor argmax) {
-        throw new UnsupportedOperationException("maxPool2dForward");
+    public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
+        enter();
+        String op = "maxPool2dForward";
+        long px = f32(op, "x", x);
+        long py = f32(op, "y", y);
+        long pa = i32(op, "argmax", argmax);
+        kernels.maxPool2dForward(stream, px, py, pa, window(ImageOpChecks.maxPool2dForward(x, w, y, argmax)));
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dy, Tensor argmax, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("maxPool2dBackward");
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx) {
+        enter();
+        String op = "maxPool2dBackward";
+        long pd = f32(op, "dy", dy);
+        long pa = i32(op, "argmax", argmax);
+        long px = f32(op, "dx", dx);
+        kernels.maxPool2dBackward(stream, pd, pa, px, window(ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx)));
     }
 
     @Override
-    public void avgPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y) {
-        throw new UnsupportedOperationException("avgPool2dForward");
+    public void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
+        enter();
+        String op = "avgPool2dForward";
+        long px = f32(op, "x", x);
+        long py = f32(op, "y", y);
+        kernels.avgPool2dForward(stream, px, py, window(ImageOpChecks.avgPool2dForward(x, w, y)));
     }
 
     @Override
-    public void avgPool2dBackward(Tensor dy, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("avgPool2dBackward");
+    public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
+        enter();
+        String op = "avgPool2dBackward";
+        long pd = f32(op, "dy", dy);
+        long px = f32(op, "dx", dx);
+        kernels.avgPool2dBackward(stream, pd, px, window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+    }
+
+    /** The launch geometry of checked image-op sizes. */
+    private static ImageWindow window(ImageOpChecks.Geometry g) {
+        Window2d w = g.win();
+        return new ImageWindow(g.n(), g.h(), g.w(), g.c(), w.kh(), w.kw(), w.sh(), w.sw(), w.ph(), w.pw());
     }
 }
