@@ -186,13 +186,15 @@ public interface Backend extends AutoCloseable {
     /**
      * Max pooling: {@code y[n, oy, ox, c]} = the maximum of the window (padding never wins; a NaN wins as in
      * PyTorch), and {@code argmax} (INT32, same shape as {@code y}) the flat index {@code (iy * W + ix)} of the first
-     * maximum in the window, in row-major window order.
+     * maximum in the window, in row-major window order (of several NaNs, the first). Padding may be at most half the
+     * kernel ({@code 2 ph <= kh}, {@code 2 pw <= kw}, as PyTorch), so every window holds an image element.
      */
     void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax);
 
     /**
      * Backward of {@link #maxPool2dForward}: WRITES {@code dx [N, H, W, C]}: zero except that each output's
-     * {@code dy} is added at its argmax; overlapping windows add in a fixed order (deterministic).
+     * {@code dy} is added at its argmax; overlapping windows add in a fixed order (deterministic). An argmax that
+     * does not lie inside its own window (one {@link #maxPool2dForward} never writes) adds nothing.
      */
     void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx);
 

@@ -7,6 +7,8 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Window2d;
+import dev.quadrant.device.checks.ImageOpChecks;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.device.checks.TensorChecks;
@@ -21,10 +23,10 @@ import dev.quadrant.device.checks.TensorChecks;
  * float[], int)} narrows to float; between the two, values keep double precision, so a chain of ops is a float64
  * computation. {@link #values}, {@link #setValues} and {@link #ints} read and write the doubles themselves.
  *
- * <p>Argument checks are those of every backend ({@link OpChecks}, {@link SequenceOpChecks}): wrong dtypes, shapes,
+ * <p>Argument checks are those of every backend ({@link OpChecks}, {@link SequenceOpChecks}, {@link ImageOpChecks}): wrong dtypes, shapes,
  * partly overlapping arguments and tensors of another backend throw {@link IllegalArgumentException}. Each op reads
  * copies of its inputs before it writes, so the in-place uses the Backend Javadoc allows come out right. Semantics
- * the Javadoc leaves open are pinned by the op families ({@code ElementwiseOps}, {@code LossOps}).
+ * the Javadoc leaves open are pinned by the op families ({@code ElementwiseOps}, {@code LossOps}, {@code ImageOps}).
  *
  * <p>Error bounds: a sum's tolerance scales with the sum of the magnitudes of its terms. {@link #abs} gives them:
  * for a GEMM, {@code (k + 2) eps (|alpha| |A| |B| + |beta| |C|)} is {@code gemm(|alpha|, |a|, |b|, |beta|, |c|)} on
@@ -352,6 +354,57 @@ public final class ReferenceBackend implements Backend {
         write(y, MatrixOps.permute(xv, x.shape(), perm));
     }
 
+    // ---- images (ImageOps) --------------------------------------------------------------------------------------
+
+    @Override
+    public void im2col(Tensor x, Window2d w, Tensor col) {
+        double[] xv = in("im2col", "x", x, F32);
+        check("im2col", "col", col, F32);
+        write(col, ImageOps.im2col(xv, ImageOpChecks.im2col(x, w, col)));
+    }
+
+    @Override
+    public void col2im(Tensor col, Window2d w, Tensor dx) {
+        double[] cv = in("col2im", "col", col, F32);
+        check("col2im", "dx", dx, F32);
+        write(dx, ImageOps.col2im(cv, ImageOpChecks.col2im(col, w, dx)));
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
+        String op = "maxPool2dForward";
+        double[] xv = in(op, "x", x, F32);
+        check(op, "y", y, F32);
+        ReferenceStorage a = check(op, "argmax", argmax, I32);
+        ImageOpChecks.Geometry g = ImageOpChecks.maxPool2dForward(x, w, y, argmax);
+        int[] at = new int[argmax.intSize()];
+        write(y, ImageOps.maxPool2dForward(xv, g, at));
+        System.arraycopy(at, 0, a.ints(), off(argmax), at.length);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx) {
+        String op = "maxPool2dBackward";
+        double[] dyv = in(op, "dy", dy, F32);
+        int[] av = inInts(op, "argmax", argmax);
+        check(op, "dx", dx, F32);
+        write(dx, ImageOps.maxPool2dBackward(dyv, av, ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx)));
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
+        double[] xv = in("avgPool2dForward", "x", x, F32);
+        check("avgPool2dForward", "y", y, F32);
+        write(y, ImageOps.avgPool2dForward(xv, ImageOpChecks.avgPool2dForward(x, w, y)));
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
+        double[] dyv = in("avgPool2dBackward", "dy", dy, F32);
+        check("avgPool2dBackward", "dx", dx, F32);
+        write(dx, ImageOps.avgPool2dBackward(dyv, ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+    }
+
     // ---- losses and metrics -------------------------------------------------------------------------------
 
     @Override
@@ -553,37 +606,5 @@ public final class ReferenceBackend implements Backend {
 
     private static int off(Tensor t) {
         return (int) t.offset();
-    }
-
-    // ---- images (to be written: see Backend) ---------------------------------------------------------------------
-
-    @Override
-    public void im2col(Tensor x, dev.quadrant.device.Window2d w, Tensor col) {
-        throw new UnsupportedOperationException("im2col");
-    }
-
-    @Override
-    public void col2im(Tensor col, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("col2im");
-    }
-
-    @Override
-    public void maxPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y, Tensor argmax) {
-        throw new UnsupportedOperationException("maxPool2dForward");
-    }
-
-    @Override
-    public void maxPool2dBackward(Tensor dy, Tensor argmax, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("maxPool2dBackward");
-    }
-
-    @Override
-    public void avgPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y) {
-        throw new UnsupportedOperationException("avgPool2dForward");
-    }
-
-    @Override
-    public void avgPool2dBackward(Tensor dy, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("avgPool2dBackward");
     }
 }

@@ -4,7 +4,7 @@
  * emulator tests compare every backend against it, and module gradient checks run on it (finite differences in
  * float64). Written for a reader to check against the Backend Javadoc: single-threaded plain loops, the textbook
  * formula, one op-family class each ({@code MatrixOps}, {@code ElementwiseOps}, {@code SequenceOps},
- * {@code LossOps}, {@code OptimizerOps}), over row-major {@code double[]} copies of the tensors.
+ * {@code LossOps}, {@code OptimizerOps}, {@code ImageOps}), over row-major {@code double[]} copies of the tensors.
  *
  * <p>Depends on: {@code dev.quadrant.device} (the API) and {@code dev.quadrant.device.checks}; no native code.
  */
