@@ -15,6 +15,7 @@ import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.Window2d;
+import dev.quadrant.device.checks.ImageOpChecks;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
