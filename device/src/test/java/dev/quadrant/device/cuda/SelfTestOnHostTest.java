@@ -26,7 +26,7 @@ import dev.quadrant.device.reference.ReferenceBackend;
  */
 class SelfTestOnHostTest {
     /** Checks in a report: 20 for the original ops (4 GEMM transpositions, 3 activations), 5 sequence, 1 training. */
-    private static final int CHECKS = 26;
+    private static final int CHECKS = 29;
 
     /** A backend that forwards every call to {@code inner} and then lets {@code after} see it. */
     private interface After {
