@@ -5,8 +5,6 @@ import static dev.quadrant.kernels.HostKernels.i32;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,126 +23,113 @@ final class HostImageKernels {
             ImageWindow w = window(a, 2, Counted.COL);
             FloatBuffer x = f32(a.p(0), w.inputSize());
             FloatBuffer col = f32(a.p(1), w.colSize());
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++) {
-                    for (int ky = 0; ky < w.kh(); ky++) {
-                        for (int kx = 0; kx < w.kw(); kx++) {
-                            int at = input(w, o, ky, kx);
-                            col.put(e++, at < 0 ? 0f : x.get(at + c));
-                        }
-                    }
-                }
-            }
+            taps(w, (out, tap, in) -> col.put(tap, in < 0 ? 0f : x.get(in)));
         });
         bodies.put("col2im_f32", (a, g) -> {
             ImageWindow w = window(a, 2, Counted.INPUT);
             FloatBuffer col = f32(a.p(0), w.colSize());
-            FloatBuffer dx = f32(a.p(1), w.inputSize());
-            clear(dx, w.inputSize());
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++) {
-                    for (int ky = 0; ky < w.kh(); ky++) {
-                        for (int kx = 0; kx < w.kw(); kx++) {
-                            int at = input(w, o, ky, kx);
-                            float v = col.get(e++);
-                            if (at >= 0) {
-                                dx.put(at + c, dx.get(at + c) + v);
-                            }
-                        }
-                    }
-                }
-            }
+            FloatBuffer dx = fill(f32(a.p(1), w.inputSize()), w.inputSize(), 0f);
+            taps(w, (out, tap, in) -> add(dx, in, col.get(tap)));
         });
         bodies.put("max_pool2d_forward_f32", (a, g) -> {
             ImageWindow w = window(a, 3, Counted.OUTPUT);
             FloatBuffer x = f32(a.p(0), w.inputSize());
-            FloatBuffer y = f32(a.p(1), w.outputSize());
+            FloatBuffer y = fill(f32(a.p(1), w.outputSize()), w.outputSize(), Float.NEGATIVE_INFINITY);
             IntBuffer argmax = i32(a.p(2), w.outputSize());
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++, e++) {
-                    float best = Float.NEGATIVE_INFINITY;
-                    int bestAt = -1;
-                    for (int ky = 0; ky < w.kh(); ky++) {
-                        for (int kx = 0; kx < w.kw(); kx++) {
-                            int at = input(w, o, ky, kx);
-                            if (at < 0) {
-                                continue;
-                            }
-                            float v = x.get(at + c);
-                            if (bestAt < 0 || (!Float.isNaN(best) && (Float.isNaN(v) || v > best))) {
-                                best = v;
-                                bestAt = flat(w, o, ky, kx);
-                            }
-                        }
-                    }
-                    y.put(e, best);
-                    argmax.put(e, bestAt);
-                }
+            for (int o = 0; o < w.outputSize(); o++) {
+                argmax.put(o, -1);
             }
+            taps(w, (out, tap, in) -> {   // a window's taps come in row-major order: the first maximum wins
+                if (in < 0) {
+                    return;
+                }
+                float v = x.get(in);
+                float best = y.get(out);
+                if (argmax.get(out) < 0 || (!Float.isNaN(best) && (Float.isNaN(v) || v > best))) {
+                    y.put(out, v);
+                    argmax.put(out, in / w.c() % (w.h() * w.w()));
+                }
+            });
         });
         bodies.put("max_pool2d_backward_f32", (a, g) -> {
             ImageWindow w = window(a, 3, Counted.INPUT);
             FloatBuffer dy = f32(a.p(0), w.outputSize());
             IntBuffer argmax = i32(a.p(1), w.outputSize());
-            FloatBuffer dx = f32(a.p(2), w.inputSize());
-            clear(dx, w.inputSize());
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++, e++) {
-                    int at = inWindow(w, o, argmax.get(e));
-                    if (at >= 0) {
-                        dx.put(at + c, dx.get(at + c) + dy.get(e));
-                    }
+            FloatBuffer dx = fill(f32(a.p(2), w.inputSize()), w.inputSize(), 0f);
+            taps(w, (out, tap, in) -> {   // only a tap of the window itself matches: an argmax outside adds nothing
+                if (in >= 0 && in / w.c() % (w.h() * w.w()) == argmax.get(out)) {
+                    add(dx, in, dy.get(out));
                 }
-            }
+            });
         });
         bodies.put("avg_pool2d_forward_f32", (a, g) -> {
             ImageWindow w = window(a, 2, Counted.OUTPUT);
             FloatBuffer x = f32(a.p(0), w.inputSize());
-            FloatBuffer y = f32(a.p(1), w.outputSize());
-            float div = w.kh() * w.kw();
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++, e++) {
-                    float s = 0f;
-                    for (int ky = 0; ky < w.kh(); ky++) {
-                        for (int kx = 0; kx < w.kw(); kx++) {
-                            int at = input(w, o, ky, kx);
-                            if (at >= 0) {
-                                s += x.get(at + c);
-                            }
-                        }
-                    }
-                    y.put(e, s / div);
+            FloatBuffer y = fill(f32(a.p(1), w.outputSize()), w.outputSize(), 0f);
+            taps(w, (out, tap, in) -> {
+                if (in >= 0) {
+                    add(y, out, x.get(in));
                 }
-            }
+            });
+            divide(y, w.outputSize(), w.kh() * w.kw());
         });
         bodies.put("avg_pool2d_backward_f32", (a, g) -> {
             ImageWindow w = window(a, 2, Counted.INPUT);
             FloatBuffer dy = f32(a.p(0), w.outputSize());
-            FloatBuffer dx = f32(a.p(1), w.inputSize());
-            clear(dx, w.inputSize());
-            int e = 0;
-            for (int[] o : outputs(w)) {
-                for (int c = 0; c < w.c(); c++, e++) {
-                    for (int ky = 0; ky < w.kh(); ky++) {
-                        for (int kx = 0; kx < w.kw(); kx++) {
-                            int at = input(w, o, ky, kx);
-                            if (at >= 0) {
-                                dx.put(at + c, dx.get(at + c) + dy.get(e));
+            FloatBuffer dx = fill(f32(a.p(1), w.inputSize()), w.inputSize(), 0f);
+            taps(w, (out, tap, in) -> add(dx, in, dy.get(out)));
+            divide(dx, w.inputSize(), w.kh() * w.kw());
+        });
+    }
+
+    /** One window entry: output element {@code out}, col entry {@code tap}, input element {@code in} (-1: padding). */
+    @FunctionalInterface
+    private interface Tap {
+        void at(int out, int tap, int in);
+    }
+
+    /**
+     * Every window entry in im2col's order (output position, then channel, then kernel row and column): each output
+     * element's entries row-major, and each input element's entries by output position increasing.
+     */
+    private static void taps(ImageWindow w, Tap t) {
+        int tap = 0;
+        for (int n = 0; n < w.n(); n++) {
+            for (int oy = 0; oy < w.ho(); oy++) {
+                for (int ox = 0; ox < w.wo(); ox++) {
+                    int pos = (n * w.ho() + oy) * w.wo() + ox;
+                    for (int c = 0; c < w.c(); c++) {
+                        for (int ky = 0; ky < w.kh(); ky++) {
+                            for (int kx = 0; kx < w.kw(); kx++) {
+                                int iy = oy * w.sh() - w.ph() + ky;
+                                int ix = ox * w.sw() - w.pw() + kx;
+                                boolean inside = iy >= 0 && iy < w.h() && ix >= 0 && ix < w.w();
+                                t.at(pos * w.c() + c, tap++, inside ? ((n * w.h() + iy) * w.w() + ix) * w.c() + c : -1);
                             }
                         }
                     }
                 }
             }
-            float div = w.kh() * w.kw();
-            for (int i = 0; i < w.inputSize(); i++) {
-                dx.put(i, dx.get(i) / div);
-            }
-        });
+        }
+    }
+
+    private static void add(FloatBuffer b, int i, float v) {
+        if (i >= 0) {
+            b.put(i, b.get(i) + v);
+        }
+    }
+
+    private static FloatBuffer fill(FloatBuffer b, long n, float v) {
+        for (int i = 0; i < n; i++) {
+            b.put(i, v);
+        }
+        return b;
+    }
+
+    private static void divide(FloatBuffer b, long n, float d) {
+        for (int i = 0; i < n; i++) {
+            b.put(i, b.get(i) / d);
+        }
     }
 
     /** What a launch's element count counts, which gives the number of images. */
@@ -167,47 +152,5 @@ final class HostImageKernels {
         };
         int n = Math.toIntExact(a.l(pointers) / perImage);
         return new ImageWindow(n, one.h(), one.w(), one.c(), one.kh(), one.kw(), one.sh(), one.sw(), one.ph(), one.pw());
-    }
-
-    /** Every output position {@code {n, oy, ox}}, in the order of the channels-last output. */
-    private static Iterable<int[]> outputs(ImageWindow w) {
-        List<int[]> out = new ArrayList<>();
-        for (int n = 0; n < w.n(); n++) {
-            for (int oy = 0; oy < w.ho(); oy++) {
-                for (int ox = 0; ox < w.wo(); ox++) {
-                    out.add(new int[] {n, oy, ox});
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The flat index {@code iy * W + ix} of kernel offset {@code (ky, kx)} of window {@code o}, or -1 in the padding. */
-    private static int flat(ImageWindow w, int[] o, int ky, int kx) {
-        int iy = o[1] * w.sh() - w.ph() + ky;
-        int ix = o[2] * w.sw() - w.pw() + kx;
-        return iy < 0 || iy >= w.h() || ix < 0 || ix >= w.w() ? -1 : iy * w.w() + ix;
-    }
-
-    /** {@link #input} of the window position whose flat index is {@code flat}, or -1 if it is not in window {@code o}. */
-    private static int inWindow(ImageWindow w, int[] o, int flat) {
-        if (flat < 0) {
-            return -1;
-        }
-        int ky = flat / w.w() - (o[1] * w.sh() - w.ph());
-        int kx = flat % w.w() - (o[2] * w.sw() - w.pw());
-        return ky < 0 || ky >= w.kh() || kx < 0 || kx >= w.kw() ? -1 : input(w, o, ky, kx);
-    }
-
-    /** The index of channel 0 of that input pixel in {@code x [N, H, W, C]}, or -1 in the padding. */
-    private static int input(ImageWindow w, int[] o, int ky, int kx) {
-        int f = flat(w, o, ky, kx);
-        return f < 0 ? -1 : (o[0] * w.h() * w.w() + f) * w.c();
-    }
-
-    private static void clear(FloatBuffer b, long n) {
-        for (int i = 0; i < n; i++) {
-            b.put(i, 0f);
-        }
     }
 }

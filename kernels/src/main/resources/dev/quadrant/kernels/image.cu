@@ -50,6 +50,21 @@ __device__ __forceinline__ void qd_covering(int i, int k, int s, int p, int out,
     *hi = last < out ? last : out;
 }
 
+// Input element e of [N, H, W, C] and the windows that contain it: outputs [oy0, oy1) x [ox0, ox1).
+struct QdCover {
+    QdPixel p;
+    int oy0, oy1, ox0, ox1;
+};
+
+__device__ __forceinline__ QdCover qd_cover(i64 e, int H, int W, int C, int Ho, int Wo, int kh, int kw, int sh,
+                                            int sw, int ph, int pw) {
+    QdCover v;
+    v.p = qd_pixel(e, H, W, C);
+    qd_covering(v.p.y, kh, sh, ph, Ho, &v.oy0, &v.oy1);
+    qd_covering(v.p.x, kw, sw, pw, Wo, &v.ox0, &v.ox1);
+    return v;
+}
+
 // col[(n, oy, ox), (c * kh + ky) * kw + kx] = x[n, oy * sh - ph + ky, ox * sw - pw + kx, c], 0 outside the image.
 extern "C" __global__ void im2col_f32(const float* x, float* col, i64 total, int H, int W, int C, int Ho, int Wo,
                                       int kh, int kw, int sh, int sw, int ph, int pw) {
@@ -77,16 +92,13 @@ extern "C" __global__ void col2im_f32(const float* col, float* dx, i64 total, in
                                       int kh, int kw, int sh, int sw, int ph, int pw) {
     i64 cols = (i64)C * kh * kw;
     for (i64 e = qd_global_thread(); e < total; e += qd_grid_stride()) {
-        QdPixel q = qd_pixel(e, H, W, C);
-        i64 n = q.n;
-        int iy = q.y, ix = q.x, c = q.c;
-        int oy0, oy1, ox0, ox1;
-        qd_covering(iy, kh, sh, ph, Ho, &oy0, &oy1);
-        qd_covering(ix, kw, sw, pw, Wo, &ox0, &ox1);
+        QdCover v = qd_cover(e, H, W, C, Ho, Wo, kh, kw, sh, sw, ph, pw);
+        i64 n = v.p.n;
+        int iy = v.p.y, ix = v.p.x, c = v.p.c;
         float s = 0.0f;
-        for (int oy = oy0; oy < oy1; oy++) {
+        for (int oy = v.oy0; oy < v.oy1; oy++) {
             int ky = iy + ph - oy * sh;
-            for (int ox = ox0; ox < ox1; ox++) {
+            for (int ox = v.ox0; ox < v.ox1; ox++) {
                 int kx = ix + pw - ox * sw;
                 s += col[((n * Ho + oy) * Wo + ox) * cols + ((i64)c * kh + ky) * kw + kx];
             }
@@ -132,16 +144,12 @@ extern "C" __global__ void max_pool2d_backward_f32(const float* dy, const int* a
                                                    int W, int C, int Ho, int Wo, int kh, int kw, int sh, int sw,
                                                    int ph, int pw) {
     for (i64 e = qd_global_thread(); e < total; e += qd_grid_stride()) {
-        QdPixel q = qd_pixel(e, H, W, C);
-        i64 n = q.n;
-        int iy = q.y, ix = q.x, c = q.c;
-        int self = iy * W + ix;
-        int oy0, oy1, ox0, ox1;
-        qd_covering(iy, kh, sh, ph, Ho, &oy0, &oy1);
-        qd_covering(ix, kw, sw, pw, Wo, &ox0, &ox1);
+        QdCover v = qd_cover(e, H, W, C, Ho, Wo, kh, kw, sh, sw, ph, pw);
+        i64 n = v.p.n;
+        int c = v.p.c, self = v.p.y * W + v.p.x;
         float s = 0.0f;
-        for (int oy = oy0; oy < oy1; oy++) {
-            for (int ox = ox0; ox < ox1; ox++) {
+        for (int oy = v.oy0; oy < v.oy1; oy++) {
+            for (int ox = v.ox0; ox < v.ox1; ox++) {
                 i64 o = ((n * Ho + oy) * Wo + ox) * C + c;
                 if (argmax[o] == self) s += dy[o];
             }
@@ -177,15 +185,12 @@ extern "C" __global__ void avg_pool2d_backward_f32(const float* dy, float* dx, i
                                                    int Wo, int kh, int kw, int sh, int sw, int ph, int pw) {
     float div = (float)(kh * kw);
     for (i64 e = qd_global_thread(); e < total; e += qd_grid_stride()) {
-        QdPixel q = qd_pixel(e, H, W, C);
-        i64 n = q.n;
-        int iy = q.y, ix = q.x, c = q.c;
-        int oy0, oy1, ox0, ox1;
-        qd_covering(iy, kh, sh, ph, Ho, &oy0, &oy1);
-        qd_covering(ix, kw, sw, pw, Wo, &ox0, &ox1);
+        QdCover v = qd_cover(e, H, W, C, Ho, Wo, kh, kw, sh, sw, ph, pw);
+        i64 n = v.p.n;
+        int c = v.p.c;
         float s = 0.0f;
-        for (int oy = oy0; oy < oy1; oy++) {
-            for (int ox = ox0; ox < ox1; ox++) s += dy[((n * Ho + oy) * Wo + ox) * C + c];
+        for (int oy = v.oy0; oy < v.oy1; oy++) {
+            for (int ox = v.ox0; ox < v.ox1; ox++) s += dy[((n * Ho + oy) * Wo + ox) * C + c];
         }
         dx[e] = s / div;
     }

@@ -4,19 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Random;
-
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
-import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Window2d;
 import dev.quadrant.device.reference.ReferenceBackend;
 import dev.quadrant.kernels.HostKernels;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -29,33 +22,9 @@ import org.junit.jupiter.api.Test;
  * {@code -Pfakes -Dquadrant.fakes=DIR}.
  */
 @Tag("fakes")
-class CudaBackendImageFakesTest {
-    private final Random rnd = new Random(5);
-    private final RefTensors ref = new RefTensors();
-    private final ReferenceBackend rb = ref.be();
-
-    @BeforeAll
-    static void needFakes() {
-        String dir = System.getProperty("quadrant.fakes");
-        Assumptions.assumeTrue(dir != null && Files.isRegularFile(Path.of(dir, "lib", "libcuda.so.1")),
-                "stub libraries not built (native-bindings/src/test/fakes/setup-fakes.sh)");
-    }
-
-    private float[] randn(int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) rnd.nextGaussian();
-        }
-        return x;
-    }
-
-    /** {@code v} in a view at element offset 3 of a NaN-filled larger buffer (the caller closes the root, {@code [0]}). */
-    private static Tensor[] view(Backend be, float[] v, int... shape) {
-        Tensor root = be.allocate(DType.FLOAT32, v.length + 5);
-        be.fill(root, Float.NaN);
-        Tensor t = root.view(3, shape);
-        be.upload(v, 0, t);
-        return new Tensor[] {root, t};
+class CudaBackendImageFakesTest extends FakesBackendTest {
+    CudaBackendImageFakesTest() {
+        super(5L);
     }
 
     /** A NaN-filled output view of {@code shape}. */
@@ -69,16 +38,10 @@ class CudaBackendImageFakesTest {
         return t;
     }
 
-    private static float[] get(Backend be, Tensor t) {
-        float[] out = new float[t.intSize()];
-        be.download(t, out, 0);
-        return out;
-    }
-
     @Test
     void im2colAndCol2imThroughViews() {
         int[] img = {2, 7, 5, 3};
-        try (CudaBackend be = open()) {
+        try (CudaBackend be = open(Precision.FP32)) {
             for (Window2d w : new Window2d[] {new Window2d(3, 2, 2, 1, 1, 0), Window2d.square(3, 1, 1),
                 new Window2d(7, 5, 1, 1, 0, 0)}) {
                 int rows = img[0] * w.outHeight(img[1]) * w.outWidth(img[2]);
@@ -114,7 +77,7 @@ class CudaBackendImageFakesTest {
     @Test
     void maxAndAveragePoolingForwardAndBackward() {
         int[] img = {3, 7, 5, 5};
-        try (CudaBackend be = open()) {
+        try (CudaBackend be = open(Precision.FP32)) {
             for (Window2d w : new Window2d[] {Window2d.square(2, 2, 0), new Window2d(3, 2, 2, 1, 1, 1),
                 new Window2d(7, 5, 1, 1, 0, 0)}) {
                 int[] os = {img[0], w.outHeight(img[1]), w.outWidth(img[2]), img[3]};
@@ -172,7 +135,4 @@ class CudaBackendImageFakesTest {
         return f;
     }
 
-    private static CudaBackend open() {
-        return CudaBackend.open(Device.cuda(0), Precision.FP32, dev -> HostKernels.INSTANCE);
-    }
 }
