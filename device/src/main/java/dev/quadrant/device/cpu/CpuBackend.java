@@ -11,6 +11,7 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.Window2d;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.TensorChecks;
 
@@ -27,7 +28,8 @@ import dev.quadrant.device.checks.TensorChecks;
  * <p>Every op is synchronous ({@link #synchronize()} has nothing to wait for). Numerics are documented on the loop
  * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops},
  * {@code SequenceLoops}, {@code LayerNormLoops}, {@link Bf16}); the sequence-model ops live in
- * {@code CpuSequenceOps}, which also says how {@link #gemmBatched} shares the thread budget with OpenBLAS.
+ * {@code CpuSequenceOps}, which also says how {@link #gemmBatched} shares the thread budget with OpenBLAS, and the
+ * image ops in {@code CpuImageOps} ({@code ImageLoops}).
  * Tensors must be CPU tensors from a live storage; wrong dtypes, shapes, devices and partly overlapping arguments
  * throw {@link IllegalArgumentException} with the op, the argument, the value seen and the one expected.
  *
@@ -57,6 +59,7 @@ public final class CpuBackend implements Backend {
     private final int threads;
     private final CpuPool pool;
     private final CpuSequenceOps sequence;
+    private final CpuImageOps image;
     private volatile boolean closed;
 
     /** A backend on {@code cpu:0} with a budget of {@code threads} CPU threads (caller included). */
@@ -77,6 +80,7 @@ public final class CpuBackend implements Backend {
         OpenBlas.setThreads(threads);
         this.pool = new CpuPool(threads, "quadrant-cpu-");
         this.sequence = new CpuSequenceOps(this, pool);
+        this.image = new CpuImageOps(this, pool);
     }
 
     /**
@@ -369,6 +373,38 @@ public final class CpuBackend implements Backend {
         sequence.permute(x, perm, y);
     }
 
+    // ---- images (in CpuImageOps) ----------------------------------------------------------------------------------
+
+    @Override
+    public void im2col(Tensor x, Window2d w, Tensor col) {
+        image.im2col(x, w, col);
+    }
+
+    @Override
+    public void col2im(Tensor col, Window2d w, Tensor dx) {
+        image.col2im(col, w, dx);
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
+        image.maxPool2dForward(x, w, y, argmax);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx) {
+        image.maxPool2dBackward(dy, argmax, w, dx);
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
+        image.avgPool2dForward(x, w, y);
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
+        image.avgPool2dBackward(dy, w, dx);
+    }
+
     // ---- losses and metrics -------------------------------------------------------------------------------
 
     @Override
@@ -622,37 +658,5 @@ public final class CpuBackend implements Backend {
     /** A tensor's element offset as an int index into its storage's views (storages are below 2 GiB). */
     static int off(Tensor t) {
         return (int) t.offset();
-    }
-
-    // ---- images (to be written: see Backend) ---------------------------------------------------------------------
-
-    @Override
-    public void im2col(Tensor x, dev.quadrant.device.Window2d w, Tensor col) {
-        throw new UnsupportedOperationException("im2col");
-    }
-
-    @Override
-    public void col2im(Tensor col, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("col2im");
-    }
-
-    @Override
-    public void maxPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y, Tensor argmax) {
-        throw new UnsupportedOperationException("maxPool2dForward");
-    }
-
-    @Override
-    public void maxPool2dBackward(Tensor dy, Tensor argmax, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("maxPool2dBackward");
-    }
-
-    @Override
-    public void avgPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y) {
-        throw new UnsupportedOperationException("avgPool2dForward");
-    }
-
-    @Override
-    public void avgPool2dBackward(Tensor dy, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("avgPool2dBackward");
     }
 }

@@ -14,7 +14,7 @@ import dev.quadrant.device.reference.ReferenceBackend;
 /**
  * {@code quadrant selftest}: every {@link Backend} op on a backend, compared with the same op on the float64
  * {@link ReferenceBackend} (exact where the contract is exact: dropout patterns, casts, arg-max, counts, gathers and
- * permutes), then a short training run of a small MLP that must learn a separable problem and give the same loss
+ * permutes, im2col, max pooling), then a short training run of a small MLP that must learn a separable problem and give the same loss
  * twice. Each check passes or fails on its own; a failure says which element was worst, both values and the
  * tolerance. The sequence-model ops' checks are in {@link SelfTestSequence}, the image ops' in {@link SelfTestImage}.
  *
@@ -99,9 +99,9 @@ public final class SelfTest {
         c.check("layerNorm fwd/bwd", () -> SelfTestSequence.layerNorm(c));
         c.check("causal softmax fwd/bwd", () -> SelfTestSequence.causalSoftmax(c));
         c.check("permute (attention split, merge)", () -> SelfTestSequence.permute(c));
-        c.check("im2col, col2im (3x3 same, 3x2 stride 2)", () -> SelfTestImage.im2col(c));
-        c.check("maxPool2d fwd/bwd (ties, NaN, padding)", () -> SelfTestImage.maxPool(c));
-        c.check("avgPool2d fwd/bwd (padding, global)", () -> SelfTestImage.avgPool(c));
+        c.check("im2col/col2im 5x3 s2x1 p2x1", () -> SelfTestImage.im2col(c));
+        c.check("maxPool2d fwd/bwd (ties, NaN)", () -> SelfTestImage.maxPool(c));
+        c.check("avgPool2d fwd/bwd (3x3 p1, global)", () -> SelfTestImage.avgPool(c));
         c.check("training run (MLP, 2x same loss)", () -> SelfTestTraining.run(be));
         return new Report(be.describe(), c.checks);
     }

@@ -25,7 +25,10 @@ import dev.quadrant.device.reference.ReferenceBackend;
  * every Backend method is called, and a broken op is caught and reported with its values.
  */
 class SelfTestOnHostTest {
-    /** Checks in a report: 20 for the original ops (4 GEMM transpositions, 3 activations), 5 sequence, 1 training. */
+    /**
+     * Checks in a report: 20 for the original ops (4 GEMM transpositions, 3 activations), 5 sequence, 3 image, 1
+     * training.
+     */
     private static final int CHECKS = 29;
 
     /** A backend that forwards every call to {@code inner} and then lets {@code after} see it. */

@@ -294,6 +294,50 @@ class BackendConformanceTest {
         SequenceChecks.permute(be);
     }
 
+    // ---- images -------------------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void im2col(Backend be) {
+        covers(be, "im2col");
+        ImageChecks.im2col(be);
+    }
+
+    @OnEveryBackend
+    void col2im(Backend be) {
+        covers(be, "col2im");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            ImageChecks.col2im(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void maxPool2dForward(Backend be) {
+        covers(be, "maxPool2dForward");
+        ImageChecks.maxPool2dForward(be);
+    }
+
+    @OnEveryBackend
+    void maxPool2dBackward(Backend be) {
+        covers(be, "maxPool2dBackward");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            ImageChecks.maxPool2dBackward(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void avgPool2dForward(Backend be) {
+        covers(be, "avgPool2dForward");
+        ImageChecks.avgPool2dForward(be);
+    }
+
+    @OnEveryBackend
+    void avgPool2dBackward(Backend be) {
+        covers(be, "avgPool2dBackward");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            ImageChecks.avgPool2dBackward(be, oneThread);
+        }
+    }
+
     // ---- losses and metrics -------------------------------------------------------------------------------------
 
     @OnEveryBackend

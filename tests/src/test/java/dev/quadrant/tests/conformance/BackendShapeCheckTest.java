@@ -19,6 +19,7 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Window2d;
 import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
@@ -199,6 +200,30 @@ class BackendShapeCheckTest {
                 rejects("dst", () -> be.download(i, new int[9], 0));
                 rejects("dst", () -> be.upload(new float[10], 0, i));
             }
+        }
+    }
+
+    /** Image ops: shapes from the window, a window that does not fit, max pooling's padding, dtypes, overlaps. */
+    @OnEveryBackend
+    void images(Backend be) {
+        Window2d w = new Window2d(3, 2, 2, 2, 1, 0);   // on [2, 7, 5, 3]: Ho = 4, Wo = 2
+        try (Tensor x = be.allocate(DType.FLOAT32, 2, 7, 5, 3); Tensor col = be.allocate(DType.FLOAT32, 16, 18);
+             Tensor y = be.allocate(DType.FLOAT32, 2, 4, 2, 3); Tensor a = be.allocate(DType.INT32, 2, 4, 2, 3);
+             Tensor bad = be.allocate(DType.FLOAT32, 2, 4, 3, 3); Tensor flat = be.allocate(DType.FLOAT32, 210)) {
+            be.im2col(x, w, col);                                                  // the right shapes pass
+            be.maxPool2dForward(x, w, y, a);
+            rejects("col", () -> be.im2col(x, w, flat.view(0, 16, 13)));             // [16, 18] expected
+            rejects("col", () -> be.col2im(flat.view(0, 15, 14), w, x));
+            rejects("x", () -> be.im2col(flat, w, col));                           // not 4-D
+            rejects("y", () -> be.avgPool2dForward(x, w, bad));
+            rejects("dy", () -> be.avgPool2dBackward(bad, w, x));
+            rejects("dy", () -> be.maxPool2dBackward(bad, a, w, x));
+            rejects("argmax", () -> be.maxPool2dForward(x, w, y, y));             // FLOAT32, expected INT32
+            rejects("argmax", () -> be.maxPool2dBackward(y, a.reshape(2, 4, 6), w, x));
+            rejects("x", () -> be.avgPool2dForward(x, Window2d.square(8, 1, 0), y));   // kernel 8 > height 7
+            rejects("half the kernel", () -> be.maxPool2dForward(x, Window2d.square(2, 1, 2), y, a));
+            rejects("window", () -> be.avgPool2dForward(x, null, y));
+            rejects("overlap", () -> be.avgPool2dForward(x, w, x.reshape(210).slice(0, 48).reshape(2, 4, 2, 3)));
         }
     }
 }
