@@ -766,61 +766,50 @@ public final class CudaBackend implements Backend {
     }
 
     // ---- images (channels-last [N, H, W, C]; image.cu) ------------------------------------------------------------
+    // Arguments are evaluated left to right: each tensor's dtype and device are checked, then the shared shape rules.
 
     @Override
     public void im2col(Tensor x, Window2d w, Tensor col) {
         enter();
-        String op = "im2col";
-        long px = f32(op, "x", x);
-        long pc = f32(op, "col", col);
-        kernels.im2col(stream, px, pc, window(ImageOpChecks.im2col(x, w, col)));
+        kernels.im2col(stream, f32("im2col", "x", x), f32("im2col", "col", col),
+                window(ImageOpChecks.im2col(x, w, col)));
     }
 
     @Override
     public void col2im(Tensor col, Window2d w, Tensor dx) {
         enter();
-        String op = "col2im";
-        long pc = f32(op, "col", col);
-        long pd = f32(op, "dx", dx);
-        kernels.col2im(stream, pc, pd, window(ImageOpChecks.col2im(col, w, dx)));
+        kernels.col2im(stream, f32("col2im", "col", col), f32("col2im", "dx", dx),
+                window(ImageOpChecks.col2im(col, w, dx)));
     }
 
     @Override
     public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
         enter();
         String op = "maxPool2dForward";
-        long px = f32(op, "x", x);
-        long py = f32(op, "y", y);
-        long pa = i32(op, "argmax", argmax);
-        kernels.maxPool2dForward(stream, px, py, pa, window(ImageOpChecks.maxPool2dForward(x, w, y, argmax)));
+        kernels.maxPool2dForward(stream, f32(op, "x", x), f32(op, "y", y), i32(op, "argmax", argmax),
+                window(ImageOpChecks.maxPool2dForward(x, w, y, argmax)));
     }
 
     @Override
     public void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx) {
         enter();
         String op = "maxPool2dBackward";
-        long pd = f32(op, "dy", dy);
-        long pa = i32(op, "argmax", argmax);
-        long px = f32(op, "dx", dx);
-        kernels.maxPool2dBackward(stream, pd, pa, px, window(ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx)));
+        kernels.maxPool2dBackward(stream, f32(op, "dy", dy), i32(op, "argmax", argmax), f32(op, "dx", dx),
+                window(ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx)));
     }
 
     @Override
     public void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
         enter();
-        String op = "avgPool2dForward";
-        long px = f32(op, "x", x);
-        long py = f32(op, "y", y);
-        kernels.avgPool2dForward(stream, px, py, window(ImageOpChecks.avgPool2dForward(x, w, y)));
+        kernels.avgPool2dForward(stream, f32("avgPool2dForward", "x", x), f32("avgPool2dForward", "y", y),
+                window(ImageOpChecks.avgPool2dForward(x, w, y)));
     }
 
     @Override
     public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
         enter();
-        String op = "avgPool2dBackward";
-        long pd = f32(op, "dy", dy);
-        long px = f32(op, "dx", dx);
-        kernels.avgPool2dBackward(stream, pd, px, window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+        kernels.avgPool2dBackward(stream, f32("avgPool2dBackward", "dy", dy), f32("avgPool2dBackward", "dx", dx),
+                window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
     }
 
     /** The launch geometry of checked image-op sizes. */
