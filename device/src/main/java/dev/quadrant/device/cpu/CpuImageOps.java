@@ -15,8 +15,8 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 /**
  * The image ops of {@link CpuBackend} (im2col, col2im, max and average pooling over channels-last images): the
  * backend's storage checks, the shared argument rules ({@link ImageOpChecks}), then the loops ({@link ImageLoops}) on
- * the backend's pool, split over output positions (forwards) or input pixels (backwards, as gathers), each part
- * about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same thread-safety (one replica thread
+ * the backend's pool, split over output positions (forwards), input pixels (pooling backwards, as gathers) or
+ * images (col2im), each part about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same thread-safety (one replica thread
  * at a time). A convolution is im2col followed by the backend's GEMM.
  */
 final class CpuImageOps {
@@ -44,7 +44,7 @@ final class CpuImageOps {
         Geometry g = ImageOpChecks.col2im(col, w, dx);
         int co = off(col);
         int dxo = off(dx);
-        pool.parallelFor(pixels(g), rowGrain(GRAIN, visitsPerPixel(g)),
+        pool.parallelFor(g.n(), rowGrain(GRAIN, g.rows() / Math.max(1, g.n()) * g.colWidth()),
                 (p, from, to) -> ImageLoops.col2im(g, cb, co, dxb, dxo, from, to));
     }
 

@@ -14,37 +14,53 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * run over arrays, which HotSpot vectorises, between bulk gets and puts.
  *
  * <p>Parallelisation: the forwards over output positions {@code (n, oy, ox)} (an im2col row, a pooled pixel); the
- * backwards over input pixels {@code (n, iy, ix)}, as gathers: each pixel visits the windows that cover it in
- * increasing {@code (oy, ox)} and sums their contributions itself. So no two threads write one element, every
- * element's sum has one order, and the result is the same bit for bit on every run and for every thread count.
+ * pooling backwards over input pixels {@code (n, iy, ix)}, as gathers: each pixel visits the windows that cover it
+ * in increasing {@code (oy, ox)} and sums their contributions itself; col2im over images, each image summed by one
+ * thread in a heap array, its windows in increasing {@code (oy, ox)} (a gather would read col with a stride). So no
+ * two threads write one element, every element's sum has the one order of the Backend contract, and the result is
+ * the same bit for bit on every run and for every thread count.
  * Numerics: sums in float, in that order; an average is the float sum divided by {@code kh * kw}. Max pooling keeps
  * the first maximum of a window in row-major order and the first NaN. Stateless.
  */
 final class ImageLoops {
     private ImageLoops() {}
 
-    /** Rows {@code [from, to)} of {@code col [N * Ho * Wo, C * kh * kw]}: each one window of x, zeros in the padding. */
+    /**
+     * Rows {@code [from, to)} of {@code col [N * Ho * Wo, C * kh * kw]}: each one window of x, zeros in the padding.
+     * The {@code kh} image rows under one output row {@code (n, oy)} are copied once into a heap band, so the
+     * scatter into channel-major columns runs over arrays.
+     */
     static void im2col(Geometry g, FloatBuffer x, int xo, FloatBuffer col, int co, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
-        int[] corner = new int[3];
         int area = w.kh() * w.kw();
+        int rowFloats = g.w() * c;          // one image row
+        float[] band = new float[w.kh() * rowFloats];
         float[] row = new float[g.colWidth()];
-        float[] pixel = new float[c];
+        int[] corner = new int[3];
+        int bandOf = -1;                    // the output row (n * Ho + oy) whose band is loaded
         for (int r = from; r < to; r++) {
             window(g, r, corner);
             int n = corner[0];
             int y0 = corner[1];
             int x0 = corner[2];
+            int ky0 = Math.max(0, -y0);
+            int ky1 = Math.min(w.kh(), g.h() - y0);
+            if (r / g.wo() != bandOf) {
+                bandOf = r / g.wo();
+                for (int ky = ky0; ky < ky1; ky++) {
+                    x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
+                }
+            }
             if (y0 < 0 || x0 < 0 || y0 + w.kh() > g.h() || x0 + w.kw() > g.w()) {
                 Arrays.fill(row, 0f);
             }
-            for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+            for (int ky = ky0; ky < ky1; ky++) {
                 for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
-                    x.get(xo + ((n * g.h() + y0 + ky) * g.w() + x0 + kx) * c, pixel, 0, c);
+                    int src = ky * rowFloats + (x0 + kx) * c;
                     int k = ky * w.kw() + kx;
                     for (int ch = 0; ch < c; ch++) {
-                        row[ch * area + k] = pixel[ch];
+                        row[ch * area + k] = band[src + ch];
                     }
                 }
             }
@@ -52,30 +68,37 @@ final class ImageLoops {
         }
     }
 
-    /** Pixels {@code [from, to)} of {@code dx}: the sum of the col entries im2col copied from each, in window order. */
+    /**
+     * Images {@code [from, to)} of {@code dx}: each col entry added to the pixel im2col copied it from. One image at a
+     * time in a heap array, its windows in increasing {@code (oy, ox)}: each element gets its sum in window order, the
+     * order of the Backend contract, whatever the split (images are disjoint). Parallel over images only.
+     */
     static void col2im(Geometry g, FloatBuffer col, int co, FloatBuffer dx, int dxo, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
-        int[] cover = new int[7];
         int area = w.kh() * w.kw();
-        float[] acc = new float[c];
-        for (int p = from; p < to; p++) {
-            covering(g, p, cover);
-            int n = cover[0];
-            int iy = cover[1];
-            int ix = cover[2];
-            Arrays.fill(acc, 0f);
-            for (int oy = cover[3]; oy <= cover[4]; oy++) {
-                int ky = iy + w.ph() - oy * w.sh();
-                for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    int kx = ix + w.pw() - ox * w.sw();
-                    int base = co + ((n * g.ho() + oy) * g.wo() + ox) * g.colWidth() + ky * w.kw() + kx;
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += col.get(base + ch * area);
+        int imageFloats = g.h() * g.w() * c;
+        float[] image = new float[imageFloats];
+        float[] row = new float[g.colWidth()];
+        for (int n = from; n < to; n++) {
+            Arrays.fill(image, 0f);
+            for (int oy = 0; oy < g.ho(); oy++) {
+                int y0 = oy * w.sh() - w.ph();
+                for (int ox = 0; ox < g.wo(); ox++) {
+                    int x0 = ox * w.sw() - w.pw();
+                    col.get(co + ((n * g.ho() + oy) * g.wo() + ox) * row.length, row, 0, row.length);
+                    for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+                        for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                            int dst = ((y0 + ky) * g.w() + x0 + kx) * c;
+                            int k = ky * w.kw() + kx;
+                            for (int ch = 0; ch < c; ch++) {
+                                image[dst + ch] += row[ch * area + k];
+                            }
+                        }
                     }
                 }
             }
-            dx.put(dxo + p * c, acc, 0, c);
+            dx.put(dxo + n * imageFloats, image, 0, imageFloats);
         }
     }
 
