@@ -17,6 +17,7 @@
 #include "layernorm.cu"
 #include "attention.cu"
 #include "permute.cu"
+#include "image.cu"
 
 #include <iostream>
 #include <map>
@@ -53,6 +54,8 @@ static const std::map<std::string, void (*)(const std::vector<A>&)> kernels = {
     K(embedding_forward_f32), K(embedding_backward_f32),
     K(layernorm_forward_f32), K(layernorm_backward_dx_f32), K(layernorm_param_partials_f32),
     K(layernorm_param_finish_f32), K(causal_softmax_forward_f32), K(causal_softmax_backward_f32), K(permute_b32),
+    K(im2col_f32), K(col2im_f32), K(max_pool2d_forward_f32), K(max_pool2d_backward_f32), K(avg_pool2d_forward_f32),
+    K(avg_pool2d_backward_f32),
 };
 
 struct Buf { char type; long n; std::vector<unsigned> v; };

@@ -67,6 +67,7 @@ public final class HostKernels implements LaunchTarget {
         optimizers();
         castsAndDropout();
         HostSequenceKernels.register(bodies);
+        HostImageKernels.register(bodies);
         for (KernelSpec k : Kernels.specs()) {
             if (!bodies.containsKey(k.name())) {
                 throw new IllegalStateException("HostKernels has no body for kernel " + k);

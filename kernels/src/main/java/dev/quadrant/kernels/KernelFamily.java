@@ -21,7 +21,8 @@ public enum KernelFamily {
     EMBEDDING("embedding.cu"),
     LAYERNORM("layernorm.cu"),
     ATTENTION("attention.cu"),
-    PERMUTE("permute.cu");
+    PERMUTE("permute.cu"),
+    IMAGE("image.cu");
 
     /** Resource folder of the sources. */
     public static final String RESOURCE_DIR = "/dev/quadrant/kernels/";

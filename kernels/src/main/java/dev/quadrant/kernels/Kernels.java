@@ -8,6 +8,7 @@ import static dev.quadrant.kernels.KernelSpec.Arg.PTR;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import dev.quadrant.bindings.cuda.CudaStream;
@@ -21,7 +22,8 @@ import dev.quadrant.bindings.cuda.KernelArgs;
  * <p>Launch shapes: element-wise kernels use 256-thread blocks in a grid-stride loop with the grid capped at
  * 16 blocks per multiprocessor; row kernels one warp per row (8 rows per block), except softmax cross-entropy (one
  * block per row, for vocabularies of 50k) and the embedding backward (one block per position); column sums and the
- * LayerNorm parameter partials 32 x 8 blocks; reductions {@link #PARTIALS} blocks at most, one double each.
+ * LayerNorm parameter partials 32 x 8 blocks; reductions {@link #PARTIALS} blocks at most, one double each; the image
+ * kernels are element-wise (a thread per output element).
  *
  * <p>Not thread-safe: each backend (one replica thread) owns its own instance.
  *
@@ -103,6 +105,13 @@ public final class Kernels implements AutoCloseable {
     static final KernelSpec PERMUTE = new KernelSpec(KernelFamily.PERMUTE, "permute_b32",
             PTR, PTR, I64, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64);
 
+    static final KernelSpec IM2COL = image("im2col_f32", 2);
+    static final KernelSpec COL2IM = image("col2im_f32", 2);
+    static final KernelSpec MAXPOOL_FWD = image("max_pool2d_forward_f32", 3);
+    static final KernelSpec MAXPOOL_BWD = image("max_pool2d_backward_f32", 3);
+    static final KernelSpec AVGPOOL_FWD = image("avg_pool2d_forward_f32", 2);
+    static final KernelSpec AVGPOOL_BWD = image("avg_pool2d_backward_f32", 2);
+
     /** Largest rank {@link #permute} takes. */
     public static final int MAX_PERMUTE_RANK = 6;
 
@@ -141,6 +150,15 @@ public final class Kernels implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** An {@code image.cu} kernel: {@code pointers} buffers, the element count, then {@link #window}'s 11 ints. */
+    private static KernelSpec image(String name, int pointers) {
+        KernelSpec.Arg[] a = new KernelSpec.Arg[pointers + 12];
+        Arrays.fill(a, I32);
+        Arrays.fill(a, 0, pointers, PTR);
+        a[pointers] = I64;
+        return new KernelSpec(KernelFamily.IMAGE, name, a);
     }
 
     /** Grid size of an element-wise launch over {@code n} elements. */
@@ -486,6 +504,46 @@ public final class Kernels implements AutoCloseable {
         }
         begin(PERMUTE).p(x).p(y).l(n).i(d[1]).i(d[2]).i(d[3]).i(d[4]).i(d[5])
                 .l(st[0]).l(st[1]).l(st[2]).l(st[3]).l(st[4]).l(st[5]).elementwise(s, n);
+    }
+
+    // ---- image.cu -----------------------------------------------------------------------------------------
+
+    /** {@code col [n * ho * wo, c * kh * kw] = im2col(x [n, h, w, c])}, zeros for padding; a thread per col entry. */
+    public void im2col(CudaStream s, long x, long col, ImageWindow g) {
+        begin(IM2COL).p(x).p(col).window(s, g, g.colSize());
+    }
+
+    /** {@code dx [n, h, w, c]} = the adjoint of {@link #im2col} (written, not added), a deterministic gather. */
+    public void col2im(CudaStream s, long col, long dx, ImageWindow g) {
+        begin(COL2IM).p(col).p(dx).window(s, g, g.inputSize());
+    }
+
+    /** {@code y, argmax [n, ho, wo, c]}: each window's first maximum (NaN wins, padding never), at {@code iy * w + ix}. */
+    public void maxPool2dForward(CudaStream s, long x, long y, long argmax, ImageWindow g) {
+        begin(MAXPOOL_FWD).p(x).p(y).p(argmax).window(s, g, g.outputSize());
+    }
+
+    /** {@code dx [n, h, w, c]} (written): each {@code dy} at its argmax, gathered over the windows in a fixed order. */
+    public void maxPool2dBackward(CudaStream s, long dy, long argmax, long dx, ImageWindow g) {
+        begin(MAXPOOL_BWD).p(dy).p(argmax).p(dx).window(s, g, g.inputSize());
+    }
+
+    /** {@code y [n, ho, wo, c]}: window means, padding counted as zeros ({@code count_include_pad}). */
+    public void avgPool2dForward(CudaStream s, long x, long y, ImageWindow g) {
+        begin(AVGPOOL_FWD).p(x).p(y).window(s, g, g.outputSize());
+    }
+
+    /** {@code dx [n, h, w, c]} (written): the sum of {@code dy / (kh * kw)} over each element's windows. */
+    public void avgPool2dBackward(CudaStream s, long dy, long dx, ImageWindow g) {
+        begin(AVGPOOL_BWD).p(dy).p(dx).window(s, g, g.inputSize());
+    }
+
+    /** The count and geometry arguments every {@code image.cu} kernel ends with, then the element-wise launch. */
+    private void window(CudaStream s, ImageWindow g, long total) {
+        if (total > 0) {
+            l(total).i(g.h()).i(g.w()).i(g.c()).i(g.ho()).i(g.wo()).i(g.kh()).i(g.kw()).i(g.sh()).i(g.sw()).i(g.ph())
+                    .i(g.pw()).elementwise(s, total);
+        }
     }
 
     /** Frees the argument buffer. */

@@ -16,9 +16,12 @@ import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Timeline;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.Window2d;
+import dev.quadrant.device.checks.ImageOpChecks;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
+import dev.quadrant.kernels.ImageWindow;
 import dev.quadrant.kernels.Kernels;
 import dev.quadrant.kernels.LaunchTarget;
 
@@ -782,35 +785,56 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    // ---- images (to be written: see Backend) ---------------------------------------------------------------------
+    // ---- images (channels-last [N, H, W, C]; image.cu) ------------------------------------------------------------
+    // Arguments are evaluated left to right: each tensor's dtype and device are checked, then the shared shape rules.
 
     @Override
-    public void im2col(Tensor x, dev.quadrant.device.Window2d w, Tensor col) {
-        throw new UnsupportedOperationException("im2col");
+    public void im2col(Tensor x, Window2d w, Tensor col) {
+        enter();
+        kernels.im2col(stream, f32("im2col", "x", x), f32("im2col", "col", col),
+                window(ImageOpChecks.im2col(x, w, col)));
     }
 
     @Override
-    public void col2im(Tensor col, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("col2im");
+    public void col2im(Tensor col, Window2d w, Tensor dx) {
+        enter();
+        kernels.col2im(stream, f32("col2im", "col", col), f32("col2im", "dx", dx),
+                window(ImageOpChecks.col2im(col, w, dx)));
     }
 
     @Override
-    public void maxPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y, Tensor argmax) {
-        throw new UnsupportedOperationException("maxPool2dForward");
+    public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
+        enter();
+        String op = "maxPool2dForward";
+        kernels.maxPool2dForward(stream, f32(op, "x", x), f32(op, "y", y), i32(op, "argmax", argmax),
+                window(ImageOpChecks.maxPool2dForward(x, w, y, argmax)));
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dy, Tensor argmax, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("maxPool2dBackward");
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Window2d w, Tensor dx) {
+        enter();
+        String op = "maxPool2dBackward";
+        kernels.maxPool2dBackward(stream, f32(op, "dy", dy), i32(op, "argmax", argmax), f32(op, "dx", dx),
+                window(ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx)));
     }
 
     @Override
-    public void avgPool2dForward(Tensor x, dev.quadrant.device.Window2d w, Tensor y) {
-        throw new UnsupportedOperationException("avgPool2dForward");
+    public void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
+        enter();
+        kernels.avgPool2dForward(stream, f32("avgPool2dForward", "x", x), f32("avgPool2dForward", "y", y),
+                window(ImageOpChecks.avgPool2dForward(x, w, y)));
     }
 
     @Override
-    public void avgPool2dBackward(Tensor dy, dev.quadrant.device.Window2d w, Tensor dx) {
-        throw new UnsupportedOperationException("avgPool2dBackward");
+    public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
+        enter();
+        kernels.avgPool2dBackward(stream, f32("avgPool2dBackward", "dy", dy), f32("avgPool2dBackward", "dx", dx),
+                window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+    }
+
+    /** The launch geometry of checked image-op sizes. */
+    private static ImageWindow window(ImageOpChecks.Geometry g) {
+        Window2d w = g.win();
+        return new ImageWindow(g.n(), g.h(), g.w(), g.c(), w.kh(), w.kw(), w.sh(), w.sw(), w.ph(), w.pw());
     }
 }

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import dev.quadrant.bindings.cuda.CudaProbe;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Window2d;
 import dev.quadrant.kernels.KernelCompiler;
 import dev.quadrant.kernels.KernelFamily;
 import org.junit.jupiter.api.Assumptions;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * On a GPU host ({@code mvn test -Dtest.excludedGroups= -Dgroups=gpu}): the self-test in every precision on every GPU,
  * NVRTC compiling every kernel family for the device with the disk cache, no device allocation in steady state, and the
  * sequence-model ops at a GPT-2-small step's sizes: bit-reproducible where the contract says so, and the loss over a
- * 50257-token vocabulary against the float64 reference.
+ * 50257-token vocabulary against the float64 reference; the image ops' backward gathers at a convnet layer's sizes.
  */
 @Tag("gpu")
 class CudaBackendGpuTest {
@@ -163,6 +165,79 @@ class CudaBackendGpuTest {
                 float[] l = new float[rows];
                 be.download(loss, l, 0);
                 SelfTest.Checker.compare("softmax cross-entropy over 50257 classes", l, RefTensors.values(rl), 1e-5, null);
+            }
+        }
+    }
+
+    /**
+     * The image ops at a convnet layer's sizes ({@code [32, 32, 32, 64]}, 3x3 "same" and 3x3 stride 2): every backward
+     * (col2im, both poolings) gives the same bits twice, and sampled elements equal a float32 gather over their
+     * windows in increasing window position, which is the order the kernels add in.
+     */
+    @Test
+    void imageOpsAtConvnetSizesAreDeterministicGathers() {
+        int[] img = {32, 32, 32, 64};
+        int size = img[0] * img[1] * img[2] * img[3];
+        java.util.Random rnd = new java.util.Random(9);
+        try (CudaBackend be = CudaBackend.open(Device.cuda(0), Precision.FP32)) {
+            for (Window2d w : new Window2d[] {Window2d.square(3, 1, 1), Window2d.square(3, 2, 1)}) {
+                int ho = w.outHeight(img[1]);
+                int wo = w.outWidth(img[2]);
+                int rows = img[0] * ho * wo;
+                int width = img[3] * 9;
+                int[] os = {img[0], ho, wo, img[3]};
+                float[] col = new float[rows * width];
+                for (int i = 0; i < col.length; i++) {
+                    col[i] = (float) rnd.nextGaussian();
+                }
+                float[] dy = Arrays.copyOf(col, rows * img[3]);
+                try (Tensor tcol = be.allocate(DType.FLOAT32, rows, width); Tensor tdy = be.allocate(DType.FLOAT32, os);
+                     Tensor x = be.allocate(DType.FLOAT32, img); Tensor y = be.allocate(DType.FLOAT32, os);
+                     Tensor arg = be.allocate(DType.INT32, os); Tensor d1 = be.allocate(DType.FLOAT32, img);
+                     Tensor d2 = be.allocate(DType.FLOAT32, img)) {
+                    be.upload(col, 0, tcol);
+                    be.upload(dy, 0, tdy);
+                    be.upload(Arrays.copyOfRange(col, 7, 7 + size), 0, x);
+                    be.maxPool2dForward(x, w, y, arg);
+                    float[][] got = new float[3][];
+                    for (int op = 0; op < 3; op++) {
+                        float[] a = new float[size];
+                        float[] b = new float[size];
+                        for (int run = 0; run < 2; run++) {
+                            Tensor d = run == 0 ? d1 : d2;
+                            switch (op) {
+                                case 0 -> be.col2im(tcol, w, d);
+                                case 1 -> be.avgPool2dBackward(tdy, w, d);
+                                default -> be.maxPool2dBackward(tdy, arg, w, d);
+                            }
+                            be.download(d, run == 0 ? a : b, 0);
+                        }
+                        assertTrue(Arrays.equals(a, b), w + " backward " + op + ": two runs differ");
+                        got[op] = a;
+                    }
+                    for (int e = 0; e < size; e += 4099) {   // col2im and the average backward against a gather
+                        int c = e % img[3];
+                        int ix = e / img[3] % img[2];
+                        int iy = e / img[3] / img[2] % img[1];
+                        int n = e / img[3] / img[2] / img[1];
+                        float s = 0f;
+                        float t = 0f;
+                        for (int oy = 0; oy < ho; oy++) {
+                            for (int ox = 0; ox < wo; ox++) {
+                                int ky = iy + w.ph() - oy * w.sh();
+                                int kx = ix + w.pw() - ox * w.sw();
+                                if (ky >= 0 && ky < 3 && kx >= 0 && kx < 3) {
+                                    int r = (n * ho + oy) * wo + ox;
+                                    s += col[r * width + (c * 3 + ky) * 3 + kx];
+                                    t += dy[r * img[3] + c];
+                                }
+                            }
+                        }
+                        assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(got[0][e]), w + " col2im " + e);
+                        assertEquals(Float.floatToRawIntBits(t / 9f), Float.floatToRawIntBits(got[1][e]),
+                                w + " avgPool2dBackward " + e);
+                    }
+                }
             }
         }
     }
