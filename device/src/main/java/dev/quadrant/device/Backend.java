@@ -273,6 +273,41 @@ public interface Backend extends AutoCloseable {
     /** BF16 to FLOAT32 (exact). */
     void castFromBf16(Tensor src, Tensor dst);
 
+    // ---- ordering, timing and companions across replicas ----------------------------------------------------
+    // Defaults for a backend whose ops have finished when they return (the host); a GPU backend overrides all three.
+    // They are plumbing for the parallel strategies, not ops: the conformance suite does not count them.
+
+    /**
+     * A new event on this backend's device, to order another backend's later work after work queued here (see
+     * {@link StreamEvent}); the caller closes it. Default: {@link StreamEvent#none()}, since host ops are done when
+     * they return.
+     */
+    default StreamEvent newEvent() {
+        return StreamEvent.none();
+    }
+
+    /**
+     * A new {@link Timeline} of this backend's own time (on a GPU, its stream's), on which a {@link StepClock} measures
+     * a replica's steps; the caller closes it. Default: {@link Timeline#host()}, {@link System#nanoTime()}.
+     */
+    default Timeline newTimeline() {
+        return Timeline.host();
+    }
+
+    /**
+     * A new backend on {@code device} configured like this one, for state a strategy keeps next to the replicas (a
+     * Hogwild server on replica 0's GPU, a worker's handle on the server's GPU); the caller closes it. Default: the
+     * provider's backend for {@code device} with one CPU thread. A CUDA backend gives a CUDA device a backend of its
+     * own precision and kernels.
+     *
+     * <pre>{@code
+     * try (Backend server = replica0.backend().like(replica0.backend().device())) { ... }
+     * }</pre>
+     */
+    default Backend like(Device device) {
+        return BackendProvider.of(device.kind()).create(device, 1);
+    }
+
     /** Frees what the backend itself holds (thread pools, handles, streams); tensors are closed by their owners. */
     @Override
     void close();

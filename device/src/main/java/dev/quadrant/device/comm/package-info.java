@@ -8,6 +8,8 @@
  *       every rank, every run), waits with a deadline and fails all-or-none.</li>
  *   <li>{@code dev.quadrant.device.cuda.comm.CudaCommunicator} (in the CUDA package, which may depend on this one):
  *       replicas on GPUs, device-local sums for replicas sharing a GPU and NCCL across GPUs.</li>
+ *   <li>Which of them a group of replicas gets, over tensors: {@code dev.quadrant.device.group.Communicators}
+ *       (a package above this one and the CUDA one).</li>
  *   <li>{@link dev.quadrant.device.comm.ParameterServerExchange}: the all-to-one then one-to-all exchange of a
  *       parameter server, over any communicator.</li>
  *   <li>{@link dev.quadrant.device.comm.BucketPlanner}: the pure function that cuts a flat gradient buffer into

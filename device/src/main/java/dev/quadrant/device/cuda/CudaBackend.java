@@ -12,7 +12,9 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
+import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Timeline;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
@@ -152,6 +154,24 @@ public final class CudaBackend implements Backend {
     /** A new backend on {@code other} (a {@code cuda:N} device) with this one's precision and kernels. */
     public CudaBackend sibling(Device other) {
         return open(other, precision, kernelSource);
+    }
+
+    /** A CUDA event of this backend's device (see {@link CudaStreamEvent}). */
+    @Override
+    public StreamEvent newEvent() {
+        return new CudaStreamEvent(this);
+    }
+
+    /** Timing events on this backend's stream (see {@link CudaTimeline}). */
+    @Override
+    public Timeline newTimeline() {
+        return new CudaTimeline(this);
+    }
+
+    /** For a {@code cuda:N} device a {@link #sibling}; for another kind, that kind's one-thread backend. */
+    @Override
+    public Backend like(Device other) {
+        return other.kind() == Device.Kind.CUDA ? sibling(other) : Backend.super.like(other);
     }
 
     /** Where this backend's kernels are launched (thread-safe; communicators on this device launch there too). */

@@ -80,8 +80,11 @@ class SelfTestOnHostTest {
             assertTrue(SelfTest.run(spy, Precision.FP32).passed());
         }
         Set<String> missing = new HashSet<>();
+        // The default methods (newEvent, newTimeline, like) are plumbing for the strategies, not ops: StepClockTest,
+        // BackendDefaultsTest and the fakes strategy suites check them.
         for (Method m : Backend.class.getMethods()) {
-            if (!m.getName().equals("close") && !m.getName().equals("device") && !called.contains(m.getName())) {
+            if (!m.getName().equals("close") && !m.getName().equals("device") && !m.isDefault()
+                    && !called.contains(m.getName())) {
                 missing.add(m.getName());
             }
         }

@@ -48,11 +48,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "seed of synthetic data (default: ${DEFAULT-VALUE})")
     long seed = 1;
 
-    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu | cuda:0 (default: ${DEFAULT-VALUE}; only the first device is used)")
-    String devices = "auto";
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
-    int threads = 0;
+    @Mixin
+    OneDeviceOptions device = new OneDeviceOptions();
 
     @Mixin
     VerboseOption verbose = new VerboseOption();
@@ -69,8 +66,8 @@ public final class EvalCommand implements Callable<Integer> {
         o.activation = activation != null ? activation : meta.getOrDefault("activation", "relu");
         o.batch = batch;
         o.seed = seed;
-        o.devices = devices.startsWith("cpu") ? "cpu:1" : devices;
-        o.threads = threads;
+        o.devices = device.oneDevice();
+        o.threads = device.threads;
         o.load = load;
         Training.Setup s = Training.setup(o);
         s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1),

@@ -41,11 +41,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "seed of the draws; the same seed gives the same text (default: ${DEFAULT-VALUE})")
     long seed = 1;
 
-    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu | cuda:0 (default: ${DEFAULT-VALUE}; the first device is used)")
-    String devices = "auto";
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
-    int threads = 0;
+    @Mixin
+    OneDeviceOptions device = new OneDeviceOptions();
 
     @Mixin
     VerboseOption verbose = new VerboseOption();
@@ -55,8 +52,8 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Device d = DeviceSpec.parse(devices.startsWith("cpu") ? "cpu:1" : devices).get(0);
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        Device d = DeviceSpec.parse(device.oneDevice()).get(0);
+        int t = device.effectiveThreads();
         try (Backend be = Training.BackendFactory.DEFAULT.create(d, t, Precision.FP32);
              SavedModel m = SavedModel.load(load, be, 1)) {
             String text = new Generator(m).generate(prompt, tokens, temperature, topK, seed);

@@ -2,7 +2,6 @@ package dev.quadrant.trainer.nn;
 
 import java.util.List;
 
-import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
 
 /**
@@ -14,41 +13,31 @@ import dev.quadrant.device.UserInputException;
  * Module h0 = new Block(768, 12, 0.1f, 0.02 / Math.sqrt(2 * 12));   // [T, 768] -> [T, 768]
  * }</pre>
  */
-public final class Block implements Module {
+public final class Block extends Composite {
     private final int dim;
     private final int heads;
-    private final Sequential body;
 
     /** {@code projStd}: the std of both residual projections' initial weights ({@code 0.02 / sqrt(2 * layers)}). */
     public Block(int dim, int heads, float dropout, double projStd) {
+        super(body(dim, heads, dropout, projStd));
         this.dim = dim;
         this.heads = heads;
+    }
+
+    private static Module body(int dim, int heads, float dropout, double projStd) {
         Module attn = new Sequential(List.of("ln_1", "attn"),
                 List.of(new LayerNorm(), new CausalSelfAttention(dim, heads, dropout, projStd)));
         Module mlp = new Sequential(List.of("ln_2", "mlp"), List.of(new LayerNorm(), new Mlp(dim, dropout, projStd)));
-        this.body = new Sequential(List.of("", ""), List.of(new Residual("", attn), new Residual("", mlp)));
+        return new Sequential(List.of("", ""), List.of(new Residual("", attn), new Residual("", mlp)));
     }
 
     @Override
-    public int[] declare(Declare d, int[] in) {
+    protected void checkInput(Declare d, int[] in) {
         if (in.length != 2 || in[1] != dim) {
             throw new UserInputException(d.name() + ": a transformer block takes [T, D=" + dim + "] per sample, got "
                     + Shapes.show(in));
         }
-        return body.declare(d, in);
     }
-
-    @Override
-    public void initialize(Init init) { body.initialize(init); }
-
-    @Override
-    public void bind(Bind b) { body.bind(b); }
-
-    @Override
-    public Tensor forward(Tensor x, ForwardContext ctx) { return body.forward(x, ctx); }
-
-    @Override
-    public Tensor backward(Tensor dy, Backward ctx) { return body.backward(dy, ctx); }
 
     @Override
     public String describe() {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.quadrant.device.Activation;
-import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
 
 /**
@@ -16,16 +15,19 @@ import dev.quadrant.device.UserInputException;
  * Module mlp = new Mlp(768, 0.1f, 0.02 / Math.sqrt(2 * 12));   // [T, 768] -> [T, 768]
  * }</pre>
  */
-public final class Mlp implements Module {
+public final class Mlp extends Composite {
     private final int dim;
-    private final Sequential body;
 
     /** {@code projStd}: the std of {@code c_proj}'s initial weight (GPT-2: {@code 0.02 / sqrt(2 * layers)}). */
     public Mlp(int dim, float dropout, double projStd) {
+        super(body(dim, dropout, projStd));
+        this.dim = dim;
+    }
+
+    private static Module body(int dim, float dropout, double projStd) {
         if (dim <= 0) {
             throw new UserInputException("MLP dim must be positive, got dim=" + dim);
         }
-        this.dim = dim;
         List<String> names = new ArrayList<>(List.of("c_fc", "gelu", "c_proj"));
         List<Module> layers = new ArrayList<>(List.of(
                 new Linear(4 * dim, true, new Init.Weights.Normal(0.02)),
@@ -35,29 +37,16 @@ public final class Mlp implements Module {
             names.add("dropout");
             layers.add(new Dropout(dropout));
         }
-        this.body = new Sequential(names, layers);
+        return new Sequential(names, layers);
     }
 
     @Override
-    public int[] declare(Declare d, int[] in) {
+    protected void checkInput(Declare d, int[] in) {
         if (in.length == 0 || in[in.length - 1] != dim) {
             throw new UserInputException(d.name() + ": MLP takes [..., D=" + dim + "] per sample, got "
                     + Shapes.show(in));
         }
-        return body.declare(d, in);
     }
-
-    @Override
-    public void initialize(Init init) { body.initialize(init); }
-
-    @Override
-    public void bind(Bind b) { body.bind(b); }
-
-    @Override
-    public Tensor forward(Tensor x, ForwardContext ctx) { return body.forward(x, ctx); }
-
-    @Override
-    public Tensor backward(Tensor dy, Backward ctx) { return body.backward(dy, ctx); }
 
     @Override
     public String describe() { return "MLP(\n  " + body.describe().replace("\n", "\n  ") + "\n)"; }

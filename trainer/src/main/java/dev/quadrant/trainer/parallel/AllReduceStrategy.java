@@ -3,12 +3,13 @@ package dev.quadrant.trainer.parallel;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.quadrant.device.StepClock;
 import dev.quadrant.device.comm.Bucket;
 import dev.quadrant.device.comm.BucketPlanner;
 import dev.quadrant.device.comm.CommHandle;
 import dev.quadrant.device.comm.GradientSlot;
 import dev.quadrant.device.comm.ReduceOp;
-import dev.quadrant.device.cuda.StepClock;
+import dev.quadrant.device.group.TensorCommunicator;
 import dev.quadrant.trainer.nn.ParamLayout;
 
 /**
@@ -71,7 +72,7 @@ public final class AllReduceStrategy implements StepRunner {
         int last = batch.microBatches() - 1;
         group.threads.runAll(r -> {
             Replica rep = group.replicas.get(r);
-            TensorComm comm = group.comms.get(r);
+            TensorCommunicator comm = group.comms.get(r);
             var grads = rep.parameters().gradients();
             rep.clock().start();
             List<CommHandle> inFlight = new ArrayList<>(buckets.size());

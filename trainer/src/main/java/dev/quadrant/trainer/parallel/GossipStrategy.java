@@ -8,9 +8,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
+import dev.quadrant.device.StepClock;
+import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
-import dev.quadrant.device.cuda.StepClock;
-import dev.quadrant.device.cuda.StreamEvent;
 
 /**
  * Asynchronous, decentralized training in the style of Hogwild++ (Zhang, Hsieh and Akella, 2016): every replica
@@ -87,8 +87,8 @@ public final class GossipStrategy implements StepRunner {
                 scratch.add(be.allocate(DType.FLOAT32, p));
                 outboxes.add(be.allocate(DType.FLOAT32, p));
                 transit.add(be.allocate(DType.FLOAT32, p));
-                filled.add(StreamEvent.on(be));
-                taken.add(StreamEvent.on(replicas.get((r.rank() + 1) % n).backend()));
+                filled.add(be.newEvent());
+                taken.add(replicas.get((r.rank() + 1) % n).backend().newEvent());
                 outboxLocks.add(new ReentrantLock());
             }
         } catch (RuntimeException | Error e) {

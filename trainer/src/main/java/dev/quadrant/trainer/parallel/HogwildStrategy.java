@@ -11,10 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
+import dev.quadrant.device.StepClock;
+import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
-import dev.quadrant.device.cuda.Backends;
-import dev.quadrant.device.cuda.StepClock;
-import dev.quadrant.device.cuda.StreamEvent;
 import dev.quadrant.trainer.optim.Optimizer;
 
 /**
@@ -69,7 +68,7 @@ public final class HogwildStrategy implements StepRunner {
         Tensor sp = null;
         Optimizer opt = null;
         try {
-            sb = Backends.like(r0.backend(), server);
+            sb = r0.backend().like(server);
             sp = sb.allocate(DType.FLOAT32, r0.parameters().values().intSize());
             opt = new Optimizer(sb, r0.parameters().layout(), r0.optimizer().config());
             r0.backend().synchronize();   // the broadcast parameters, written on replica 0's stream
@@ -79,9 +78,9 @@ public final class HogwildStrategy implements StepRunner {
                 if (r.backend().device().equals(server)) {
                     remotes.add(null);
                 } else {
-                    Backend push = Backends.like(r.backend(), server);
+                    Backend push = r.backend().like(server);
                     remotes.add(new Remote(push, push.allocate(DType.FLOAT32, sp.intSize()),
-                            StreamEvent.on(r.backend()), StreamEvent.on(push)));
+                            r.backend().newEvent(), push.newEvent()));
                 }
             }
         } catch (RuntimeException | Error e) {

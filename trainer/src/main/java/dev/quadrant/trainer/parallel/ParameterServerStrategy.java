@@ -2,8 +2,9 @@ package dev.quadrant.trainer.parallel;
 
 import java.util.List;
 
+import dev.quadrant.device.StepClock;
 import dev.quadrant.device.comm.ReduceOp;
-import dev.quadrant.device.cuda.StepClock;
+import dev.quadrant.device.group.TensorCommunicator;
 
 /**
  * Synchronous, centralized data parallelism: each replica computes gradients on its shard (scaled by
@@ -40,7 +41,7 @@ public final class ParameterServerStrategy implements StepRunner {
         int n = group.size();
         group.threads.runAll(r -> {
             Replica rep = group.replicas.get(r);
-            TensorComm comm = group.comms.get(r);
+            TensorCommunicator comm = group.comms.get(r);
             rep.clock().start();
             rep.zeroGradients();
             for (int k = 0; k < batch.microBatches(); k++) {

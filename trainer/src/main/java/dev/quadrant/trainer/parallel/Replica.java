@@ -4,8 +4,8 @@ import java.util.function.LongConsumer;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
+import dev.quadrant.device.StepClock;
 import dev.quadrant.device.Tensor;
-import dev.quadrant.device.cuda.StepClock;
 import dev.quadrant.trainer.data.Field;
 import dev.quadrant.trainer.data.Samples;
 import dev.quadrant.trainer.data.Schema;

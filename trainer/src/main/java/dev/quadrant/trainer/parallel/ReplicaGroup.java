@@ -6,12 +6,14 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.quadrant.device.comm.Shards;
+import dev.quadrant.device.group.Communicators;
+import dev.quadrant.device.group.TensorCommunicator;
 
 /**
  * What every multi-replica strategy shares: the replicas, one communicator rank and one named thread per replica,
  * the check that all replicas agree on the parameter layout, and the broadcast of replica 0's initial parameters.
- * Host replicas communicate through shared memory, GPU replicas through the CUDA communicators (see
- * {@link TensorComm#create}).
+ * Host replicas communicate through shared memory, GPU replicas through the GPU communicators: the device layer picks
+ * them (see {@link Communicators#forGroup}).
  *
  * <p>A failure on any replica aborts the communicators, stops every replica thread and reaches the caller (see
  * {@link ReplicaThreads}). Used from one driver thread.
@@ -23,7 +25,7 @@ final class ReplicaGroup implements AutoCloseable {
     static final Duration STOP_DEADLINE = Duration.ofSeconds(5);
 
     final List<Replica> replicas;
-    final List<TensorComm<?>> comms = new ArrayList<>();
+    final List<TensorCommunicator> comms = new ArrayList<>();
     final ReplicaThreads threads;
 
     ReplicaGroup(List<Replica> replicas) {
@@ -34,13 +36,14 @@ final class ReplicaGroup implements AutoCloseable {
     ReplicaGroup(List<Replica> replicas, Duration deadline) {
         this.replicas = List.copyOf(replicas);
         checkLayouts(this.replicas);
-        comms.addAll(TensorComm.create(this.replicas, deadline, parameterCount()));
+        comms.addAll(Communicators.forGroup(this.replicas.stream().map(Replica::backend).toList(), deadline,
+                parameterCount()));
         this.threads = new ReplicaThreads(replicas.size(), this::abortAll, STOP_DEADLINE);
         try {
             threads.runAll(r -> comms.get(r).broadcast(replicas.get(r).parameters().values(), 0));
         } catch (RuntimeException | Error e) {
             threads.close();
-            comms.forEach(TensorComm::close);
+            comms.forEach(TensorCommunicator::close);
             throw e;
         }
     }
@@ -59,7 +62,7 @@ final class ReplicaGroup implements AutoCloseable {
     int shardRows(int rows, int r) { return Shards.length(rows, replicas.size(), r); }
 
     private void abortAll(Throwable cause) {
-        for (TensorComm<?> c : comms) {
+        for (TensorCommunicator c : comms) {
             c.abort(cause);
         }
     }
@@ -105,7 +108,7 @@ final class ReplicaGroup implements AutoCloseable {
     @Override
     public void close() {
         threads.close();
-        for (TensorComm<?> c : comms) {
+        for (TensorCommunicator c : comms) {
             c.close();
         }
         RuntimeException first = null;

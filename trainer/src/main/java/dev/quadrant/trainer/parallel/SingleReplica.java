@@ -29,7 +29,7 @@ public final class SingleReplica implements StepRunner {
         }
         GradientClipper.clip(replica.backend(), replica.parameters().gradients(), clipNorm);
         replica.applyUpdate(lr);
-        replica.clock().lap(dev.quadrant.device.cuda.StepClock.Phase.COMPUTE);
+        replica.clock().lap(dev.quadrant.device.StepClock.Phase.COMPUTE);
     }
 
     @Override

@@ -38,10 +38,10 @@ public interface StepRunner extends AutoCloseable {
 
     /**
      * Compute and exposed-communication time of the replicas' steps since the last call, summed over replicas (see
-     * {@link dev.quadrant.device.cuda.StepClock}); call after {@link #consolidate()}, when no replica is running.
+     * {@link dev.quadrant.device.StepClock}); call after {@link #consolidate()}, when no replica is running.
      */
-    default dev.quadrant.device.cuda.StepClock.Totals takeStepTimes() {
-        dev.quadrant.device.cuda.StepClock.Totals t = new dev.quadrant.device.cuda.StepClock.Totals(0, 0, 0);
+    default dev.quadrant.device.StepClock.Totals takeStepTimes() {
+        dev.quadrant.device.StepClock.Totals t = new dev.quadrant.device.StepClock.Totals(0, 0, 0);
         for (Replica r : replicas()) {
             t = t.plus(r.clock().take());
         }

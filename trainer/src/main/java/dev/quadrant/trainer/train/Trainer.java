@@ -286,7 +286,7 @@ public final class Trainer {
     private EpochMetrics evaluate(StepRunner runner, Samples test, long[] evalIds, int epoch, long step, Window w,
                                   double seconds, int tokensPerSample) {
         runner.consolidate();
-        dev.quadrant.device.cuda.StepClock.Totals times = runner.takeStepTimes();
+        dev.quadrant.device.StepClock.Totals times = runner.takeStepTimes();
         double perStep = Math.max(1, times.steps());
         Replica r0 = runner.replicas().get(0);
         double[] e = r0.evaluate(test, evalIds);

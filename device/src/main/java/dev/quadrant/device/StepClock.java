@@ -1,18 +1,13 @@
-package dev.quadrant.device.cuda;
+package dev.quadrant.device;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
-
-import dev.quadrant.bindings.cuda.Cuda;
-import dev.quadrant.bindings.cuda.CudaEvent;
-import dev.quadrant.device.Backend;
+import java.util.Objects;
 
 /**
  * Splits a replica's training steps into compute and exposed communication, measured on the backend's own
- * timeline: on a GPU with timing events recorded on the backend's stream (so the time the stream spends waiting for a
- * collective is communication, whatever the host did meanwhile), on the CPU with {@link System#nanoTime()}, the
- * host being the device.
+ * {@link Timeline}: on a GPU with timing events recorded on the backend's stream (so the time the stream spends
+ * waiting for a collective is communication, whatever the host did meanwhile), on the CPU with
+ * {@link System#nanoTime()}, the host being the device.
  *
  * <pre>{@code
  * clock.start();                        // the step begins
@@ -42,23 +37,22 @@ public final class StepClock implements AutoCloseable {
         }
     }
 
-    private record Mark(CudaEvent event, long nanos, Phase phase) {}
+    private record Lap(Timeline.Mark mark, Phase phase) {}
 
-    private final CudaBackend gpu;   // null: host clock
-    private final ArrayDeque<Mark> marks = new ArrayDeque<>();
-    private final ArrayDeque<CudaEvent> free = new ArrayDeque<>();
-    private final List<CudaEvent> all = new ArrayList<>();
+    private final Timeline timeline;
+    private final ArrayDeque<Lap> marks = new ArrayDeque<>();
     private double computeMs;
     private double commMs;
     private long steps;
 
-    private StepClock(CudaBackend gpu) {
-        this.gpu = gpu;
+    /** A clock over {@code timeline}, which it owns and closes. */
+    public StepClock(Timeline timeline) {
+        this.timeline = Objects.requireNonNull(timeline, "timeline");
     }
 
-    /** A clock on {@code be}'s timeline. */
+    /** A clock on {@code be}'s timeline ({@link Backend#newTimeline()}). */
     public static StepClock of(Backend be) {
-        return new StepClock(CudaBackend.of(be));
+        return new StepClock(be.newTimeline());
     }
 
     /** Marks the start of a step. */
@@ -73,43 +67,24 @@ public final class StepClock implements AutoCloseable {
     }
 
     private void mark(Phase phase) {
-        if (gpu == null) {
-            marks.addLast(new Mark(null, System.nanoTime(), phase));
-        } else {
-            Cuda.setDevice(gpu.device().index());
-            CudaEvent e = free.isEmpty() ? newEvent() : free.pop();
-            e.record(gpu.stream());
-            marks.addLast(new Mark(e, 0, phase));
-        }
+        marks.addLast(new Lap(timeline.mark(), phase));
         account(false);
     }
 
-    private CudaEvent newEvent() {
-        CudaEvent e = CudaEvent.create(true);
-        all.add(e);
-        return e;
-    }
-
-    /** Adds up the intervals whose end is known; with {@code all}, waits for the last mark first. */
+    /** Adds up the intervals whose end is known; with {@code wait}, waits for the last mark first. */
     private void account(boolean wait) {
-        if (wait && gpu != null && !marks.isEmpty()) {
-            Cuda.setDevice(gpu.device().index());
-            marks.peekLast().event().synchronize();
+        if (wait && !marks.isEmpty()) {
+            marks.peekLast().mark().await();
         }
         while (marks.size() >= 2) {
-            Mark a = marks.pollFirst();
-            Mark b = marks.peekFirst();
-            double ms;
-            if (gpu == null) {
-                ms = (b.nanos() - a.nanos()) / 1e6;
-            } else {
-                if (!wait && !b.event().isDone()) {
-                    marks.addFirst(a);
-                    return;
-                }
-                ms = CudaEvent.elapsedMs(a.event(), b.event());
-                free.push(a.event());
+            Lap a = marks.pollFirst();
+            Lap b = marks.peekFirst();
+            if (!wait && !b.mark().reached()) {
+                marks.addFirst(a);
+                return;
             }
+            double ms = b.mark().msSince(a.mark());
+            a.mark().release();
             if (b.phase() == Phase.COMPUTE) {
                 computeMs += ms;
             } else if (b.phase() == Phase.COMM) {
@@ -128,17 +103,10 @@ public final class StepClock implements AutoCloseable {
         return t;
     }
 
-    /** Frees the events. */
+    /** Frees the timeline (on a GPU, its events). */
     @Override
     public void close() {
-        if (gpu != null) {
-            Cuda.setDevice(gpu.device().index());
-            for (CudaEvent e : all) {
-                e.close();
-            }
-        }
-        all.clear();
-        free.clear();
         marks.clear();
+        timeline.close();
     }
 }
