@@ -115,8 +115,8 @@ public final class ImageOpChecks {
         long rows = (long) n * ho * wo;
         long cols = (long) c * w.kh() * w.kw();
         if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE || rows * Math.max(1, cols) > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(op + ": " + name + " " + shapeOf(image) + " with " + w + " gives an im2col "
-                    + "matrix of " + rows + " x " + cols + " elements, more than 2^31 - 1; split the batch");
+            throw new IllegalArgumentException(op + ": " + name + " " + shapeOf(image) + " with " + w
+                    + " gives an im2col matrix of " + rows + " x " + cols + " elements, more than 2^31 - 1; split the batch");
         }
         return new Geometry(n, h, wd, c, w, ho, wo);
     }

@@ -15,9 +15,9 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 /**
  * The image ops of {@link CpuBackend} (im2col, col2im, max and average pooling over channels-last images): the
  * backend's storage checks, the shared argument rules ({@link ImageOpChecks}), then the loops ({@link ImageLoops}) on
- * the backend's pool, split over output positions (forwards), input pixels (pooling backwards, as gathers) or
- * images (col2im), each part about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same thread-safety (one replica thread
- * at a time). A convolution is im2col followed by the backend's GEMM.
+ * the backend's pool, split over output positions (forwards) or images (backwards, each image summed by one thread
+ * in window order), each part about {@link CpuBackend#GRAIN} element visits. CpuBackend delegates to it; same
+ * thread-safety (one replica thread at a time). A convolution is im2col followed by the backend's GEMM.
  */
 final class CpuImageOps {
     private final CpuBackend be;
@@ -67,11 +67,7 @@ final class CpuImageOps {
         IntBuffer ab = be.i(op, "argmax", argmax);
         FloatBuffer dxb = be.f(op, "dx", dx);
         Geometry g = ImageOpChecks.maxPool2dBackward(dy, argmax, w, dx);
-        int dyo = off(dy);
-        int ao = off(argmax);
-        int dxo = off(dx);
-        pool.parallelFor(pixels(g), rowGrain(GRAIN, visitsPerPixel(g)),
-                (p, from, to) -> ImageLoops.maxPoolBackward(g, dyb, dyo, ab, ao, dxb, dxo, from, to));
+        poolBackward(g, dyb, off(dy), ab, off(argmax), 1f, dxb, off(dx));
     }
 
     void avgPool2dForward(Tensor x, Window2d w, Tensor y) {
@@ -88,25 +84,14 @@ final class CpuImageOps {
         FloatBuffer dyb = be.f("avgPool2dBackward", "dy", dy);
         FloatBuffer dxb = be.f("avgPool2dBackward", "dx", dx);
         Geometry g = ImageOpChecks.avgPool2dBackward(dy, w, dx);
-        int dyo = off(dy);
-        int dxo = off(dx);
-        pool.parallelFor(pixels(g), rowGrain(GRAIN, visitsPerPixel(g)),
-                (p, from, to) -> ImageLoops.avgPoolBackward(g, dyb, dyo, dxb, dxo, from, to));
+        poolBackward(g, dyb, off(dy), null, 0, g.win().kh() * g.win().kw(), dxb, off(dx));
     }
 
-    /** Input pixels {@code N * H * W}, the parallel range of the backwards. */
-    private static int pixels(Geometry g) {
-        return g.n() * g.h() * g.w();
-    }
-
-    /** About how many elements a backward reads per input pixel: C times the windows that cover it. */
-    private static int visitsPerPixel(Geometry g) {
-        Window2d w = g.win();
-        long windows = (long) ceilDiv(w.kh(), w.sh()) * ceilDiv(w.kw(), w.sw());
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, g.c() * windows));
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
+    /** Both pooling backwards, over images ({@link ImageLoops#poolBackward}; argmax null for average pooling). */
+    private void poolBackward(Geometry g, FloatBuffer dyb, int dyo, IntBuffer ab, int ao, float divisor,
+                              FloatBuffer dxb, int dxo) {
+        long perImage = (long) g.ho() * g.wo() * g.c() * (ab == null ? g.win().kh() * g.win().kw() : 1);
+        pool.parallelFor(g.n(), rowGrain(GRAIN, (int) Math.min(Integer.MAX_VALUE, perImage)),
+                (p, from, to) -> ImageLoops.poolBackward(g, dyb, dyo, ab, ao, divisor, dxb, dxo, from, to));
     }
 }

@@ -10,13 +10,13 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 /**
  * Loops of the image ops of {@link CpuBackend} over channels-last {@code [N, H, W, C]} images: im2col, col2im, max
  * and average pooling, forward and backward. Each runs over a range the caller's {@link CpuPool#parallelFor} hands
- * it, and keeps one or two small heap arrays per part (a pixel's C channels, an im2col row) so that the inner loops
- * run over arrays, which HotSpot vectorises, between bulk gets and puts.
+ * it, and keeps small heap arrays per part (the band of image rows under one output row, the outputs of that row,
+ * one image for the backwards) so that the inner loops run over arrays,
+ * which HotSpot vectorises, between bulk gets and puts.
  *
  * <p>Parallelisation: the forwards over output positions {@code (n, oy, ox)} (an im2col row, a pooled pixel); the
- * pooling backwards over input pixels {@code (n, iy, ix)}, as gathers: each pixel visits the windows that cover it
- * in increasing {@code (oy, ox)} and sums their contributions itself; col2im over images, each image summed by one
- * thread in a heap array, its windows in increasing {@code (oy, ox)} (a gather would read col with a stride). So no
+ * backwards (col2im and both poolings) over images, each image summed by one thread in a heap array, its windows in
+ * increasing {@code (oy, ox)} (a per-pixel gather would read col with a stride and dy a few floats at a time). So no
  * two threads write one element, every element's sum has the one order of the Backend contract, and the result is
  * the same bit for bit on every run and for every thread count.
  * Numerics: sums in float, in that order; an average is the float sum divided by {@code kh * kw}. Max pooling keeps
@@ -27,51 +27,55 @@ final class ImageLoops {
 
     /**
      * Rows {@code [from, to)} of {@code col [N * Ho * Wo, C * kh * kw]}: each one window of x, zeros in the padding.
-     * The {@code kh} image rows under one output row {@code (n, oy)} are copied once into a heap band, so the
-     * scatter into channel-major columns runs over arrays.
+     * Works one output row {@code (n, oy)} at a time: its {@code kh} image rows are copied once into a heap band, its
+     * (up to {@code Wo}) col rows are built in a heap array over the band and written with one bulk put.
      */
     static void im2col(Geometry g, FloatBuffer x, int xo, FloatBuffer col, int co, int from, int to) {
         Window2d w = g.win();
         int c = g.c();
         int area = w.kh() * w.kw();
+        int width = g.colWidth();
         int rowFloats = g.w() * c;          // one image row
         float[] band = new float[w.kh() * rowFloats];
-        float[] row = new float[g.colWidth()];
-        int[] corner = new int[3];
-        int bandOf = -1;                    // the output row (n * Ho + oy) whose band is loaded
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
+        float[] rows = new float[g.wo() * width];
+        boolean xPadding = w.pw() > 0 || (g.wo() - 1) * w.sw() + w.kw() > g.w();
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
             int ky0 = Math.max(0, -y0);
             int ky1 = Math.min(w.kh(), g.h() - y0);
-            if (r / g.wo() != bandOf) {
-                bandOf = r / g.wo();
-                for (int ky = ky0; ky < ky1; ky++) {
-                    x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
+            int length = (end - r) * width;
+            if (xPadding || ky0 > 0 || ky1 < w.kh()) {
+                Arrays.fill(rows, 0, length, 0f);
+            }
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int base = (rr - r) * width;
+                int kx0 = Math.max(0, -x0);
+                int kx1 = Math.min(w.kw(), g.w() - x0);
+                for (int ky = ky0; ky < ky1 && c == 1 && kx0 < kx1; ky++) {   // one channel: a kernel row is a run
+                    System.arraycopy(band, ky * rowFloats + x0 + kx0, rows, base + ky * w.kw() + kx0, kx1 - kx0);
                 }
-            }
-            if (y0 < 0 || x0 < 0 || y0 + w.kh() > g.h() || x0 + w.kw() > g.w()) {
-                Arrays.fill(row, 0f);
-            }
-            for (int ky = ky0; ky < ky1; ky++) {
-                for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
-                    int src = ky * rowFloats + (x0 + kx) * c;
-                    int k = ky * w.kw() + kx;
-                    for (int ch = 0; ch < c; ch++) {
-                        row[ch * area + k] = band[src + ch];
+                for (int ky = ky0; ky < ky1 && c > 1; ky++) {
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        int dst = base + ky * w.kw() + kx;
+                        for (int ch = 0; ch < c; ch++) {
+                            rows[dst + ch * area] = band[src + ch];
+                        }
                     }
                 }
             }
-            col.put(co + r * row.length, row, 0, row.length);
+            col.put(co + r * width, rows, 0, length);
+            r = end;
         }
     }
 
     /**
      * Images {@code [from, to)} of {@code dx}: each col entry added to the pixel im2col copied it from. One image at a
-     * time in a heap array, its windows in increasing {@code (oy, ox)}: each element gets its sum in window order, the
-     * order of the Backend contract, whatever the split (images are disjoint). Parallel over images only.
+     * time in a heap array, its windows in increasing {@code (oy, ox)} (read one output row at a time with a bulk
+     * get): each element gets its sum in window order, the order of the Backend contract, whatever the split (images
+     * are disjoint). Parallel over images only.
      */
     static void col2im(Geometry g, FloatBuffer col, int co, FloatBuffer dx, int dxo, int from, int to) {
         Window2d w = g.win();
@@ -79,20 +83,32 @@ final class ImageLoops {
         int area = w.kh() * w.kw();
         int imageFloats = g.h() * g.w() * c;
         float[] image = new float[imageFloats];
-        float[] row = new float[g.colWidth()];
+        int width = g.colWidth();
+        float[] rows = new float[g.wo() * width];
         for (int n = from; n < to; n++) {
             Arrays.fill(image, 0f);
             for (int oy = 0; oy < g.ho(); oy++) {
                 int y0 = oy * w.sh() - w.ph();
+                col.get(co + (n * g.ho() + oy) * rows.length, rows, 0, rows.length);   // the windows of one output row
                 for (int ox = 0; ox < g.wo(); ox++) {
                     int x0 = ox * w.sw() - w.pw();
-                    col.get(co + ((n * g.ho() + oy) * g.wo() + ox) * row.length, row, 0, row.length);
+                    int base = ox * width;
+                    int kx0 = Math.max(0, -x0);
+                    int kx1 = Math.min(w.kw(), g.w() - x0);
                     for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
-                        for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        if (c == 1) {   // one channel: a kernel row adds to a run of the image row
+                            int dst = (y0 + ky) * g.w() + x0;
+                            int src = base + ky * w.kw();
+                            for (int kx = kx0; kx < kx1; kx++) {
+                                image[dst + kx] += rows[src + kx];
+                            }
+                            continue;
+                        }
+                        for (int kx = kx0; kx < kx1; kx++) {
                             int dst = ((y0 + ky) * g.w() + x0 + kx) * c;
-                            int k = ky * w.kw() + kx;
+                            int k = base + ky * w.kw() + kx;
                             for (int ch = 0; ch < c; ch++) {
-                                image[dst + ch] += row[ch * area + k];
+                                image[dst + ch] += rows[ch * area + k];
                             }
                         }
                     }
@@ -102,161 +118,161 @@ final class ImageLoops {
         }
     }
 
-    /** Outputs {@code [from, to)} (positions {@code (n, oy, ox)}, all channels): window maxima and their indices. */
+    /**
+     * Outputs {@code [from, to)} (positions {@code (n, oy, ox)}, all channels): window maxima and their indices. One
+     * output row at a time over its band of image rows, written with one bulk put each.
+     */
     static void maxPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, IntBuffer argmax, int ao,
                                int from, int to) {
         Window2d w = g.win();
         int c = g.c();
-        int[] corner = new int[3];
-        float[] best = new float[c];
-        int[] at = new int[c];
-        float[] pixel = new float[c];
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
-            boolean firstPixel = true;
-            for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
-                for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
-                    x.get(xo + ((n * g.h() + iy) * g.w() + ix) * c, pixel, 0, c);
-                    int index = iy * g.w() + ix;
-                    if (firstPixel) {
-                        System.arraycopy(pixel, 0, best, 0, c);
-                        Arrays.fill(at, index);
-                        firstPixel = false;
-                        continue;
-                    }
-                    for (int ch = 0; ch < c; ch++) {
-                        float v = pixel[ch];
-                        float b = best[ch];
-                        if (b == b && (v > b || v != v)) {   // b is not NaN (the first NaN stays), v larger or NaN
-                            best[ch] = v;
-                            at[ch] = index;
+        int rowFloats = g.w() * c;
+        float[] band = new float[w.kh() * rowFloats];
+        float[] best = new float[g.wo() * c];
+        int[] at = new int[g.wo() * c];
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int o = (rr - r) * c;
+                boolean firstPixel = true;
+                for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+                    for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        int index = (y0 + ky) * g.w() + x0 + kx;
+                        if (firstPixel) {
+                            System.arraycopy(band, src, best, o, c);
+                            Arrays.fill(at, o, o + c, index);
+                            firstPixel = false;
+                            continue;
+                        }
+                        for (int ch = 0; ch < c; ch++) {
+                            float v = band[src + ch];
+                            float b = best[o + ch];
+                            if (b == b && (v > b || v != v)) {   // b is not NaN (the first NaN stays), v larger or NaN
+                                best[o + ch] = v;
+                                at[o + ch] = index;
+                            }
                         }
                     }
                 }
             }
-            y.put(yo + r * c, best, 0, c);
-            argmax.put(ao + r * c, at, 0, c);
+            y.put(yo + r * c, best, 0, (end - r) * c);
+            argmax.put(ao + r * c, at, 0, (end - r) * c);
+            r = end;
         }
-    }
-
-    /** Pixels {@code [from, to)} of {@code dx}: the dy of every covering window whose argmax is this pixel. */
-    static void maxPoolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, FloatBuffer dx, int dxo,
-                                int from, int to) {
-        int c = g.c();
-        int[] cover = new int[7];
-        float[] acc = new float[c];
-        float[] grad = new float[c];
-        int[] at = new int[c];
-        for (int p = from; p < to; p++) {
-            covering(g, p, cover);
-            int n = cover[0];
-            int index = cover[1] * g.w() + cover[2];
-            Arrays.fill(acc, 0f);
-            for (int oy = cover[3]; oy <= cover[4]; oy++) {
-                for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    int o = ((n * g.ho() + oy) * g.wo() + ox) * c;
-                    argmax.get(ao + o, at, 0, c);
-                    dy.get(dyo + o, grad, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += at[ch] == index ? grad[ch] : 0f;
-                    }
-                }
-            }
-            dx.put(dxo + p * c, acc, 0, c);
-        }
-    }
-
-    /** Outputs {@code [from, to)}: the float sum of each window (padding adds nothing) divided by {@code kh * kw}. */
-    static void avgPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
-        Window2d w = g.win();
-        int c = g.c();
-        int[] corner = new int[3];
-        float area = w.kh() * w.kw();
-        float[] acc = new float[c];
-        float[] pixel = new float[c];
-        for (int r = from; r < to; r++) {
-            window(g, r, corner);
-            int n = corner[0];
-            int y0 = corner[1];
-            int x0 = corner[2];
-            Arrays.fill(acc, 0f);
-            for (int iy = Math.max(0, y0); iy < Math.min(g.h(), y0 + w.kh()); iy++) {
-                for (int ix = Math.max(0, x0); ix < Math.min(g.w(), x0 + w.kw()); ix++) {
-                    x.get(xo + ((n * g.h() + iy) * g.w() + ix) * c, pixel, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += pixel[ch];
-                    }
-                }
-            }
-            for (int ch = 0; ch < c; ch++) {
-                acc[ch] /= area;
-            }
-            y.put(yo + r * c, acc, 0, c);
-        }
-    }
-
-    /** Pixels {@code [from, to)} of {@code dx}: the float sum of the covering windows' dy, divided by {@code kh * kw}. */
-    static void avgPoolBackward(Geometry g, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo, int from, int to) {
-        Window2d w = g.win();
-        int c = g.c();
-        int[] cover = new int[7];
-        float area = w.kh() * w.kw();
-        float[] acc = new float[c];
-        float[] grad = new float[c];
-        for (int p = from; p < to; p++) {
-            covering(g, p, cover);
-            int n = cover[0];
-            Arrays.fill(acc, 0f);
-            for (int oy = cover[3]; oy <= cover[4]; oy++) {
-                for (int ox = cover[5]; ox <= cover[6]; ox++) {
-                    dy.get(dyo + ((n * g.ho() + oy) * g.wo() + ox) * c, grad, 0, c);
-                    for (int ch = 0; ch < c; ch++) {
-                        acc[ch] += grad[ch];
-                    }
-                }
-            }
-            for (int ch = 0; ch < c; ch++) {
-                acc[ch] /= area;
-            }
-            dx.put(dxo + p * c, acc, 0, c);
-        }
-    }
-
-    /** For output position r: {@code {n, y0, x0}}, its image and its window's top-left tap (negative in the padding). */
-    private static void window(Geometry g, int r, int[] s) {
-        Window2d w = g.win();
-        s[0] = r / (g.wo() * g.ho());
-        s[1] = r / g.wo() % g.ho() * w.sh() - w.ph();
-        s[2] = r % g.wo() * w.sw() - w.pw();
     }
 
     /**
-     * For input pixel p: {@code {n, iy, ix, oy0, oy1, ox0, ox1}}, its place and the output positions whose windows
-     * cover it, {@code [oy0, oy1] x [ox0, ox1]} (empty when {@code oy0 > oy1} or {@code ox0 > ox1}).
+     * Outputs {@code [from, to)}: the float sum of each window (padding adds nothing) divided by {@code kh * kw}. One
+     * output row at a time over its band of image rows, as {@link #maxPoolForward}.
      */
-    private static void covering(Geometry g, int p, int[] s) {
+    static void avgPoolForward(Geometry g, FloatBuffer x, int xo, FloatBuffer y, int yo, int from, int to) {
         Window2d w = g.win();
-        int iy = p / g.w() % g.h();
-        int ix = p % g.w();
-        s[0] = p / (g.w() * g.h());
-        s[1] = iy;
-        s[2] = ix;
-        s[3] = first(iy, w.ph(), w.kh(), w.sh());
-        s[4] = last(iy, w.ph(), w.sh(), g.ho());
-        s[5] = first(ix, w.pw(), w.kw(), w.sw());
-        s[6] = last(ix, w.pw(), w.sw(), g.wo());
+        int c = g.c();
+        int rowFloats = g.w() * c;
+        float area = w.kh() * w.kw();
+        float[] band = new float[w.kh() * rowFloats];
+        float[] acc = new float[g.wo() * c];
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / g.wo() + 1) * g.wo());
+            int y0 = loadBand(g, x, xo, r / g.wo(), band);
+            Arrays.fill(acc, 0f);
+            for (int rr = r; rr < end; rr++) {
+                int x0 = rr % g.wo() * w.sw() - w.pw();
+                int o = (rr - r) * c;
+                for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+                    for (int kx = Math.max(0, -x0); kx < Math.min(w.kw(), g.w() - x0); kx++) {
+                        int src = ky * rowFloats + (x0 + kx) * c;
+                        for (int ch = 0; ch < c; ch++) {
+                            acc[o + ch] += band[src + ch];
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < (end - r) * c; i++) {
+                acc[i] /= area;
+            }
+            y.put(yo + r * c, acc, 0, (end - r) * c);
+            r = end;
+        }
     }
 
-    /** The first output position whose window (of size k, stride s, padding p) covers input position i. */
-    static int first(int i, int p, int k, int s) {
-        return Math.max(0, Math.floorDiv(i + p - k + s, s));   // ceil((i + p - k + 1) / s)
+    /**
+     * Images {@code [from, to)} of {@code dx} for both poolings, as col2im: one image at a time in a heap array, its
+     * windows in increasing {@code (oy, ox)} ({@code dy}, and {@code argmax} for max pooling, read one output row at
+     * a time). Average pooling ({@code argmax} null) adds each window's dy to every image pixel under it; max pooling
+     * adds it at the window's argmax if that lies inside the window. Then divides by {@code divisor} ({@code kh * kw},
+     * or 1, exact, for max pooling). Each element gets its adds in window order, whatever the split.
+     */
+    static void poolBackward(Geometry g, FloatBuffer dy, int dyo, IntBuffer argmax, int ao, float divisor,
+                             FloatBuffer dx, int dxo, int from, int to) {
+        Window2d w = g.win();
+        int c = g.c();
+        int plane = g.h() * g.w();
+        int imageFloats = plane * c;
+        float[] image = new float[imageFloats];
+        float[] grad = new float[g.wo() * c];
+        int[] at = argmax == null ? null : new int[g.wo() * c];
+        for (int n = from; n < to; n++) {
+            Arrays.fill(image, 0f);
+            for (int oy = 0; oy < g.ho(); oy++) {
+                int y0 = oy * w.sh() - w.ph();
+                int iy0 = Math.max(0, y0);
+                int iy1 = Math.min(g.h(), y0 + w.kh());
+                int o = (n * g.ho() + oy) * grad.length;
+                dy.get(dyo + o, grad, 0, grad.length);
+                if (at != null) {
+                    argmax.get(ao + o, at, 0, at.length);
+                }
+                for (int ox = 0; ox < g.wo(); ox++) {
+                    int x0 = ox * w.sw() - w.pw();
+                    int ix0 = Math.max(0, x0);
+                    int ix1 = Math.min(g.w(), x0 + w.kw());
+                    int base = ox * c;
+                    if (at != null) {
+                        for (int ch = 0; ch < c; ch++) {
+                            int a = at[base + ch];
+                            if (a >= 0 && a < plane && a / g.w() >= iy0 && a / g.w() < iy1 && a % g.w() >= ix0
+                                    && a % g.w() < ix1) {
+                                image[a * c + ch] += grad[base + ch];
+                            }
+                        }
+                        continue;
+                    }
+                    for (int iy = iy0; iy < iy1; iy++) {
+                        for (int ix = ix0; ix < ix1; ix++) {
+                            int dst = (iy * g.w() + ix) * c;
+                            for (int ch = 0; ch < c; ch++) {
+                                image[dst + ch] += grad[base + ch];
+                            }
+                        }
+                    }
+                }
+            }
+            if (divisor != 1f) {
+                for (int i = 0; i < imageFloats; i++) {
+                    image[i] /= divisor;
+                }
+            }
+            dx.put(dxo + n * imageFloats, image, 0, imageFloats);
+        }
     }
 
-    /** The last output position (below {@code out}) whose window covers input position i. */
-    static int last(int i, int p, int s, int out) {
-        return Math.min(out - 1, Math.floorDiv(i + p, s));
+    /**
+     * Copies the image rows under output row {@code outRow = n * Ho + oy} into {@code band} (kernel row {@code ky} at
+     * {@code ky * W * C}; rows in the padding are left as they are, never read) and returns the window's top row
+     * {@code y0 = oy * sh - ph}.
+     */
+    private static int loadBand(Geometry g, FloatBuffer x, int xo, int outRow, float[] band) {
+        Window2d w = g.win();
+        int n = outRow / g.ho();
+        int y0 = outRow % g.ho() * w.sh() - w.ph();
+        int rowFloats = g.w() * g.c();
+        for (int ky = Math.max(0, -y0); ky < Math.min(w.kh(), g.h() - y0); ky++) {
+            x.get(xo + (n * g.h() + y0 + ky) * rowFloats, band, ky * rowFloats, rowFloats);
+        }
+        return y0;
     }
 }

@@ -42,7 +42,8 @@ final class SelfTestImage {
         float[] wantCol = new float[rows * cols];
         c.ref.download(rCol, wantCol, 0);
         try (Tensor tx = c.put(x, N, H, W, C); Tensor tc = c.put(col, rows, cols);
-             Tensor tu = c.be.allocate(DType.FLOAT32, rows, cols); Tensor tdx = c.put(c.randn(x.length, 1), N, H, W, C)) {
+             Tensor tu = c.be.allocate(DType.FLOAT32, rows, cols);
+             Tensor tdx = c.put(c.randn(x.length, 1), N, H, W, C)) {
             c.be.im2col(tx, w, tu);
             exactBits("im2col", c.get(tu), wantCol);
             c.be.col2im(tc, w, tdx);
@@ -103,7 +104,8 @@ final class SelfTestImage {
             try (Tensor tx = c.put(x, N, H, W, C); Tensor ty = c.be.allocate(DType.FLOAT32, out);
                  Tensor tdy = c.put(dy, out); Tensor tdx = c.put(c.randn(x.length, 1), N, H, W, C)) {
                 c.be.avgPool2dForward(tx, w, ty);
-                r += (r.isEmpty() ? "" : "; ") + compare(name + "y", c.get(ty), want(ry), (terms + 2) * EPS, want(yMag));
+                r += (r.isEmpty() ? "" : "; ")
+                        + compare(name + "y", c.get(ty), want(ry), (terms + 2) * EPS, want(yMag));
                 c.be.avgPool2dBackward(tdy, w, tdx);
                 compare(name + "dx", c.get(tdx), want(rdx), (terms + 2) * EPS, want(dxMag));
             }

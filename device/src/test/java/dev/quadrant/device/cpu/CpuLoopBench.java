@@ -77,8 +77,8 @@ public final class CpuLoopBench {
         }
     }
 
-    /** Median-ish: best of 7 batches, each long enough (~20 ms). Returns ns per call. */
-    private static double time(Runnable r, int n) {
+    /** Median-ish: best of 7 batches, each long enough (~20 ms at ~1 ns per element of n). Returns ns per call. */
+    static double time(Runnable r, int n) {
         int reps = Math.max(1, (int) (20_000_000L / Math.max(1, n)));   // ~1 ns/elem -> 20 ms a batch
         for (int i = 0; i < reps; i++) {
             r.run();

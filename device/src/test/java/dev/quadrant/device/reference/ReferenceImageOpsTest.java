@@ -26,7 +26,8 @@ class ReferenceImageOpsTest {
 
     @Test
     void im2colOrdersColumnsAsATorchWeightAndPadsWithZeros() {
-        // x [1, 2, 2, 2]: channel 0 = [[1, 2], [3, 4]], channel 1 = 10x that; 2x2 kernel, stride 1, padding 0 -> one row
+        // x [1, 2, 2, 2]: channel 0 = [[1, 2], [3, 4]], channel 1 = 10x that; 2x2 kernel, stride 1, padding 0:
+        // one row
         Tensor x = t(new double[] {1, 10, 2, 20, 3, 30, 4, 40}, 1, 2, 2, 2);
         Tensor col = ref.allocate(DType.FLOAT32, 1, 8);
         ref.im2col(x, Window2d.square(2, 1, 0), col);

@@ -52,7 +52,9 @@ final class ImageChecks {
     /**
      * 1x1 images (with a 1x1 kernel, and a 3x3 one padded by 1); channels 1, 3, 5 and 8; stride 2 over 7x5; padding
      * 0, 1 and 2; non-square kernels and strides; a window of the whole image (global pooling); and LeNet's first
-     * layer on 4 images of 28x28x6 (5x5, padding 2), where a CPU backend splits every loop over its threads.
+     * layer on 4 images of 28x28x6 (5x5, padding 2), where a CPU backend splits every loop over its threads; and
+     * 5 images of 15x13x8, where a 2-thread CPU backend splits im2col's 975 rows in the middle of an output row;
+     * paddings at least the kernel (windows wholly in the padding: zeros for im2col and average pooling).
      */
     static final Case[] CASES = {
         new Case(1, 1, 1, 1, Window2d.square(1, 1, 0)),
@@ -64,6 +66,9 @@ final class ImageChecks {
         new Case(1, 9, 8, 5, new Window2d(2, 3, 1, 2, 1, 1)),
         new Case(2, 4, 4, 8, Window2d.square(2, 2, 0)),
         new Case(4, 28, 28, 6, Window2d.square(5, 1, 2)),
+        new Case(5, 15, 13, 8, Window2d.square(3, 1, 1)),
+        new Case(2, 3, 2, 1, Window2d.square(1, 1, 2)),
+        new Case(1, 2, 3, 2, new Window2d(2, 1, 1, 1, 3, 1)),
     };
 
     /** Exact: im2col copies; padding entries are 0. */
@@ -239,7 +244,8 @@ final class ImageChecks {
             float[] dx = avgPoolBackward(be, what, k, dy);
             Approx.assertClose(what, dx, Ref.values(rdx), scaled(Ref.values(mag), (k.overlap() + 2) * EPS));
             assertArrayEquals(dx, avgPoolBackward(be, what, k, dy), what + ": a second run gave other bits");
-            assertArrayEquals(dx, avgPoolBackward(oneThread, what, k, dy), what + ": a one-thread backend gave other bits");
+            assertArrayEquals(dx, avgPoolBackward(oneThread, what, k, dy),
+                    what + ": a one-thread backend gave other bits");
         }
     }
 
