@@ -5,7 +5,6 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
-import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 import dev.quadrant.device.Activation;
 
@@ -28,27 +27,10 @@ class LeNetCpuAgreementTest {
              ModuleCheck got = new ModuleCheck(cpu, ModelSpec.parse("lenet").build(in).root(), new int[] {28, 28, 1},
                      DType.FLOAT32, 0, 3, ModuleCheck.Objective.CROSS_ENTROPY, 31)) {
             ModuleCheck.assertClose("lenet logits", ReferenceBackend.values(want.model.forward(want.x, ctx)),
-                    floats(cpu, got.model.forward(got.x, ctx)), TOL);
+                    ModuleCheck.floats(cpu, got.model.forward(got.x, ctx)), TOL);
             want.gradients(false);
             got.gradients(false);
-            double[] g = ReferenceBackend.values(want.params.gradients());
-            double[] h = floats(cpu, got.params.gradients());
-            for (ParamLayout.Entry e : want.model.layout().entries()) {
-                int from = Math.toIntExact(e.offset());
-                int to = from + Math.toIntExact(e.size());
-                ModuleCheck.assertClose("lenet d" + e.name(), java.util.Arrays.copyOfRange(g, from, to),
-                        java.util.Arrays.copyOfRange(h, from, to), TOL);
-            }
+            ModuleCheck.assertSameGradients("lenet", want, got, TOL);
         }
-    }
-
-    private static double[] floats(Backend be, Tensor t) {
-        float[] f = new float[t.intSize()];
-        be.download(t, f, 0);
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
     }
 }
