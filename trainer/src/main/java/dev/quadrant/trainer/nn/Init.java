@@ -43,11 +43,16 @@ public final class Init {
         record Normal(double std) implements Weights {}
     }
 
-    /** Fills a weight {@code [fanOut, fanIn]} with the chosen {@link #weights()} initializer. */
+    /**
+     * Fills a weight {@code [fanOut, ...]} with the chosen {@link #weights()} initializer, the fan-in being the product
+     * of the other dimensions: {@code in} for a Linear's {@code [out, in]}, {@code in * kh * kw} for a convolution's
+     * {@code [out, in, kh, kw]} (PyTorch's fan-in). The fan-out is {@code shape[0]} (Xavier on a convolution thus uses
+     * {@code out} where PyTorch uses {@code out * kh * kw}).
+     */
     public void weight(ParamRef p) {
         ParamLayout.Entry e = layout.entry(p.name());
-        int[] s = e.shape();
-        weights.fill(flat, Math.toIntExact(e.offset()), s[s.length - 1], s[0], rng);
+        int fanOut = e.shape()[0];
+        weights.fill(flat, Math.toIntExact(e.offset()), Math.toIntExact(e.size() / fanOut), fanOut, rng);
     }
 
     /** Fills a weight as {@code how} says. */

@@ -17,7 +17,7 @@ import dev.quadrant.device.UserInputException;
  * Model m = spec.build(new ModelFactory.Inputs(new int[] {32}, DType.INT32, 65, Activation.GELU, 0f));
  * }</pre>
  */
-public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec {
+public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec, LeNetSpec {
 
     /** The kinds there are, by prefix, each with its parser. */
     Map<String, Function<String, ModelSpec>> KINDS = kinds();
@@ -26,12 +26,13 @@ public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec 
         Map<String, Function<String, ModelSpec>> m = new LinkedHashMap<>();
         m.put("mlp", MlpSpec::parseBody);
         m.put("gpt", GptSpec::parseBody);
+        m.put("lenet", LeNetSpec::parseBody);
         return java.util.Collections.unmodifiableMap(m);
     }
 
     /** Forms for messages and help. */
     String FORMS = "mlp:H1-H2-... (hidden sizes, e.g. mlp:512-256) | "
-            + "gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false]";
+            + "gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet (images [H, W, C])";
 
     /** Parses {@code --model} text; errors name the option, the text and what was expected. */
     static ModelSpec parse(String text) {

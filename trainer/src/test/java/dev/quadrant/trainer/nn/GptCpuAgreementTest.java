@@ -10,7 +10,6 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
-import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
@@ -49,27 +48,10 @@ class GptCpuAgreementTest {
             got.context = ctx;
             String what = "CPU vs reference, " + want.model.describe().lines().findFirst().orElse("");
             ModuleCheck.assertClose(what + ": logits", ReferenceBackend.values(want.model.forward(want.x, ctx)),
-                    floats(cpu, got.model.forward(got.x, ctx)), TOL);
+                    ModuleCheck.floats(cpu, got.model.forward(got.x, ctx)), TOL);
             want.gradients(false);
             got.gradients(false);
-            double[] g = ReferenceBackend.values(want.params.gradients());
-            double[] h = floats(cpu, got.params.gradients());
-            for (ParamLayout.Entry e : want.model.layout().entries()) {
-                int from = Math.toIntExact(e.offset());
-                int to = from + Math.toIntExact(e.size());
-                ModuleCheck.assertClose(what + ": d" + e.name(), java.util.Arrays.copyOfRange(g, from, to),
-                        java.util.Arrays.copyOfRange(h, from, to), TOL);
-            }
+            ModuleCheck.assertSameGradients(what, want, got, TOL);
         }
-    }
-
-    private static double[] floats(Backend be, Tensor t) {
-        float[] f = new float[t.intSize()];
-        be.download(t, f, 0);
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
     }
 }

@@ -209,6 +209,29 @@ final class ModuleCheck implements AutoCloseable {
         }
     }
 
+    /** Every parameter gradient of {@code got} (any backend) against {@code want} (reference), per tensor. */
+    static void assertSameGradients(String what, ModuleCheck want, ModuleCheck got, double relTol) {
+        double[] g = ReferenceBackend.values(want.params.gradients());
+        double[] h = floats(got.be, got.params.gradients());
+        for (ParamLayout.Entry e : want.model.layout().entries()) {
+            int from = Math.toIntExact(e.offset());
+            int to = from + Math.toIntExact(e.size());
+            assertClose(what + ": d" + e.name(), java.util.Arrays.copyOfRange(g, from, to),
+                    java.util.Arrays.copyOfRange(h, from, to), relTol);
+        }
+    }
+
+    /** A FLOAT32 tensor of any backend, downloaded, as doubles. */
+    static double[] floats(Backend be, Tensor t) {
+        float[] f = new float[t.intSize()];
+        be.download(t, f, 0);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
     static float[] randoms(SplittableRandom rng, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {

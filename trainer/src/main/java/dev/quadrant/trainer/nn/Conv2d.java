@@ -1,0 +1,135 @@
+package dev.quadrant.trainer.nn;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.Window2d;
+
+/**
+ * 2-D convolution over channels-last images: per sample {@code [H, W, C] -> [Ho, Wo, out]}, weight
+ * {@code [out, C, kh, kw]} and bias {@code [out]} (PyTorch's layout and names: {@code weight}, {@code bias}), stride
+ * and zero padding as a {@link Window2d} (dilation 1, no groups).
+ *
+ * <p>Forward: {@code im2col} into a SAVED buffer {@code col [rows * Ho * Wo, C * kh * kw]} (column order
+ * {@code (c, ky, kx)}, that of the weight flattened), then {@code y = col W^T (+ b)} with the weight seen as
+ * {@code [out, C * kh * kw]}. Backward accumulates {@code dW += dy^T col} and {@code db += column sums of dy}; when the
+ * input gradient is asked for, {@code dcol = dy W} goes into SCRATCH and {@code col2im} writes {@code dx}. Initial
+ * weights: the model's {@code --init} by fan-in {@code C * kh * kw} ({@link Init#weight(ParamRef)}), bias zero.
+ *
+ * <pre>{@code
+ * Module conv = new Conv2d(6, Window2d.square(5, 1, 2), true);   // [28, 28, 1] -> [28, 28, 6]
+ * }</pre>
+ */
+public final class Conv2d implements Module {
+    private final int out;
+    private final Window2d window;
+    private final boolean withBias;
+    private int[] in;          // [H, W, C]
+    private int[] outShape;    // [Ho, Wo, out]
+    private int taps;          // C * kh * kw
+    private ParamRef w;
+    private ParamRef b;
+    private ActivationRef colSlot;
+    private ActivationRef dcolSlot;
+    private ActivationRef ySlot;
+    private ActivationRef dxSlot;
+    private Backend be;
+    private Tensor weight;     // [out, C * kh * kw] (a view of [out, C, kh, kw])
+    private Tensor dWeight;    // [out, C * kh * kw]
+    private Tensor bias;       // [out]
+    private Tensor dBias;      // [out]
+    private Tensor col;        // [maxRows, Ho * Wo, C * kh * kw]
+    private Tensor dcol;       // [maxRows, Ho * Wo, C * kh * kw]
+    private Tensor y;          // [maxRows, Ho, Wo, out]
+    private Tensor dx;         // [maxRows, H, W, C]
+    private int lastRows;
+
+    /** {@code out} filters over {@code window}, with a bias when {@code withBias}. */
+    public Conv2d(int out, Window2d window, boolean withBias) {
+        if (out <= 0) {
+            throw new UserInputException("Conv2d: the number of output channels must be > 0, got " + out);
+        }
+        this.out = out;
+        this.window = window;
+        this.withBias = withBias;
+    }
+
+    /** A square kernel {@code k}, stride and padding on both axes, with a bias. */
+    public Conv2d(int out, int k, int stride, int padding) {
+        this(out, Images.window("Conv2d", k, stride, padding), true);
+    }
+
+    @Override
+    public int[] declare(Declare d, int[] inShape) {
+        outShape = Images.outImage(d, "Conv2d", inShape, window, out);
+        in = inShape.clone();
+        taps = Math.multiplyExact(in[2], window.kh() * window.kw());
+        w = d.param("weight", true, out, in[2], window.kh(), window.kw());
+        b = withBias ? d.param("bias", false, out) : null;
+        int positions = outShape[0] * outShape[1];
+        colSlot = d.saved("col", DType.FLOAT32, positions, taps);
+        ySlot = d.saved("y", DType.FLOAT32, outShape);
+        dcolSlot = d.scratch("dcol", DType.FLOAT32, positions, taps);
+        dxSlot = d.gradient("dx", DType.FLOAT32, in);
+        return outShape.clone();
+    }
+
+    @Override
+    public void initialize(Init init) {
+        init.weight(w);
+        // bias stays zero
+    }
+
+    @Override
+    public void bind(Bind bind) {
+        be = bind.backend();
+        weight = bind.value(w).reshape(out, taps);
+        dWeight = bind.gradient(w).reshape(out, taps);
+        if (b != null) {
+            bias = bind.value(b);
+            dBias = bind.gradient(b);
+        }
+        col = bind.tensor(colSlot);
+        dcol = bind.tensor(dcolSlot);
+        y = bind.tensor(ySlot);
+        dx = bind.tensor(dxSlot);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, ForwardContext ctx) {
+        lastRows = x.dim(0);
+        Tensor cm = Shapes.asMatrix(col.rows(0, lastRows));
+        be.im2col(x, window, cm);
+        Tensor yb = y.rows(0, lastRows);
+        Tensor ym = Shapes.asMatrix(yb);
+        be.gemm(false, true, 1f, cm, weight, 0f, ym);
+        if (bias != null) {
+            be.addBias(ym, bias);
+        }
+        return yb;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy, Backward ctx) {
+        Tensor dym = Shapes.asMatrix(dy);
+        be.gemm(true, false, 1f, dym, Shapes.asMatrix(col.rows(0, lastRows)), 1f, dWeight);
+        if (dBias != null) {
+            be.columnSums(dym, 1f, dBias);
+        }
+        if (!ctx.needInputGradient()) {
+            return null;
+        }
+        Tensor dcm = Shapes.asMatrix(dcol.rows(0, lastRows));
+        be.gemm(false, false, 1f, dym, weight, 0f, dcm);
+        Tensor dxb = dx.rows(0, lastRows);
+        be.col2im(dcm, window, dxb);
+        return dxb;
+    }
+
+    @Override
+    public String describe() {
+        return "Conv2d(" + (in == null ? "?" : in[2]) + " -> " + out + ", " + Images.describe(window)
+                + (withBias ? "" : ", no bias") + ")";
+    }
+}

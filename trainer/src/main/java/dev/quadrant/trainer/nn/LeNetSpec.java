@@ -1,0 +1,44 @@
+package dev.quadrant.trainer.nn;
+
+import java.util.List;
+
+import dev.quadrant.device.DType;
+import dev.quadrant.device.UserInputException;
+
+/**
+ * {@code lenet}: a LeNet-5 style network for images {@code [H, W, C]} (MNIST's {@code [28, 28, 1]}): conv 6@5x5
+ * padding 2, ReLU, max-pool 2, conv 16@5x5, ReLU, max-pool 2, flatten, Linear 120, ReLU, Linear 84, ReLU, Linear to
+ * the classes. Parameters are named {@code layers.<i>.weight|bias} by position, as PyTorch's {@code nn.Sequential}
+ * names them ({@code layers.0} the first convolution, {@code layers.3} the second, {@code layers.7, 9, 11} the
+ * linear layers). Immutable.
+ */
+public record LeNetSpec() implements ModelSpec {
+
+    /** Parses what follows {@code lenet} (nothing). */
+    static LeNetSpec parseBody(String body) {
+        if (!body.isEmpty()) {
+            throw new UserInputException("--model 'lenet:" + body + "': lenet takes no arguments");
+        }
+        return new LeNetSpec();
+    }
+
+    @Override
+    public Model build(Inputs in) {
+        int[] shape = in.inputShape();
+        if (in.inputDtype() != DType.FLOAT32 || shape.length != 3) {
+            throw new UserInputException("--model lenet takes images [H, W, C]; the data's input is x "
+                    + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for flat features)");
+        }
+        Module root = new Sequential(List.of(
+                new Conv2d(6, 5, 1, 2), new Act(in.activation()), new MaxPool2d(2, 2, 0),
+                new Conv2d(16, 5, 1, 0), new Act(in.activation()), new MaxPool2d(2, 2, 0),
+                new Flatten(),
+                new Linear(120), new Act(in.activation()),
+                new Linear(84), new Act(in.activation()),
+                new Linear(in.outputs())));
+        return new Model(root, shape, DType.FLOAT32);
+    }
+
+    @Override
+    public String toString() { return "lenet"; }
+}
