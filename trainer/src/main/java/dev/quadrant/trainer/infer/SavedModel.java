@@ -70,7 +70,8 @@ public final class SavedModel implements AutoCloseable {
 
     /** Loads a {@code quadrant train --save} file onto {@code be}, for batches of up to {@code rows} samples. */
     public static SavedModel load(Path file, Backend be, int rows) {
-        Map<String, String> meta = ModelFiles.metadata(file);
+        var content = ModelFiles.read(file);   // read once: metadata and tensors
+        Map<String, String> meta = content.metadata();
         String specText = meta.get("model");
         if (specText == null) {
             throw new UserInputException(file + ": the file records no model (metadata field 'model'); was it written "
@@ -94,7 +95,7 @@ public final class SavedModel implements AutoCloseable {
         Vocabulary vocab = ModelFiles.vocabulary(file, meta);
         ModelFactory.Inputs inputs = new ModelFactory.Inputs(in.shape(), in.dtype(),
                 tg.dtype() == DType.INT32 ? tg.categories() : tg.shape()[0], act, 0f);
-        float[] values = ModelFiles.load(file, spec.build(inputs).layout());
+        float[] values = ModelFiles.load(file, content, spec.build(inputs).layout());
         return new SavedModel(be, spec, in, tg, vocab, act, rows, values);
     }
 

@@ -130,12 +130,6 @@ public final class Replica implements AutoCloseable {
 
     public int maxRows() { return maxRows; }
 
-    /** Device bytes of this replica's data buffers (inputs, targets, output gradient, losses). */
-    public long dataBytes() {
-        return (input.size() * input.dtype().bytes()) + target.size() * target.dtype().bytes() + dOut.size() * 4
-                + losses.size() * 4 + 12;
-    }
-
     /** The clock that splits this replica's steps into compute and exposed communication (on its own timeline). */
     public StepClock clock() { return clock; }
 
@@ -321,14 +315,6 @@ public final class Replica implements AutoCloseable {
         score += v[0];
         return new double[] {lossTotal, score, terms};
     }
-
-    /** Forward (no dropout) of {@code x [rows, ...input]} already on this replica's device; the output view. */
-    public Tensor predict(Tensor x) {
-        return model.forward(x, ForwardContext.eval());
-    }
-
-    /** The device input buffer {@code [maxRows, ...input]}, for callers that fill it themselves (inference). */
-    public Tensor inputBuffer() { return input; }
 
     @Override
     public void close() {

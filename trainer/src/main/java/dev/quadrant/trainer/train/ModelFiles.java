@@ -36,15 +36,20 @@ public final class ModelFiles {
         }
     }
 
-    /** The metadata a {@link #save}d file records (model spec, activation, schema, vocabulary); empty if none. */
-    public static Map<String, String> metadata(Path file) {
+    /** Reads a parameter file whole; a missing or unreadable file is a user error naming it. */
+    public static SafeTensorsFile read(Path file) {
         try {
-            return SafeTensors.read(file).metadata();
+            return SafeTensors.read(file);
         } catch (NoSuchFileException e) {
             throw new UserInputException(file + ": no such file");
         } catch (IOException e) {
             throw new UserInputException(file + ": cannot read: " + e, e);
         }
+    }
+
+    /** The metadata a {@link #save}d file records (model spec, activation, schema, vocabulary); empty if none. */
+    public static Map<String, String> metadata(Path file) {
+        return read(file).metadata();
     }
 
     /** The vocabulary a file records, or null. */
@@ -75,14 +80,11 @@ public final class ModelFiles {
      * nothing else may be there. Errors name the file, the tensor and both shapes.
      */
     public static float[] load(Path file, ParamLayout layout) {
-        SafeTensorsFile f;
-        try {
-            f = SafeTensors.read(file);
-        } catch (NoSuchFileException e) {
-            throw new UserInputException(file + ": no such file");
-        } catch (IOException e) {
-            throw new UserInputException(file + ": cannot read: " + e, e);
-        }
+        return load(file, read(file), layout);
+    }
+
+    /** As {@link #load(Path, ParamLayout)} for a file already read ({@code file} names it in messages). */
+    public static float[] load(Path file, SafeTensorsFile f, ParamLayout layout) {
         float[] flat = new float[Math.toIntExact(layout.totalSize())];
         List<String> expected = layout.entries().stream().map(ParamLayout.Entry::name).toList();
         for (NamedTensor t : f.tensors()) {

@@ -330,8 +330,4 @@ public final class Trainer {
         return e;
     }
 
-    /** {loss sum, score sum, loss terms} of {@code replica} on every evaluation sample of {@code test}. */
-    public static double[] evaluate(Replica replica, Samples test, int evalBatches, int batch) {
-        return replica.evaluate(test, test.evaluationIds(evalBatches, batch));
-    }
 }
