@@ -208,6 +208,65 @@ public interface Backend extends AutoCloseable {
     /** Backward of {@link #avgPool2dForward}: WRITES {@code dx}, each element the sum of {@code dy / (kh * kw)} over its windows. */
     void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx);
 
+    // ---- batch normalisation (channels last: x [m, c], m = rows * H * W positions, c channels) -----------------
+    //
+    // The statistics are passed as raw per-channel sums so that data-parallel replicas can add theirs up across the
+    // group (synchronised batch norm) between the calls: mean = sum / count, var = sqSum / count (biased, as
+    // PyTorch normalises with), rstd = 1 / sqrt(var + eps), xhat = (x - mean) * rstd. Every reduction runs in a fixed
+    // order on every backend (deterministic, thread-count independent). Evaluation passes the running mean and
+    // variance as sum and sqSum with count 1.
+
+    /**
+     * WRITES {@code out[j] = sum_i (x[i, j] - sum[j] / count)^2} for {@code x [m, c]}, {@code sum, out [c]}: the sum of
+     * squares about the mean {@code sum / count} (two-pass variance; {@code sum} comes from {@link #columnSums}, added
+     * up across replicas when synchronised). {@code count > 0}.
+     */
+    default void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
+        throw new UnsupportedOperationException("centeredSquareSums on " + device());
+    }
+
+    /**
+     * {@code y[i, j] = (x[i, j] - mean[j]) * rstd[j] * gamma[j] + beta[j]} with {@code mean = sum / count} and
+     * {@code rstd = 1 / sqrt(sqSum / count + eps)}; {@code x, y [m, c]}, the rest {@code [c]}. {@code y} may be
+     * {@code x}.
+     */
+    default void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                  Tensor beta, Tensor y) {
+        throw new UnsupportedOperationException("batchNormForward on " + device());
+    }
+
+    /**
+     * Running statistics, as PyTorch: {@code runningMean = (1 - momentum) runningMean + momentum sum / count} and
+     * {@code runningVar = (1 - momentum) runningVar + momentum sqSum / (count - 1)} (unbiased); all {@code [c]};
+     * {@code count > 1}.
+     */
+    default void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                        Tensor runningVar) {
+        throw new UnsupportedOperationException("batchNormRunningUpdate on " + device());
+    }
+
+    /**
+     * WRITES {@code sums [2, c]}: {@code sums[0, j] = sum_i dy[i, j]} and {@code sums[1, j] = sum_i dy[i, j] *
+     * xhat[i, j]}, with {@code xhat} recomputed from {@code x, sum, sqSum, count, eps} as in
+     * {@link #batchNormForward}. They are this replica's {@code dBeta} and {@code dGamma}, and, added up across the
+     * group, what {@link #batchNormBackward} needs.
+     */
+    default void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
+                                       Tensor sums) {
+        throw new UnsupportedOperationException("batchNormBackwardSums on " + device());
+    }
+
+    /**
+     * WRITES {@code dx[i, j] = gamma[j] rstd[j] (dy[i, j] - sums[0, j] / count - xhat[i, j] sums[1, j] / count)}, the
+     * input gradient of {@link #batchNormForward} in training (the statistics depend on the batch); {@code sums} from
+     * {@link #batchNormBackwardSums} (over the whole group when synchronised, {@code count} the group's positions).
+     * {@code dx} may be {@code dy}.
+     */
+    default void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                   Tensor sums, Tensor dy, Tensor dx) {
+        throw new UnsupportedOperationException("batchNormBackward on " + device());
+    }
+
     // ---- losses and metrics -------------------------------------------------------------------------------
 
     /**
