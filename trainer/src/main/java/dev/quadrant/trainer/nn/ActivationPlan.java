@@ -26,8 +26,12 @@ public final class ActivationPlan {
     /** How long a buffer's contents must live. */
     public enum Kind { SAVED, GRADIENT, SCRATCH }
 
-    /** One buffer: owner module's name, kind, dtype, per-sample shape, element offset in its dtype's arena. */
-    public record Slot(String name, Kind kind, DType dtype, int[] perSample, long offset) {
+    /**
+     * One buffer: owner module's name, kind, dtype, per-sample shape, element offset in its dtype's arena, and whether
+     * its shape is {@code fixed}: the same for any number of rows (a BatchNorm's per-channel statistics), not per
+     * sample.
+     */
+    public record Slot(String name, Kind kind, DType dtype, int[] perSample, long offset, boolean fixed) {
         public Slot {
             perSample = perSample.clone();
         }
@@ -44,8 +48,15 @@ public final class ActivationPlan {
             return n;
         }
 
+        /** Elements of the buffer for a plan of {@code rows} samples. */
+        public long elements(int rows) {
+            return fixed ? perSampleSize() : Math.multiplyExact(perSampleSize(), rows);
+        }
+
         @Override
-        public String toString() { return name + " " + kind + " " + dtype + Arrays.toString(perSample); }
+        public String toString() {
+            return name + " " + kind + " " + dtype + Arrays.toString(perSample) + (fixed ? " fixed" : "");
+        }
     }
 
     private final int rows;
@@ -87,7 +98,7 @@ public final class ActivationPlan {
         long b = 0;
         for (Slot s : slots) {
             if (s.kind() == kind) {
-                b += s.perSampleSize() * rows * s.dtype().bytes();
+                b += s.elements(rows) * s.dtype().bytes();
             }
         }
         return b;
@@ -97,7 +108,7 @@ public final class ActivationPlan {
         long max = 0;
         for (Slot s : slots) {
             if (s.kind() == Kind.SCRATCH && s.dtype() == t) {
-                max = Math.max(max, s.offset() + s.perSampleSize() * rows - scratchBase(t));
+                max = Math.max(max, s.offset() + s.elements(rows) - scratchBase(t));
             }
         }
         return max;
@@ -107,7 +118,7 @@ public final class ActivationPlan {
         long base = 0;
         for (Slot s : slots) {
             if (s.kind() != Kind.SCRATCH && s.dtype() == t) {
-                base += s.perSampleSize() * rows;
+                base += s.elements(rows);
             }
         }
         return base;
@@ -118,19 +129,24 @@ public final class ActivationPlan {
      * every module's SCRATCH buffers from the same base. Not thread-safe.
      */
     static final class Builder {
-        private record Pending(String owner, String name, Kind kind, DType dtype, int[] perSample) {}
+        private record Pending(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed) {}
 
         private final List<Pending> pending = new ArrayList<>();
 
         /** Adds a buffer of module {@code owner}; the returned index identifies it in the built plan. */
         int add(String owner, String name, Kind kind, DType dtype, int[] perSample) {
+            return add(owner, name, kind, dtype, perSample, false);
+        }
+
+        /** As above; a {@code fixed} buffer has shape {@code perSample} whatever the rows. */
+        int add(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed) {
             for (int d : perSample) {
                 if (d <= 0) {
                     throw new IllegalArgumentException("activation " + name + " has a non-positive dimension: "
                             + Arrays.toString(perSample));
                 }
             }
-            pending.add(new Pending(owner, name, kind, dtype, perSample.clone()));
+            pending.add(new Pending(owner, name, kind, dtype, perSample.clone(), fixed));
             return pending.size() - 1;
         }
 
@@ -141,9 +157,9 @@ public final class ActivationPlan {
                 Pending p = pending.get(i);
                 if (p.kind() != Kind.SCRATCH) {
                     long at = next.getOrDefault(p.dtype(), 0L);
-                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at);
+                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed());
                     out.set(i, s);
-                    next.put(p.dtype(), Math.addExact(at, Math.multiplyExact(s.perSampleSize(), rows)));
+                    next.put(p.dtype(), Math.addExact(at, s.elements(rows)));
                 }
             }
             Map<DType, Long> end = new EnumMap<>(next);
@@ -153,9 +169,9 @@ public final class ActivationPlan {
                 if (p.kind() == Kind.SCRATCH) {
                     Map<DType, Long> mine = perOwner.computeIfAbsent(p.owner(), k -> new EnumMap<>(DType.class));
                     long at = mine.getOrDefault(p.dtype(), next.getOrDefault(p.dtype(), 0L));
-                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at);
+                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed());
                     out.set(i, s);
-                    long stop = Math.addExact(at, Math.multiplyExact(s.perSampleSize(), rows));
+                    long stop = Math.addExact(at, s.elements(rows));
                     mine.put(p.dtype(), stop);
                     end.merge(p.dtype(), stop, Math::max);
                 }

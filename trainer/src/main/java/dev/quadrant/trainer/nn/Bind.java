@@ -32,10 +32,16 @@ public final class Bind {
     /** Flat-buffer offset of a parameter. */
     public long offset(ParamRef p) { return params.layout().entry(p.name()).offset(); }
 
-    /** The buffer, {@code [rows, ...perSample]} for the plan's rows; forward and backward take {@code rows(0, n)}. */
+    /**
+     * The buffer, {@code [rows, ...perSample]} for the plan's rows (forward and backward take {@code rows(0, n)}), or
+     * its own shape for a fixed buffer ({@link Declare#statistics}).
+     */
     public Tensor tensor(ActivationRef ref) {
         ActivationPlan.Slot s = plan.slots().get(ref.index());
         int[] perSample = s.perSample();
+        if (s.fixed()) {
+            return arenas.get(s.dtype()).view(s.offset(), perSample);
+        }
         int[] shape = new int[perSample.length + 1];
         shape[0] = plan.rows();
         System.arraycopy(perSample, 0, shape, 1, perSample.length);

@@ -12,21 +12,24 @@ public final class Declare {
     private final ParamLayout.Builder params;
     private final ActivationPlan.Builder activations;
     private final int[] ids;
+    private final boolean[] flags;
 
     Declare(ParamLayout.Builder params, ActivationPlan.Builder activations) {
-        this("", params, activations, new int[1]);
+        this("", params, activations, new int[1], new boolean[1]);
     }
 
-    private Declare(String prefix, ParamLayout.Builder params, ActivationPlan.Builder activations, int[] ids) {
+    private Declare(String prefix, ParamLayout.Builder params, ActivationPlan.Builder activations, int[] ids,
+                    boolean[] flags) {
         this.prefix = prefix;
         this.params = params;
         this.activations = activations;
         this.ids = ids;
+        this.flags = flags;
     }
 
     /** The scope of a child module called {@code name} (e.g. {@code layers.0}). */
     public Declare child(String name) {
-        return new Declare(prefix + name + ".", params, activations, ids);
+        return new Declare(prefix + name + ".", params, activations, ids, flags);
     }
 
     /** This scope's full name, without the trailing dot ("" at the root). */
@@ -38,6 +41,17 @@ public final class Declare {
     public ParamRef param(String name, boolean decay, int... shape) {
         String full = prefix + name;
         params.add(full, decay, shape);
+        return new ParamRef(full);
+    }
+
+    /**
+     * Declares non-trainable state {@code name} of this module (a BatchNorm's running statistics): it lives in the
+     * flat parameter buffer (saved, restored, broadcast with the parameters), the module writes it in forward, the
+     * optimizer leaves it alone.
+     */
+    public ParamRef state(String name, int... shape) {
+        String full = prefix + name;
+        params.addState(full, shape);
         return new ParamRef(full);
     }
 
@@ -59,6 +73,20 @@ public final class Declare {
     public ActivationRef saved(String name, DType dtype, int... perSample) {
         return slot(name, ActivationPlan.Kind.SAVED, dtype, perSample);
     }
+
+    /**
+     * A buffer of shape {@code shape} whatever the batch size, living from forward to backward (a BatchNorm's
+     * per-channel sums).
+     */
+    public ActivationRef statistics(String name, DType dtype, int... shape) {
+        return new ActivationRef(activations.add(name(), prefix + name, ActivationPlan.Kind.SAVED, dtype, shape, true));
+    }
+
+    /** Marks the model as one whose forward shares batch statistics across a {@link BatchGroup}. */
+    public void usesBatchGroup() { flags[0] = true; }
+
+    /** Whether any module called {@link #usesBatchGroup}. */
+    boolean batchGroupUsed() { return flags[0]; }
 
     /** A buffer for the input gradient passed down in backward, {@code [rows, ...perSample]}. */
     public ActivationRef gradient(String name, DType dtype, int... perSample) {

@@ -31,6 +31,7 @@ public final class Model implements AutoCloseable {
     private final DType inputDtype;
     private final int[] outputShape;
     private final ParamLayout layout;
+    private final boolean sharesBatchStatistics;
     private final ActivationPlan.Builder activations;
     private final Map<DType, Tensor> arenas = new EnumMap<>(DType.class);
     private ActivationPlan plan;
@@ -41,9 +42,17 @@ public final class Model implements AutoCloseable {
         this.inputDtype = inputDtype;
         ParamLayout.Builder params = new ParamLayout.Builder();
         this.activations = new ActivationPlan.Builder();
-        this.outputShape = root.declare(new Declare(params, activations), this.inputShape).clone();
+        Declare d = new Declare(params, activations);
+        this.outputShape = root.declare(d, this.inputShape).clone();
         this.layout = params.build();
+        this.sharesBatchStatistics = d.batchGroupUsed();
     }
+
+    /**
+     * Whether the forward pass shares batch statistics across the replicas of a {@link BatchGroup} (a synchronised
+     * BatchNorm): then every replica of a synchronous step must have rows.
+     */
+    public boolean sharesBatchStatistics() { return sharesBatchStatistics; }
 
     public Module root() { return root; }
 

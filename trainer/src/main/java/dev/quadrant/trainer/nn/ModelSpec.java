@@ -17,7 +17,7 @@ import dev.quadrant.device.UserInputException;
  * Model m = spec.build(new ModelFactory.Inputs(new int[] {32}, DType.INT32, 65, Activation.GELU, 0f));
  * }</pre>
  */
-public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec, LeNetSpec {
+public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec, LeNetSpec, ResNetSpec, StackSpec {
 
     /** The kinds there are, by prefix, each with its parser. */
     Map<String, Function<String, ModelSpec>> KINDS = kinds();
@@ -27,12 +27,16 @@ public sealed interface ModelSpec extends ModelFactory permits MlpSpec, GptSpec,
         m.put("mlp", MlpSpec::parseBody);
         m.put("gpt", GptSpec::parseBody);
         m.put("lenet", LeNetSpec::parseBody);
+        m.put("resnet", ResNetSpec::parseBody);
+        m.put("stack", StackSpec::parseBody);
         return java.util.Collections.unmodifiableMap(m);
     }
 
     /** Forms for messages and help. */
     String FORMS = "mlp:H1-H2-... (hidden sizes, e.g. mlp:512-256) | "
-            + "gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet (images [H, W, C])";
+            + "gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet (images [H, W, C]) | "
+            + "resnet[:widths=16-32-64][,blocks=1][,norm=batch|batch-local|layer|none] (images) | "
+            + "stack:L1,L2,... (layers: " + StackSpec.TOKENS + "; a Linear to the classes follows)";
 
     /** Parses {@code --model} text; errors name the option, the text and what was expected. */
     static ModelSpec parse(String text) {

@@ -8,6 +8,13 @@ import java.util.List;
 /**
  * Where each named parameter lives in a model's flat parameter buffer (the gradient buffer uses the same layout).
  *
+ * <p>Besides trainable parameters the buffer holds a model's non-trainable STATE (PyTorch's buffers: a BatchNorm's
+ * {@code running_mean} and {@code running_var}), entries flagged {@code trainable = false}. They live in the flat
+ * buffer so that everything that moves, saves and restores parameters (broadcast at start, the parameter server's
+ * broadcast, gossip's averaging, checkpoints, model files, exact resume) moves, saves and restores them too; the
+ * module that owns them writes them during its forward pass, their gradients stay zero and the optimizer never
+ * touches them.
+ *
  * <p>Entries are in forward order and contiguous: entry {@code i+1} starts where entry {@code i} ends. Immutable.
  *
  * <pre>{@code
@@ -18,10 +25,10 @@ import java.util.List;
 public final class ParamLayout {
 
     /**
-     * One parameter tensor: name (PyTorch style, e.g. {@code layers.0.weight}), shape, offset in elements, and whether
-     * weight decay applies to it (weights yes, biases no).
+     * One parameter tensor: name (PyTorch style, e.g. {@code layers.0.weight}), shape, offset in elements, whether
+     * weight decay applies to it (weights yes, biases no) and whether it is trained (false for non-trainable state).
      */
-    public record Entry(String name, int[] shape, long offset, long size, boolean decay) {
+    public record Entry(String name, int[] shape, long offset, long size, boolean decay, boolean trainable) {
         public Entry {
             shape = shape.clone();
         }
@@ -43,8 +50,18 @@ public final class ParamLayout {
 
     public List<Entry> entries() { return entries; }
 
-    /** Total number of parameters. */
+    /** Total number of elements in the flat buffer (trainable parameters and non-trainable state). */
     public long totalSize() { return totalSize; }
+
+    /** Number of trainable parameters (what a model's size is quoted as). */
+    public long trainableSize() {
+        return entries.stream().filter(Entry::trainable).mapToLong(Entry::size).sum();
+    }
+
+    /** Whether any entry is non-trainable state. */
+    public boolean hasState() {
+        return entries.stream().anyMatch(e -> !e.trainable());
+    }
 
     /** The entry called {@code name}, or an IllegalArgumentException listing the names there are. */
     public Entry entry(String name) {
@@ -62,6 +79,15 @@ public final class ParamLayout {
         private long next;
 
         public Builder add(String name, boolean decay, int... shape) {
+            return add(name, decay, true, shape);
+        }
+
+        /** Non-trainable state {@code name} (never decayed, never updated by the optimizer). */
+        public Builder addState(String name, int... shape) {
+            return add(name, false, false, shape);
+        }
+
+        private Builder add(String name, boolean decay, boolean trainable, int... shape) {
             for (Entry e : entries) {
                 if (e.name().equals(name)) {
                     throw new IllegalArgumentException("duplicate parameter name " + name);
@@ -74,7 +100,7 @@ public final class ParamLayout {
                 }
                 size = Math.multiplyExact(size, d);
             }
-            entries.add(new Entry(name, shape, next, size, decay));
+            entries.add(new Entry(name, shape, next, size, decay, trainable));
             next += size;
             return this;
         }

@@ -14,7 +14,7 @@ import dev.quadrant.trainer.nn.Parameters;
 /**
  * A fused optimizer update over a replica's flat parameter buffer. State (velocity, or Adam's first and second
  * moments) lives in flat buffers with the parameters' layout. Weight decay applies to entries flagged {@code decay}
- * (weights) and not to biases; the update runs once per maximal run of entries with the same flag (2 calls per
+ * (weights) and not to biases; non-trainable state (running statistics) is skipped; the update runs once per maximal run of entries with the same flag (2 calls per
  * Linear layer).
  *
  * <p>Belongs to one replica; not thread-safe.
@@ -39,8 +39,11 @@ public final class Optimizer implements AutoCloseable {
         this.state1 = cfg.kind() == OptimizerKind.SGD ? null : backend.allocate(DType.FLOAT32, p);
         this.state2 = cfg.kind().isAdam() ? backend.allocate(DType.FLOAT32, p) : null;
         for (ParamLayout.Entry e : layout.entries()) {
+            if (!e.trainable()) {
+                continue;   // non-trainable state (running statistics): its owner writes it, never the optimizer
+            }
             long[] last = groups.isEmpty() ? null : groups.get(groups.size() - 1);
-            if (last != null && (last[2] == 1) == e.decay()) {
+            if (last != null && (last[2] == 1) == e.decay() && last[0] + last[1] == e.offset()) {
                 last[1] += e.size();
             } else {
                 groups.add(new long[] {e.offset(), e.size(), e.decay() ? 1 : 0});

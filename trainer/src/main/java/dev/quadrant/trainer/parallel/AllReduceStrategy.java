@@ -80,7 +80,7 @@ public final class AllReduceStrategy implements StepRunner {
             rep.zeroGradients();
             for (int k = 0; k < last; k++) {    // gradient accumulation: reduce only after the last micro-batch
                 rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
-                        dev.quadrant.trainer.nn.Backward.IGNORE);
+                        dev.quadrant.trainer.nn.Backward.IGNORE, CommBatchGroup.of(comm, batch, k, rep));
             }
             rep.computeGradients(batch, batch.shardFrom(last, r, n), batch.shardRows(last, r, n), scale, seed,
                     readyFrom -> {
@@ -91,7 +91,7 @@ public final class AllReduceStrategy implements StepRunner {
                             Bucket b = buckets.get(next[0]++);
                             inFlight.add(comm.allReduceAsync(grads.slice(b.offset(), Math.toIntExact(b.size())), ReduceOp.SUM));
                         }
-                    });
+                    }, CommBatchGroup.of(comm, batch, last, rep));
             rep.clock().lap(StepClock.Phase.COMPUTE);
             while (next[0] < buckets.size()) {       // what backward finished last: blocking, after the async ones
                 Bucket b = buckets.get(next[0]++);

@@ -132,10 +132,12 @@ public final class HogwildStrategy implements StepRunner {
             Remote remote = remotes.get(r);
             if (remote == null) {                                                     // push on the server's device
                 serverOptimizer.update(be, serverParams, rep.parameters().gradients(), rate, updates.incrementAndGet());
+                pushState(be, rep);
             } else {                                                                  // push from another GPU
                 remote.gradsReady().record(be);
                 remote.gradsReady().waitIn(remote.push());
                 remote.push().copy(rep.parameters().gradients(), remote.staged());
+                pushState(remote.push(), rep);
                 serverOptimizer.update(remote.push(), serverParams, remote.staged(), rate, updates.incrementAndGet());
                 remote.pushed().record(remote.push());
                 remote.pushed().waitIn(be);   // the next backward must not overwrite gradients still being copied
@@ -144,6 +146,19 @@ public final class HogwildStrategy implements StepRunner {
             version.incrementAndGet();
             staleness.record(stale);
         });
+    }
+
+    /**
+     * Non-trainable state (BatchNorm running statistics) is not a gradient: the worker's values, moved by its own
+     * forward pass, overwrite the server's (the last writer wins, as Hogwild's updates do).
+     */
+    private void pushState(Backend on, Replica rep) {
+        for (var e : rep.parameters().layout().entries()) {
+            if (!e.trainable()) {
+                int n = Math.toIntExact(e.size());
+                on.copy(rep.parameters().values().slice(e.offset(), n), serverParams.slice(e.offset(), n));
+            }
+        }
     }
 
     @Override

@@ -11,7 +11,9 @@ import dev.quadrant.device.group.TensorCommunicator;
  * {@code 1/globalBatch}); the gradients go to the server, replica 0 (all-to-one: a reduce to root), the server
  * applies the optimizer update, and the new parameters go back to every replica (one-to-all: a broadcast). Gives the
  * same parameters as one replica with the whole batch, up to float32 summation order; only the server keeps
- * optimizer state that matters. On GPUs both exchanges run device to device (reduce and broadcast of the CUDA
+ * optimizer state that matters. A synchronised BatchNorm sums its statistics over the workers (one all-reduce of a
+ * few floats per layer), so every worker, the server among them, keeps the same running statistics, which the
+ * broadcast carries with the parameters. On GPUs both exchanges run device to device (reduce and broadcast of the CUDA
  * communicators: device-local for replicas sharing a GPU, NCCL across GPUs).
  */
 public final class ParameterServerStrategy implements StepRunner {
@@ -46,7 +48,7 @@ public final class ParameterServerStrategy implements StepRunner {
             rep.zeroGradients();
             for (int k = 0; k < batch.microBatches(); k++) {
                 rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
-                        dev.quadrant.trainer.nn.Backward.IGNORE);
+                        dev.quadrant.trainer.nn.Backward.IGNORE, CommBatchGroup.of(comm, batch, k, rep));
             }
             rep.clock().lap(StepClock.Phase.COMPUTE);
             comm.reduce(rep.parameters().gradients(), ReduceOp.SUM, SERVER);

@@ -9,6 +9,7 @@ import dev.quadrant.device.Tensor;
 import dev.quadrant.trainer.data.Field;
 import dev.quadrant.trainer.data.Samples;
 import dev.quadrant.trainer.data.Schema;
+import dev.quadrant.trainer.nn.BatchGroup;
 import dev.quadrant.trainer.nn.Backward;
 import dev.quadrant.trainer.nn.ForwardContext;
 import dev.quadrant.trainer.nn.Model;
@@ -183,6 +184,15 @@ public final class Replica implements AutoCloseable {
      */
     public void computeGradients(StepBatch batch, int from, int rows, float gradScale, long seed,
                                  LongConsumer gradientsReadyFrom) {
+        computeGradients(batch, from, rows, gradScale, seed, gradientsReadyFrom, BatchGroup.LOCAL);
+    }
+
+    /**
+     * As above, the forward pass sharing batch statistics with {@code group} (a synchronous strategy's replicas, for
+     * a synchronised BatchNorm).
+     */
+    public void computeGradients(StepBatch batch, int from, int rows, float gradScale, long seed,
+                                 LongConsumer gradientsReadyFrom, BatchGroup group) {
         if (rows > maxRows) {
             throw new IllegalArgumentException("replica " + rank + " got " + rows + " rows, buffers hold " + maxRows);
         }
@@ -192,7 +202,7 @@ public final class Replica implements AutoCloseable {
         }
         load(batch, from, rows);
         Tensor yb = target.rows(0, rows);
-        Tensor out = model.forward(input.rows(0, rows), new ForwardContext(true, seed, from));
+        Tensor out = model.forward(input.rows(0, rows), new ForwardContext(true, seed, from, group));
         Tensor lb = losses.rows(0, rows * termsPerSample);
         objective.loss(be, out, yb, lb);
         // Under SKIP a diverged batch must not poison the running loss: its losses are left out (one small check).

@@ -28,7 +28,7 @@ public class TrainOptions {
     @Option(names = "--csv-test-fraction", paramLabel = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
     public double csvTestFraction = 0.1;
 
-    @Option(names = "--model", paramLabel = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false]; input and output sizes come from the data (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet | resnet[:widths=16-32-64][,blocks=1][,norm=batch|batch-local|layer|none] | stack:L1,L2,... with layers conv<out>k<k>[s<stride>][p<pad>], max<k>[s..][p..], avg<k>[s..][p..], gap, bn, bn-local, ln, relu, gelu, tanh, drop<p>, flatten, fc<n> (a Linear to the classes follows); input and output sizes come from the data (default: ${DEFAULT-VALUE})")
     public String model = "mlp:512-256";
 
     @Option(names = "--activation", paramLabel = "NAME", description = "relu | gelu | tanh (default: ${DEFAULT-VALUE})")
