@@ -832,6 +832,42 @@ public final class CudaBackend implements Backend {
                 window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
     }
 
+    // ---- batch normalisation (batchnorm.cu: not yet; these stubs keep the interface whole) -------------------
+
+    @Override
+    public void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
+        throw notYet("centeredSquareSums");
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma, Tensor beta,
+                                 Tensor y) {
+        throw notYet("batchNormForward");
+    }
+
+    @Override
+    public void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                       Tensor runningVar) {
+        throw notYet("batchNormRunningUpdate");
+    }
+
+    @Override
+    public void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
+                                      Tensor sums) {
+        throw notYet("batchNormBackwardSums");
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                  Tensor sums, Tensor dy, Tensor dx) {
+        throw notYet("batchNormBackward");
+    }
+
+    private UnsupportedOperationException notYet(String op) {
+        return new UnsupportedOperationException(op + " on " + device() + ": the CUDA batch-norm kernels are not in "
+                + "this build yet; run batch norm on a CpuBackend meanwhile");
+    }
+
     /** The launch geometry of checked image-op sizes. */
     private static ImageWindow window(ImageOpChecks.Geometry g) {
         Window2d w = g.win();
