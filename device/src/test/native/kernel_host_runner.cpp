@@ -18,6 +18,7 @@
 #include "attention.cu"
 #include "permute.cu"
 #include "image.cu"
+#include "batchnorm.cu"
 
 #include <iostream>
 #include <map>
@@ -55,7 +56,8 @@ static const std::map<std::string, void (*)(const std::vector<A>&)> kernels = {
     K(layernorm_forward_f32), K(layernorm_backward_dx_f32), K(layernorm_param_partials_f32),
     K(layernorm_param_finish_f32), K(causal_softmax_forward_f32), K(causal_softmax_backward_f32), K(permute_b32),
     K(im2col_f32), K(col2im_f32), K(max_pool2d_forward_f32), K(max_pool2d_backward_f32), K(avg_pool2d_forward_f32),
-    K(avg_pool2d_backward_f32),
+    K(avg_pool2d_backward_f32), K(batchnorm_centered_partials_f32), K(batchnorm_grad_partials_f32),
+    K(batchnorm_finish_f32), K(batchnorm_forward_f32), K(batchnorm_running_update_f32), K(batchnorm_backward_f32),
 };
 
 struct Buf { char type; long n; std::vector<unsigned> v; };

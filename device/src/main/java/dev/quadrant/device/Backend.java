@@ -221,29 +221,23 @@ public interface Backend extends AutoCloseable {
      * squares about the mean {@code sum / count} (two-pass variance; {@code sum} comes from {@link #columnSums}, added
      * up across replicas when synchronised). {@code count > 0}.
      */
-    default void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
-        throw new UnsupportedOperationException("centeredSquareSums on " + device());
-    }
+    void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out);
 
     /**
      * {@code y[i, j] = (x[i, j] - mean[j]) * rstd[j] * gamma[j] + beta[j]} with {@code mean = sum / count} and
      * {@code rstd = 1 / sqrt(sqSum / count + eps)}; {@code x, y [m, c]}, the rest {@code [c]}. {@code y} may be
      * {@code x}.
      */
-    default void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
-                                  Tensor beta, Tensor y) {
-        throw new UnsupportedOperationException("batchNormForward on " + device());
-    }
+    void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma, Tensor beta,
+                          Tensor y);
 
     /**
      * Running statistics, as PyTorch: {@code runningMean = (1 - momentum) runningMean + momentum sum / count} and
      * {@code runningVar = (1 - momentum) runningVar + momentum sqSum / (count - 1)} (unbiased); all {@code [c]};
      * {@code count > 1}.
      */
-    default void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
-                                        Tensor runningVar) {
-        throw new UnsupportedOperationException("batchNormRunningUpdate on " + device());
-    }
+    void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                Tensor runningVar);
 
     /**
      * WRITES {@code sums [2, c]}: {@code sums[0, j] = sum_i dy[i, j]} and {@code sums[1, j] = sum_i dy[i, j] *
@@ -251,10 +245,7 @@ public interface Backend extends AutoCloseable {
      * {@link #batchNormForward}. They are this replica's {@code dBeta} and {@code dGamma}, and, added up across the
      * group, what {@link #batchNormBackward} needs.
      */
-    default void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
-                                       Tensor sums) {
-        throw new UnsupportedOperationException("batchNormBackwardSums on " + device());
-    }
+    void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy, Tensor sums);
 
     /**
      * WRITES {@code dx[i, j] = gamma[j] rstd[j] (dy[i, j] - sums[0, j] / count - xhat[i, j] sums[1, j] / count)}, the
@@ -262,10 +253,8 @@ public interface Backend extends AutoCloseable {
      * {@link #batchNormBackwardSums} (over the whole group when synchronised, {@code count} the group's positions).
      * {@code dx} may be {@code dy}.
      */
-    default void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
-                                   Tensor sums, Tensor dy, Tensor dx) {
-        throw new UnsupportedOperationException("batchNormBackward on " + device());
-    }
+    void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                           Tensor sums, Tensor dy, Tensor dx);
 
     // ---- losses and metrics -------------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ public final class HostKernels implements LaunchTarget {
         castsAndDropout();
         HostSequenceKernels.register(bodies);
         HostImageKernels.register(bodies);
+        HostBatchNormKernels.register(bodies);
         for (KernelSpec k : Kernels.specs()) {
             if (!bodies.containsKey(k.name())) {
                 throw new IllegalStateException("HostKernels has no body for kernel " + k);

@@ -22,7 +22,8 @@ public enum KernelFamily {
     LAYERNORM("layernorm.cu"),
     ATTENTION("attention.cu"),
     PERMUTE("permute.cu"),
-    IMAGE("image.cu");
+    IMAGE("image.cu"),
+    BATCHNORM("batchnorm.cu");
 
     /** Resource folder of the sources. */
     public static final String RESOURCE_DIR = "/dev/quadrant/kernels/";

@@ -21,9 +21,10 @@ import dev.quadrant.bindings.cuda.KernelArgs;
  *
  * <p>Launch shapes: element-wise kernels use 256-thread blocks in a grid-stride loop with the grid capped at
  * 16 blocks per multiprocessor; row kernels one warp per row (8 rows per block), except softmax cross-entropy (one
- * block per row, for vocabularies of 50k) and the embedding backward (one block per position); column sums and the
- * LayerNorm parameter partials 32 x 8 blocks; reductions {@link #PARTIALS} blocks at most, one double each; the image
- * kernels are element-wise (a thread per output element).
+ * block per row, for vocabularies of 50k) and the embedding backward (one block per position); column sums, the
+ * LayerNorm parameter partials and the batch-norm reductions 32 x 8 blocks; reductions {@link #PARTIALS} blocks at
+ * most, one double each; the image kernels and the batch-norm element-wise passes are element-wise (a thread per
+ * output element).
  *
  * <p>Not thread-safe: each backend (one replica thread) owns its own instance.
  *
@@ -111,6 +112,19 @@ public final class Kernels implements AutoCloseable {
     static final KernelSpec MAXPOOL_BWD = image("max_pool2d_backward_f32", 3);
     static final KernelSpec AVGPOOL_FWD = image("avg_pool2d_forward_f32", 2);
     static final KernelSpec AVGPOOL_BWD = image("avg_pool2d_backward_f32", 2);
+
+    static final KernelSpec BATCHNORM_CENTERED_PARTIALS = new KernelSpec(KernelFamily.BATCHNORM,
+            "batchnorm_centered_partials_f32", PTR, PTR, PTR, I32, I32, I32, F32);
+    static final KernelSpec BATCHNORM_GRAD_PARTIALS = new KernelSpec(KernelFamily.BATCHNORM,
+            "batchnorm_grad_partials_f32", PTR, PTR, PTR, PTR, PTR, I32, I32, I32, F32, F32);
+    static final KernelSpec BATCHNORM_FINISH = new KernelSpec(KernelFamily.BATCHNORM, "batchnorm_finish_f32",
+            PTR, PTR, I32, I32, I32);
+    static final KernelSpec BATCHNORM_FWD = new KernelSpec(KernelFamily.BATCHNORM, "batchnorm_forward_f32",
+            PTR, PTR, PTR, PTR, PTR, PTR, I64, I32, F32, F32);
+    static final KernelSpec BATCHNORM_RUNNING = new KernelSpec(KernelFamily.BATCHNORM, "batchnorm_running_update_f32",
+            PTR, PTR, PTR, PTR, I32, F32, F32);
+    static final KernelSpec BATCHNORM_BWD = new KernelSpec(KernelFamily.BATCHNORM, "batchnorm_backward_f32",
+            PTR, PTR, PTR, PTR, PTR, PTR, PTR, I64, I32, F32, F32);
 
     /** Largest rank {@link #permute} takes. */
     public static final int MAX_PERMUTE_RANK = 6;
@@ -459,6 +473,76 @@ public final class Kernels implements AutoCloseable {
                     .launch(s, Math.multiplyExact(chunks, tiles), 32, 8);
             begin(LAYERNORM_FINISH).p(partials).p(dGamma).p(dBeta).i(chunks).i(cols).elementwise(s, cols);
             begin(LAYERNORM_BWD_DX).p(x).p(gamma).p(mean).p(rstd).p(dy).p(dx).i(rows).i(cols).rowwise(s, rows);
+        }
+    }
+
+    // ---- batchnorm.cu -------------------------------------------------------------------------------------
+
+    /**
+     * Number of row chunks of the batch-norm reductions over {@code rows} positions (as {@link #layerNormChunks}: at
+     * least 64 rows a chunk, at most 256 chunks): a function of the shape only, so the summation order (and the
+     * result, bit for bit) is the same on every GPU. The scratch of {@link #centeredSquareSums} holds
+     * {@code batchNormChunks(rows) * cols} floats, that of {@link #batchNormBackwardSums} twice as many.
+     */
+    public static int batchNormChunks(int rows) {
+        return layerNormChunks(rows);
+    }
+
+    /** {@code out[c] = sum_r (x[r, c] - sum[c] / count)^2}, through {@code partials} in a fixed order; WRITES out. */
+    public void centeredSquareSums(CudaStream s, long x, long sum, long out, long partials, int rows, int cols,
+                                   float count) {
+        if (rows <= 0 || cols <= 0) {
+            return;
+        }
+        int chunks = batchNormChunks(rows);
+        int chunkRows = (rows + chunks - 1) / chunks;
+        begin(BATCHNORM_CENTERED_PARTIALS).p(x).p(sum).p(partials).i(rows).i(cols).i(chunkRows).f(count)
+                .launch(s, Math.multiplyExact(chunks, (cols + 31) / 32), 32, 8);
+        begin(BATCHNORM_FINISH).p(partials).p(out).i(chunks).i(cols).i(1).elementwise(s, cols);
+    }
+
+    /** {@code y = (x - mean) rstd gamma + beta} per channel of {@code x [rows, cols]}; {@code y} may be {@code x}. */
+    public void batchNormForward(CudaStream s, long x, long sum, long sqSum, long gamma, long beta, long y, int rows,
+                                 int cols, float count, float eps) {
+        long n = (long) rows * cols;
+        if (n > 0) {
+            begin(BATCHNORM_FWD).p(x).p(sum).p(sqSum).p(gamma).p(beta).p(y).l(n).i(cols).f(count).f(eps)
+                    .elementwise(s, n);
+        }
+    }
+
+    /** The running mean and (unbiased) variance, {@code [cols]}, moved by {@code momentum} towards the batch's. */
+    public void batchNormRunningUpdate(CudaStream s, long sum, long sqSum, long runningMean, long runningVar, int cols,
+                                       float count, float momentum) {
+        if (cols > 0) {
+            begin(BATCHNORM_RUNNING).p(sum).p(sqSum).p(runningMean).p(runningVar).i(cols).f(count).f(momentum)
+                    .elementwise(s, cols);
+        }
+    }
+
+    /**
+     * {@code sums [2, cols]}: {@code sum_r dy} and {@code sum_r dy xhat}, through {@code partials} ({@code 2 *
+     * batchNormChunks(rows) * cols} floats) in a fixed order; WRITES sums.
+     */
+    public void batchNormBackwardSums(CudaStream s, long x, long sum, long sqSum, long dy, long sums, long partials,
+                                      int rows, int cols, float count, float eps) {
+        if (rows <= 0 || cols <= 0) {
+            return;
+        }
+        int chunks = batchNormChunks(rows);
+        int chunkRows = (rows + chunks - 1) / chunks;
+        begin(BATCHNORM_GRAD_PARTIALS).p(x).p(sum).p(sqSum).p(dy).p(partials).i(rows).i(cols).i(chunkRows).f(count)
+                .f(eps).launch(s, Math.multiplyExact(chunks, (cols + 31) / 32), 32, 8);
+        begin(BATCHNORM_FINISH).p(partials).p(sums).i(chunks).i(cols).i(2).elementwise(s, 2L * cols);
+    }
+
+    /** {@code dx = gamma rstd (dy - sums[0] / count - xhat sums[1] / count)}; {@code dx} may be {@code dy}. */
+    public void batchNormBackward(CudaStream s, long x, long sum, long sqSum, long gamma, long sums, long dy, long dx,
+                                  int rows, int cols, float count, float eps) {
+        long n = (long) rows * cols;
+        if (n > 0) {
+            begin(BATCHNORM_BWD).p(x).p(sum).p(sqSum).p(gamma).p(sums).p(dy).p(dx).l(n).i(cols).f(count).f(eps)
+                    .elementwise(s, n);
         }
     }
 

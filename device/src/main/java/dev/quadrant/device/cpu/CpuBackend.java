@@ -30,7 +30,8 @@ import dev.quadrant.device.checks.TensorChecks;
  * classes ({@code ActivationLoops}, {@code RowLoops}, {@code ReductionLoops}, {@code OptimizerLoops},
  * {@code SequenceLoops}, {@code LayerNormLoops}, {@link Bf16}); the sequence-model ops live in
  * {@code CpuSequenceOps}, which also says how {@link #gemmBatched} shares the thread budget with OpenBLAS, and the
- * image ops in {@code CpuImageOps} ({@code ImageLoops}).
+ * image ops in {@code CpuImageOps} ({@code ImageLoops}), the batch-normalisation ops in {@code CpuBatchNormOps}
+ * ({@code BatchNormLoops}).
  * Tensors must be CPU tensors from a live storage; wrong dtypes, shapes, devices and partly overlapping arguments
  * throw {@link IllegalArgumentException} with the op, the argument, the value seen and the one expected.
  *
@@ -61,6 +62,7 @@ public final class CpuBackend implements Backend {
     private final CpuPool pool;
     private final CpuSequenceOps sequence;
     private final CpuImageOps image;
+    private final CpuBatchNormOps batchNorm;
     private volatile boolean closed;
 
     /** A backend on {@code cpu:0} with a budget of {@code threads} CPU threads (caller included). */
@@ -82,6 +84,7 @@ public final class CpuBackend implements Backend {
         this.pool = new CpuPool(threads, "quadrant-cpu-");
         this.sequence = new CpuSequenceOps(this, pool);
         this.image = new CpuImageOps(this, pool);
+        this.batchNorm = new CpuBatchNormOps(this, pool);
     }
 
     /**
@@ -404,6 +407,37 @@ public final class CpuBackend implements Backend {
     @Override
     public void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx) {
         image.avgPool2dBackward(dy, w, dx);
+    }
+
+    // ---- batch normalisation (in CpuBatchNormOps) -----------------------------------------------------------
+
+    @Override
+    public void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
+        batchNorm.centeredSquareSums(x, sum, count, out);
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma, Tensor beta,
+                                 Tensor y) {
+        batchNorm.batchNormForward(x, sum, sqSum, count, eps, gamma, beta, y);
+    }
+
+    @Override
+    public void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                       Tensor runningVar) {
+        batchNorm.batchNormRunningUpdate(sum, sqSum, count, momentum, runningMean, runningVar);
+    }
+
+    @Override
+    public void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
+                                      Tensor sums) {
+        batchNorm.batchNormBackwardSums(x, sum, sqSum, count, eps, dy, sums);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                  Tensor sums, Tensor dy, Tensor dx) {
+        batchNorm.batchNormBackward(x, sum, sqSum, count, eps, gamma, sums, dy, dx);
     }
 
     // ---- losses and metrics -------------------------------------------------------------------------------

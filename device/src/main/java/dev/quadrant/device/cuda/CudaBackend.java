@@ -17,6 +17,7 @@ import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Timeline;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.Window2d;
+import dev.quadrant.device.checks.BatchNormOpChecks;
 import dev.quadrant.device.checks.ImageOpChecks;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
@@ -39,7 +40,8 @@ import dev.quadrant.kernels.LaunchTarget;
  * scratch) with fp32 accumulation, for both.
  *
  * <p>The sequence-model ops are deterministic run to run: the embedding backward and the LayerNorm parameter
- * gradients sum in a fixed order without float atomics (see {@code embedding.cu} and {@code layernorm.cu}).
+ * gradients sum in a fixed order without float atomics (see {@code embedding.cu} and {@code layernorm.cu}), and so do
+ * the batch-norm reductions ({@code batchnorm.cu}).
  *
  * <p>{@link #copy} also takes a source on another GPU ({@code cudaMemcpyPeerAsync} on this backend's stream, with peer
  * access enabled where the pair supports it), so that strategies move tensors between devices without the host.
@@ -830,6 +832,86 @@ public final class CudaBackend implements Backend {
         enter();
         kernels.avgPool2dBackward(stream, f32("avgPool2dBackward", "dy", dy), f32("avgPool2dBackward", "dx", dx),
                 window(ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+    }
+
+    // ---- batch normalisation (batchnorm.cu) -----------------------------------------------------------------
+
+    @Override
+    public void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
+        enter();
+        String op = "centeredSquareSums";
+        long px = f32(op, "x", x);
+        long ps = f32(op, "sum", sum);
+        long po = f32(op, "out", out);
+        BatchNormOpChecks.centeredSquareSums(x, sum, count, out);
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        try (Tensor partials = scratch(DType.FLOAT32, Kernels.batchNormChunks(rows), cols)) {
+            kernels.centeredSquareSums(stream, px, ps, po, addr(op, "partials", partials), rows, cols, count);
+        }   // the scratch returns to the allocator; its next user is queued after these kernels
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma, Tensor beta,
+                                 Tensor y) {
+        enter();
+        String op = "batchNormForward";
+        long px = f32(op, "x", x);
+        long ps = f32(op, "sum", sum);
+        long pq = f32(op, "sqSum", sqSum);
+        long pg = f32(op, "gamma", gamma);
+        long pb = f32(op, "beta", beta);
+        long py = f32(op, "y", y);
+        BatchNormOpChecks.batchNormForward(x, sum, sqSum, count, eps, gamma, beta, y);
+        kernels.batchNormForward(stream, px, ps, pq, pg, pb, py, x.dim(0), x.dim(1), count, eps);
+    }
+
+    @Override
+    public void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                       Tensor runningVar) {
+        enter();
+        String op = "batchNormRunningUpdate";
+        long ps = f32(op, "sum", sum);
+        long pq = f32(op, "sqSum", sqSum);
+        long pm = f32(op, "runningMean", runningMean);
+        long pv = f32(op, "runningVar", runningVar);
+        BatchNormOpChecks.batchNormRunningUpdate(sum, sqSum, count, momentum, runningMean, runningVar);
+        kernels.batchNormRunningUpdate(stream, ps, pq, pm, pv, sum.intSize(), count, momentum);
+    }
+
+    @Override
+    public void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
+                                      Tensor sums) {
+        enter();
+        String op = "batchNormBackwardSums";
+        long px = f32(op, "x", x);
+        long ps = f32(op, "sum", sum);
+        long pq = f32(op, "sqSum", sqSum);
+        long pdy = f32(op, "dy", dy);
+        long pout = f32(op, "sums", sums);
+        BatchNormOpChecks.batchNormBackwardSums(x, sum, sqSum, count, eps, dy, sums);
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        try (Tensor partials = scratch(DType.FLOAT32, 2 * Kernels.batchNormChunks(rows), cols)) {
+            kernels.batchNormBackwardSums(stream, px, ps, pq, pdy, pout, addr(op, "partials", partials), rows, cols,
+                    count, eps);
+        }   // as in centeredSquareSums
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                  Tensor sums, Tensor dy, Tensor dx) {
+        enter();
+        String op = "batchNormBackward";
+        long px = f32(op, "x", x);
+        long ps = f32(op, "sum", sum);
+        long pq = f32(op, "sqSum", sqSum);
+        long pg = f32(op, "gamma", gamma);
+        long psums = f32(op, "sums", sums);
+        long pdy = f32(op, "dy", dy);
+        long pdx = f32(op, "dx", dx);
+        BatchNormOpChecks.batchNormBackward(x, sum, sqSum, count, eps, gamma, sums, dy, dx);
+        kernels.batchNormBackward(stream, px, ps, pq, pg, psums, pdy, pdx, x.dim(0), x.dim(1), count, eps);
     }
 
     /** The launch geometry of checked image-op sizes. */

@@ -16,7 +16,8 @@ import dev.quadrant.device.reference.ReferenceBackend;
  * {@link ReferenceBackend} (exact where the contract is exact: dropout patterns, casts, arg-max, counts, gathers and
  * permutes, im2col, max pooling), then a short training run of a small MLP that must learn a separable problem and give the same loss
  * twice. Each check passes or fails on its own; a failure says which element was worst, both values and the
- * tolerance. The sequence-model ops' checks are in {@link SelfTestSequence}, the image ops' in {@link SelfTestImage}.
+ * tolerance. The sequence-model ops' checks are in {@link SelfTestSequence}, the image ops' in {@link SelfTestImage}, the
+ * batch-normalisation ops' in {@link SelfTestBatchNorm}.
  *
  * <p>{@link #run(Backend, Precision)} works on any backend (the unit tests run it on a host backend);
  * {@link #runAllGpus(Precision)} runs it on every GPU. Not thread-safe per backend, like the backend.
@@ -102,6 +103,7 @@ public final class SelfTest {
         c.check("im2col/col2im 5x3 s2x1 p2x1", () -> SelfTestImage.im2col(c));
         c.check("maxPool2d fwd/bwd (ties, NaN)", () -> SelfTestImage.maxPool(c));
         c.check("avgPool2d fwd/bwd (3x3 p1, global)", () -> SelfTestImage.avgPool(c));
+        c.check("batchNorm stats/fwd/running/bwd 189x24", () -> SelfTestBatchNorm.run(c));
         c.check("training run (MLP, 2x same loss)", () -> SelfTestTraining.run(be));
         return new Report(be.describe(), c.checks);
     }

@@ -8,6 +8,7 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Window2d;
+import dev.quadrant.device.checks.BatchNormOpChecks;
 import dev.quadrant.device.checks.ImageOpChecks;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
@@ -23,10 +24,12 @@ import dev.quadrant.device.checks.TensorChecks;
  * float[], int)} narrows to float; between the two, values keep double precision, so a chain of ops is a float64
  * computation. {@link #values}, {@link #setValues} and {@link #ints} read and write the doubles themselves.
  *
- * <p>Argument checks are those of every backend ({@link OpChecks}, {@link SequenceOpChecks}, {@link ImageOpChecks}): wrong dtypes, shapes,
- * partly overlapping arguments and tensors of another backend throw {@link IllegalArgumentException}. Each op reads
+ * <p>Argument checks are those of every backend ({@link OpChecks}, {@link SequenceOpChecks}, {@link ImageOpChecks},
+ * {@link BatchNormOpChecks}): wrong dtypes, shapes, partly overlapping arguments and tensors of another backend throw
+ * {@link IllegalArgumentException}. Each op reads
  * copies of its inputs before it writes, so the in-place uses the Backend Javadoc allows come out right. Semantics
- * the Javadoc leaves open are pinned by the op families ({@code ElementwiseOps}, {@code LossOps}, {@code ImageOps}).
+ * the Javadoc leaves open are pinned by the op families ({@code ElementwiseOps}, {@code LossOps}, {@code ImageOps},
+ * {@code BatchNormOps}).
  *
  * <p>Error bounds: a sum's tolerance scales with the sum of the magnitudes of its terms. {@link #abs} gives them:
  * for a GEMM, {@code (k + 2) eps (|alpha| |A| |B| + |beta| |C|)} is {@code gemm(|alpha|, |a|, |b|, |beta|, |c|)} on
@@ -403,6 +406,74 @@ public final class ReferenceBackend implements Backend {
         double[] dyv = in("avgPool2dBackward", "dy", dy, F32);
         check("avgPool2dBackward", "dx", dx, F32);
         write(dx, ImageOps.avgPool2dBackward(dyv, ImageOpChecks.avgPool2dBackward(dy, w, dx)));
+    }
+
+    // ---- batch normalisation (BatchNormOps) ---------------------------------------------------------------------
+
+    @Override
+    public void centeredSquareSums(Tensor x, Tensor sum, float count, Tensor out) {
+        String op = "centeredSquareSums";
+        double[] xv = in(op, "x", x, F32);
+        double[] sv = in(op, "sum", sum, F32);
+        check(op, "out", out, F32);
+        BatchNormOpChecks.centeredSquareSums(x, sum, count, out);
+        write(out, BatchNormOps.centeredSquareSums(xv, x.dim(1), sv, count));
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma, Tensor beta,
+                                 Tensor y) {
+        String op = "batchNormForward";
+        double[] xv = in(op, "x", x, F32);
+        double[] sv = in(op, "sum", sum, F32);
+        double[] qv = in(op, "sqSum", sqSum, F32);
+        double[] gv = in(op, "gamma", gamma, F32);
+        double[] bv = in(op, "beta", beta, F32);
+        check(op, "y", y, F32);
+        BatchNormOpChecks.batchNormForward(x, sum, sqSum, count, eps, gamma, beta, y);
+        write(y, BatchNormOps.forward(xv, x.dim(1), sv, qv, count, eps, gv, bv));
+    }
+
+    @Override
+    public void batchNormRunningUpdate(Tensor sum, Tensor sqSum, float count, float momentum, Tensor runningMean,
+                                       Tensor runningVar) {
+        String op = "batchNormRunningUpdate";
+        double[] sv = in(op, "sum", sum, F32);
+        double[] qv = in(op, "sqSum", sqSum, F32);
+        double[] mv = in(op, "runningMean", runningMean, F32);
+        double[] vv = in(op, "runningVar", runningVar, F32);
+        BatchNormOpChecks.batchNormRunningUpdate(sum, sqSum, count, momentum, runningMean, runningVar);
+        double[][] r = BatchNormOps.runningUpdate(sv, qv, count, momentum, mv, vv);
+        write(runningMean, r[0]);
+        write(runningVar, r[1]);
+    }
+
+    @Override
+    public void batchNormBackwardSums(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor dy,
+                                      Tensor sums) {
+        String op = "batchNormBackwardSums";
+        double[] xv = in(op, "x", x, F32);
+        double[] sv = in(op, "sum", sum, F32);
+        double[] qv = in(op, "sqSum", sqSum, F32);
+        double[] dyv = in(op, "dy", dy, F32);
+        check(op, "sums", sums, F32);
+        BatchNormOpChecks.batchNormBackwardSums(x, sum, sqSum, count, eps, dy, sums);
+        write(sums, BatchNormOps.backwardSums(xv, x.dim(1), sv, qv, count, eps, dyv));
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor sum, Tensor sqSum, float count, float eps, Tensor gamma,
+                                  Tensor sums, Tensor dy, Tensor dx) {
+        String op = "batchNormBackward";
+        double[] xv = in(op, "x", x, F32);
+        double[] sv = in(op, "sum", sum, F32);
+        double[] qv = in(op, "sqSum", sqSum, F32);
+        double[] gv = in(op, "gamma", gamma, F32);
+        double[] bsv = in(op, "sums", sums, F32);
+        double[] dyv = in(op, "dy", dy, F32);
+        check(op, "dx", dx, F32);
+        BatchNormOpChecks.batchNormBackward(x, sum, sqSum, count, eps, gamma, sums, dy, dx);
+        write(dx, BatchNormOps.backward(xv, x.dim(1), sv, qv, count, eps, gv, bsv, dyv));
     }
 
     // ---- losses and metrics -------------------------------------------------------------------------------

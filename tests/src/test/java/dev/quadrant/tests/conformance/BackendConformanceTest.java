@@ -294,6 +294,42 @@ class BackendConformanceTest {
         SequenceChecks.permute(be);
     }
 
+    // ---- batch normalisation ------------------------------------------------------------------------------------
+
+    @OnEveryBackend
+    void centeredSquareSums(Backend be) {
+        covers(be, "centeredSquareSums");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            BatchNormChecks.centeredSquareSums(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void batchNormForward(Backend be) {
+        covers(be, "batchNormForward");
+        BatchNormChecks.batchNormForward(be);
+    }
+
+    @OnEveryBackend
+    void batchNormRunningUpdate(Backend be) {
+        covers(be, "batchNormRunningUpdate");
+        BatchNormChecks.batchNormRunningUpdate(be);
+    }
+
+    @OnEveryBackend
+    void batchNormBackwardSums(Backend be) {
+        covers(be, "batchNormBackwardSums");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            BatchNormChecks.batchNormBackwardSums(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void batchNormBackward(Backend be) {
+        covers(be, "batchNormBackward");
+        BatchNormChecks.batchNormBackward(be);
+    }
+
     // ---- images -------------------------------------------------------------------------------------------------
 
     @OnEveryBackend

@@ -203,6 +203,49 @@ class BackendShapeCheckTest {
         }
     }
 
+    /** Batch norm: per-channel sizes, sums [2, c], count and eps, dtypes, which outputs may alias an input. */
+    @OnEveryBackend
+    void batchNorm(Backend be) {
+        try (Tensor x = be.allocate(DType.FLOAT32, 6, 3); Tensor y = be.allocate(DType.FLOAT32, 6, 3);
+             Tensor c3 = be.allocate(DType.FLOAT32, 3); Tensor q3 = be.allocate(DType.FLOAT32, 3);
+             Tensor o3 = be.allocate(DType.FLOAT32, 3); Tensor c4 = be.allocate(DType.FLOAT32, 4);
+             Tensor sums = be.allocate(DType.FLOAT32, 2, 3); Tensor sums6 = be.allocate(DType.FLOAT32, 6);
+             Tensor y53 = be.allocate(DType.FLOAT32, 5, 3); Tensor flat = be.allocate(DType.FLOAT32, 18);
+             Tensor i3 = be.allocate(DType.INT32, 3); Tensor m3 = be.allocate(DType.FLOAT32, 3);
+             Tensor v3 = be.allocate(DType.FLOAT32, 3)) {
+            be.fill(q3, 1f);
+            be.centeredSquareSums(x, c3, 6f, o3);                                  // the right shapes pass
+            be.batchNormForward(x, c3, q3, 6f, 1e-5f, c3, c3, x);                  // y may be x
+            be.batchNormRunningUpdate(c3, q3, 6f, 0.1f, m3, v3);
+            be.batchNormBackwardSums(x, c3, q3, 6f, 1e-5f, y, sums);
+            be.batchNormBackward(x, c3, q3, 6f, 1e-5f, c3, sums, y, y);            // dx may be dy
+            rejects("sum", () -> be.centeredSquareSums(x, c4, 6f, o3));           // c = 3
+            rejects("out", () -> be.centeredSquareSums(x, c3, 6f, c4));
+            rejects("x", () -> be.centeredSquareSums(flat, c3, 6f, o3));          // not [m, c]
+            rejects("count", () -> be.centeredSquareSums(x, c3, 0f, o3));
+            rejects("count", () -> be.centeredSquareSums(x, c3, Float.NaN, o3));
+            rejects("out", () -> be.centeredSquareSums(x, c3, 6f, c3));           // out may not be sum
+            rejects("out", () -> be.centeredSquareSums(x, c3, 6f, i3));           // FLOAT32
+            rejects("sqSum", () -> be.batchNormForward(x, c3, c4, 6f, 1e-5f, c3, c3, y));
+            rejects("beta", () -> be.batchNormForward(x, c3, q3, 6f, 1e-5f, c3, c4, y));
+            rejects("y", () -> be.batchNormForward(x, c3, q3, 6f, 1e-5f, c3, c3, y53));
+            rejects("eps", () -> be.batchNormForward(x, c3, q3, 6f, -1f, c3, c3, y));
+            rejects("count", () -> be.batchNormForward(x, c3, q3, -6f, 1e-5f, c3, c3, y));
+            rejects("gamma", () -> be.batchNormForward(x, c3, q3, 6f, 1e-5f, i3, c3, y));
+            rejects("count", () -> be.batchNormRunningUpdate(c3, q3, 1f, 0.1f, m3, v3));   // unbiased: > 1
+            rejects("runningVar", () -> be.batchNormRunningUpdate(c3, q3, 6f, 0.1f, m3, c4));
+            rejects("runningVar", () -> be.batchNormRunningUpdate(c3, q3, 6f, 0.1f, m3, m3));
+            rejects("runningMean", () -> be.batchNormRunningUpdate(c3, q3, 6f, 0.1f, c3, v3));
+            rejects("sums", () -> be.batchNormBackwardSums(x, c3, q3, 6f, 1e-5f, y, sums6));   // [2, c]
+            rejects("dy", () -> be.batchNormBackwardSums(x, c3, q3, 6f, 1e-5f, y53, sums));
+            rejects("eps", () -> be.batchNormBackwardSums(x, c3, q3, 6f, Float.NaN, y, sums));
+            rejects("sums", () -> be.batchNormBackward(x, c3, q3, 6f, 1e-5f, c3, sums6, y, y));
+            rejects("dx", () -> be.batchNormBackward(x, c3, q3, 6f, 1e-5f, c3, sums, y, y53));
+            rejects("dx", () -> be.batchNormBackward(x, c3, q3, 6f, 1e-5f, c3, sums, y, x));   // nor x
+            rejects("gamma", () -> be.batchNormBackward(x, c3, q3, 6f, 1e-5f, c4, sums, y, y));
+        }
+    }
+
     /** Image ops: shapes from the window, a window that does not fit, max pooling's padding, dtypes, overlaps. */
     @OnEveryBackend
     void images(Backend be) {

@@ -1,0 +1,114 @@
+package dev.quadrant.device.cpu;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Batch-normalisation loops of {@link CpuBackend} over ranges of rows of a channels-last {@code x [m, c]}, streamed
+ * through per-thread arrays ({@link Scratch}) a tile at a time: {@code CHUNK / c} whole rows when a row fits in a
+ * chunk (the ResNet shapes, c = 16 to 512), else one row in column chunks.
+ *
+ * <p>Numerics: the per-channel reductions ({@link #squares}, {@link #gradientSums}) accumulate in double, one
+ * accumulator per channel over the rows of their range in increasing order, with the deviation {@code x - mean}
+ * formed in double from a double mean; the caller gives each range a fixed block of rows that depends only on
+ * {@code c} ({@link CpuBatchNormOps}) and adds the blocks' partial sums in block order, so the result is the same
+ * for every thread count. The element-wise passes ({@link #normalise}, {@link #inputGradient}) are float32 with
+ * per-channel coefficients formed in double by the caller, a few roundings per element. Stateless.
+ */
+final class BatchNormLoops {
+    private BatchNormLoops() {}
+
+    /** Rows {@code [from, to)}: {@code acc[j] += (x[i, j] - mean[j])^2}. */
+    static void squares(FloatBuffer x, int xo, int c, double[] mean, int from, int to, double[] acc) {
+        float[] a = Scratch.floats(0);
+        int rowsPer = rowsPerTile(c);
+        int width = Math.min(c, Scratch.CHUNK);
+        for (int r = from; r < to; r += rowsPer) {
+            int nr = Math.min(rowsPer, to - r);
+            for (int c0 = 0; c0 < c; c0 += width) {
+                int w = Math.min(width, c - c0);
+                x.get(xo + r * c + c0, a, 0, nr * w);
+                for (int i = 0; i < nr; i++) {
+                    for (int j = 0; j < w; j++) {
+                        double d = a[i * w + j] - mean[c0 + j];
+                        acc[c0 + j] += d * d;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [from, to)}: {@code dySum[j] += dy[i, j]}, {@code dyDev[j] += dy[i, j] (x[i, j] - mean[j])}. */
+    static void gradientSums(FloatBuffer x, int xo, FloatBuffer dy, int dyo, int c, double[] mean, int from, int to,
+                             double[] dySum, double[] dyDev) {
+        float[] a = Scratch.floats(0);
+        float[] g = Scratch.floats(1);
+        int rowsPer = rowsPerTile(c);
+        int width = Math.min(c, Scratch.CHUNK);
+        for (int r = from; r < to; r += rowsPer) {
+            int nr = Math.min(rowsPer, to - r);
+            for (int c0 = 0; c0 < c; c0 += width) {
+                int w = Math.min(width, c - c0);
+                x.get(xo + r * c + c0, a, 0, nr * w);
+                dy.get(dyo + r * c + c0, g, 0, nr * w);
+                for (int i = 0; i < nr; i++) {
+                    for (int j = 0; j < w; j++) {
+                        double d = g[i * w + j];
+                        dySum[c0 + j] += d;
+                        dyDev[c0 + j] += d * (a[i * w + j] - mean[c0 + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [from, to)}: {@code y = (x - mean) scale + shift}, per channel; y may be x. */
+    static void normalise(FloatBuffer x, int xo, int c, float[] mean, float[] scale, float[] shift, FloatBuffer y,
+                          int yo, int from, int to) {
+        float[] a = Scratch.floats(0);
+        int rowsPer = rowsPerTile(c);
+        int width = Math.min(c, Scratch.CHUNK);
+        for (int r = from; r < to; r += rowsPer) {
+            int nr = Math.min(rowsPer, to - r);
+            for (int c0 = 0; c0 < c; c0 += width) {
+                int w = Math.min(width, c - c0);
+                x.get(xo + r * c + c0, a, 0, nr * w);
+                for (int i = 0; i < nr; i++) {
+                    for (int j = 0; j < w; j++) {
+                        int t = i * w + j;
+                        a[t] = (a[t] - mean[c0 + j]) * scale[c0 + j] + shift[c0 + j];
+                    }
+                }
+                y.put(yo + r * c + c0, a, 0, nr * w);
+            }
+        }
+    }
+
+    /** Rows {@code [from, to)}: {@code dx = k (dy - p - (x - mean) q)}, per channel; dx may be dy. */
+    static void inputGradient(FloatBuffer x, int xo, FloatBuffer dy, int dyo, int c, float[] mean, float[] k,
+                              float[] p, float[] q, FloatBuffer dx, int dxo, int from, int to) {
+        float[] a = Scratch.floats(0);
+        float[] g = Scratch.floats(1);
+        int rowsPer = rowsPerTile(c);
+        int width = Math.min(c, Scratch.CHUNK);
+        for (int r = from; r < to; r += rowsPer) {
+            int nr = Math.min(rowsPer, to - r);
+            for (int c0 = 0; c0 < c; c0 += width) {
+                int w = Math.min(width, c - c0);
+                x.get(xo + r * c + c0, a, 0, nr * w);
+                dy.get(dyo + r * c + c0, g, 0, nr * w);
+                for (int i = 0; i < nr; i++) {
+                    for (int j = 0; j < w; j++) {
+                        int t = i * w + j;
+                        g[t] = k[c0 + j] * (g[t] - p[c0 + j] - (a[t] - mean[c0 + j]) * q[c0 + j]);
+                    }
+                }
+                dx.put(dxo + r * c + c0, g, 0, nr * w);
+            }
+        }
+    }
+
+    /** Whole rows per tile when a row fits in a chunk, else 1 (and the row goes in column chunks). */
+    private static int rowsPerTile(int c) {
+        return c <= Scratch.CHUNK ? Scratch.CHUNK / c : 1;
+    }
+}
