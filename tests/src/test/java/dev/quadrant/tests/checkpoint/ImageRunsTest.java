@@ -138,6 +138,31 @@ class ImageRunsTest {
         }
     }
 
+    /** The Java API: {@code Fit.Builder.augment} is {@code --augment}, with the same result, and refuses flat data. */
+    @Test
+    void fitAugmentsAsTheOptionDoes() throws IOException {
+        TrainOptions o = options("crop:2,flip", "cpu:1");
+        TrainResult viaOptions = Training.run(o, List.of());
+        var data = dev.quadrant.trainer.data.IdxReader.read(dir.resolve("img"));
+        var fit = dev.quadrant.trainer.train.Fit.builder()
+                .model(new dev.quadrant.trainer.nn.MlpSpec(new int[] {16}))
+                .data(data)
+                .optimizer(dev.quadrant.trainer.optim.OptimizerKind.ADAM, 0.01f)
+                .devices("cpu:1").batch(32).epochs(2).seed(5).threads(1)
+                .augment(new dev.quadrant.trainer.data.Augmentation(2, true));
+        TrainResult viaFit = fit.build().run().result();
+        assertEquals(viaOptions.last().testLoss(), viaFit.last().testLoss(), 0.0, "the same run from Java");
+
+        var flat = dev.quadrant.trainer.data.ArraySamples.of("flat", dev.quadrant.trainer.data.Field.floats("x", 4),
+                dev.quadrant.trainer.data.Field.ints("label", 2), new float[8], new int[] {0, 1});
+        var refused = dev.quadrant.trainer.train.Fit.builder()
+                .model(new dev.quadrant.trainer.nn.MlpSpec(new int[] {4})).data(flat, flat)
+                .devices("cpu:1").batch(2).epochs(1).threads(1)
+                .augment(dev.quadrant.trainer.data.Augmentation.parse("flip")).build();
+        UserInputException e = assertThrows(UserInputException.class, refused::run);
+        assertTrue(e.getMessage().startsWith("--augment flip augments images"), e.getMessage());
+    }
+
     /** Rewrites the manifest's recorded input field, as a checkpoint written before images kept their shape reads. */
     private static void recordInput(Path ck, String input) throws IOException {
         Path manifest = ck.resolve("manifest.json");
