@@ -163,6 +163,33 @@ class ImageRunsTest {
         assertTrue(e.getMessage().startsWith("--augment flip augments images"), e.getMessage());
     }
 
+    /**
+     * The MLP flattens images, so training it on {@code x F32[8, 8, 1]} computes exactly what training it on the same
+     * pixels as flat {@code x F32[64]} computes: the same parameter names, shapes, initial values and updates. This is
+     * why checkpoints and models recording the flat field load as they are.
+     */
+    @Test
+    void theMlpOnImagesEqualsTheMlpOnTheirFlatPixels() throws IOException {
+        options("none", "cpu:1"); // writes the images
+        var shaped = dev.quadrant.trainer.data.IdxReader.read(dir.resolve("img"));
+        var flat = new dev.quadrant.trainer.data.DataSplit(flatten(shaped.train()), flatten(shaped.test()));
+        assertEquals("x F32[64]", flat.schema().input().toString());
+        float[][] params = new float[2][];
+        int i = 0;
+        for (var data : List.of(shaped, flat)) {
+            params[i++] = dev.quadrant.trainer.train.Fit.builder()
+                    .model(new dev.quadrant.trainer.nn.MlpSpec(new int[] {16})).data(data)
+                    .optimizer(dev.quadrant.trainer.optim.OptimizerKind.ADAM, 0.01f)
+                    .devices("cpu:1").batch(32).epochs(2).seed(5).threads(1).build().run().parameters();
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(params[1], params[0], "shaped against flat");
+    }
+
+    private static dev.quadrant.trainer.data.Dataset flatten(dev.quadrant.trainer.data.Samples s) {
+        var d = (dev.quadrant.trainer.data.Dataset) s;
+        return new dev.quadrant.trainer.data.Dataset(d.name(), d.features(), d.classes(), d.x(), d.y());
+    }
+
     /** Rewrites the manifest's recorded input field, as a checkpoint written before images kept their shape reads. */
     private static void recordInput(Path ck, String input) throws IOException {
         Path manifest = ck.resolve("manifest.json");

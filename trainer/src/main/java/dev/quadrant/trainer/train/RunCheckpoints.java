@@ -115,7 +115,8 @@ final class RunCheckpoints implements Trainer.Checkpoints {
      */
     static Trainer.Position startFrom(Checkpoint c, TrainOptions o, Training.Setup s, DataSplit data, Trainer trainer) {
         CheckpointManifest m = c.manifest();
-        String where = "--resume " + c.dir() + ": ";
+        String checkpoint = "--resume " + c.dir();
+        String where = checkpoint + ": ";
         mustMatch(where, "--model", m.model().spec(), s.model().describeSpec());
         mustMatch(where, "--activation", m.model().activation(), activation(s));
         mustMatch(where, "--dropout", Float.toString(m.model().dropout()), Float.toString(o.dropout));
@@ -125,7 +126,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         Object augment = m.config().get("augment"); // absent from checkpoints written before --augment: none
         mustMatch(where, "--augment", augment == null ? "none" : Augmentation.parse(augment.toString()).toString(),
                 Augmentation.parse(o.augment).toString());
-        ModelFiles.checkInput(where.substring(0, where.length() - 2), m.model().input(), data.schema().input());
+        ModelFiles.checkInput(checkpoint, m.model().input(), data.schema().input());
         // the input checked above may be recorded in its flat form (checkpoints written before images kept their shape)
         String shape = data.train().size() + " training samples of " + data.schema().target();
         String theirs = m.run().trainSamples() + " training samples of " + m.model().target();
