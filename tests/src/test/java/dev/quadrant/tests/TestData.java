@@ -44,4 +44,35 @@ public final class TestData {
         return new dev.quadrant.trainer.data.Schema(dev.quadrant.trainer.data.Field.floats("x", features),
                 dev.quadrant.trainer.data.Field.ints("label", classes));
     }
+
+    /**
+     * Writes the four IDX files (raw) of a small image set into {@code dir}: {@code n} training and {@code n / 2}
+     * test images of {@code rows x cols} pixels, labels 0..2; class {@code c} brightens rows {@code c, c+3, ...}, so
+     * a model can learn something. Returns {@code dir}.
+     */
+    public static Path writeIdx(Path dir, int n, int rows, int cols) throws java.io.IOException {
+        Files.createDirectories(dir);
+        writeIdxSet(dir, "train", n, rows, cols, 0);
+        writeIdxSet(dir, "t10k", Math.max(1, n / 2), rows, cols, 7);
+        return dir;
+    }
+
+    private static void writeIdxSet(Path d, String prefix, int n, int rows, int cols, int salt) throws java.io.IOException {
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + n * rows * cols);
+        img.putInt(2051).putInt(n).putInt(rows).putInt(cols);
+        java.nio.ByteBuffer lab = java.nio.ByteBuffer.allocate(8 + n);
+        lab.putInt(2049).putInt(n);
+        for (int i = 0; i < n; i++) {
+            int label = (i + salt) % 3;
+            for (int y = 0; y < rows; y++) {
+                for (int x = 0; x < cols; x++) {
+                    int noise = ((i + salt) * 31 + y * 7 + x * 13) % 64;
+                    img.put((byte) (y % 3 == label ? 160 + noise : noise));
+                }
+            }
+            lab.put((byte) label);
+        }
+        Files.write(d.resolve(prefix + "-images-idx3-ubyte"), img.array());
+        Files.write(d.resolve(prefix + "-labels-idx1-ubyte"), lab.array());
+    }
 }

@@ -156,6 +156,69 @@ class CommandLineTest {
     }
 
     @Test
+    void lenetTrainsOnMnistImagesWithAugmentation() throws IOException {
+        Path mnist = dev.quadrant.tests.TestData.dataset("mnist");
+        Path saved = dir.resolve("lenet.safetensors");
+        CliRun r = run("train", "--data", "idx:" + mnist, "--model", "lenet", "--augment", "crop:2,flip", "--steps", "3",
+                "--batch", "16", "--threads", "2", "--devices", "cpu:1", "--save", saved.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("test accuracy"), r.out());
+        java.util.Map<String, String> meta = dev.quadrant.trainer.io.SafeTensors.read(saved).metadata();
+        assertEquals("x F32[28, 28, 1]", meta.get("input"), "images keep their shape: " + meta);
+        assertEquals("784", meta.get("features"), "the element count, as before: " + meta);
+    }
+
+    /** A refused run leaves no --metrics, --save or --checkpoint-dir behind. */
+    private void assertRefusedWithoutOutput(String expectedLine, String... args) {
+        Path metrics = dir.resolve("refused.jsonl");
+        Path save = dir.resolve("refused.safetensors");
+        Path ck = dir.resolve("refused-ck");
+        String[] all = Stream.concat(Arrays.stream(args), Stream.of("--metrics", metrics.toString(), "--save",
+                save.toString(), "--checkpoint-dir", ck.toString(), "--threads", "1", "--devices", "cpu:1"))
+                .toArray(String[]::new);
+        CliRun r = run(all);
+        assertUserError(r);
+        assertEquals("quadrant: error: " + expectedLine, r.err().strip(), "one line");
+        for (Path p : new Path[] {metrics, save, ck}) {
+            assertFalse(Files.exists(p), p + " was written by a refused run");
+        }
+    }
+
+    @Test
+    void imageOptionsOnFlatDataAreOneLineWithoutOutputFiles() throws IOException {
+        Path csv = dir.resolve("flat.csv");
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            rows.append(i % 5).append(',').append(i % 7).append(',').append(i % 3).append(',').append(i % 2).append(',')
+                    .append(i % 3).append('\n');
+        }
+        Files.writeString(csv, rows);
+        assertRefusedWithoutOutput("--model lenet takes images [H, W, C]; the data's input is x FLOAT32[4] (use "
+                + "--model mlp:... for flat features)", "train", "--data", "csv:" + csv, "--model", "lenet");
+        assertRefusedWithoutOutput("--augment crop:4 augments images, F32[H, W, C]; the data's input is x F32[4] (use "
+                + "image data, e.g. --data idx:DIR, or drop --augment)",
+                "train", "--data", "csv:" + csv, "--model", "mlp:8", "--augment", "crop:4");
+        assertRefusedWithoutOutput("--augment crop:4,flip augments images, F32[H, W, C]; the data's input is x F32[12] "
+                + "(use image data, e.g. --data idx:DIR, or drop --augment)",
+                "train", "--data", "synthetic:12x3x300", "--model", "mlp:8", "--augment", "crop:4,flip");
+        assertRefusedWithoutOutput("--augment 'rotate:9': expected none, or crop:P and/or flip separated by a comma, "
+                + "e.g. crop:4,flip ('rotate:9' is not crop:P or flip, or is given twice)",
+                "train", "--data", "csv:" + csv, "--model", "mlp:8", "--augment", "rotate:9");
+    }
+
+    @Test
+    void smallIdxImagesTrainWithTheMlpAndLenetRefusesTooSmallImages() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("idx-small"));
+        writeIdx(d, 40, 6, 6);
+        CliRun mlp = run("train", "--data", "idx:" + d, "--model", "mlp:4", "--augment", "crop:1,flip", "--epochs", "1",
+                "--threads", "1", "--devices", "cpu:1");
+        assertEquals(0, mlp.code(), mlp.err());
+        CliRun lenet = run("train", "--data", "idx:" + d, "--model", "lenet", "--epochs", "1", "--threads", "1",
+                "--devices", "cpu:1");
+        assertUserError(lenet, "--model lenet", "at least 12 x 12", "x FLOAT32[6, 6, 1]");
+    }
+
+    @Test
     void verboseShowsTheStackTrace() {
         CliRun r = run(train("--optimizer", "rmsprop", "--verbose"));
         assertEquals(2, r.code());

@@ -22,7 +22,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *   "version" : 2,
  *   "progress" : { "step" : 938, "epoch" : 2, "batch_in_epoch" : 0, "steps_per_epoch" : 469,
  *                  "optimizer_steps" : 938, "skipped_steps" : 0 },
- *   "model" : { "spec" : "mlp:256", "activation" : "relu", "dropout" : 0.0, "input" : "x F32[784]",
+ *   "model" : { "spec" : "mlp:256", "activation" : "relu", "dropout" : 0.0, "input" : "x F32[28, 28, 1]",
  *               "target" : "label I32[] of 10", "vocabulary" : null, "parameters" : 203530 },
  *   "run" : { "optimizer" : "adam", "batch" : 128, "seed" : 1, "data" : "idx:data/mnist", "train_samples" : 60000,
  *             "strategy" : "allreduce", "replicas" : 2, "devices" : "cpu:2" },
@@ -67,8 +67,8 @@ public record CheckpointManifest(int version, Progress progress, Model model, Ru
 
     /**
      * The model: {@code --model} (canonical form), activation, dropout, the data schema it was built for (its input
-     * and target fields as {@link dev.quadrant.trainer.data.Field#toString()} writes them, e.g. {@code x F32[784]}
-     * and {@code label I32[] of 10}), the vocabulary of a text model (its characters in id order; null otherwise)
+     * and target fields as {@link dev.quadrant.trainer.data.Field#toString()} writes them, e.g.
+     * {@code x F32[28, 28, 1]} and {@code label I32[] of 10}), the vocabulary of a text model (its characters in id order; null otherwise)
      * and the parameter count. Version 1 manifests held {@code features} and {@code classes} instead: they read as
      * {@link #v1Input} and {@link #v1Target}.
      */

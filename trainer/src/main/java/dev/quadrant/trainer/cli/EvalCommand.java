@@ -74,6 +74,7 @@ public final class EvalCommand implements Callable<Integer> {
                 s.precision());
         DataSplit split = Training.loadData(o, s);
         ModelFiles.checkVocabulary(load, meta, split);
+        ModelFiles.checkInput(load.toString(), meta.get("input"), split.schema().input());
         try (StepRunner runner = Training.buildRunner(o, s, split)) {
             Replica r = runner.replicas().get(0);
             long t0 = System.nanoTime();

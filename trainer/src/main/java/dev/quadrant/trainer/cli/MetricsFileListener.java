@@ -8,13 +8,26 @@ import dev.quadrant.trainer.io.MetricsWriter;
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
 
-/** Writes {@code --metrics FILE}: one JSON object per epoch, flushed as it is written; appended to for a resumed run. */
+/**
+ * Writes {@code --metrics FILE}: one JSON object per epoch, flushed as it is written; appended to for a resumed run.
+ * The file is opened when training starts ({@link #onStart}), so a run refused while its options, data and model are
+ * checked leaves no file behind.
+ */
 final class MetricsFileListener implements TrainListener, AutoCloseable {
     private final Path file;
-    private final MetricsWriter writer;
+    private final boolean append;
+    private MetricsWriter writer; // null until onStart
 
     MetricsFileListener(Path file, boolean append) {
         this.file = file;
+        this.append = append;
+    }
+
+    @Override
+    public void onStart(long totalSteps, int epochs, long stepsPerEpoch) {
+        if (writer != null) {
+            throw new IllegalStateException("--metrics file " + file + " is already open: one run per listener");
+        }
         try {
             this.writer = append ? MetricsWriter.append(file) : MetricsWriter.create(file);
         } catch (IOException e) {
@@ -33,6 +46,9 @@ final class MetricsFileListener implements TrainListener, AutoCloseable {
 
     @Override
     public void close() {
+        if (writer == null) {
+            return;
+        }
         try {
             writer.close();
         } catch (IOException e) {

@@ -9,7 +9,7 @@ import java.util.Objects;
  * <p>Immutable (the sample sets are) and thread-safe. Example:
  * <pre>{@code
  * DataSplit split = DataSpec.parse("idx:/data/mnist").load(42, CsvReader.LAST_COLUMN, 0.1);
- * Field input = split.schema().input();   // x F32[784]
+ * Field input = split.schema().input();   // x F32[28, 28, 1]
  * }</pre>
  *
  * @param train the samples the model learns from
@@ -32,7 +32,7 @@ public record DataSplit(Samples train, Samples test, Vocabulary vocabulary) {
         this(train, test, null);
     }
 
-    /** Elements of one sample's input (784 for MNIST, ctx for token windows). */
+    /** Elements of one sample's input (784 for MNIST's 28 x 28 x 1 images, ctx for token windows). */
     public int features() { return train.schema().input().size(); }
 
     /** Categories of the target: classes of a label, the vocabulary of tokens (0 for float targets). */

@@ -5,7 +5,9 @@ import java.util.Objects;
 
 /**
  * A classification dataset held in memory: {@code size()} rows of {@code features()} float features and one integer
- * label in {@code [0, classes())} per row.
+ * label in {@code [0, classes())} per row. Each row has a shape, {@link #shape()}: flat {@code [features]} for CSV
+ * and synthetic data, {@code [H, W, C]} (channels last) for images, which the schema's input field carries
+ * ({@code x F32[28, 28, 1]}).
  *
  * <p>Features are stored row-major in one array, {@code x()[row * features() + j]}, so that a row is a contiguous
  * slice that {@link #gather} copies with one {@code System.arraycopy}. The accessors {@link #x()} and
@@ -29,6 +31,7 @@ public final class Dataset implements Samples {
 
     private final String name;
     private final int features;
+    private final int[] shape; // per row; the product is features
     private final int classes;
     private final float[] x; // [size, features] row-major
     private final int[] y;   // [size]
@@ -43,7 +46,31 @@ public final class Dataset implements Samples {
      *                                  themselves and report a {@link DataFormatException} first)
      */
     public Dataset(String name, int features, int classes, float[] x, int[] y) {
+        this(name, new int[] {features}, classes, x, y);
+    }
+
+    /**
+     * As {@link #Dataset(String, int, int, float[], int[])} for rows of the given shape, e.g. {@code [28, 28, 1]}
+     * for MNIST images (channels last); {@code features()} is the product of the dimensions.
+     *
+     * @throws IllegalArgumentException if a dimension is not positive, or as the flat form
+     */
+    public Dataset(String name, int[] shape, int classes, float[] x, int[] y) {
         this.name = Objects.requireNonNull(name, "name");
+        this.shape = Objects.requireNonNull(shape, "shape").clone();
+        long product = 1;
+        for (int d : this.shape) {
+            if (d < 1) {
+                throw new IllegalArgumentException(name + ": row shape " + Arrays.toString(shape)
+                        + " has a dimension < 1");
+            }
+            product = Math.min(product * d, Integer.MAX_VALUE + 1L);
+        }
+        if (this.shape.length == 0 || product > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + ": row shape " + Arrays.toString(shape) + " is not 1.."
+                    + Integer.MAX_VALUE + " features");
+        }
+        int features = (int) product;
         this.x = Objects.requireNonNull(x, "x");
         this.y = Objects.requireNonNull(y, "y");
         if (name.isBlank()) {
@@ -80,9 +107,9 @@ public final class Dataset implements Samples {
     /** Number of rows, as an int. */
     public int rows() { return y.length; }
 
-    /** {@code x F32[features]} and {@code label I32[] of classes}. */
+    /** {@code x F32[shape]} ({@code x F32[features]} for flat rows) and {@code label I32[] of classes}. */
     @Override
-    public Schema schema() { return new Schema(Field.floats("x", features), Field.ints("label", classes)); }
+    public Schema schema() { return new Schema(Field.floats("x", shape), Field.ints("label", classes)); }
 
     @Override
     public void gather(int field, long[] ids, int from, int count, float[] dst) {
@@ -104,8 +131,11 @@ public final class Dataset implements Samples {
         }
     }
 
-    /** Number of features per row. */
+    /** Number of features per row (the product of {@link #shape()}). */
     public int features() { return features; }
+
+    /** The shape of one row: {@code [features]}, or {@code [H, W, C]} for images. A copy. */
+    public int[] shape() { return shape.clone(); }
 
     /** Number of classes; every label is in {@code [0, classes())}. */
     public int classes() { return classes; }
@@ -123,7 +153,7 @@ public final class Dataset implements Samples {
      */
     public Dataset rows(String newName, int from, int to) {
         Objects.checkFromToIndex(from, to, y.length);
-        return new Dataset(newName, features, classes,
+        return new Dataset(newName, shape, classes,
                 Arrays.copyOfRange(x, from * features, to * features), Arrays.copyOfRange(y, from, to));
     }
 
@@ -138,6 +168,7 @@ public final class Dataset implements Samples {
 
     @Override
     public String toString() {
-        return name + " (" + y.length + " rows x " + features + " features, " + classes + " classes)";
+        return name + " (" + y.length + " rows x " + features + " features"
+                + (shape.length == 1 ? "" : " " + Arrays.toString(shape)) + ", " + classes + " classes)";
     }
 }

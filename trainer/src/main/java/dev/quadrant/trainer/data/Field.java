@@ -48,6 +48,17 @@ public record Field(String name, DType dtype, int[] shape, int categories) {
         return n;
     }
 
+    /**
+     * Whether this field, as a checkpoint or saved model recorded it, describes data of field {@code data}: the same
+     * field, or its flat form (rank 1, same name, dtype, categories and element count). Files written before
+     * images kept their shape record MNIST's input as {@code x F32[784]} where the data now has
+     * {@code x F32[28, 28, 1]}; the MLP flattens its input, so its parameters are the same.
+     */
+    public boolean recordedFor(Field data) {
+        return equals(data) || shape.length == 1 && data.shape.length > 1 && name.equals(data.name)
+                && dtype == data.dtype && categories == data.categories && size() == data.size();
+    }
+
     private static final java.util.regex.Pattern TEXT =
             java.util.regex.Pattern.compile("(\\S+) (F32|I32)\\[([0-9, ]*)\\](?: of ([0-9]+))?");
 

@@ -21,6 +21,8 @@ import java.nio.file.Path;
  */
 final class IdxFile {
     static final int IMAGES_MAGIC = 0x00000803;
+    /** Images with channels: [count, rows, cols, channels] (as CIFAR-style IDX files write them). */
+    static final int IMAGES4_MAGIC = 0x00000804;
     static final int LABELS_MAGIC = 0x00000801;
     static final int UNSIGNED_BYTE = 0x08;
     /** Deflate cannot expand data by more than about 1032:1; gzip adds at least 18 bytes per member. */
@@ -34,8 +36,11 @@ final class IdxFile {
         }
     }
 
-    /** Images: pixels [count, rows * cols] row-major, each pixel / 255f. */
-    record Images(String file, int count, int rows, int cols, float[] pixels) {}
+    /** Images: pixels [count, rows, cols, channels] row-major (channels 1 for a 3-dimension file), each pixel / 255f. */
+    record Images(String file, int count, int rows, int cols, int channels, float[] pixels) {
+        /** The shape of one image, channels last: {@code [rows, cols, channels]}. */
+        int[] shape() { return new int[] {rows, cols, channels}; }
+    }
 
     /** Labels [count] and the largest one. */
     record Labels(String file, int count, int[] labels, int max) {}
@@ -82,12 +87,12 @@ final class IdxFile {
 
     private IdxFile() {}
 
-    /** Reads an idx3 images file; pixels are scaled to [0, 1] as {@code byte / 255f}. */
+    /** Reads an idx3 (or idx4, with channels) images file; pixels are scaled to [0, 1] as {@code byte / 255f}. */
     static Images readImages(Path file) {
         return readImages(Source.of(file));
     }
 
-    /** Reads idx3 images from {@code file}. */
+    /** Reads idx3 images ([count, rows, cols]) or idx4 images ([count, rows, cols, channels]) from {@code file}. */
     static Images readImages(Source file) {
         boolean gzip = isGzip(file);
         try (InputStream in = open(file, gzip)) {
@@ -95,7 +100,8 @@ final class IdxFile {
             int count = dims[0];
             int rows = dims[1];
             int cols = dims[2];
-            long values = checkSize(file, gzip, dims, 16, 4);
+            int channels = dims.length == 4 ? dims[3] : 1;
+            long values = checkSize(file, gzip, dims, 4 + 4 * dims.length, 4);
             float[] pixels = new float[(int) values];
             byte[] chunk = new byte[(int) Math.min(CHUNK, values)];
             long done = 0;
@@ -109,11 +115,12 @@ final class IdxFile {
                 done += got;
                 if (got < want) {
                     throw endsEarly(file, "pixel data", done, values,
-                            count + " images x " + rows + " x " + cols + " pixels");
+                            count + " images x " + rows + " x " + cols + (channels == 1 ? "" : " x " + channels)
+                            + " pixels");
                 }
             }
             checkEnd(file, in, values);
-            return new Images(file.name(), count, rows, cols, pixels);
+            return new Images(file.name(), count, rows, cols, channels, pixels);
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
@@ -183,28 +190,38 @@ final class IdxFile {
         }
     }
 
-    /** Reads and checks magic and dimensions; returns the dimensions, each in [1, 2^31 - 1]. */
+    /**
+     * Reads and checks magic and dimensions; returns the dimensions, each in [1, 2^31 - 1]. An images file
+     * ({@code magic} {@link #IMAGES_MAGIC}) may also be an idx4 file with channels ({@link #IMAGES4_MAGIC}), whose four
+     * dimensions are returned.
+     */
     private static int[] readHeader(Source file, InputStream in, int magic, int dimCount, String kind)
             throws IOException {
-        byte[] head = new byte[4 + 4 * dimCount];
-        int got = in.readNBytes(head, 0, head.length);
+        byte[] start = new byte[4];
+        int got = in.readNBytes(start, 0, 4);
         String expectedMagic = String.format("0x%08x (%d: %s, unsigned bytes, %d dimension%s)",
-                magic, magic, kind, dimCount, dimCount == 1 ? "" : "s");
+                magic, magic, kind, dimCount, dimCount == 1 ? "" : "s")
+                + (magic == IMAGES_MAGIC ? String.format(" or 0x%08x (4 dimensions, with channels)", IMAGES4_MAGIC) : "");
         if (got < 4) {
             throw new DataFormatException(file.name(), "magic number", "end of file after " + got + " bytes",
                     expectedMagic);
         }
-        int seen = readInt(head, 0);
-        if (seen != magic) {
+        int seen = readInt(start, 0);
+        if (magic == IMAGES_MAGIC && seen == IMAGES4_MAGIC) {
+            dimCount = 4;
+        } else if (seen != magic) {
             throw new DataFormatException(file.name(), "magic number",
                     String.format("0x%08x (%d)%s", seen, seen, magicHint(seen, dimCount)), expectedMagic);
         }
+        byte[] head = new byte[4 + 4 * dimCount];
+        System.arraycopy(start, 0, head, 0, 4);
+        got += in.readNBytes(head, 4, head.length - 4);
         if (got < head.length) {
             throw new DataFormatException(file.name(), "header", "end of file after " + got + " bytes",
                     "a " + head.length + "-byte IDX header (magic, then " + dimCount + " dimension sizes)");
         }
         String[] names = dimCount == 1
-                ? new String[] {"item count"} : new String[] {"item count", "row count", "column count"};
+                ? new String[] {"item count"} : new String[] {"item count", "row count", "column count", "channel count"};
         int[] dims = new int[dimCount];
         for (int d = 0; d < dimCount; d++) {
             long value = Integer.toUnsignedLong(readInt(head, 4 + 4 * d));
@@ -254,7 +271,8 @@ final class IdxFile {
             shape.append(shape.length() == 0 ? "" : " x ").append(d);
             product = product.multiply(BigInteger.valueOf(d));
         }
-        String field = dims.length == 1 ? "item count" : "item count x rows x columns";
+        String field = dims.length == 1 ? "item count"
+                : dims.length == 3 ? "item count x rows x columns" : "item count x rows x columns x channels";
         if (product.compareTo(BigInteger.valueOf(Dataset.MAX_ARRAY_LENGTH)) > 0) {
             throw new DataFormatException(file.name(), field, shape + (dims.length == 1 ? "" : " = " + product),
                     "at most " + Dataset.MAX_ARRAY_LENGTH + " values in total (the largest Java array)");

@@ -14,7 +14,8 @@ import java.util.List;
  * </pre>
  * each raw or gzipped ({@code .gz}); the spelling with a dot ({@code train-images.idx3-ubyte}) is accepted too. When
  * both a raw and a gzipped file are present the raw one is read. Pixels become floats {@code byte / 255f} in [0, 1],
- * one image per row, row-major; {@code classes} is the largest label (train or test) plus one, at least 2.
+ * and each image keeps its shape, channels last: the input field is {@code x F32[28, 28, 1]} for MNIST (an idx4
+ * file, {@code [n, H, W, C]}, gives {@code x F32[H, W, C]}), stored row-major; {@code classes} is the largest label (train or test) plus one, at least 2.
  * Works for MNIST, Fashion-MNIST, KMNIST and any other set of unsigned-byte IDX files of this layout.
  *
  * <p>Everything is checked and reported as a {@link DataFormatException} naming the file: magic numbers, data type
@@ -27,6 +28,7 @@ import java.util.List;
  * DataSplit mnist = IdxReader.read(Path.of("/data/mnist"));
  * mnist.train().size();      // 60000
  * mnist.train().features();  // 784
+ * mnist.schema().input();     // x F32[28, 28, 1]
  * }</pre>
  */
 public final class IdxReader {
@@ -81,20 +83,24 @@ public final class IdxReader {
         IdxFile.Labels testLabels = IdxFile.readLabels(files[3]);
         checkCounts(trainImages, trainLabels);
         checkCounts(testImages, testLabels);
-        if (testImages.rows() != trainImages.rows() || testImages.cols() != trainImages.cols()) {
-            throw new DataFormatException(files[2].name(), "image size",
-                    testImages.rows() + " x " + testImages.cols(),
-                    trainImages.rows() + " x " + trainImages.cols() + " as in " + files[0].name());
+        if (!java.util.Arrays.equals(testImages.shape(), trainImages.shape())) {
+            throw new DataFormatException(files[2].name(), "image size", sizeText(testImages),
+                    sizeText(trainImages) + " as in " + files[0].name());
         }
         int classes = Math.max(trainLabels.max(), testLabels.max()) + 1;
         if (classes < 2) {
             throw new DataFormatException(files[1].name(), "label values", "only label 0 (in train and test)",
                     "at least two classes, labels 0 and 1 or more");
         }
-        int features = trainImages.rows() * trainImages.cols();
+        int[] shape = trainImages.shape();
         return new DataSplit(
-                new Dataset(name + "/train", features, classes, trainImages.pixels(), trainLabels.labels()),
-                new Dataset(name + "/test", features, classes, testImages.pixels(), testLabels.labels()));
+                new Dataset(name + "/train", shape, classes, trainImages.pixels(), trainLabels.labels()),
+                new Dataset(name + "/test", shape, classes, testImages.pixels(), testLabels.labels()));
+    }
+
+    /** {@code 28 x 28}, or {@code 32 x 32 x 3} for images with channels. */
+    private static String sizeText(IdxFile.Images images) {
+        return images.rows() + " x " + images.cols() + (images.channels() == 1 ? "" : " x " + images.channels());
     }
 
     private static void checkCounts(IdxFile.Images images, IdxFile.Labels labels) {

@@ -4,7 +4,8 @@
  * and the batching that every replica agrees on: a seeded permutation per epoch
  * ({@link dev.quadrant.trainer.data.EpochOrder}), the split of each global batch into per-replica shards
  * ({@link dev.quadrant.trainer.data.BatchPlan}) and the copy of rows into caller-owned buffers
- * ({@link dev.quadrant.trainer.data.Batch}).
+ * ({@link dev.quadrant.trainer.data.Batch}), and the seeded augmentation of training images
+ * ({@link dev.quadrant.trainer.data.Augmentation}, keyed by seed, epoch and sample).
  *
  * <p>Errors in files or options a user supplied are {@link dev.quadrant.device.UserInputException}s (for malformed
  * files the subclass {@link dev.quadrant.trainer.data.DataFormatException}) with a one-line message that names the

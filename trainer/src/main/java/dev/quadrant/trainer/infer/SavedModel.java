@@ -126,9 +126,14 @@ public final class SavedModel implements AutoCloseable {
     /** Most samples one call takes. */
     public int rows() { return rows; }
 
-    /** Forward (no dropout) of {@code n} FLOAT32 inputs, sample after sample; returns the outputs, sample after sample. */
+    /**
+     * Forward (no dropout) of {@code n} FLOAT32 inputs, sample after sample, each {@code input().size()} values in
+     * the field's layout (an image {@code [H, W, C]} row-major, channels last; a model recorded with a flat
+     * {@code x F32[784]} takes the same 784 values); returns the outputs, sample after sample.
+     */
     public float[] predict(float[] inputs, int n) {
         checkRows(n);
+        checkLength(inputs.length, n);
         Tensor xb = x.rows(0, n);
         be.upload(inputs, 0, xb);
         return run(xb);
@@ -137,6 +142,7 @@ public final class SavedModel implements AutoCloseable {
     /** As {@link #predict(float[], int)} for INT32 inputs (token ids). */
     public float[] predict(int[] inputs, int n) {
         checkRows(n);
+        checkLength(inputs.length, n);
         Tensor xb = x.rows(0, n);
         be.upload(inputs, 0, xb);
         return run(xb);
@@ -165,6 +171,13 @@ public final class SavedModel implements AutoCloseable {
             per *= d;
         }
         return per;
+    }
+
+    private void checkLength(int length, int n) {
+        if (length < (long) n * input.size()) {
+            throw new IllegalArgumentException(n + " samples of " + input + " need " + (long) n * input.size()
+                    + " values (" + input.size() + " each), got " + length);
+        }
     }
 
     private void checkRows(int n) {

@@ -22,12 +22,20 @@ public record LeNetSpec() implements ModelSpec {
         return new LeNetSpec();
     }
 
+    /** The smallest image side LeNet takes: {@code ((s / 2) - 4) / 2 >= 1}. */
+    static final int MIN_SIZE = 12;
+
     @Override
     public Model build(Inputs in) {
         int[] shape = in.inputShape();
         if (in.inputDtype() != DType.FLOAT32 || shape.length != 3) {
             throw new UserInputException("--model lenet takes images [H, W, C]; the data's input is x "
                     + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for flat features)");
+        }
+        if (shape[0] < MIN_SIZE || shape[1] < MIN_SIZE) {
+            throw new UserInputException("--model lenet takes images of at least " + MIN_SIZE + " x " + MIN_SIZE
+                    + " pixels (a padded 5x5 convolution, a 2x2 pool, a 5x5 convolution and a 2x2 pool); the data's "
+                    + "input is x " + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for small images)");
         }
         Module root = new Sequential(List.of(
                 new Conv2d(6, 5, 1, 2), new Act(in.activation()), new MaxPool2d(2, 2, 0),

@@ -61,15 +61,51 @@ public record MlpSpec(int[] hidden) implements ModelSpec {
         Module root = new Sequential(layers);
         int[] shape = in.inputShape();
         if (shape.length != 1) {   // images and other shaped inputs: flatten first, as a view
-            List<Module> withFlatten = new ArrayList<>();
-            withFlatten.add(new Flatten());
-            withFlatten.addAll(layers);
-            List<String> names = new ArrayList<>();
-            names.add("flatten");
-            names.addAll(Sequential.indexNames("layers", layers.size()));
-            root = new Sequential(names, withFlatten);
+            root = new Flattened(root);
         }
         return new Model(root, shape, DType.FLOAT32);
+    }
+
+    /**
+     * {@code body} on its input seen flat: {@code [rows, d1, d2, ...]} as {@code [rows, d1 * d2 * ...]}, a view. Unlike
+     * a {@link Flatten} child of the {@link Sequential}, it takes no place among the children, so the layers keep
+     * their names ({@code layers.0.weight}), their initial values (each child's generator is the next split) and
+     * everything they compute: an MLP on {@code x F32[28, 28, 1]} is the MLP on {@code x F32[784]}, and parameters
+     * saved by either load into the other.
+     */
+    private static final class Flattened implements Module {
+        private final Module body;
+        private int[] in;
+
+        Flattened(Module body) {
+            this.body = body;
+        }
+
+        @Override
+        public int[] declare(Declare d, int[] inShape) {
+            in = inShape.clone();
+            return body.declare(d, new int[] {Shapes.size(inShape)});
+        }
+
+        @Override
+        public void initialize(Init init) { body.initialize(init); }
+
+        @Override
+        public void bind(Bind b) { body.bind(b); }
+
+        @Override
+        public dev.quadrant.device.Tensor forward(dev.quadrant.device.Tensor x, ForwardContext ctx) {
+            return body.forward(x.reshape(x.dim(0), Shapes.size(in)), ctx);
+        }
+
+        @Override
+        public dev.quadrant.device.Tensor backward(dev.quadrant.device.Tensor dy, Backward ctx) {
+            dev.quadrant.device.Tensor dx = body.backward(dy, ctx);
+            return dx == null ? null : dx.reshape(Shapes.batch(dx.dim(0), in));
+        }
+
+        @Override
+        public String describe() { return "Flatten(" + Shapes.show(in) + ") then " + body.describe(); }
     }
 
     @Override

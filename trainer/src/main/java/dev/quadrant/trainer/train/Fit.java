@@ -187,6 +187,12 @@ public final class Fit {
             return this;
         }
 
+        /** Augments the training images ({@code --augment}); {@code Augmentation.NONE} by default. */
+        public Builder augment(dev.quadrant.trainer.data.Augmentation a) {
+            options.augment = a.toString();
+            return this;
+        }
+
         public Builder clipNorm(float norm) {
             options.clipNorm = norm;
             return this;

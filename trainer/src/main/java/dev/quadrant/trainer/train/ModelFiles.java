@@ -76,6 +76,30 @@ public final class ModelFiles {
     }
 
     /**
+     * Checks that the input field a file recorded ({@code recorded}, its text as in the metadata or manifest; null
+     * when it records none) describes the data's {@code data}: the same field, or its flat form written before images
+     * kept their shape ({@link dev.quadrant.trainer.data.Field#recordedFor}).
+     *
+     * @param where names the file in the message, e.g. {@code model.safetensors} or {@code --resume runs/ck/step-000100}
+     * @throws UserInputException naming the file, the field, what was recorded and what the data has
+     */
+    public static void checkInput(String where, String recorded, dev.quadrant.trainer.data.Field data) {
+        if (recorded == null) {
+            return;
+        }
+        dev.quadrant.trainer.data.Field f;
+        try {
+            f = dev.quadrant.trainer.data.Field.parse(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(where + ": the recorded input field cannot be read: " + e.getMessage());
+        }
+        if (!f.recordedFor(data)) {
+            throw new UserInputException(where + ": input field '" + f.name() + "' was recorded as " + f
+                    + ", but the data has " + data + "; use the data the model was trained on");
+        }
+    }
+
+    /**
      * Reads a parameter file for {@code layout}: every entry must be present as a float tensor of the same shape, and
      * nothing else may be there. Errors name the file, the tensor and both shapes.
      */

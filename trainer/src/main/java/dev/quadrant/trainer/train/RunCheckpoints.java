@@ -16,6 +16,7 @@ import dev.quadrant.trainer.checkpoint.CheckpointEvery;
 import dev.quadrant.trainer.checkpoint.CheckpointFormatException;
 import dev.quadrant.trainer.checkpoint.CheckpointManifest;
 import dev.quadrant.trainer.checkpoint.CheckpointWriter;
+import dev.quadrant.trainer.data.Augmentation;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.optim.Optimizer;
 import dev.quadrant.trainer.parallel.Replica;
@@ -114,19 +115,26 @@ final class RunCheckpoints implements Trainer.Checkpoints {
      */
     static Trainer.Position startFrom(Checkpoint c, TrainOptions o, Training.Setup s, DataSplit data, Trainer trainer) {
         CheckpointManifest m = c.manifest();
-        String where = "--resume " + c.dir() + ": ";
+        String checkpoint = "--resume " + c.dir();
+        String where = checkpoint + ": ";
         mustMatch(where, "--model", m.model().spec(), s.model().describeSpec());
         mustMatch(where, "--activation", m.model().activation(), activation(s));
         mustMatch(where, "--dropout", Float.toString(m.model().dropout()), Float.toString(o.dropout));
         mustMatch(where, "--optimizer", m.run().optimizer(), s.optimizer().kind().toString());
         mustMatch(where, "--batch", Integer.toString(m.run().batch()), Integer.toString(o.batch));
         mustMatch(where, "--seed", Long.toString(m.run().seed()), Long.toString(o.seed));
-        String shape = data.train().size() + " training samples of " + data.schema();
-        String theirs = m.run().trainSamples() + " training samples of " + m.model().input() + " -> "
-                + m.model().target();
+        Object augment = m.config().get("augment"); // absent from checkpoints written before --augment: none
+        mustMatch(where, "--augment", augment == null ? "none" : Augmentation.parse(augment.toString()).toString(),
+                Augmentation.parse(o.augment).toString());
+        ModelFiles.checkInput(checkpoint, m.model().input(), data.schema().input());
+        // the input checked above may be recorded in its flat form (checkpoints written before images kept their shape)
+        String shape = data.train().size() + " training samples of " + data.schema().target();
+        String theirs = m.run().trainSamples() + " training samples of " + m.model().target();
         if (!shape.equals(theirs)) {
-            throw new UserInputException(where + "the checkpoint was trained on " + theirs + " (--data "
-                    + m.run().data() + "), but --data " + o.data + " has " + shape
+            throw new UserInputException(where + "the checkpoint was trained on " + m.run().trainSamples()
+                    + " training samples of " + m.model().input() + " -> " + m.model().target() + " (--data "
+                    + m.run().data() + "), but --data " + o.data + " has " + data.train().size()
+                    + " training samples of " + data.schema()
                     + "; resume with the same data or start a new run without --resume");
         }
         if (!m.run().data().equals(o.data)) {

@@ -79,6 +79,9 @@ public class TrainOptions {
     @Option(names = "--eval-batches", paramLabel = "N", description = "text data: validate on N batches of --batch evenly spaced windows; 0 = the whole validation text once, in windows of ctx (default: ${DEFAULT-VALUE})")
     public int evalBatches = 0;
 
+    @Option(names = "--augment", paramLabel = "SPEC", description = "augment training images: none | crop:P (pad P zeros, crop back at a random offset) | flip (random horizontal flip) | crop:P,flip; keyed by seed, epoch and sample, never applied to evaluation (default: ${DEFAULT-VALUE})")
+    public String augment = "none";
+
     @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
     public long seed = 1;
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.quadrant.trainer.data.Augmentation;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.device.DType;
 import dev.quadrant.trainer.data.Field;
@@ -42,20 +43,28 @@ public final class Trainer {
 
     /**
      * What to train for: epochs or steps, batch (rows per micro-batch), micro-batches per step ({@code gradAccum}),
-     * learning rate and its schedule, seed, and evaluation: every {@code evalEvery} steps (0: only at epoch ends and
-     * the end), over {@code evalBatches} batches of windows for data drawn at random positions.
+     * learning rate and its schedule, seed, evaluation: every {@code evalEvery} steps (0: only at epoch ends and
+     * the end), over {@code evalBatches} batches of windows for data drawn at random positions; and the augmentation
+     * of the training images ({@link Augmentation#NONE}: none), keyed by (seed, epoch, sample).
      */
     public record Plan(int epochs, long maxSteps, int batch, int gradAccum, float lr, LrSchedule schedule, long seed,
-                       long evalEvery, int evalBatches) {
-        /** A plan without accumulation or step evaluations. */
+                       long evalEvery, int evalBatches, Augmentation augment) {
+        /** A plan without accumulation, step evaluations or augmentation. */
         public Plan(int epochs, long maxSteps, int batch, float lr, LrSchedule schedule, long seed) {
-            this(epochs, maxSteps, batch, 1, lr, schedule, seed, 0, 0);
+            this(epochs, maxSteps, batch, 1, lr, schedule, seed, 0, 0, Augmentation.NONE);
+        }
+
+        /** A plan without augmentation. */
+        public Plan(int epochs, long maxSteps, int batch, int gradAccum, float lr, LrSchedule schedule, long seed,
+                    long evalEvery, int evalBatches) {
+            this(epochs, maxSteps, batch, gradAccum, lr, schedule, seed, evalEvery, evalBatches, Augmentation.NONE);
         }
 
         /** Rows of one optimizer step. */
         public int stepRows() { return Math.multiplyExact(batch, gradAccum); }
 
         public Plan {
+            java.util.Objects.requireNonNull(augment, "augment");
             if (gradAccum < 1) {
                 throw new dev.quadrant.device.UserInputException("--grad-accum must be >= 1, got " + gradAccum);
             }
@@ -136,8 +145,8 @@ public final class Trainer {
      * replicas already hold its parameters and optimizer state) and returns the metrics of the epochs it ran.
      * {@code checkpoints} (may be null) is told where state may be saved.
      *
-     * <p>Resuming is exact: the data order of an epoch, the dropout masks and the learning rate of a step depend
-     * only on the seed, the epoch and the step, so that a run stopped after any step and resumed from there
+     * <p>Resuming is exact: the data order of an epoch, the augmentation of a sample, the dropout masks and the
+     * learning rate of a step depend only on the seed, the epoch, the sample and the step, so that a run stopped after any step and resumed from there
      * computes what the uninterrupted run computes (bit for bit on one replica and with the synchronous
      * strategies).
      *
@@ -156,6 +165,7 @@ public final class Trainer {
             throw new dev.quadrant.device.UserInputException(train.name() + ": " + n + " samples are too many for one "
                     + "epoch permutation");
         }
+        plan.augment().check(train.schema().input());
         long perEpoch = stepsPerEpoch(train);
         long total = totalSteps(train);
         int epochs = (int) ((total + perEpoch - 1) / perEpoch);
@@ -181,6 +191,7 @@ public final class Trainer {
         Window w = new Window();
         for (int epoch = start.epoch(); epoch < epochs && step < total; epoch++) {
             int[] order = random ? null : EpochOrder.permutation(plan.seed(), epoch, (int) n);
+            Samples source = plan.augment().apply(train, plan.seed(), epoch); // the training split only
             int firstBatch = epoch == start.epoch() ? start.batchInEpoch() : 0;
             w.begin();
             for (long b = firstBatch; b < perEpoch && step < total; b++) {
@@ -209,7 +220,7 @@ public final class Trainer {
                 w.steps++;
                 float lr = plan.schedule().at(plan.lr(), step, total);
                 try {
-                    runner.step(new StepBatch(train, ids, rows, plan.gradAccum(), terms), lr,
+                    runner.step(new StepBatch(source, ids, rows, plan.gradAccum(), terms), lr,
                             plan.seed() * 1_000_003L + step);
                 } catch (RuntimeException e) {
                     throw withStep(e, runner, step + 1, epoch, lr);

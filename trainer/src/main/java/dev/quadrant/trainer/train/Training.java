@@ -18,6 +18,7 @@ import dev.quadrant.trainer.checkpoint.Checkpoint;
 import dev.quadrant.trainer.checkpoint.CheckpointEvery;
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
 import dev.quadrant.trainer.checkpoint.CheckpointWriter;
+import dev.quadrant.trainer.data.Augmentation;
 import dev.quadrant.trainer.data.DataSpec;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.trainer.nn.Initializer;
@@ -91,6 +92,7 @@ public final class Training {
                     + " is for GPUs (TF32 and bf16 tensor cores); CPU replicas compute in fp32");
         }
         Strategies.check(o.strategy, devices);
+        Augmentation.parse(o.augment);
         return new Setup(model, act, init, opt, schedule, devices, precision);
     }
 
@@ -237,9 +239,9 @@ public final class Training {
         Trainer trainer = new Trainer(plan(o, s, data));
         Trainer.Position start = resume == null ? Trainer.Position.START
                 : RunCheckpoints.startFrom(resume, o, s, data, trainer);
-        CheckpointWriter writer = openWriter(o, resume, start);
-        MemoryPlan memory = MemoryPlan.of(o, s, data);
+        MemoryPlan memory = MemoryPlan.of(o, s, data); // builds the model: a misfit to the data fails here
         log.debug("{}", memory);
+        CheckpointWriter writer = openWriter(o, resume, start); // the first output: everything above is checked
         long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model().describeSpec() + " with --batch " + o.batch;
@@ -311,8 +313,10 @@ public final class Training {
             throw new UserInputException("--data " + o.data + " draws training windows at random positions, so "
                     + "epochs do not apply: give --steps N (e.g. --steps 2000)");
         }
+        Augmentation augment = Augmentation.parse(o.augment);
+        augment.check(data.schema().input());
         return new Trainer.Plan(o.epochs, o.steps, o.batch, o.gradAccum, o.lr, s.schedule(), o.seed, o.evalEvery,
-                o.evalBatches);
+                o.evalBatches, augment);
     }
 
     /** The metadata of a {@code --save} file: the model spec, the data schema and (for text) the vocabulary. */

@@ -38,7 +38,7 @@ class IdxReaderFuzzTest {
         } catch (UserInputException expected) {
             return;
         }
-        assertEquals((long) images.count() * images.rows() * images.cols(), images.pixels().length);
+        assertEquals((long) images.count() * images.rows() * images.cols() * images.channels(), images.pixels().length);
         byte[] raw = new byte[images.pixels().length];
         for (int i = 0; i < raw.length; i++) {
             float p = images.pixels()[i];

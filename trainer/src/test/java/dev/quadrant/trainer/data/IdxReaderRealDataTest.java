@@ -34,6 +34,7 @@ class IdxReaderRealDataTest {
     private static void check(Dataset d, int size, int[] classCounts, long byteSum, long lastImageByteSum) {
         assertEquals(size, d.size(), d.name());
         assertEquals(784, d.features(), d.name());
+        assertEquals("x F32[28, 28, 1]", d.schema().input().toString(), d.name());
         assertEquals(10, d.classes(), d.name());
         assertArrayEquals(classCounts, d.classCounts(), d.name() + " label counts");
         assertEquals(byteSum, byteSum(d.x(), 0, d.x().length), d.name() + " pixel byte sum");

@@ -31,6 +31,37 @@ class IdxReaderTest {
         assertArrayEquals(new int[] {0, 1, 2, 1, 0}, ((Dataset) split.train()).y());
         assertArrayEquals(new int[] {2, 0}, ((Dataset) split.test()).y());
         assertEquals(dir.getFileName() + "/train", ((Dataset) split.train()).name());
+        assertEquals(Field.floats("x", ROWS, COLS, 1), split.schema().input(), "images keep their shape, channels last");
+        assertEquals("x F32[3, 2, 1] -> label I32[] of 3", split.schema().toString());
+    }
+
+    @Test
+    void anIdx4FileKeepsItsChannels() {
+        // the same pixel bytes read as images of 3 x 1 pixels with 2 channels
+        write(dir, "train-images-idx3-ubyte", false,
+                idx(IdxFile.IMAGES4_MAGIC, new int[] {5, ROWS, 1, 2}, TRAIN_PIXELS));
+        write(dir, "train-labels-idx1-ubyte", false, labels(5, TRAIN_LABELS));
+        write(dir, "t10k-images-idx3-ubyte", true, idx(IdxFile.IMAGES4_MAGIC, new int[] {2, ROWS, 1, 2}, TEST_PIXELS));
+        write(dir, "t10k-labels-idx1-ubyte", false, labels(2, TEST_LABELS));
+        DataSplit split = IdxReader.read(dir);
+        assertEquals(Field.floats("x", ROWS, 1, 2), split.schema().input());
+        assertArrayEquals(new int[] {ROWS, 1, 2}, ((Dataset) split.train()).shape());
+        assertPixels(TRAIN_PIXELS, ((Dataset) split.train()).x());
+        assertEquals(ROWS * 2, ((Dataset) split.train()).rows("part", 1, 3).features());
+        assertEquals(Field.floats("x", ROWS, 1, 2), ((Dataset) split.train()).rows("part", 1, 3).schema().input());
+    }
+
+    @Test
+    void trainAndTestImagesWithOtherChannelsDisagree() {
+        write(dir, "train-images-idx3-ubyte", false,
+                idx(IdxFile.IMAGES4_MAGIC, new int[] {5, ROWS, 1, 2}, TRAIN_PIXELS));
+        write(dir, "train-labels-idx1-ubyte", false, labels(5, TRAIN_LABELS));
+        write(dir, "t10k-images-idx3-ubyte", false, images(2, ROWS, 2, TEST_PIXELS));
+        write(dir, "t10k-labels-idx1-ubyte", false, labels(2, TEST_LABELS));
+        DataFormatException e = assertThrows(DataFormatException.class, () -> IdxReader.read(dir));
+        assertTrue(e.getMessage().contains("image size"), e.getMessage());
+        assertTrue(e.getMessage().contains("3 x 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("3 x 1 x 2"), e.getMessage());
     }
 
     static void assertPixels(byte[] expected, float[] actual) {
