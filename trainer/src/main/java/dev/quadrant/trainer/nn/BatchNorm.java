@@ -11,7 +11,7 @@ import dev.quadrant.device.UserInputException;
  * {@code 0.1}. Training normalises each channel by the mean and biased variance of the batch's values of it (all
  * rows and positions), then {@code y = xhat * weight + bias}, and moves the running statistics
  * ({@code running_mean}, {@code running_var}, unbiased, as PyTorch); evaluation normalises by the running
- * statistics.
+ * statistics (and backward treats them as constants, as PyTorch does in {@code eval()} mode).
  *
  * <p>Which batch: with {@link Statistics#SYNC} (the default) the statistics are those of the whole global batch,
  * summed over the {@link BatchGroup} of the forward pass ({@link Backend#columnSums}, then
@@ -122,7 +122,7 @@ public final class BatchNorm implements Module {
         dx = bind.tensor(dxSlot);
         Tensor stats = bind.tensor(statSlot);
         sum = stats.rows(0, 1).reshape(channels);
-        sqSum = stats.rows(1, 1).reshape(channels);
+        sqSum = stats.rows(1, 2).reshape(channels);
         dsums = bind.tensor(dsumSlot);
     }
 
@@ -133,6 +133,7 @@ public final class BatchNorm implements Module {
         Tensor yb = y.rows(0, rows);
         Tensor ym = Shapes.asMatrix(yb);
         trained = ctx.training();
+        x = input;
         if (!trained) {
             be.batchNormForward(xm, runningMean, runningVar, 1f, EPS, gamma, beta, ym);
             return yb;
@@ -144,7 +145,6 @@ public final class BatchNorm implements Module {
                     + n + " (" + group.rows(rows) + " rows of " + Shapes.show(in) + "); use a larger --batch");
         }
         count = n;
-        x = input;
         be.columnSums(xm, 0f, sum);
         group.sum(sum);
         be.centeredSquareSums(xm, sum, count, sqSum);
@@ -156,14 +156,23 @@ public final class BatchNorm implements Module {
 
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
-        if (!trained) {
-            throw new IllegalStateException(name + ": backward after an evaluation forward");
-        }
         Tensor xm = Shapes.asMatrix(x);
         Tensor dym = Shapes.asMatrix(dy);
+        if (!trained) {         // the running statistics are constants: a per-channel affine map
+            be.batchNormBackwardSums(xm, runningMean, runningVar, 1f, EPS, dym, dsums);
+            be.axpy(1f, dsums.rows(0, 1).reshape(channels), dBeta);
+            be.axpy(1f, dsums.rows(1, 2).reshape(channels), dGamma);
+            if (!ctx.needInputGradient()) {
+                return null;
+            }
+            be.fill(dsums, 0f);
+            Tensor dxb = dx.rows(0, dy.dim(0));
+            be.batchNormBackward(xm, runningMean, runningVar, 1f, EPS, gamma, dsums, dym, Shapes.asMatrix(dxb));
+            return dxb;
+        }
         be.batchNormBackwardSums(xm, sum, sqSum, count, EPS, dym, dsums);
         be.axpy(1f, dsums.rows(0, 1).reshape(channels), dBeta);     // this replica's share; the strategy adds them up
-        be.axpy(1f, dsums.rows(1, 1).reshape(channels), dGamma);
+        be.axpy(1f, dsums.rows(1, 2).reshape(channels), dGamma);
         if (!ctx.needInputGradient()) {
             return null;
         }

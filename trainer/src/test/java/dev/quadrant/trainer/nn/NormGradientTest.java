@@ -111,8 +111,9 @@ class NormGradientTest {
                 }
                 int mo = Math.toIntExact(mean.offset()) + j;
                 int vo = Math.toIntExact(var.offset()) + j;
-                assertEquals(0.9 * before[mo] + 0.1 * mu, after[mo], 1e-12, "running_mean " + j);
-                assertEquals(0.9 * before[vo] + 0.1 * ss / (n - 1), after[vo], 1e-12, "running_var " + j);
+                double m = BatchNorm.MOMENTUM;
+                assertEquals((1 - m) * before[mo] + m * mu, after[mo], 1e-12, "running_mean " + j);
+                assertEquals((1 - m) * before[vo] + m * ss / (n - 1), after[vo], 1e-12, "running_var " + j);
             }
             double[] evalBefore = ReferenceBackend.values(c.params.values());
             c.model.forward(c.x, ForwardContext.eval());
