@@ -354,11 +354,11 @@ public final class HostKernels implements LaunchTarget {
             FloatBuffer x = f32(a.p(0), (long) rows * cols);
             FloatBuffer out = f32(a.p(1), cols);
             for (int c = 0; c < cols; c++) {
-                float t = 0f;
+                double t = 0;
                 for (int r = 0; r < rows; r++) {
                     t += x.get(r * cols + c);
                 }
-                out.put(c, beta == 0f ? t : beta * out.get(c) + t);
+                out.put(c, beta == 0f ? (float) t : (float) ((double) beta * out.get(c) + t));
             }
         });
         bodies.put("sum_partials_f64", (a, g) -> {

@@ -5,7 +5,7 @@
 //  - column_sums_f32: blocks of 32 x 8 threads own 32 adjacent columns; the 8 thread rows split the matrix rows
 //    between them (stride 8) and their partial sums meet in shared memory. Reads are coalesced (a warp reads 32
 //    adjacent floats of one row), each column is summed in a fixed order (deterministic, no atomics), and the grid
-//    is ceil(cols / 32) blocks.
+//    is ceil(cols / 32) blocks. Partial sums are doubles (a BatchNorm mean over 1e5 rows keeps its digits).
 //  - sum_partials_f64 / sumsq_partials_f64: a grid-stride loop per thread, accumulated in double, then a block
 //    reduction writes one double per block; finish_sum_into_f32 (one block) adds the partials in a fixed order, so
 //    sums are deterministic run to run (no floating-point atomics). l2Norm reads the partials back and finishes on
@@ -17,17 +17,17 @@
 //    IGNORE_INDEX is skipped (its warp does not even look for the arg-max) and never counts.
 
 extern "C" __global__ void column_sums_f32(const float* x, float* out, int rows, int cols, float beta) {
-    __shared__ float part[8][33];   // [blockDim.y][32 + 1 to avoid bank conflicts]
+    __shared__ double part[8][33];  // [blockDim.y][32 + 1 to avoid bank conflicts]
     int c = blockIdx.x * 32 + threadIdx.x;
-    float s = 0.0f;
+    double s = 0.0;                 // double: a BatchNorm mean over 1e5 rows keeps its digits
     if (c < cols)
-        for (int r = threadIdx.y; r < rows; r += blockDim.y) s += x[(i64)r * cols + c];
+        for (int r = threadIdx.y; r < rows; r += blockDim.y) s += (double)x[(i64)r * cols + c];
     part[threadIdx.y][threadIdx.x] = s;
     __syncthreads();
     if (threadIdx.y == 0 && c < cols) {
-        float t = 0.0f;
+        double t = 0.0;
         for (int k = 0; k < (int)blockDim.y; k++) t += part[k][threadIdx.x];
-        out[c] = beta == 0.0f ? t : beta * out[c] + t;   // beta == 0: out is not read (BLAS convention)
+        out[c] = beta == 0.0f ? (float)t : (float)((double)beta * out[c] + t);   // beta == 0: out is not read
     }
 }
 

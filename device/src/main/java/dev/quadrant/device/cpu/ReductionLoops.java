@@ -22,12 +22,13 @@ final class ReductionLoops {
     static void columnSums(FloatBuffer x, int xo, int rows, int cols, float beta, FloatBuffer out, int oo,
                            int fromCol, int toCol) {
         int width = toCol - fromCol;
-        float[] acc = Scratch.floats(0);
+        double[] acc = Scratch.doubles(0);
         float[] row = Scratch.floats(1);
+        float[] res = Scratch.floats(0);
         for (int c = 0; c < width; c += Scratch.CHUNK) {
             int w = Math.min(Scratch.CHUNK, width - c);
-            java.util.Arrays.fill(acc, 0, w, 0f);
-            for (int r = 0; r < rows; r++) {
+            java.util.Arrays.fill(acc, 0, w, 0.0);
+            for (int r = 0; r < rows; r++) {   // double accumulators: a BatchNorm mean over 1e5 rows keeps its digits
                 x.get(xo + r * cols + fromCol + c, row, 0, w);
                 for (int j = 0; j < w; j++) {
                     acc[j] += row[j];
@@ -37,10 +38,13 @@ final class ReductionLoops {
             if (beta != 0f) {
                 out.get(o, row, 0, w);
                 for (int j = 0; j < w; j++) {
-                    acc[j] += beta * row[j];
+                    acc[j] += (double) beta * row[j];
                 }
             }
-            out.put(o, acc, 0, w);
+            for (int j = 0; j < w; j++) {
+                res[j] = (float) acc[j];
+            }
+            out.put(o, res, 0, w);
         }
     }
 

@@ -25,14 +25,16 @@ import dev.quadrant.trainer.train.Training;
 class ConvnetEquivalenceTest {
     static final String RESNET = "resnet:widths=4-8,blocks=1";
 
+    static List<dev.quadrant.trainer.nn.ParamLayout.Entry> layout;
+
     static float[] train(String model, String strategy, int replicas, int batch) {
         TrainOptions o = new TrainOptions();
         o.data = "idx:" + TestData.dataset("mnist");
         o.model = model;
         o.batch = batch;
-        o.steps = 30;
-        o.optimizer = "adam";
-        o.lr = 1e-3f;
+        o.steps = Integer.getInteger("eqsteps", 30);
+        o.optimizer = System.getProperty("eqopt", "adam");
+        o.lr = Float.parseFloat(System.getProperty("eqlr", "1e-3"));
         o.weightDecay = 0f;
         o.clipNorm = 1f;
         o.seed = 3;
@@ -43,6 +45,7 @@ class ConvnetEquivalenceTest {
         DataSplit data = Training.loadData(o, s);
         try (StepRunner runner = Training.buildRunner(o, s, data)) {
             new Trainer(Training.plan(o, s, data)).fit(data, runner, List.of());
+            layout = runner.replicas().get(0).parameters().layout().entries();
             List<float[]> all = new ArrayList<>();
             for (var r : runner.replicas()) {
                 all.add(r.getParameters());
@@ -58,8 +61,25 @@ class ConvnetEquivalenceTest {
     @ParameterizedTest(name = "{0} x{1}")
     @CsvSource({"allreduce,2", "allreduce,4", "ps,2", "ps,4"})
     void synchronisedBatchNormKeepsNReplicasEqualToOne(String strategy, int replicas) {
-        float[] one = train(RESNET, "allreduce", 1, 16);
-        float[] many = train(RESNET, strategy, replicas, 16);
+        String m = System.getProperty("eqmodel", RESNET);
+        float[] one = train(m, "allreduce", 1, 16);
+        float[] many = train(m, strategy, replicas, 16);
+        String keep = System.getProperty("eqlr", "1e-3");
+        System.setProperty("eqlr", "1e-30");
+        float[] init = train(m, "allreduce", 1, 16);
+        System.setProperty("eqlr", keep);
+        for (var e : layout) {
+            double g = 0;
+            for (long i = e.offset(); i < e.offset() + e.size(); i++) {
+                g = Math.max(g, Math.abs(one[(int) i] - init[(int) i]));
+            }
+            System.out.println("MOVE " + e.name() + " " + g);
+            double d = 0;
+            for (long i = e.offset(); i < e.offset() + e.size(); i++) {
+                d = Math.max(d, Math.abs(one[(int) i] - many[(int) i]));
+            }
+            System.out.println("DIFF " + e.name() + " " + d);
+        }
         GptEquivalenceTest.assertClose(one, many, RESNET + " " + strategy + " x" + replicas);
     }
 
