@@ -164,8 +164,8 @@ final class CpuBatchNormOps {
         int xo = off(x);
         int dyo = off(dy);
         int dxo = off(dx);
-        pool.parallelFor(x.dim(0), rowGrain(GRAIN, c),
-                (part, from, to) -> BatchNormLoops.inputGradient(xb, xo, dyb, dyo, c, mean, k, p, q, dxb, dxo, from, to));
+        pool.parallelFor(x.dim(0), rowGrain(GRAIN, c), (part, from, to) ->
+                BatchNormLoops.inputGradient(xb, xo, dyb, dyo, c, mean, k, p, q, dxb, dxo, from, to));
     }
 
     /** Rows per reduction block: a function of {@code c} only. */

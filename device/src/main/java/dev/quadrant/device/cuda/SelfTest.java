@@ -16,8 +16,8 @@ import dev.quadrant.device.reference.ReferenceBackend;
  * {@link ReferenceBackend} (exact where the contract is exact: dropout patterns, casts, arg-max, counts, gathers and
  * permutes, im2col, max pooling), then a short training run of a small MLP that must learn a separable problem and give the same loss
  * twice. Each check passes or fails on its own; a failure says which element was worst, both values and the
- * tolerance. The sequence-model ops' checks are in {@link SelfTestSequence}, the image ops' in {@link SelfTestImage}, the
- * batch-normalisation ops' in {@link SelfTestBatchNorm}.
+ * tolerance. The sequence-model ops' checks are in {@link SelfTestSequence}, the image ops' in {@link SelfTestImage},
+ * the batch-normalisation ops' in {@link SelfTestBatchNorm}.
  *
  * <p>{@link #run(Backend, Precision)} works on any backend (the unit tests run it on a host backend);
  * {@link #runAllGpus(Precision)} runs it on every GPU. Not thread-safe per backend, like the backend.

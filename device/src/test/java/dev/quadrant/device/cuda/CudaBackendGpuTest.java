@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * On a GPU host ({@code mvn test -Dtest.excludedGroups= -Dgroups=gpu}): the self-test in every precision on every GPU,
  * NVRTC compiling every kernel family for the device with the disk cache, no device allocation in steady state, and the
  * sequence-model ops at a GPT-2-small step's sizes: bit-reproducible where the contract says so, and the loss over a
- * 50257-token vocabulary against the float64 reference; the image ops' backward gathers at a convnet layer's sizes.
+ * 50257-token vocabulary against the float64 reference; the image ops' backward gathers at a convnet layer's sizes;
+ * the batch-norm ops at the ResNet shapes.
  */
 @Tag("gpu")
 class CudaBackendGpuTest {
@@ -239,6 +240,68 @@ class CudaBackendGpuTest {
                     }
                 }
             }
+        }
+    }
+    /**
+     * The batch-norm ops at the ResNet shapes (128 images of 28 x 28 x 16 and of 7 x 7 x 64, channels last): the
+     * reductions give the same bits twice, and every result is within the conformance bounds of the CPU backend, which
+     * sums in double ((m + 8) eps relative for a sum over the m positions, 1e-5 for the element-wise results).
+     */
+    @Test
+    void batchNormAtResNetShapesIsDeterministicAndMatchesTheCpu() {
+        java.util.Random rnd = new java.util.Random(17);
+        for (int[] s : new int[][] {{128 * 28 * 28, 16}, {128 * 7 * 7, 64}}) {
+            int m = s[0];
+            int c = s[1];
+            float[] x = new float[m * c];
+            float[] dy = new float[m * c];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextGaussian() * 1.5 + (i % c) * 0.1);
+                dy[i] = (float) rnd.nextGaussian();
+            }
+            float[] gamma = new float[c];
+            Arrays.fill(gamma, 1.25f);
+            String what = "batch norm [" + m + ", " + c + "]";
+            float[][] gpu = batchNormStep(CudaBackend.open(Device.cuda(0), Precision.FP32), x, dy, gamma, m, c);
+            float[][] again = batchNormStep(CudaBackend.open(Device.cuda(0), Precision.FP32), x, dy, gamma, m, c);
+            float[][] cpu = batchNormStep(new dev.quadrant.device.cpu.CpuBackend(4), x, dy, gamma, m, c);
+            String[] names = {"sum", "sqSum", "y", "sums", "dx"};
+            for (int k = 0; k < names.length; k++) {
+                if (k != 2 && k != 4) {
+                    assertTrue(Arrays.equals(gpu[k], again[k]), what + " " + names[k] + ": two runs differ");
+                }
+                double[] want = new double[cpu[k].length];
+                for (int i = 0; i < want.length; i++) {
+                    want[i] = cpu[k][i];
+                }
+                double tol = k == 2 || k == 4 ? 1e-5 : (m + 8) * 0x1p-23;
+                System.out.println(SelfTest.Checker.compare(what + " " + names[k], gpu[k], want, tol, null));
+            }
+        }
+    }
+
+    /** {@code {sum, sqSum, y, sums, dx}} of one training step's batch-norm ops on {@code be}, which it closes. */
+    private static float[][] batchNormStep(dev.quadrant.device.Backend be, float[] x, float[] dy, float[] gamma, int m,
+                                           int c) {
+        try (be; Tensor tx = be.allocate(DType.FLOAT32, m, c); Tensor tdy = be.allocate(DType.FLOAT32, m, c);
+             Tensor tg = be.allocate(DType.FLOAT32, c); Tensor tb = be.allocate(DType.FLOAT32, c);
+             Tensor sum = be.allocate(DType.FLOAT32, c); Tensor sq = be.allocate(DType.FLOAT32, c);
+             Tensor y = be.allocate(DType.FLOAT32, m, c); Tensor sums = be.allocate(DType.FLOAT32, 2, c)) {
+            be.upload(x, 0, tx);
+            be.upload(dy, 0, tdy);
+            be.upload(gamma, 0, tg);
+            be.fill(tb, 0.5f);
+            be.columnSums(tx, 0f, sum);
+            be.centeredSquareSums(tx, sum, m, sq);
+            be.batchNormForward(tx, sum, sq, m, 1e-5f, tg, tb, y);
+            be.batchNormBackwardSums(tx, sum, sq, m, 1e-5f, tdy, sums);
+            be.batchNormBackward(tx, sum, sq, m, 1e-5f, tg, sums, tdy, tdy);
+            float[][] out = {new float[c], new float[c], new float[m * c], new float[2 * c], new float[m * c]};
+            Tensor[] ts = {sum, sq, y, sums, tdy};
+            for (int k = 0; k < ts.length; k++) {
+                be.download(ts[k], out[k], 0);
+            }
+            return out;
         }
     }
 }

@@ -162,7 +162,8 @@ class EmulatedBatchNormKernelsTest extends EmulatorTest {
                 double mean = sum[j] / (double) rows;
                 double rstd = 1 / Math.sqrt(sqSum[j] / (double) rows + BN_EPS);
                 scale[j] += Math.abs(dy[i]);
-                scale[cols + j] += Math.abs(dy[i] * (x[i] - mean) * rstd) + 4 * rstd * Math.abs(mean * dy[i]) / (rows + 8);
+                scale[cols + j] += Math.abs(dy[i] * (x[i] - mean) * rstd)
+                        + 4 * rstd * Math.abs(mean * dy[i]) / (rows + 8);   // the mean's rounding, carried through
             }
             long px = emu.floats(x);
             long ps = emu.floats(sum);

@@ -193,6 +193,106 @@ class ReferenceBackendTest {
     }
 
     @Test
+    void batchNormByHand() {
+        // one channel, x = [1, 1, 3, 3]: sum 8, mean 2, deviations +-1, sqSum 4, var 1, rstd 1 (eps 0), xhat = [-1, -1,
+        // 1, 1]; gamma 2, beta 1: y = [-1, -1, 3, 3]. dy = [1, 0, 0, 3]: sums = [4, 2]; dx = 2 (dy - 1 - xhat / 2).
+        try (Tensor x = t(new double[] {1, 1, 3, 3}, 4, 1); Tensor sum = t(new double[] {8}, 1);
+             Tensor sq = ref.allocate(DType.FLOAT32, 1); Tensor g = t(new double[] {2}, 1);
+             Tensor b = t(new double[] {1}, 1); Tensor y = ref.allocate(DType.FLOAT32, 4, 1);
+             Tensor dy = t(new double[] {1, 0, 0, 3}, 4, 1); Tensor sums = ref.allocate(DType.FLOAT32, 2, 1);
+             Tensor dx = ref.allocate(DType.FLOAT32, 4, 1); Tensor rm = t(new double[] {0}, 1);
+             Tensor rv = t(new double[] {1}, 1)) {
+            ref.centeredSquareSums(x, sum, 4f, sq);
+            assertArrayEquals(new double[] {4}, ReferenceBackend.values(sq));
+            ref.batchNormForward(x, sum, sq, 4f, 0f, g, b, y);
+            assertArrayEquals(new double[] {-1, -1, 3, 3}, ReferenceBackend.values(y), 1e-15);
+            ref.batchNormBackwardSums(x, sum, sq, 4f, 0f, dy, sums);
+            assertArrayEquals(new double[] {4, 2}, ReferenceBackend.values(sums), 1e-15);
+            ref.batchNormBackward(x, sum, sq, 4f, 0f, g, sums, dy, dx);
+            assertArrayEquals(new double[] {1, -1, -3, 3}, ReferenceBackend.values(dx), 1e-15);
+            ref.batchNormRunningUpdate(sum, sq, 4f, 0.5f, rm, rv);   // mean 0.5 * 2, var 0.5 * 1 + 0.5 * 4 / 3
+            assertArrayEquals(new double[] {1}, ReferenceBackend.values(rm), 1e-15);
+            assertArrayEquals(new double[] {0.5 + 2.0 / 3}, ReferenceBackend.values(rv), 1e-15);
+            ref.batchNormForward(x, rm, rv, 1f, 0f, g, b, y);   // evaluation: count 1, the running statistics
+            double rs = 1 / Math.sqrt(0.5 + 2.0 / 3);
+            assertArrayEquals(new double[] {1, 1, 1 + 4 * rs, 1 + 4 * rs}, ReferenceBackend.values(y), 1e-15);
+        }
+    }
+
+    /**
+     * The batch-norm backward is the gradient of the training forward with its statistics taken from the batch
+     * ({@code sum = columnSums(x)}, {@code sqSum = centeredSquareSums(x, sum)}): central differences of
+     * {@code L = sum dy * y} over x, and {@code sums} are {@code dL/dBeta} and {@code dL/dGamma}.
+     */
+    @Test
+    void batchNormBackwardIsTheGradientThroughTheBatchStatistics() {
+        int m = 5;
+        int c = 3;
+        Random r = new Random(8);
+        double[] x = new double[m * c];
+        double[] dy = new double[m * c];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextGaussian() * 2 + i % c;
+            dy[i] = r.nextGaussian();
+        }
+        double[] gamma = {1.5, -0.5, 2};
+        double[] beta = {0.1, 0.2, 0.3};
+        float eps = 1e-3f;
+        java.util.function.BiFunction<double[], double[][], Double> loss = (xv, gb) -> {
+            Tensor tx = t(xv, m, c);
+            Tensor sum = ref.allocate(DType.FLOAT32, c);
+            Tensor sq = ref.allocate(DType.FLOAT32, c);
+            Tensor y = ref.allocate(DType.FLOAT32, m, c);
+            ref.columnSums(tx, 0f, sum);
+            ref.centeredSquareSums(tx, sum, m, sq);
+            ref.batchNormForward(tx, sum, sq, m, eps, t(gb[0], c), t(gb[1], c), y);
+            double l = 0;
+            double[] yv = ReferenceBackend.values(y);
+            for (int i = 0; i < yv.length; i++) {
+                l += dy[i] * yv[i];
+            }
+            return l;
+        };
+        Tensor tx = t(x, m, c);
+        Tensor sum = ref.allocate(DType.FLOAT32, c);
+        Tensor sq = ref.allocate(DType.FLOAT32, c);
+        ref.columnSums(tx, 0f, sum);
+        ref.centeredSquareSums(tx, sum, m, sq);
+        Tensor sums = ref.allocate(DType.FLOAT32, 2, c);
+        ref.batchNormBackwardSums(tx, sum, sq, m, eps, t(dy, m, c), sums);
+        Tensor dx = ref.allocate(DType.FLOAT32, m, c);
+        ref.batchNormBackward(tx, sum, sq, m, eps, t(gamma, c), sums, t(dy, m, c), dx);
+        double[] got = ReferenceBackend.values(dx);
+        double[] s = ReferenceBackend.values(sums);
+        double h = 1e-6;
+        for (int i = 0; i < x.length; i++) {
+            double[] up = x.clone();
+            double[] down = x.clone();
+            up[i] += h;
+            down[i] -= h;
+            double fd = (loss.apply(up, new double[][] {gamma, beta}) - loss.apply(down, new double[][] {gamma, beta}))
+                    / (2 * h);
+            assertEquals(fd, got[i], 1e-6 * (1 + Math.abs(fd)), "dx[" + i + "]");
+        }
+        for (int j = 0; j < c; j++) {
+            double[] gUp = gamma.clone();
+            double[] gDown = gamma.clone();
+            gUp[j] += h;
+            gDown[j] -= h;
+            double dGamma = (loss.apply(x, new double[][] {gUp, beta}) - loss.apply(x, new double[][] {gDown, beta}))
+                    / (2 * h);
+            double[] bUp = beta.clone();
+            double[] bDown = beta.clone();
+            bUp[j] += h;
+            bDown[j] -= h;
+            double dBeta = (loss.apply(x, new double[][] {gamma, bUp}) - loss.apply(x, new double[][] {gamma, bDown}))
+                    / (2 * h);
+            assertEquals(dBeta, s[j], 1e-6 * (1 + Math.abs(dBeta)), "sums[0, " + j + "] = dBeta");
+            assertEquals(dGamma, s[c + j], 1e-6 * (1 + Math.abs(dGamma)), "sums[1, " + j + "] = dGamma");
+        }
+    }
+
+    @Test
     void permuteMovesEveryElementWhereNumpyTransposeWould() {
         int[] shape = {2, 3, 3, 2, 2};   // [B, T, 3, H, hd]
         int n = 72;
