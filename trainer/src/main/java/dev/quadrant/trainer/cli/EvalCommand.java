@@ -43,7 +43,7 @@ public final class EvalCommand implements Callable<Integer> {
     int evalBatches = 0;
 
     @Option(names = "--batch", paramLabel = "N", description = "evaluation batch (default: ${DEFAULT-VALUE})")
-    int batch = 1024;
+    int batch = 256;
 
     @Option(names = "--seed", paramLabel = "N", description = "seed of synthetic data (default: ${DEFAULT-VALUE})")
     long seed = 1;

@@ -87,7 +87,19 @@ public final class Model implements AutoCloseable {
         if (plan != null) {
             throw new IllegalStateException("model is already bound");
         }
-        plan = plan(rows);
+        ActivationPlan p = plan(rows);
+        if (backend.device().kind() == dev.quadrant.device.Device.Kind.CPU) {
+            for (DType t : DType.values()) {   // a CPU tensor is one direct buffer: at most 2 GiB
+                long bytes = p.arenaElements(t) * t.bytes();
+                if (bytes > Integer.MAX_VALUE) {
+                    long fit = Math.max(1, (long) rows * Integer.MAX_VALUE / bytes);
+                    throw new dev.quadrant.device.UserInputException("the activations of " + rows + " rows of this model"
+                            + " need " + bytes / (1 << 20) + " MiB of " + t + " in one buffer, over the CPU backend's"
+                            + " 2048 MiB: use a --batch of at most " + fit + " rows per replica (or more replicas)");
+                }
+            }
+        }
+        plan = p;
         for (DType t : DType.values()) {
             long n = plan.arenaElements(t);
             if (n > 0) {
