@@ -59,7 +59,7 @@ def parse_args(argv):
     p.add_argument("--model", default="lenet", help="lenet | resnet[:widths=16-32-64][,blocks=1][,norm=...]")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
-    p.add_argument("--warmup", type=int, default=5, help="throughput: untimed steps first")
+    p.add_argument("--warmup", type=int, default=20, help="throughput: untimed steps first")
     p.add_argument("--steps", type=int, default=50, help="throughput: timed steps")
     p.add_argument("--epochs", type=int, default=3, help="mnist: passes over the training set")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")

@@ -19,8 +19,9 @@ final class ConvnetBenchOptions {
             "usage: ConvnetBenchmark [flags]",
             "  --models LIST      ';'-separated --model specs, each lenet or resnet[:...] (default lenet;resnet)",
             "                     (';' because resnet specs hold commas: --models 'lenet;resnet:norm=none,blocks=2')",
-            "  --steps K          timed training steps per run, both implementations (default 30)",
-            "  --warmup W         untimed steps before them, at least 1 (default 5)",
+            "  --steps K          timed training steps per run, both implementations (default 50)",
+            "  --warmup W         untimed steps before them, at least 1 (default 20: Quadrant's first steps run",
+            "                     in the interpreter; after 2 warm-up steps a LeNet step took ~10x longer)",
             "  --repeats R        interleaved runs of each implementation; images/s is the median (default 3)",
             "  --batch B          images per step (default 128)",
             "  --threads N        CPU threads of each run (default 2)",
@@ -33,8 +34,8 @@ final class ConvnetBenchOptions {
             "  --help             this text");
 
     List<String> models = List.of("lenet", "resnet");
-    int steps = 30;
-    int warmup = 5;
+    int steps = 50;
+    int warmup = 20;
     int repeats = 3;
     int batch = 128;
     int threads = 2;
