@@ -24,6 +24,8 @@
 #   issue 9: the nanoGPT CPU configuration of a GPT on Tiny Shakespeare (2000 steps) on cuda:0 and on cuda:0x2,
 #            val_loss <= 1.92 each; GptBenchmark on cuda:0 beside PyTorch on the same GPU (when python3 has torch with
 #            CUDA); the new kernels against the float64 reference run in the selftest checks above
+#   convnets: ConvnetBenchmark on cuda:0 (lenet and resnet) beside PyTorch's bench/torch/convnet.py on the same GPU
+#            (when python3 has torch with CUDA)
 #   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
 #
 # Exit status: 0 all passed; 1 a check failed; 2 bad usage or no bundle; 3 nothing failed but a check was skipped
@@ -156,13 +158,18 @@ gpt_benchmark() {   # Quadrant and PyTorch on cuda:0, interleaved
     --script "$BUNDLE/bench/torch/gpt_char.py" --python "$(command -v python3)"
 }
 
+convnet_benchmark() {   # Quadrant's lenet and resnet against PyTorch's, both on cuda:0, interleaved
+  qmain dev.quadrant.examples.bench.ConvnetBenchmark --device cuda:0 --models 'lenet;resnet' --steps 200 \
+    --warmup 20 --repeats 2 --script "$BUNDLE/bench/torch/convnet.py" --python "$(command -v python3)"
+}
+
 junit_gpu() {
   (cd "$QUADRANT_SOURCE" && mvn -B -Dtest.excludedGroups= -Dgroups=gpu ${MNIST:+-Dquadrant.datasets=$(dirname "$MNIST")} test)
 }
 
 # the steps run in a child bash (under timeout): it needs these
 export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 cli_smoke junit_gpu val_loss_at_most gpt_shakespeare \
-  gpt_benchmark
+  gpt_benchmark convnet_benchmark
 export Q LOG MNIST TEXT BUNDLE
 export QUADRANT_SOURCE=${QUADRANT_SOURCE:-}
 
@@ -213,6 +220,13 @@ if [ -n "$TEXT" ]; then
   fi
 else
   skip gpt-shakespeare "no Tiny Shakespeare text (pass TEXT_FILE or QUADRANT_TEXT)"
+fi
+
+# ---- convnets ------------------------------------------------------------------------------------------------------
+if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  run convnet-benchmark-vs-pytorch 1800 convnet_benchmark
+else
+  skip convnet-benchmark-vs-pytorch "python3 has no PyTorch with CUDA"
 fi
 
 # ---- optional: the JUnit gpu suite from a source checkout -----------------------------------------------------------

@@ -57,9 +57,9 @@ if [ -n "${GPU_CHECK:-}" ] && [ -f "$GPU_CHECK" ]; then   # scripts/gpu-check.sh
   cp "$GPU_CHECK" "$OUT/bin/gpu-check.sh"
   chmod 755 "$OUT/bin/gpu-check.sh"
 fi
-if [ -n "${TORCH_REF:-}" ] && [ -f "$TORCH_REF" ]; then   # bench/torch/gpt_char.py: the same-GPU PyTorch reference
+if [ -n "${TORCH_REF:-}" ] && [ -d "$TORCH_REF" ]; then   # bench/torch/*.py: the same-GPU PyTorch references
   mkdir -p "$OUT/bench/torch"
-  cp "$TORCH_REF" "$OUT/bench/torch/gpt_char.py"
+  cp "$TORCH_REF"/*.py "$OUT/bench/torch/"   # gpt_char.py (GptBenchmark), convnet.py (ConvnetBenchmark)
 fi
 
 "$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \

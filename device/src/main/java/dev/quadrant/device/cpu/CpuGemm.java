@@ -1,5 +1,7 @@
 package dev.quadrant.device.cpu;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 import dev.quadrant.bindings.OpenBlas;
@@ -21,12 +23,27 @@ import dev.quadrant.bindings.OpenBlas;
  * its column-major N, in chunks of 48; splits at 16, 32, 64, 128 or 256 rows, or by columns, changed some
  * elements by an ulp). So results do not depend on the thread count; {@code CpuGemmTest} checks it bit for bit at
  * the trainer's shapes and at ragged ones, and is the guard if another OpenBLAS kernel walks differently.
+ *
+ * <p>The exception, a GEMM with a tiny C and a long k (a convolution's weight gradient {@code dW = dy^T col}, e.g.
+ * LeNet's conv1 at batch 128: m, n, k = 6, 25, 100352): one block of rows would leave it on one thread, where it
+ * was a third of a LeNet training step. When {@code m <= BLOCK}, {@code m * n <= }{@link #SMALL_C} and
+ * {@code k >= 2 * }{@link #K_BLOCK}, k is cut into consecutive parts of {@link #K_BLOCK} (the last one shorter),
+ * each part's product goes to its own slice of a scratch buffer (one single-threaded OpenBLAS call each, in
+ * parallel), and then, on the calling thread, {@code C = alpha * (P0 + P1 + ...) + beta * C}, adding the parts in
+ * order. The cut depends on the shape only, never on the thread count, so the result is again the same bit for bit
+ * for every thread count (also on one thread, which takes the same path); it differs from an unsplit call by the
+ * rounding of a differently bracketed float sum, within the conformance suite's GEMM tolerance.
  */
 final class CpuGemm {
     /** Multiply-adds up to which a GEMM runs inline ({@code SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD}). */
     static final double SINGLE_THREAD_MNK = 65_536.0 * 4;
     /** Rows of C per unit of the split (see the class comment). */
     static final int BLOCK = 48;
+
+    /** Length of the parts of k of a tiny-C, long-k GEMM (see the class comment). */
+    static final int K_BLOCK = 4096;
+    /** Largest C (floats) split along k. */
+    static final int SMALL_C = 16_384;
 
     private CpuGemm() {}
 
@@ -35,7 +52,15 @@ final class CpuGemm {
                       long aOff, int lda, FloatBuffer b, long bOff, int ldb, float beta, FloatBuffer c, long cOff,
                       int ldc) {
         double mnk = (double) m * n * k;
-        if (pool.threads() == 1 || mnk <= SINGLE_THREAD_MNK) {
+        if (mnk <= SINGLE_THREAD_MNK) {
+            OpenBlas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        if (m <= BLOCK && (long) m * n <= SMALL_C && k >= 2 * K_BLOCK) {   // on one thread too: see the class comment
+            splitK(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        if (pool.threads() == 1) {
             OpenBlas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
@@ -48,5 +73,50 @@ final class CpuGemm {
             OpenBlas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
                     cOff + (long) lo * ldc, ldc);
         });
+    }
+
+    /** The tiny-C, long-k GEMM split along k into parts of {@link #K_BLOCK} (see the class comment). */
+    private static void splitK(CpuPool pool, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                               FloatBuffer a, long aOff, int lda, FloatBuffer b, long bOff, int ldb, float beta,
+                               FloatBuffer c, long cOff, int ldc) {
+        int parts = (k + K_BLOCK - 1) / K_BLOCK;
+        int size = m * n;
+        FloatBuffer partial = ByteBuffer.allocateDirect(Math.multiplyExact(parts * size, Float.BYTES))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();   // [parts, m, n]
+        pool.parallelFor(parts, 1, (p, from, to) -> {
+            for (int q = from; q < to; q++) {
+                long k0 = (long) q * K_BLOCK;
+                int len = (int) Math.min(K_BLOCK, k - k0);
+                // op(A)[:, k0:] starts at column k0 of A, or at row k0 when A is stored transposed; op(B)[k0:, :] alike
+                long aPart = aOff + (transA ? k0 * lda : k0);
+                long bPart = bOff + (transB ? k0 : k0 * ldb);
+                OpenBlas.sgemm(transA, transB, m, n, len, 1f, a, aPart, lda, b, bPart, ldb, 0f, partial,
+                        (long) q * size, n);
+            }
+        });
+        float[] sum = new float[size];    // [m, n]
+        float[] part = new float[size];
+        partial.get(0, sum, 0, size);
+        for (int q = 1; q < parts; q++) {
+            partial.get(q * size, part, 0, size);
+            for (int i = 0; i < size; i++) {
+                sum[i] += part[i];
+            }
+        }
+        float[] row = new float[n];
+        for (int i = 0; i < m; i++) {
+            int o = Math.toIntExact(cOff + (long) i * ldc);
+            if (beta != 0f) {   // beta 0: C is not read (as BLAS), so NaN there does not leak in
+                c.get(o, row, 0, n);
+                for (int j = 0; j < n; j++) {
+                    row[j] = alpha * sum[i * n + j] + beta * row[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    row[j] = alpha * sum[i * n + j];
+                }
+            }
+            c.put(o, row, 0, n);
+        }
     }
 }

@@ -80,10 +80,32 @@ final class ElementwiseLoops {
         }
     }
 
-    /** Rows {@code [fromRow, toRow)} of {@code x[rows, n] += bias[n]}. */
+    /**
+     * Rows {@code [fromRow, toRow)} of {@code x[rows, n] += bias[n]}. Narrow rows (at most
+     * {@link ReductionLoops#NARROW}, e.g. a convolution's output {@code [N * H * W, C]}) go many rows per bulk get and
+     * put, as in {@link ReductionLoops#columnSums}.
+     */
     static void addBias(FloatBuffer x, int xo, FloatBuffer bias, int bo, int n, int fromRow, int toRow) {
-        float[] xa = Scratch.floats(0);
         float[] ba = Scratch.floats(1);
+        if (n <= ReductionLoops.NARROW) {
+            float[] block = Scratch.floats(0, ReductionLoops.NARROW_BLOCK);
+            int perGet = ReductionLoops.NARROW_BLOCK / n;
+            bias.get(bo, ba, 0, n);
+            for (int r = fromRow; r < toRow; r += perGet) {
+                int k = Math.min(perGet, toRow - r);
+                int base = xo + r * n;
+                x.get(base, block, 0, k * n);
+                for (int i = 0; i < k; i++) {
+                    int b = i * n;
+                    for (int j = 0; j < n; j++) {
+                        block[b + j] += ba[j];
+                    }
+                }
+                x.put(base, block, 0, k * n);
+            }
+            return;
+        }
+        float[] xa = Scratch.floats(0);
         for (int c = 0; c < n; c += Scratch.CHUNK) {
             int w = Math.min(Scratch.CHUNK, n - c);
             bias.get(bo + c, ba, 0, w);

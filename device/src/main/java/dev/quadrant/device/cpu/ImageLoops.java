@@ -232,11 +232,15 @@ final class ImageLoops {
                     int ix1 = Math.min(g.w(), x0 + w.kw());
                     int base = ox * c;
                     if (at != null) {
+                        int lo = iy0 * g.w();   // the window's rows are pixels [lo, hi) of the plane
+                        int hi = iy1 * g.w();
                         for (int ch = 0; ch < c; ch++) {
                             int a = at[base + ch];
-                            if (a >= 0 && a < plane && a / g.w() >= iy0 && a / g.w() < iy1 && a % g.w() >= ix0
-                                    && a % g.w() < ix1) {
-                                image[a * c + ch] += grad[base + ch];
+                            if (a >= lo && a < hi) {   // then one division, not four (they dominated this loop)
+                                int ax = a - a / g.w() * g.w();
+                                if (ax >= ix0 && ax < ix1) {
+                                    image[a * c + ch] += grad[base + ch];
+                                }
                             }
                         }
                         continue;

@@ -11,41 +11,70 @@ import java.nio.IntBuffer;
  * combines per-thread partial sums in a fixed order, so results do not change from run to run. Stateless.
  */
 final class ReductionLoops {
+    /** Rows this narrow (columns) are read many at a time by {@link #columnSums}. */
+    static final int NARROW = 64;
+    /** Floats per bulk get of narrow rows (whole rows: {@code NARROW_BLOCK / cols} of them). */
+    static final int NARROW_BLOCK = 4096;
+
     private ReductionLoops() {}
 
     /**
      * {@code out[j] = beta * out[j] + sum over rows of x[r, j]} for columns {@code [fromCol, toCol)}. The sums run in
-     * float32, row after row, over chunks of columns held in a per-thread array so the adds vectorise (see
-     * {@link Scratch}); the error stays within the usual bound of a float32 sum, {@code (rows - 1) u sum|x|}, which
-     * is what the conformance suite allows. With {@code beta == 0} the output is not read.
+     * double, row after row, over chunks of columns held in a per-thread array so the adds vectorise (see
+     * {@link Scratch}): a BatchNorm mean over 1e5 positions keeps its digits (in float32 its rounding, amplified by
+     * {@code mean / std} in {@code x - mean}, made 2 replicas differ from 1 by 4e-4 in the gradients). With
+     * {@code beta == 0} the output is not read. Narrow rows (at most {@link #NARROW} columns, e.g. a convolution's
+     * bias gradient over {@code [N * H * W, C]}) are read {@link #NARROW_BLOCK} floats, many rows, per bulk get: one
+     * get per row of 6 floats cost more than the adds. The adds, and so the result, are the same either way.
      */
     static void columnSums(FloatBuffer x, int xo, int rows, int cols, float beta, FloatBuffer out, int oo,
                            int fromCol, int toCol) {
         int width = toCol - fromCol;
         double[] acc = Scratch.doubles(0);
+        if (cols <= NARROW) {
+            float[] block = Scratch.floats(1, NARROW_BLOCK);
+            int perGet = NARROW_BLOCK / cols;
+            java.util.Arrays.fill(acc, 0, width, 0.0);
+            for (int r = 0; r < rows; r += perGet) {
+                int k = Math.min(perGet, rows - r);
+                x.get(xo + r * cols, block, 0, k * cols);
+                for (int i = 0; i < k; i++) {
+                    int b = i * cols + fromCol;
+                    for (int j = 0; j < width; j++) {
+                        acc[j] += block[b + j];
+                    }
+                }
+            }
+            finishColumnSums(acc, width, beta, out, oo + fromCol);
+            return;
+        }
         float[] row = Scratch.floats(1);
-        float[] res = Scratch.floats(0);
         for (int c = 0; c < width; c += Scratch.CHUNK) {
             int w = Math.min(Scratch.CHUNK, width - c);
             java.util.Arrays.fill(acc, 0, w, 0.0);
-            for (int r = 0; r < rows; r++) {   // double accumulators: a BatchNorm mean over 1e5 rows keeps its digits
+            for (int r = 0; r < rows; r++) {
                 x.get(xo + r * cols + fromCol + c, row, 0, w);
                 for (int j = 0; j < w; j++) {
                     acc[j] += row[j];
                 }
             }
-            int o = oo + fromCol + c;
-            if (beta != 0f) {
-                out.get(o, row, 0, w);
-                for (int j = 0; j < w; j++) {
-                    acc[j] += (double) beta * row[j];
-                }
-            }
-            for (int j = 0; j < w; j++) {
-                res[j] = (float) acc[j];
-            }
-            out.put(o, res, 0, w);
+            finishColumnSums(acc, w, beta, out, oo + fromCol + c);
         }
+    }
+
+    /** {@code out[o + j] = acc[j] + beta * out[o + j]} for {@code j < w} ({@code out} not read when beta is 0). */
+    private static void finishColumnSums(double[] acc, int w, float beta, FloatBuffer out, int o) {
+        float[] res = Scratch.floats(2);
+        if (beta != 0f) {
+            out.get(o, res, 0, w);
+            for (int j = 0; j < w; j++) {
+                acc[j] += (double) beta * res[j];
+            }
+        }
+        for (int j = 0; j < w; j++) {
+            res[j] = (float) acc[j];
+        }
+        out.put(o, res, 0, w);
     }
 
     static double sum(FloatBuffer x, int xo, int from, int to) {

@@ -12,13 +12,50 @@ import dev.quadrant.device.Tensor;
 /**
  * {@link CpuGemm} splits a GEMM over the pool by blocks of rows of C, never by k: the result must be the same bit
  * for bit for every thread count, at the trainer's shapes (the GPT's projections and LM head, the MLP's layers) and
- * at ragged ones (sizes not a multiple of the 48-row block), for every transpose combination, with beta 0 and 1.
+ * at ragged ones (sizes not a multiple of the 48-row block), for every transpose combination, with beta 0 and 1;
+ * also for the tiny-C, long-k GEMMs it splits along k (by the shape only), and those within a float sum's error of a
+ * float64 product.
  */
 class CpuGemmTest {
     private static final int[][] MNK = {
         {768, 384, 128}, {768, 128, 512}, {384, 128, 768}, {768, 65, 128}, {65, 128, 768}, {256, 1024, 784},
         {1024, 784, 256}, {250, 1000, 37}, {37, 1000, 250}, {100, 101, 103},
+        // split along k (tiny C, long k: a convolution's weight gradient): LeNet's conv2 at batch 128, a ragged one
+        {16, 150, 12800}, {5, 7, 2 * CpuGemm.K_BLOCK + 3},
     };
+
+    /** The k-split path against a float64 product, at LeNet's conv1 weight gradient (batch 128). */
+    @Test
+    void splitAlongKIsAccurate() {
+        int m = 6;
+        int n = 25;
+        int k = 100_352;
+        Random r = new Random(7);
+        float[] a = gaussian(r, k * m);    // dy [k, m], used transposed
+        float[] b = gaussian(r, k * n);    // col [k, n]
+        float[] c0 = gaussian(r, m * n);
+        try (CpuBackend two = new CpuBackend(2)) {
+            float[] got = run(two, true, false, new int[] {m, n, k}, a, b, c0, 1f);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double dot = 0;
+                    double abs = 0;
+                    for (int q = 0; q < k; q++) {
+                        double p = (double) a[q * m + i] * b[q * n + j];
+                        dot += p;
+                        abs += Math.abs(p);
+                    }
+                    double want = 0.5 * dot + c0[i * n + j];
+                    double tol = 0.5 * abs * 2 * Math.sqrt(k) * 0x1p-24 + 1e-5;   // float sum error, typical bound
+                    double err = Math.abs(got[i * n + j] - want);
+                    if (!(err <= tol)) {
+                        throw new AssertionError(String.format("split-k gemm 6x25x100352: c[%d, %d] = %s, float64 "
+                                + "gives %s, error %.3g > tolerance %.3g", i, j, got[i * n + j], want, err, tol));
+                    }
+                }
+            }
+        }
+    }
 
     @Test
     void resultsDoNotDependOnTheThreadCount() {

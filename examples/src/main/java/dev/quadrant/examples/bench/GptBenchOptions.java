@@ -104,15 +104,7 @@ final class GptBenchOptions {
      * the working directory, else at or above this class's jar or class folder.
      */
     private void resolvePaths() {
-        Path root = repositoryAbove(Paths.get("").toAbsolutePath());
-        if (root == null) {
-            try {
-                root = repositoryAbove(Paths.get(GptBenchOptions.class.getProtectionDomain().getCodeSource()
-                        .getLocation().toURI()));
-            } catch (java.net.URISyntaxException | RuntimeException e) {
-                root = null; // no code source on the file system: only the working directory counts
-            }
-        }
+        Path root = repositoryRoot(SCRIPT);
         if (script == null) {
             if (root == null) {
                 throw new UserInputException("cannot find " + SCRIPT + " above " + Paths.get("").toAbsolutePath()
@@ -133,9 +125,26 @@ final class GptBenchOptions {
         }
     }
 
-    private static Path repositoryAbove(Path start) {
+    /**
+     * The repository root: the first directory holding {@code script} at or above the working directory, else at or
+     * above this class's jar or class folder; null if there is none.
+     */
+    static Path repositoryRoot(String script) {
+        Path root = repositoryAbove(Paths.get("").toAbsolutePath(), script);
+        if (root == null) {
+            try {
+                root = repositoryAbove(Paths.get(GptBenchOptions.class.getProtectionDomain().getCodeSource()
+                        .getLocation().toURI()), script);
+            } catch (java.net.URISyntaxException | RuntimeException e) {
+                root = null; // no code source on the file system: only the working directory counts
+            }
+        }
+        return root;
+    }
+
+    private static Path repositoryAbove(Path start, String script) {
         for (Path d = start; d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve(SCRIPT))) {
+            if (Files.isRegularFile(d.resolve(script))) {
                 return d;
             }
         }

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Runs {@code bench/torch/gpt_char.py} (the PyTorch reference of the character-level GPT) as a child process and
- * reads the JSON line it ends with. The child's progress goes to this process's stderr, prefixed {@code [torch]}.
+ * reads the JSON line it ends with; {@link #runForJson} and {@link #version(String)} do the same for any reference
+ * script (e.g. {@code bench/torch/convnet.py} of {@link ConvnetBenchmark}). The child's progress goes to this process's stderr, prefixed {@code [torch]}.
  * Not thread-safe; one run at a time.
  */
 final class TorchReference {
@@ -33,15 +34,23 @@ final class TorchReference {
      * interpreter is missing or cannot import torch.
      */
     String version() throws InterruptedException {
+        return version(o.python);
+    }
+
+    /**
+     * The PyTorch version behind {@code python}, or a {@link UserInputException} saying how to install it when the
+     * interpreter is missing or cannot import torch.
+     */
+    static String version(String python) throws InterruptedException {
         List<String> out = new ArrayList<>();
         int rc;
         try {
-            rc = run(List.of(o.python, "-c", "import torch; print(torch.__version__)"), out, false, null);
+            rc = run(List.of(python, "-c", "import torch; print(torch.__version__)"), out, false, null);
         } catch (IOException e) {
-            throw missing("cannot start " + o.python + " (" + e.getMessage() + ")");
+            throw missing("cannot start " + python + " (" + e.getMessage() + ")");
         }
         if (rc != 0 || out.isEmpty()) {
-            throw missing(o.python + " cannot import torch (exit status " + rc + (out.isEmpty() ? "" : ": "
+            throw missing(python + " cannot import torch (exit status " + rc + (out.isEmpty() ? "" : ": "
                     + out.get(out.size() - 1)) + ")");
         }
         return out.get(out.size() - 1).trim();
@@ -55,10 +64,26 @@ final class TorchReference {
                 "--weight-decay", "0.1", "--warmup", "100", "--min-lr", "1e-4", "--clip", "1", "--seed", "1337",
                 "--threads", str(o.threads), "--device", o.device, "--eval-batches", str(o.evalBatches),
                 "--log-every", str(Math.max(1, o.steps / 4)));
+        JsonNode j = runForJson(cmd, "inherit".equals(o.ompWaitPolicy) ? null : o.ompWaitPolicy);
+        try {
+            return new Run(j.get("tokens_per_second").asDouble(), j.get("seconds_per_step").asDouble(),
+                    j.get("train_loss").asDouble(), j.get("val_loss").asDouble(), j.get("params").asLong(),
+                    j.path("torch").asText("?"), j.path("blas").asText("?"));
+        } catch (NullPointerException e) {
+            throw new IllegalStateException("the PyTorch reference's JSON line lacks a field: " + j, e);
+        }
+    }
+
+    /**
+     * Runs a reference script {@code cmd} (its progress echoed to stderr, prefixed {@code [torch]}) with
+     * {@code OMP_WAIT_POLICY} set to {@code ompWaitPolicy} unless that is null, and returns the JSON object of its
+     * last line; fails with the exit status and that line when it did not end with one.
+     */
+    static JsonNode runForJson(List<String> cmd, String ompWaitPolicy) throws InterruptedException {
         List<String> out = new ArrayList<>();
         int rc;
         try {
-            rc = run(cmd, out, true, "inherit".equals(o.ompWaitPolicy) ? null : o.ompWaitPolicy);
+            rc = run(cmd, out, true, ompWaitPolicy);
         } catch (IOException e) {
             throw new IllegalStateException("running " + String.join(" ", cmd) + " failed: " + e.getMessage(), e);
         }
@@ -68,11 +93,8 @@ final class TorchReference {
                     + last + "'; command: " + String.join(" ", cmd));
         }
         try {
-            JsonNode j = JSON.readTree(last);
-            return new Run(j.get("tokens_per_second").asDouble(), j.get("seconds_per_step").asDouble(),
-                    j.get("train_loss").asDouble(), j.get("val_loss").asDouble(), j.get("params").asLong(),
-                    j.path("torch").asText("?"), j.path("blas").asText("?"));
-        } catch (IOException | NullPointerException e) {
+            return JSON.readTree(last);
+        } catch (IOException e) {
             throw new IllegalStateException("cannot read the PyTorch reference's JSON line '" + last + "': " + e, e);
         }
     }
@@ -103,7 +125,7 @@ final class TorchReference {
         }
     }
 
-    private UserInputException missing(String why) {
+    private static UserInputException missing(String why) {
         return new UserInputException("PyTorch is needed for the reference half: " + why + ". Install it with "
                 + "`apt-get install python3-torch` (Debian; the interpreter is then /usr/bin/python3, not a pyenv "
                 + "shim) and, for fair GEMM speed, `apt-get install libopenblas0-openmp`; or pass --python EXE of an "
