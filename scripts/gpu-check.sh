@@ -24,8 +24,10 @@
 #   issue 9: the nanoGPT CPU configuration of a GPT on Tiny Shakespeare (2000 steps) on cuda:0 and on cuda:0x2,
 #            val_loss <= 1.92 each; GptBenchmark on cuda:0 beside PyTorch on the same GPU (when python3 has torch with
 #            CUDA); the new kernels against the float64 reference run in the selftest checks above
-#   convnets: ConvnetBenchmark on cuda:0 (lenet and resnet) beside PyTorch's bench/torch/convnet.py on the same GPU
-#            (when python3 has torch with CUDA)
+#   issue 10: the small ResNet (synchronised BatchNorm) on MNIST, 3 epochs, on cuda:0 and cuda:0x4, >= 0.985 each,
+#            and quadrant eval of the saved model; the image and batch-norm kernels against the float64 reference in the
+#            selftest checks above; ConvnetBenchmark on cuda:0 (lenet and resnet) beside PyTorch's
+#            bench/torch/convnet.py on the same GPU (when python3 has torch with CUDA)
 #   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
 #
 # Exit status: 0 all passed; 1 a check failed; 2 bad usage or no bundle; 3 nothing failed but a check was skipped
@@ -143,6 +145,14 @@ val_loss_at_most() {
   [ -n "$v" ] && awk -v a="$v" -v b="$bar" 'BEGIN { exit !(a <= b) }'
 }
 
+resnet_mnist() {   # DEVICES: the small ResNet (synchronised BatchNorm), 3 epochs, Adam 1e-3, batch 128, >= 0.985; eval agrees
+  local tag="resnet-${1//[:,]/_}"
+  "$Q" train --data "idx:$MNIST" --model resnet --epochs 3 --batch 128 --optimizer adam --lr 1e-3 --seed 1 \
+    --devices "$1" --metrics "$LOG/$tag.jsonl" --save "$LOG/$tag.safetensors" &&
+  accuracy_at_least "$LOG/$tag.jsonl" 0.985 &&
+  "$Q" eval --data "idx:$MNIST" --load "$LOG/$tag.safetensors" --devices cuda:0
+}
+
 gpt_shakespeare() {   # DEVICES: nanoGPT's CPU configuration, 2000 steps, val_loss <= 1.92
   local m="$LOG/gpt-${1//[:,]/_}.jsonl"
   "$Q" train --data "text:$TEXT" --model gpt:layers=4,heads=4,dim=128,ctx=64,dropout=0 --batch 12 --steps 2000 \
@@ -168,7 +178,7 @@ junit_gpu() {
 }
 
 # the steps run in a child bash (under timeout): it needs these
-export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 cli_smoke junit_gpu val_loss_at_most gpt_shakespeare \
+export -f qmain accuracy_at_least selftest_gpu mnist_cuda0 resnet_mnist cli_smoke junit_gpu val_loss_at_most gpt_shakespeare \
   gpt_benchmark convnet_benchmark
 export Q LOG MNIST TEXT BUNDLE
 export QUADRANT_SOURCE=${QUADRANT_SOURCE:-}
@@ -186,6 +196,8 @@ for p in fp32 tf32 bf16; do
 done
 if [ -n "$MNIST" ]; then
   run mnist-cuda0-3-epochs 1800 mnist_cuda0
+  run resnet-mnist-cuda0 1800 resnet_mnist cuda:0
+  run resnet-mnist-cuda0x4 1800 resnet_mnist cuda:0x4
 else
   skip mnist-cuda0-3-epochs "no MNIST data (pass MNIST_DIR or QUADRANT_MNIST)"
 fi
