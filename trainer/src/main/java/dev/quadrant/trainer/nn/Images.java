@@ -37,6 +37,19 @@ final class Images {
                 + ", padding " + (w.ph() == w.pw() ? "" + w.ph() : w.ph() + "x" + w.pw());
     }
 
+    /**
+     * Throws unless the model's input is float images {@code [H, W, C]}; the message names the {@code --model} kind
+     * and the data's input field, and returns the shape.
+     */
+    static int[] requireImageInput(String kind, ModelFactory.Inputs in) {
+        int[] shape = in.inputShape();
+        if (in.inputDtype() != dev.quadrant.device.DType.FLOAT32 || shape.length != 3) {
+            throw new UserInputException("--model " + kind + " takes images [H, W, C]; the data's input is x "
+                    + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for flat features)");
+        }
+        return shape;
+    }
+
     /** Throws unless {@code inShape} is an image {@code [H, W, C]}. */
     static void requireImage(Declare d, String kind, int[] inShape) {
         if (inShape.length != 3) {

@@ -27,11 +27,7 @@ public record LeNetSpec() implements ModelSpec {
 
     @Override
     public Model build(Inputs in) {
-        int[] shape = in.inputShape();
-        if (in.inputDtype() != DType.FLOAT32 || shape.length != 3) {
-            throw new UserInputException("--model lenet takes images [H, W, C]; the data's input is x "
-                    + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for flat features)");
-        }
+        int[] shape = Images.requireImageInput("lenet", in);
         if (shape[0] < MIN_SIZE || shape[1] < MIN_SIZE) {
             throw new UserInputException("--model lenet takes images of at least " + MIN_SIZE + " x " + MIN_SIZE
                     + " pixels (a padded 5x5 convolution, a 2x2 pool, a 5x5 convolution and a 2x2 pool); the data's "

@@ -86,11 +86,7 @@ public record ResNetSpec(int[] widths, int blocks, Norm norm) implements ModelSp
 
     @Override
     public Model build(Inputs in) {
-        int[] shape = in.inputShape();
-        if (in.inputDtype() != DType.FLOAT32 || shape.length != 3) {
-            throw new UserInputException("--model resnet takes images [H, W, C]; the data's input is x "
-                    + in.inputDtype() + Shapes.show(shape) + " (use --model mlp:... for flat features)");
-        }
+        int[] shape = Images.requireImageInput("resnet", in);
         var norms = norm.layers();
         List<String> names = new ArrayList<>(List.of("conv1", "bn1", "act1"));
         List<Module> layers = new ArrayList<>();
