@@ -84,6 +84,35 @@ class ImageRunsTest {
         Parameters.assertIdentical(straight.save, second.save, "--augment " + augment + " on " + devices);
     }
 
+    /**
+     * A ResNet with BatchNorm (synchronised statistics on 2 replicas): resume is byte-identical, the running statistics
+     * included, and they did move (a resumed run that lost them would start its second epoch from the initial ones).
+     */
+    @ParameterizedTest(name = "resnet with BatchNorm on {0} {1}")
+    @CsvSource({"cpu:1, allreduce", "cpu:2, allreduce", "cpu:2, ps"})
+    void aResNetResumesExactlyWithItsRunningStatistics(String devices, String strategy) throws IOException {
+        TrainOptions straight = options("crop:1,flip", devices);
+        straight.model = "resnet:widths=3-4,blocks=1";
+        straight.strategy = strategy;
+        straight.save = dir.resolve("straight.safetensors");
+        Training.run(straight, List.of());
+        TrainOptions first = options("crop:1,flip", devices);
+        first.model = straight.model;
+        first.strategy = strategy;
+        first.epochs = 1;
+        first.checkpointDir = dir.resolve("ck");
+        Training.run(first, List.of());
+        TrainOptions second = options("crop:1,flip", devices);
+        second.model = straight.model;
+        second.strategy = strategy;
+        second.resume = dir.resolve("ck");
+        second.save = dir.resolve("resumed.safetensors");
+        Training.run(second, List.of());
+        Parameters.assertIdentical(straight.save, second.save, "resnet on " + devices + " " + strategy);
+        float[] var = dev.quadrant.trainer.io.SafeTensors.read(straight.save).tensor("bn1.running_var").floats();
+        assertTrue(var[0] != 1f && var[1] != 1f, "running_var moved from its initial 1: " + java.util.Arrays.toString(var));
+    }
+
     @Test
     void resumingWithAnotherAugmentationIsRefused() throws IOException {
         TrainOptions first = options("crop:2", "cpu:1");
