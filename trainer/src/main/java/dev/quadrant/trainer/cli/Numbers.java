@@ -30,6 +30,6 @@ final class Numbers {
         }
         String fixed = String.format(Locale.ROOT, "%.4f", x);
         // a value just below 1e6 may round up to 1000000.0000: keep the two forms apart at the printed value
-        return fixed.length() > "-999999.9999".length() ? String.format(Locale.ROOT, "%.4e", x) : fixed;
+        return Math.abs(Double.parseDouble(fixed)) >= LARGE ? String.format(Locale.ROOT, "%.4e", x) : fixed;
     }
 }
