@@ -91,7 +91,8 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
                 : System.nanoTime() - loggedNanos >= (long) (LOG_SECONDS * 1e9)) {
             if (step != loggedStep) {
                 Duration left = eta(total - step).orElse(null);
-                out.printf(Locale.ROOT, "step %d/%d  %s%s%n", step, total, status(epoch),
+                String status = status(epoch);
+                out.printf(Locale.ROOT, "step %d/%d%s%s%n", step, total, status.isEmpty() ? "" : "  " + status,
                         left == null ? "" : "  ETA " + clock(left));
                 out.flush();
                 loggedStep = step;
@@ -106,11 +107,13 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
         if (epochs > 1) {
             s.append("epoch ").append(epoch + 1).append('/').append(epochs).append("  ");
         }
-        s.append("loss ").append(Double.isNaN(loss) ? "-" : Numbers.readable(loss));
-        if (rate > 0) {
-            s.append(String.format(Locale.ROOT, "  %.1f steps/s", rate));
+        if (!Double.isNaN(loss)) { // reported every 20 steps
+            s.append("loss ").append(Numbers.readable(loss)).append("  ");
         }
-        return s.toString();
+        if (rate > 0) {
+            s.append(String.format(Locale.ROOT, "%.1f steps/s", rate));
+        }
+        return s.toString().strip();
     }
 
     /** Exponentially smoothed steps per second over about {@link #RATE_SECONDS} seconds, sampled at most 4 times a second. */
