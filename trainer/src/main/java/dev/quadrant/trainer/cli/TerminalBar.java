@@ -13,8 +13,8 @@ import me.tongfei.progressbar.ProgressBarConsumer;
  * <em>above</em> the bar ({@link #above}): the bar's line is cleared, the line printed, and the bar drawn again below
  * it, so log lines and epoch summaries are never overwritten and no stale copy of the bar stays behind. While the bar
  * is shown, {@code System.err} (where slf4j-simple logs) is routed the same way, line by line ({@link #routeStderr}).
- * The bar is as wide as the terminal (asked at each redraw, so a resized window is followed), less one column so that
- * it never wraps.
+ * The bar is as wide as the terminal (asked at each redraw, so a resized window is followed), less three columns so
+ * that neither it nor an echoed {@code ^C} wraps.
  *
  * <p>Thread-safety: all output goes through one lock, taken by the bar's render thread, the driver thread (summaries)
  * and any thread that logs; each piece is written and flushed whole under it.
@@ -36,7 +36,9 @@ final class TerminalBar implements ProgressBarConsumer {
 
     @Override
     public int getMaxRenderedLength() {
-        return Math.max(20, width.getMaxRenderedLength());
+        // two columns more than progressbar's margin of one: room for the "^C" a terminal echoes, so it lands on the
+        // bar's line (cleared with it) instead of wrapping a stale copy of the bar into the scrollback
+        return Math.max(20, width.getMaxRenderedLength() - 2);
     }
 
     @Override
