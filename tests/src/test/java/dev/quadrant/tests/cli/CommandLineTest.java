@@ -185,6 +185,35 @@ class CommandLineTest {
     }
 
     @Test
+    void outputsInMissingDirectoriesAreCreatedAfterTheChecksAndNotOnBadInput() throws IOException {
+        Path runs = dir.resolve("runs");
+        String[] outputs = {"--metrics", runs.resolve("m/mnist.jsonl").toString(), "--save",
+            runs.resolve("s/x.safetensors").toString(), "--checkpoint-dir", runs.resolve("ck/a").toString()};
+        CliRun bad = run(Stream.concat(Arrays.stream(train("--model", "lenet")), Arrays.stream(outputs))
+                .toArray(String[]::new));
+        assertUserError(bad, "--model lenet");
+        assertFalse(Files.exists(runs), "a refused run creates no directory: " + runs);
+
+        CliRun r = run(Stream.concat(Arrays.stream(train()), Arrays.stream(outputs)).toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.size(runs.resolve("m/mnist.jsonl")) > 0);
+        assertTrue(Files.size(runs.resolve("s/x.safetensors")) > 0);
+        assertFalse(dev.quadrant.trainer.checkpoint.CheckpointStore.list(runs.resolve("ck/a")).isEmpty());
+    }
+
+    @Test
+    void logEveryPrintsProgressLinesWithoutATerminal() {
+        CliRun r = run(train("--log-every", "3"));
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> lines = r.out().lines().filter(l -> l.startsWith("step ")).toList();
+        assertEquals(3, lines.size(), "steps 3, 6 and 9 of 10:\n" + r.out());
+        assertTrue(lines.get(0).startsWith("step 3/10") && lines.get(2).startsWith("step 9/10"), r.out());
+        CliRun quiet = run(train());
+        assertFalse(quiet.out().lines().anyMatch(l -> l.startsWith("step ")), "by default every 30 s:\n" + quiet.out());
+        assertUserError(run(train("--log-every", "-1")), "--log-every must be >= 0");
+    }
+
+    @Test
     void imageOptionsOnFlatDataAreOneLineWithoutOutputFiles() throws IOException {
         Path csv = dir.resolve("flat.csv");
         StringBuilder rows = new StringBuilder();

@@ -1,86 +1,188 @@
 package dev.quadrant.trainer.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
+import dev.quadrant.trainer.train.TrainResult;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Shows training progress: a progress bar (me.tongfei:progressbar) when standard output is a terminal, plain lines
- * (one per epoch) otherwise, so logs and CI output stay readable.
+ * Shows training progress. On a terminal: a progress bar (me.tongfei:progressbar) as wide as the terminal, with the
+ * epoch, the recent loss, the step rate and an ETA from a smoothed rate; epoch summaries and log lines are printed
+ * above it ({@link TerminalBar}). Without one (a pipe, a file, CI): plain lines, one per evaluation and a progress
+ * line every {@code logEvery} steps, or every {@link #LOG_SECONDS} seconds when {@code logEvery} is 0. Numbers are
+ * printed by {@link Numbers#readable}.
+ *
+ * <p>Called on the driver thread; the bar's own render thread reads the rate through a volatile field.
  */
-final class ProgressDisplay implements TrainListener {
+final class ProgressDisplay implements TrainListener, AutoCloseable {
+    /** Seconds between progress lines without a terminal and without {@code --log-every}. */
+    static final double LOG_SECONDS = 30;
+    /** Time constant of the smoothed step rate, in seconds. */
+    private static final double RATE_SECONDS = 10;
+
     private final PrintWriter out;
     private final boolean terminal;
+    private final long logEvery;
+    private TerminalBar screen;
     private ProgressBar bar;
     private int epochs;
+    private long total;
+    private double loss = Double.NaN;   // the latest reported training loss
+    private volatile double rate;       // smoothed steps per second, 0 until measured
+    private long rateStep = -1;         // the step and time the rate was last updated at
+    private long rateNanos;
+    private long loggedStep;
+    private long loggedNanos;
 
-    private ProgressDisplay(PrintWriter out, boolean terminal) {
+    ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
+        if (logEvery < 0) {
+            throw new dev.quadrant.device.UserInputException("--log-every must be >= 0 (0: a line every "
+                    + (int) LOG_SECONDS + " s), got " + logEvery);
+        }
         this.out = out;
         this.terminal = terminal;
+        this.logEvery = logEvery;
     }
 
-    static ProgressDisplay create(PrintWriter out) {
-        return new ProgressDisplay(out, System.console() != null && System.getenv("CI") == null);
+    /** A display for standard output: a bar if it is a terminal (and not CI, not a dumb terminal), lines otherwise. */
+    static ProgressDisplay create(PrintWriter out, long logEvery) {
+        boolean tty = System.console() != null && System.getenv("CI") == null && !"dumb".equals(System.getenv("TERM"));
+        return new ProgressDisplay(out, tty, logEvery);
     }
-
-    private long total;
 
     @Override
     public void onStart(long totalSteps, int epochs, long stepsPerEpoch) {
         this.epochs = epochs;
         this.total = totalSteps;
         out.printf(Locale.ROOT, "training: %d epochs x %d steps = %d steps%n", epochs, stepsPerEpoch, totalSteps);
+        out.flush();
+        loggedNanos = System.nanoTime();
         if (terminal) {
-            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate().build();
+            screen = new TerminalBar(System.out);
+            screen.routeStderr();
+            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps).setConsumer(screen)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
+                    .setEtaFunction(state -> eta(state.getMax() - state.getCurrent())).build();
         }
+    }
+
+    private Optional<Duration> eta(long stepsLeft) {
+        double r = rate;
+        return r > 0 ? Optional.of(Duration.ofSeconds(Math.round(stepsLeft / r))) : Optional.empty();
     }
 
     @Override
     public void onStep(long step, int epoch, double recentLoss) {
+        if (!Double.isNaN(recentLoss)) {
+            loss = recentLoss;
+        }
+        updateRate(step);
         if (bar != null) {
             bar.stepTo(step);
-            if (!Double.isNaN(recentLoss)) {
-                bar.setExtraMessage(epochs > 1 ? String.format(Locale.ROOT, "epoch %d loss %.4f", epoch + 1, recentLoss)
-                        : String.format(Locale.ROOT, "loss %.4f", recentLoss));
+            bar.setExtraMessage(status(epoch));
+        } else if (logEvery > 0 ? step % logEvery == 0
+                : System.nanoTime() - loggedNanos >= (long) (LOG_SECONDS * 1e9)) {
+            if (step != loggedStep) {
+                Duration left = eta(total - step).orElse(null);
+                String status = status(epoch);
+                out.printf(Locale.ROOT, "step %d/%d%s%s%n", step, total, status.isEmpty() ? "" : "  " + status,
+                        left == null ? "" : "  ETA " + clock(left));
+                out.flush();
+                loggedStep = step;
+                loggedNanos = System.nanoTime();
             }
         }
+    }
+
+    /** Epoch, loss and rate, as the bar and the progress lines show them. */
+    private String status(int epoch) {
+        StringBuilder s = new StringBuilder();
+        if (epochs > 1) {
+            s.append("epoch ").append(epoch + 1).append('/').append(epochs).append("  ");
+        }
+        if (!Double.isNaN(loss)) { // reported every 20 steps
+            s.append("loss ").append(Numbers.readable(loss)).append("  ");
+        }
+        if (rate > 0) {
+            s.append(String.format(Locale.ROOT, "%.1f steps/s", rate));
+        }
+        return s.toString().strip();
+    }
+
+    /** Exponentially smoothed steps per second over about {@link #RATE_SECONDS} seconds, sampled at most 4 times a second. */
+    private void updateRate(long step) {
+        long now = System.nanoTime();
+        if (rateStep < 0) {
+            rateStep = step;
+            rateNanos = now;
+            return;
+        }
+        double dt = (now - rateNanos) / 1e9;
+        if (dt < 0.25 || step <= rateStep) {
+            return;
+        }
+        double instant = (step - rateStep) / dt;
+        double a = 1 - Math.exp(-dt / RATE_SECONDS);
+        rate = rate == 0 ? instant : rate + a * (instant - rate);
+        rateStep = step;
+        rateNanos = now;
+    }
+
+    static String clock(Duration d) {
+        long s = d.toSeconds();
+        return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
     }
 
     @Override
     public void onEpoch(EpochMetrics m) {
-        if (bar != null) {
-            bar.pause();
-            System.out.println();
-        }
         StringBuilder eval = new StringBuilder();
         for (var e : m.eval().entrySet()) {
             if (e.getValue() instanceof Number n && !e.getKey().endsWith("perplexity")) {
-                eval.append(String.format(Locale.ROOT, "  %s %.4f", e.getKey(), n.doubleValue()));
+                eval.append("  ").append(e.getKey()).append(' ').append(Numbers.readable(n.doubleValue()));
             }
         }
         String where = m.epoch() > 0 ? String.format(Locale.ROOT, "epoch %d/%d  step %d", m.epoch(), epochs, m.step())
                 : String.format(Locale.ROOT, "step %d/%d", m.step(), total);
-        String rate = Double.isNaN(m.tokensPerSecond())
+        String speed = Double.isNaN(m.tokensPerSecond())
                 ? String.format(Locale.ROOT, "%.0f samples/s", m.samplesPerSecond())
                 : String.format(Locale.ROOT, "%.0f tokens/s", m.tokensPerSecond());
-        out.printf(Locale.ROOT, "%s  train_loss %.4f%s  %s  %.1f s%n", where, m.trainLoss(), eval, rate, m.seconds());
-        out.flush();
-        if (bar != null) {
-            bar.resume();
+        String line = String.format(Locale.ROOT, "%s  train_loss %s%s  %s  %.1f s", where,
+                Numbers.readable(m.trainLoss()), eval, speed, m.seconds());
+        Runnable print = () -> {
+            out.println(line);
+            out.flush();
+        };
+        if (screen != null) {
+            screen.above(print);
+        } else {
+            print.run();
         }
+        rateStep = -1; // the evaluation's time is not the steps'
+        loggedNanos = System.nanoTime();
     }
 
     @Override
-    public void onEnd(dev.quadrant.trainer.train.TrainResult result) {
+    public void onEnd(TrainResult result) {
+        close();
+    }
+
+    /** Removes the bar (if any) and gives standard error back; also after an interrupted or failed run. */
+    @Override
+    public void close() {
         if (bar != null) {
             bar.close();
             bar = null;
+        }
+        if (screen != null) {
+            screen.close();
+            screen = null;
         }
     }
 }

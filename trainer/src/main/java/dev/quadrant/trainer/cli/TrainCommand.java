@@ -12,6 +12,7 @@ import dev.quadrant.trainer.train.TrainListener;
 import dev.quadrant.trainer.train.TrainOptions;
 import dev.quadrant.trainer.train.TrainResult;
 import dev.quadrant.trainer.train.Training;
+import dev.quadrant.trainer.train.TrainingInterruptedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,6 +38,10 @@ public final class TrainCommand implements Callable<Integer> {
             description = "print the effective options (loadable with --config) and exit")
     String printConfig;
 
+    @Option(names = "--log-every", paramLabel = "N", description = "without a terminal, print a progress line every N "
+            + "steps (default: every 30 s); on a terminal the progress bar shows it")
+    long logEvery;
+
     @Mixin
     VerboseOption verbose = new VerboseOption();
 
@@ -52,32 +57,69 @@ public final class TrainCommand implements Callable<Integer> {
             return 0;
         }
         List<TrainListener> listeners = new ArrayList<>();
-        listeners.add(ProgressDisplay.create(out));
-        try (MetricsFileListener metrics = options.metrics == null ? null
-                : new MetricsFileListener(options.metrics, options.resume != null)) {
+        try (ProgressDisplay display = ProgressDisplay.create(out, logEvery);
+             StopOnSignal stop = StopOnSignal.install();
+             MetricsFileListener metrics = options.metrics == null ? null
+                     : new MetricsFileListener(options.metrics, options.resume != null)) {
+            listeners.add(display);
+            listeners.add(stop);
             if (metrics != null) {
                 listeners.add(metrics);
             }
-            TrainResult r = Training.run(options, listeners);
-            String saved = (options.save != null ? "; saved " + options.save : "")
-                    + (options.checkpointDir != null ? "; checkpoints in " + options.checkpointDir : "");
-            if (r.epochs().isEmpty()) {
-                out.printf(Locale.ROOT, "done: nothing to train: the checkpoint is at step %d, the end of this run; "
-                        + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
-            } else {
-                EpochMetrics last = r.last();
-                String result = last.eval().containsKey("val_loss")
-                        ? String.format(Locale.ROOT, "val_loss %.4f (%.4f bits per character)", last.valLoss(),
-                                last.number("val_bpc"))
-                        : last.eval().containsKey("test_accuracy")
-                        ? String.format(Locale.ROOT, "test accuracy %.4f, test loss %.4f", last.testAccuracy(),
-                                last.testLoss())
-                        : String.format(Locale.ROOT, "test loss %.4f", last.testLoss());
-                out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; %s%s%n", r.steps(), r.seconds(), result,
-                        saved);
+            TrainResult r;
+            try {
+                r = Training.run(options, listeners);
+            } catch (TrainingInterruptedException e) {
+                display.close();
+                return interrupted(e, stop);
             }
-            out.flush();
+            report(out, r);
         }
         return 0;
+    }
+
+    /** The lines after Ctrl-C or SIGTERM: where the run stopped, its checkpoint and the command that resumes it. */
+    private int interrupted(TrainingInterruptedException e, StopOnSignal stop) {
+        PrintWriter err = spec.commandLine().getErr();
+        String signal = stop.received() != null ? stop.received() : "a request";
+        String where = String.format(Locale.ROOT, "quadrant: stopped by %s after step %d of %d", signal,
+                e.position().step(), e.totalSteps());
+        if (e.checkpoint() != null) {
+            Path root = e.checkpoint().getParent();
+            err.println(where + "; checkpoint written: " + e.checkpoint());
+            err.println("resume with: quadrant train --resume " + shellWord(root.toString())
+                    + "   (the checkpoint holds this run's options; add any you change)");
+        } else {
+            err.println(where + "; nothing saved (no --checkpoint-dir: pass --checkpoint-dir DIR to make a run "
+                    + "resumable)");
+        }
+        err.flush();
+        return stop.exitStatus() != 0 ? stop.exitStatus() : 130;
+    }
+
+    /** {@code word} as one shell word: unchanged if it needs no quoting, else in single quotes. */
+    static String shellWord(String word) {
+        return word.matches("[A-Za-z0-9_./:=@%+,-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    private void report(PrintWriter out, TrainResult r) {
+        String saved = (options.save != null ? "; saved " + options.save : "")
+                + (options.checkpointDir != null ? "; checkpoints in " + options.checkpointDir : "");
+        if (r.epochs().isEmpty()) {
+            out.printf(Locale.ROOT, "done: nothing to train: the checkpoint is at step %d, the end of this run; "
+                    + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
+        } else {
+            EpochMetrics last = r.last();
+            String result = last.eval().containsKey("val_loss")
+                    ? "val_loss " + Numbers.readable(last.valLoss()) + " (" + Numbers.readable(last.number("val_bpc"))
+                            + " bits per character)"
+                    : last.eval().containsKey("test_accuracy")
+                    ? "test accuracy " + Numbers.readable(last.testAccuracy()) + ", test loss "
+                            + Numbers.readable(last.testLoss())
+                    : "test loss " + Numbers.readable(last.testLoss());
+            out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; %s%s%n", r.steps(), r.seconds(), result,
+                    saved);
+        }
+        out.flush();
     }
 }

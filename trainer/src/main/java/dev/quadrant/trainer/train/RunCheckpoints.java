@@ -37,6 +37,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
     private final DataSplit data;
     private final long stepsPerEpoch;
     private long lastSaved;
+    private Path lastWritten; // null until the first checkpoint of this run
 
     RunCheckpoints(CheckpointWriter writer, CheckpointEvery every, TrainOptions options, Training.Setup setup,
                    DataSplit data, long stepsPerEpoch, Trainer.Position start) {
@@ -64,6 +65,9 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         }
     }
 
+    /** The checkpoint this run wrote last, or null if none yet. */
+    Path lastWritten() { return lastWritten; }
+
     private void save(StepRunner runner, Trainer.Position at) {
         long t0 = System.nanoTime();
         runner.consolidate();
@@ -72,6 +76,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         CheckpointManifest m = manifest(options, setup, data, runner, at, stepsPerEpoch, opt.steps());
         Path dir = writer.write(m, r0.model().layout(), r0.getParameters(), opt.downloadState());
         lastSaved = at.step();
+        lastWritten = dir;
         log.info("checkpoint written: {} ({} ms)", dir, (System.nanoTime() - t0) / 1_000_000);
     }
 

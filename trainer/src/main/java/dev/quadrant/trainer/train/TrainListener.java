@@ -18,6 +18,14 @@ public interface TrainListener {
      */
     default boolean stopRequested() { return false; }
 
+    /**
+     * Asked after each step (and its evaluation and checkpoint, if due): true interrupts the run there, without a
+     * further evaluation; the checkpoint hooks save the state at that step and {@link Trainer#fit} throws
+     * {@link TrainingInterruptedException} ({@link #onEnd} is not called). Ctrl-C in {@code quadrant train} uses it.
+     * Called on the driver thread; an implementation set from another thread must publish safely (a volatile field).
+     */
+    default boolean interruptRequested() { return false; }
+
     /** After the last epoch. */
     default void onEnd(TrainResult result) {}
 }

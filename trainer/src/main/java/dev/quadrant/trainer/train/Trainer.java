@@ -28,7 +28,9 @@ import dev.quadrant.trainer.parallel.StepRunner;
  * as sample indices, then an evaluation of replica 0 on the test split. Data drawn at random positions (text windows)
  * is step-based instead: step {@code s} draws sample {@code i} at {@code derive(derive(seed, s), i) mod size}, so a
  * run is reproducible and resumable without any state, and it is evaluated every {@code evalEvery} steps and at the
- * end on a fixed set of windows. A listener may stop the run early ({@link TrainListener#stopRequested()}). Stops after {@code epochs} epochs, or after {@code maxSteps} optimizer
+ * end on a fixed set of windows. A listener may stop the run early ({@link TrainListener#stopRequested()}), or interrupt it after any step
+ * ({@link TrainListener#interruptRequested()}: the state is checkpointed there and {@link TrainingInterruptedException}
+ * thrown). Stops after {@code epochs} epochs, or after {@code maxSteps} optimizer
  * steps when that is positive. May start where a checkpoint left off ({@link Position}) and tell a
  * {@link Checkpoints} where the state may be saved. Each epoch's metrics include {@code skipped_steps}, the updates
  * dropped so far under {@code --on-nan skip}.
@@ -152,6 +154,8 @@ public final class Trainer {
      *
      * @throws NonFiniteGradientException (with the step and epoch in its message) if a step's gradients are not
      *     finite under {@link dev.quadrant.trainer.parallel.NonFinitePolicy#ABORT}
+     * @throws TrainingInterruptedException if a listener interrupted the run, after {@code checkpoints} (if any) was
+     *     told to save the state where it stopped ({@link Checkpoints#atEnd})
      */
     public TrainResult fit(DataSplit data, StepRunner runner, List<TrainListener> listeners, Position start,
                            Checkpoints checkpoints) {
@@ -261,6 +265,13 @@ public final class Trainer {
                 if (checkpoints != null && step < total) {
                     checkpoints.after(runner, end, end.batchInEpoch() == 0);
                 }
+                if (step < total && interruptRequested(listeners)) {
+                    log.info("stopping after step {} of {}: interrupted", step, total);
+                    if (checkpoints != null) {
+                        checkpoints.atEnd(runner, end);
+                    }
+                    throw new TrainingInterruptedException(end, total, null);
+                }
             }
         }
         if (checkpoints != null) {
@@ -271,6 +282,15 @@ public final class Trainer {
             l.onEnd(result);
         }
         return result;
+    }
+
+    private static boolean interruptRequested(List<TrainListener> listeners) {
+        for (TrainListener l : listeners) {
+            if (l.interruptRequested()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What one stretch of training between evaluations measured. */

@@ -242,6 +242,8 @@ public final class Training {
         MemoryPlan memory = MemoryPlan.of(o, s, data); // builds the model: a misfit to the data fails here
         log.debug("{}", memory);
         CheckpointWriter writer = openWriter(o, resume, start); // the first output: everything above is checked
+        createParents("--save", o.save);
+        createParents("--metrics", o.metrics);
         long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model().describeSpec() + " with --batch " + o.batch;
@@ -251,6 +253,7 @@ public final class Training {
                 long total = trainer.totalSteps(data.train());
                 log.info("resuming from {}: step {} of {}, epoch {}, batch {} of the epoch", resume.dir(),
                         start.step(), total, start.epoch() + 1, start.batchInEpoch());
+                reportScheduleHorizon(resume, s, total);
                 if (start.step() >= total) {
                     log.info("the checkpoint has already trained the {} steps asked for; raise --epochs or --steps "
                             + "to train longer", total);
@@ -258,8 +261,12 @@ public final class Training {
             }
             RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
                     trainer.stepsPerEpoch(data.train()), start);
-            TrainResult result = MemoryAdvice.guard("training", -1,
-                    () -> trainer.fit(data, runner, listeners, start, checkpoints));
+            TrainResult result;
+            try {
+                result = MemoryAdvice.guard("training", -1, () -> trainer.fit(data, runner, listeners, start, checkpoints));
+            } catch (TrainingInterruptedException e) {
+                throw checkpoints == null ? e : e.withCheckpoint(checkpoints.lastWritten());
+            }
             runner.consolidate();
             Replica r0 = runner.replicas().get(0);
             float[] parameters = r0.getParameters();
@@ -268,6 +275,46 @@ public final class Training {
             }
             return new Outcome(result, parameters);
         }
+    }
+
+    /**
+     * Creates the missing parent directories of an output file ({@code runs/} of {@code --save runs/x.safetensors}),
+     * once the run's inputs are checked, so a refused run creates nothing.
+     */
+    private static void createParents(String option, Path file) {
+        Path parent = file == null ? null : file.toAbsolutePath().getParent();
+        if (parent == null || java.nio.file.Files.isDirectory(parent)) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(parent);
+        } catch (java.io.IOException e) {
+            throw new UserInputException(option + " " + file + ": cannot create the directory " + parent + ": " + e, e);
+        }
+    }
+
+    /**
+     * A cosine schedule depends on the run's total steps: a resumed run with more (or fewer) steps than the run that
+     * wrote the checkpoint continues on the new curve. Says so in one line, with both totals.
+     */
+    private static void reportScheduleHorizon(Checkpoint resume, Setup s, long total) {
+        if (s.schedule().kind() != LrSchedule.Kind.COSINE) {
+            return;
+        }
+        var m = resume.manifest();
+        long planned = plannedSteps(m.config(), m.progress().stepsPerEpoch());
+        if (planned > 0 && planned != total) {
+            log.info("--schedule {}: resuming changes the schedule's horizon from {} to {} total steps; from step {} on "
+                    + "the learning rate follows the cosine over {} steps", s.schedule(), planned, total,
+                    m.progress().step(), total);
+        }
+    }
+
+    /** The total steps the run recorded in a checkpoint's config asked for, or 0 if it does not say. */
+    static long plannedSteps(java.util.Map<String, Object> config, long stepsPerEpoch) {
+        long steps = config.get("steps") instanceof Number n ? n.longValue() : 0;
+        long epochs = config.get("epochs") instanceof Number n ? n.longValue() : 0;
+        return steps > 0 ? steps : epochs * stepsPerEpoch;
     }
 
     private static CheckpointEvery checkpointEvery(TrainOptions o) {
