@@ -58,14 +58,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         List<TrainListener> listeners = new ArrayList<>();
         try (ProgressDisplay display = ProgressDisplay.create(out, logEvery);
-             StopOnSignal stop = StopOnSignal.install();
-             MetricsFileListener metrics = options.metrics == null ? null
-                     : new MetricsFileListener(options.metrics, options.resume != null)) {
+             StopOnSignal stop = StopOnSignal.install()) {
             listeners.add(display);
-            listeners.add(stop);
-            if (metrics != null) {
-                listeners.add(metrics);
-            }
+            listeners.add(stop);           // --metrics: Training.run writes it
             TrainResult r;
             try {
                 r = Training.run(options, listeners);

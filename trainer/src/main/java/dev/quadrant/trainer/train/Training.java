@@ -262,8 +262,13 @@ public final class Training {
             RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
                     trainer.stepsPerEpoch(data.train()), start);
             TrainResult result;
-            try {
-                result = MemoryAdvice.guard("training", -1, () -> trainer.fit(data, runner, listeners, start, checkpoints));
+            try (MetricsFileListener metrics = o.metrics == null ? null
+                    : new MetricsFileListener(o.metrics, resume != null)) {
+                List<TrainListener> all = new ArrayList<>(listeners);
+                if (metrics != null) {
+                    all.add(metrics);
+                }
+                result = MemoryAdvice.guard("training", -1, () -> trainer.fit(data, runner, all, start, checkpoints));
             } catch (TrainingInterruptedException e) {
                 throw checkpoints == null ? e : e.withCheckpoint(checkpoints.lastWritten());
             }

@@ -1,24 +1,30 @@
-package dev.quadrant.trainer.cli;
+package dev.quadrant.trainer.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.trainer.io.MetricsWriter;
-import dev.quadrant.trainer.train.EpochMetrics;
-import dev.quadrant.trainer.train.TrainListener;
 
 /**
  * Writes {@code --metrics FILE}: one JSON object per epoch, flushed as it is written; appended to for a resumed run.
  * The file is opened when training starts ({@link #onStart}), so a run refused while its options, data and model are
- * checked leaves no file behind.
+ * checked leaves no file behind. {@link Training#run} adds one for {@code TrainOptions.metrics}; a library user may
+ * add one to any listener list.
+ *
+ * <pre>{@code
+ * try (MetricsFileListener m = new MetricsFileListener(Path.of("runs/m.jsonl"), false)) {
+ *     trainer.fit(data, runner, List.of(m));
+ * }
+ * }</pre>
  */
-final class MetricsFileListener implements TrainListener, AutoCloseable {
+public final class MetricsFileListener implements TrainListener, AutoCloseable {
     private final Path file;
     private final boolean append;
     private MetricsWriter writer; // null until onStart
 
-    MetricsFileListener(Path file, boolean append) {
+    /** Writes {@code file}, appending to it when {@code append} (a resumed run), else replacing it. */
+    public MetricsFileListener(Path file, boolean append) {
         this.file = file;
         this.append = append;
     }
