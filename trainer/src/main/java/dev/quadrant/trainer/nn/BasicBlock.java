@@ -40,15 +40,14 @@ public final class BasicBlock implements Module {
         java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of("conv1", "bn1", "act1", "conv2", "bn2"));
         java.util.List<Module> layers = new java.util.ArrayList<>();
         layers.add(new Conv2d(out, Images.window("Conv2d", 3, stride, 1), bias));
-        layers.add(norm == null ? new Identity() : norm.get());
+        layers.add(normLayer(norm));
         layers.add(new Act(f));
         layers.add(new Conv2d(out, Images.window("Conv2d", 3, 1, 1), bias));
-        layers.add(norm == null ? new Identity() : norm.get());
+        layers.add(normLayer(norm));
         this.main = new Sequential(names, layers);
         this.shortcut = project
                 ? new Sequential(java.util.List.of("0", "1"), java.util.List.of(
-                        new Conv2d(out, Images.window("Conv2d", 1, stride, 0), bias),
-                        norm == null ? new Identity() : norm.get()))
+                        new Conv2d(out, Images.window("Conv2d", 1, stride, 0), bias), normLayer(norm)))
                 : null;
         this.act = new Act(f);
     }
@@ -136,6 +135,11 @@ public final class BasicBlock implements Module {
         return "BasicBlock(" + (in == null ? "?" : Shapes.show(in)) + ", " + (shortcut == null ? "identity" : "projection")
                 + " shortcut,\n  " + main.describe().replace("\n", "\n  ")
                 + (shortcut == null ? "" : "\n  downsample " + shortcut.describe().replace("\n", "\n  ")) + "\n)";
+    }
+
+    /** A fresh norm layer from {@code norm}, or an {@link Identity} in its place when there is none. */
+    static Module normLayer(java.util.function.Supplier<Module> norm) {
+        return norm == null ? new Identity() : norm.get();
     }
 
     /** The layer a block without normalisation has in the norm's place (keeps the parameter names aligned). */

@@ -156,29 +156,26 @@ public final class BatchNorm implements Module {
 
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
+        // after an evaluation forward the running statistics are constants: a per-channel affine map, whose input
+        // gradient is the training formula with both sums zero (and a count of 1)
+        Tensor mean = trained ? sum : runningMean;
+        Tensor var = trained ? sqSum : runningVar;
+        float n = trained ? count : 1f;
         Tensor xm = Shapes.asMatrix(x);
         Tensor dym = Shapes.asMatrix(dy);
-        if (!trained) {         // the running statistics are constants: a per-channel affine map
-            be.batchNormBackwardSums(xm, runningMean, runningVar, 1f, EPS, dym, dsums);
-            be.axpy(1f, dsums.rows(0, 1).reshape(channels), dBeta);
-            be.axpy(1f, dsums.rows(1, 2).reshape(channels), dGamma);
-            if (!ctx.needInputGradient()) {
-                return null;
-            }
-            be.fill(dsums, 0f);
-            Tensor dxb = dx.rows(0, dy.dim(0));
-            be.batchNormBackward(xm, runningMean, runningVar, 1f, EPS, gamma, dsums, dym, Shapes.asMatrix(dxb));
-            return dxb;
-        }
-        be.batchNormBackwardSums(xm, sum, sqSum, count, EPS, dym, dsums);
+        be.batchNormBackwardSums(xm, mean, var, n, EPS, dym, dsums);
         be.axpy(1f, dsums.rows(0, 1).reshape(channels), dBeta);     // this replica's share; the strategy adds them up
         be.axpy(1f, dsums.rows(1, 2).reshape(channels), dGamma);
         if (!ctx.needInputGradient()) {
             return null;
         }
-        group.sum(dsums);
+        if (trained) {
+            group.sum(dsums);
+        } else {
+            be.fill(dsums, 0f);
+        }
         Tensor dxb = dx.rows(0, dy.dim(0));
-        be.batchNormBackward(xm, sum, sqSum, count, EPS, gamma, dsums, dym, Shapes.asMatrix(dxb));
+        be.batchNormBackward(xm, mean, var, n, EPS, gamma, dsums, dym, Shapes.asMatrix(dxb));
         return dxb;
     }
 

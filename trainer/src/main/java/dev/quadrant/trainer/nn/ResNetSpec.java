@@ -91,7 +91,7 @@ public record ResNetSpec(int[] widths, int blocks, Norm norm) implements ModelSp
         List<String> names = new ArrayList<>(List.of("conv1", "bn1", "act1"));
         List<Module> layers = new ArrayList<>();
         layers.add(new Conv2d(widths[0], Images.window("Conv2d", 3, 1, 1), norms == null));
-        layers.add(norms == null ? new BasicBlock.Identity() : norms.get());
+        layers.add(BasicBlock.normLayer(norms));
         layers.add(new Act(dev.quadrant.device.Activation.RELU));
         int width = widths[0];
         for (int s = 0; s < widths.length; s++) {

@@ -42,6 +42,7 @@ public final class HogwildStrategy implements StepRunner {
     private final AtomicLong version = new AtomicLong();
     private final AtomicInteger updates = new AtomicInteger();
     private final Staleness staleness = new Staleness();
+    private final List<dev.quadrant.trainer.nn.ParamLayout.Entry> state;   // non-trainable entries (running statistics)
 
     /** A worker's way to the server's GPU: a backend there, a landing buffer for its gradients, two events. */
     private record Remote(Backend push, Tensor staged, StreamEvent gradsReady, StreamEvent pushed) {
@@ -99,6 +100,7 @@ public final class HogwildStrategy implements StepRunner {
         }
         this.serverBackend = sb;
         this.serverParams = sp;
+        this.state = r0.parameters().layout().entries().stream().filter(e -> !e.trainable()).toList();
         this.serverOptimizer = opt;
         // a resumed run: the server continues from replica 0's optimizer state and update count
         serverOptimizer.uploadState(r0.optimizer().downloadState());
@@ -153,11 +155,9 @@ public final class HogwildStrategy implements StepRunner {
      * forward pass, overwrite the server's (the last writer wins, as Hogwild's updates do).
      */
     private void pushState(Backend on, Replica rep) {
-        for (var e : rep.parameters().layout().entries()) {
-            if (!e.trainable()) {
-                int n = Math.toIntExact(e.size());
-                on.copy(rep.parameters().values().slice(e.offset(), n), serverParams.slice(e.offset(), n));
-            }
+        for (var e : state) {
+            int n = Math.toIntExact(e.size());
+            on.copy(rep.parameters().values().slice(e.offset(), n), serverParams.slice(e.offset(), n));
         }
     }
 
