@@ -28,17 +28,17 @@ import picocli.CommandLine.Option;
                 "Resume: quadrant train --resume runs/ck   (continues the run in runs/ck with its options; add --epochs N to train longer)", ""})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Mixin
-    TrainOptions options = new TrainOptions();
+    /** The run's options; {@link Main#commandLine} adds them to this command as a mixin ({@link TrainSettings}). */
+    final TrainOptions options = new TrainOptions();
 
-    @Option(names = "--config", paramLabel = "FILE", description = "read options from a YAML (or .json) file, keys as the option names (epochs: 3); the command line wins")
+    @Option(names = "--config", order = 100, paramLabel = "FILE", description = "read options from a YAML (or .json) file, keys as the option names (epochs: 3); the command line wins")
     Path config;
 
-    @Option(names = "--print-config", arity = "0..1", fallbackValue = "yaml", paramLabel = "yaml|json",
+    @Option(names = "--print-config", order = 101, arity = "0..1", fallbackValue = "yaml", paramLabel = "yaml|json",
             description = "print the effective options (loadable with --config) and exit")
     String printConfig;
 
-    @Option(names = "--log-every", paramLabel = "N", description = "without a terminal, print a progress line every N "
+    @Option(names = "--log-every", order = 102, paramLabel = "N", description = "without a terminal, print a progress line every N "
             + "steps (default: every 30 s); on a terminal the progress bar shows it")
     long logEvery;
 
