@@ -377,6 +377,14 @@ public final class Training {
         m.put("format", "quadrant-model");
         m.put("model", s.model().describeSpec());
         m.put("activation", o.activation);
+        m.put("data", o.data);               // so that eval and sample need only --load (SavedRun)
+        if (o.data.startsWith("csv:")) {
+            m.put("csv-label-column", Integer.toString(o.csvLabelColumn));
+            m.put("csv-test-fraction", Double.toString(o.csvTestFraction));
+        }
+        if (o.data.startsWith("synthetic")) {
+            m.put("seed", Long.toString(o.seed)); // synthetic data is drawn from the seed
+        }
         m.put("input", data.schema().input().toString());
         m.put("target", data.schema().target().toString());
         if (data.schema().input().dtype() == dev.quadrant.device.DType.FLOAT32) {
