@@ -36,13 +36,17 @@ TIMEOUT_S = 900
 
 
 def blocks(readme):
-    """(kind, directives, lines, line number) for each fenced block, in order."""
+    """(kind, directives, lines, line number, heading) for each fenced block, in order."""
     out = []
     lines = readme.split("\n")
     i = 0
     pending = []
+    heading = "(top)"
     while i < len(lines):
         line = lines[i]
+        h = re.match(r"#+ (.*)$", line)
+        if h:
+            heading = h.group(1).strip()
         m = re.match(r"\s*<!--\s*readme-check:(.*?)-->\s*$", line)
         if m:
             pending = [d.strip() for d in m.group(1).split(";") if d.strip()]
@@ -57,7 +61,7 @@ def blocks(readme):
             while i < len(lines) and not re.match(r"\s*```\s*$", lines[i]):
                 body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i].lstrip())
                 i += 1
-            out.append((kind, pending, body, start))
+            out.append((kind, pending, body, start, heading))
             pending = []
         elif line.strip():
             pending = [] if not line.lstrip().startswith("<!--") else pending
@@ -172,13 +176,10 @@ def main():
           f" ({'cut from the real files' if os.path.isdir(real) else 'random, the real files are not beside the repository'})")
 
     readme = open(os.path.join(clone, "README.md"), encoding="utf-8").read()
-    headings = [(m.start(), m.group(1)) for m in re.finditer(r"^#+ (.*)$", readme, re.M)]
     gpu, torch = has_gpu(), has_torch()
     ran = failed = skipped = 0
     t_all = time.time()
-    for kind, directives, body, line in blocks(readme):
-        offset = len("\n".join(readme.split("\n")[:line]))
-        heading = ([h for pos, h in headings if pos <= offset] or ["(top)"])[-1]
+    for kind, directives, body, line, heading in blocks(readme):
         if a.only and a.only.lower() not in heading.lower():
             continue
         if kind == "yaml" and body and body[0].startswith("# "):
