@@ -19,11 +19,19 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * line every {@code logEvery} steps, or every {@link #LOG_SECONDS} seconds when {@code logEvery} is 0. Numbers are
  * printed by {@link Numbers#readable}.
  *
+ * <p>A listener a library user can add too (module {@code quadrant-cli}):
+ *
+ * <pre>{@code
+ * try (ProgressDisplay progress = ProgressDisplay.create(new PrintWriter(System.out, true), 0)) {
+ *     Training.run(options, List.of(progress));
+ * }
+ * }</pre>
+ *
  * <p>Called on the driver thread; the bar's own render thread reads the rate through a volatile field.
  */
-final class ProgressDisplay implements TrainListener, AutoCloseable {
+public final class ProgressDisplay implements TrainListener, AutoCloseable {
     /** Seconds between progress lines without a terminal and without {@code --log-every}. */
-    static final double LOG_SECONDS = 30;
+    public static final double LOG_SECONDS = 30;
     /** Time constant of the smoothed step rate, in seconds. */
     private static final double RATE_SECONDS = 10;
 
@@ -41,7 +49,12 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
     private long loggedStep;
     private long loggedNanos;
 
-    ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
+    /**
+     * A display writing to {@code out}: a bar when {@code terminal}, else plain lines.
+     *
+     * @param logEvery without a terminal, a progress line every this many steps; 0: every {@link #LOG_SECONDS} s
+     */
+    public ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
         if (logEvery < 0) {
             throw new dev.quadrant.device.UserInputException("--log-every must be >= 0 (0: a line every "
                     + (int) LOG_SECONDS + " s), got " + logEvery);
@@ -52,7 +65,7 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
     }
 
     /** A display for standard output: a bar if it is a terminal (and not CI, not a dumb terminal), lines otherwise. */
-    static ProgressDisplay create(PrintWriter out, long logEvery) {
+    public static ProgressDisplay create(PrintWriter out, long logEvery) {
         boolean tty = System.console() != null && System.getenv("CI") == null && !"dumb".equals(System.getenv("TERM"));
         return new ProgressDisplay(out, tty, logEvery);
     }

@@ -105,13 +105,16 @@ public final class TrainCommand implements Callable<Integer> {
                     + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
         } else {
             EpochMetrics last = r.last();
-            String result = last.eval().containsKey("val_loss")
+            String result = last.eval().containsKey("val_bpc")
                     ? "val_loss " + Numbers.readable(last.valLoss()) + " (" + Numbers.readable(last.number("val_bpc"))
                             + " bits per character)"
                     : last.eval().containsKey("test_accuracy")
                     ? "test accuracy " + Numbers.readable(last.testAccuracy()) + ", test loss "
                             + Numbers.readable(last.testLoss())
                     : "test loss " + Numbers.readable(last.testLoss());
+            if (last.eval().get("val_accuracy") instanceof Number v) {
+                result += ", validation accuracy " + Numbers.readable(v.doubleValue());
+            }
             out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; %s%s%n", r.steps(), r.seconds(), result,
                     saved);
         }

@@ -26,6 +26,9 @@ public class TrainOptions {
     @Setting(name = "--csv-test-fraction", label = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
     public double csvTestFraction = 0.1;
 
+    @Setting(name = "--val-fraction", label = "X", description = "hold out the last X of the training samples as a validation set, scored as val_* at every evaluation (for early stopping and model selection; the test set stays untouched); 0 = none (default: ${DEFAULT-VALUE})")
+    public double valFraction = 0;
+
     @Setting(name = "--model", label = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet | resnet[:widths=16-32-64][,blocks=1][,norm=batch|batch-local|layer|none] | stack:L1,L2,... with layers conv<out>k<k>[s<stride>][p<pad>], max<k>[s..][p..], avg<k>[s..][p..], gap, bn, bn-local, ln, relu, gelu, tanh, drop<p>, flatten, fc<n> (a Linear to the classes follows); input and output sizes come from the data (default: ${DEFAULT-VALUE})")
     public String model = "mlp:512-256";
 
@@ -76,6 +79,12 @@ public class TrainOptions {
 
     @Setting(name = "--eval-batches", label = "N", description = "text data: validate on N batches of --batch evenly spaced windows; 0 = the whole validation text once, in windows of ctx (default: ${DEFAULT-VALUE})")
     public int evalBatches = 0;
+
+    @Setting(name = "--early-stop", label = "N", description = "stop cleanly when --early-stop-metric has not improved for N evaluations in a row (final evaluation, checkpoint and --save as at the end); 0 = off (default: ${DEFAULT-VALUE})")
+    public int earlyStop = 0;
+
+    @Setting(name = "--early-stop-metric", label = "KEY", description = "the validation metric early stopping watches: val_loss, val_accuracy, ... (a loss must fall, an accuracy rise) (default: ${DEFAULT-VALUE})")
+    public String earlyStopMetric = "val_loss";
 
     @Setting(name = "--augment", label = "SPEC", description = "augment training images: none | crop:P (pad P zeros, crop back at a random offset) | flip (random horizontal flip) | crop:P,flip; keyed by seed, epoch and sample, never applied to evaluation (default: ${DEFAULT-VALUE})")
     public String augment = "none";
