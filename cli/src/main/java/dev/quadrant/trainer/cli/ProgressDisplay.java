@@ -48,6 +48,8 @@ public final class ProgressDisplay implements TrainListener, AutoCloseable {
     private long rateNanos;
     private long loggedStep;
     private long loggedNanos;
+    private EpochMetrics first;         // the first evaluation, compared with the second for the warm-up note
+    private int evaluations;
 
     /**
      * A display writing to {@code out}: a bar when {@code terminal}, else plain lines.
@@ -177,8 +179,46 @@ public final class ProgressDisplay implements TrainListener, AutoCloseable {
         } else {
             print.run();
         }
+        String note = warmUpNote(m);
+        if (note != null) {
+            Runnable n = () -> {
+                out.println(note);
+                out.flush();
+            };
+            if (screen != null) {
+                screen.above(n);
+            } else {
+                n.run();
+            }
+        }
         rateStep = -1; // the evaluation's time is not the steps'
         loggedNanos = System.nanoTime();
+    }
+
+    /**
+     * After the second evaluation: a line that says so when the first stretch ran markedly slower than the second
+     * (by step rate, so stretches of different lengths compare). The usual reason is the JVM's warm-up: the JIT
+     * compiles the hot loops (GEMM packing, element-wise kernels, the optimizer) during the first seconds, and the
+     * first touch of the activation buffers faults their pages in. Null otherwise.
+     */
+    String warmUpNote(EpochMetrics m) {
+        evaluations++;
+        if (evaluations == 1) {
+            first = m;
+            return null;
+        }
+        if (evaluations != 2 || first == null || first.seconds() <= 0 || m.seconds() <= 0) {
+            return null;
+        }
+        double firstRate = first.samplesPerSecond();
+        double secondRate = m.samplesPerSecond();
+        if (!(firstRate > 0) || secondRate < 1.3 * firstRate) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "note: the first %s ran at %.0f%% of the second's speed: JVM warm-up (the "
+                + "JIT compiles the hot loops in the first seconds, and buffers are touched for the first time); "
+                + "the later rates are the run's", first.epoch() > 0 ? "epoch" : "stretch",
+                100 * firstRate / secondRate);
     }
 
     @Override
