@@ -100,6 +100,9 @@ public class TrainOptions {
     @Option(names = "--metrics", paramLabel = "FILE", description = "write one JSON object per epoch to FILE")
     public Path metrics;
 
+    @Option(names = "--overwrite-metrics", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "let a fresh run replace an existing, non-empty --metrics file (without it the run is refused; a --resume run appends)")
+    public boolean overwriteMetrics;
+
     @Option(names = "--save", paramLabel = "FILE", description = "save the trained parameters as safetensors")
     public Path save;
 
