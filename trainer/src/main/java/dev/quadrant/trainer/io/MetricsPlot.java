@@ -245,7 +245,7 @@ public final class MetricsPlot {
                 if (keys.size() >= MAX_KEYS_LISTED) {
                     break;
                 }
-                keys.add(Messages.quote(k));
+                keys.add(k);
             }
             if (strategy[0] == null && row.get("strategy") instanceof String st) {
                 strategy[0] = st;

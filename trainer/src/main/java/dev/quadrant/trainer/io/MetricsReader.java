@@ -87,7 +87,9 @@ public final class MetricsReader {
      */
     public static void stream(Path file, RecordVisitor visitor) throws IOException {
         try {
-            InputFiles.requireRegular("metrics file", file);
+            if (Files.exists(file)) { // a missing file stays a NoSuchFileException
+                InputFiles.requireRegular("metrics file", file);
+            }
         } catch (dev.quadrant.device.UserInputException e) {
             throw new MetricsFormatException(e.getMessage(), e);
         }
