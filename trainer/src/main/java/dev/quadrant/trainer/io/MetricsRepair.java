@@ -72,7 +72,7 @@ public final class MetricsRepair {
                 return true;
             });
         } catch (MetricsFormatException e) {
-            reason[0] = "a line that is not a record: " + e.getMessage();
+            reason[0] = "a line that is cut off (an interrupted write) or not a record: " + e.getMessage();
         }
         if (keptEnd[0] < size) {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
