@@ -166,6 +166,7 @@ public final class CheckpointStore {
         } catch (UserInputException e) {
             throw new CheckpointFormatException(e.getMessage(), e);
         }
+        CheckpointManifest manifest = ManifestReader.read(bytes, file.toString()); // its own errors first
         Path sums = dir.resolve(MANIFEST_SHA256);
         String actual = HexFormat.of().formatHex(newSha256().digest(bytes));
         if (Files.exists(sums, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -184,7 +185,7 @@ public final class CheckpointStore {
             log.warn("checkpoint {} has no {} (written by an older build): its manifest cannot be checked", dir,
                     MANIFEST_SHA256);
         }
-        return ManifestReader.read(bytes, file.toString());
+        return manifest;
     }
 
     /** The content of {@link #MANIFEST_SHA256} for a manifest of SHA-256 {@code hex}. */

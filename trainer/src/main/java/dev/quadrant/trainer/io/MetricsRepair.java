@@ -10,8 +10,9 @@ import java.nio.file.StandardOpenOption;
  * Brings a metrics file back to a checkpoint before a resumed run appends to it: keeps the complete records (lines
  * ending in a newline) up to the first one whose {@code step} is beyond the checkpoint's, and cuts the file there.
  * So a run killed after its last checkpoint leaves neither records of the steps it will redo (they would appear
- * twice) nor a line cut off by the crash (the next record would be glued to it); a line that does not parse ends
- * what is kept, too. Records without a {@code step} are kept. The file is truncated in place; nothing is rewritten.
+ * twice) nor a line cut off by the crash (the next record would be glued to it). A line before the last that is not
+ * a record (a damaged file, or not a metrics file at all: {@code --metrics} naming a model) is refused, and the file
+ * left as it is. Records without a {@code step} are kept. The file is truncated in place; nothing is rewritten.
  *
  * <pre>{@code
  * MetricsRepair.Result r = MetricsRepair.keepUpTo(Path.of("runs/m.jsonl"), 938);
@@ -42,11 +43,27 @@ public final class MetricsRepair {
         }
     }
 
+    private static boolean hasNewlineAfter(Path file, long offset) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            in.skipNBytes(offset);
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Truncates {@code file} after its last complete record at or before {@code step}; a missing file is left
      * missing.
      *
      * @throws IOException if the file cannot be read or truncated
+     * @throws dev.quadrant.device.UserInputException if a line before the last is not a record (nothing is cut)
      */
     public static Result keepUpTo(Path file, long step) throws IOException {
         if (!Files.exists(file)) {
@@ -72,7 +89,15 @@ public final class MetricsRepair {
                 return true;
             });
         } catch (MetricsFormatException e) {
-            reason[0] = "a line that is cut off (an interrupted write) or not a record: " + e.getMessage();
+            // only a record cut short (valid JSON up to an unexpected end) may be cut; anything else is a damaged
+            // line, or not a metrics file at all
+            boolean cutShort = e.getCause() instanceof com.fasterxml.jackson.core.io.JsonEOFException;
+            if (!cutShort || hasNewlineAfter(file, keptEnd[0])) {
+                throw new dev.quadrant.device.UserInputException("--metrics " + file + ": " + e.getMessage()
+                        + "; a resumed run appends only to a metrics file whose lines are all records (only the last "
+                        + "may be cut off): check the file, or choose another --metrics", e);
+            }
+            reason[0] = "the last line is cut off (an interrupted write): " + e.getMessage();
         }
         if (keptEnd[0] < size) {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {

@@ -416,16 +416,25 @@ public final class Training {
         if (o.checkpointDir == null) {
             return null;
         }
-        CheckpointWriter writer = new CheckpointWriter(o.checkpointDir, o.keepCheckpoints);
-        List<Path> existing = writer.existing();
+        List<Path> existing = CheckpointStore.list(o.checkpointDir); // read-only: refuse before taking the lock
         boolean sameRoot = resume != null && resume.dir().toAbsolutePath().normalize().getParent()
                 .equals(o.checkpointDir.toAbsolutePath().normalize());
-        if (sameRoot) {
-            writer.supersedeAfter(start.step());
-        } else if (!existing.isEmpty()) {
+        if (!sameRoot && !existing.isEmpty()) {
             throw new UserInputException("--checkpoint-dir " + o.checkpointDir + " already holds checkpoints of "
                     + "another run (newest: " + existing.get(0).getFileName() + "); continue that run with --resume "
                     + o.checkpointDir + ", or choose another directory");
+        }
+        CheckpointWriter writer = new CheckpointWriter(o.checkpointDir, o.keepCheckpoints);
+        try {
+            if (sameRoot) {
+                writer.supersedeAfter(start.step());
+            } else if (!writer.existing().isEmpty()) { // appeared meanwhile
+                throw new UserInputException("--checkpoint-dir " + o.checkpointDir + " now holds checkpoints of "
+                        + "another run; choose another directory");
+            }
+        } catch (RuntimeException e) {
+            writer.close();
+            throw e;
         }
         return writer;
     }

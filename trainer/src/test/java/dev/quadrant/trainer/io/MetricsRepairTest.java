@@ -46,8 +46,18 @@ class MetricsRepairTest {
     @Test
     void aGarbledLineEndsWhatIsKeptAndACleanFileIsLeftAlone() throws IOException {
         Path f = Files.writeString(dir.resolve("m.jsonl"), ONE + "{not json\n" + TWO);
-        assertTrue(MetricsRepair.keepUpTo(f, 100).reason().contains("not a record"));
-        assertEquals(ONE, Files.readString(f));
+        String m = org.junit.jupiter.api.Assertions.assertThrows(dev.quadrant.device.UserInputException.class,
+                () -> MetricsRepair.keepUpTo(f, 100)).getMessage();
+        assertTrue(m.contains("line 2") && m.contains("appends only to a metrics file"), m);
+        assertEquals(ONE + "{not json\n" + TWO, Files.readString(f), "left as it is");
+        Path model = Files.write(dir.resolve("model.safetensors"), new byte[] {8, 0, 0, 0, '\n', 1, 2, '\n', 3});
+        org.junit.jupiter.api.Assertions.assertThrows(dev.quadrant.device.UserInputException.class,
+                () -> MetricsRepair.keepUpTo(model, 100));
+        assertEquals(9, Files.size(model));
+        Path binary = Files.write(dir.resolve("one.safetensors"), new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        org.junit.jupiter.api.Assertions.assertThrows(dev.quadrant.device.UserInputException.class,
+                () -> MetricsRepair.keepUpTo(binary, 100), "one unterminated line that is not a record cut short");
+        assertEquals(10, Files.size(binary));
         Path clean = Files.writeString(dir.resolve("c.jsonl"), ONE + TWO);
         assertFalse(MetricsRepair.keepUpTo(clean, 20).changed());
         assertEquals(ONE + TWO, Files.readString(clean));
