@@ -1,7 +1,8 @@
 /**
- * Models, losses, optimizers, data, parallel strategies, the training loop, checkpoints and the {@code quadrant}
- * command.
+ * Models, losses, optimizers, data, parallel strategies, the training loop and checkpoints
+ * (the library).
  *
- * <p>Depends on: device (and through it native-bindings and kernels), picocli, Jackson, SLF4J.
+ * <p>Depends on: device (and through it native-bindings and kernels), Jackson (JSON, CSV), the SLF4J API; XChart
+ * optionally (plots). The {@code quadrant} command is module {@code quadrant-cli}.
  */
 package dev.quadrant.trainer;

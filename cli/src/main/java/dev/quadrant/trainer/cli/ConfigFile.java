@@ -1,8 +1,5 @@
 package dev.quadrant.trainer.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -55,18 +52,14 @@ final class ConfigFile {
      * @throws UserInputException for any problem, naming the file and the key
      */
     static Map<String, String> read(Path file) {
+        // a regular file, bounded by the bytes read (a pipe or /dev/zero reports size 0)
+        byte[] bytes = dev.quadrant.trainer.io.InputFiles.readBounded("--config", file, (int) MAX_BYTES);
         String text;
         try {
-            long size = Files.size(file);
-            if (size > MAX_BYTES) {
-                throw new UserInputException("--config " + file + ": " + size + " bytes; a configuration file may have"
-                        + " at most " + MAX_BYTES);
-            }
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new UserInputException("--config " + file + ": no such file");
-        } catch (IOException e) {
-            throw new UserInputException("--config " + file + ": cannot read: " + e, e);
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new UserInputException("--config " + file + ": not valid UTF-8 text", e);
         }
         boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
         JsonNode root;

@@ -2,7 +2,6 @@ package dev.quadrant.trainer.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -44,12 +43,9 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        for (Path m : metrics) {
-            if (!Files.isRegularFile(m)) {
-                throw new UserInputException("plot: --metrics " + m + ": " + (Files.exists(m) ? "not a file"
-                        : "no such file"));
-            }
-        }
+        dev.quadrant.trainer.io.OutputPaths paths = dev.quadrant.trainer.io.OutputPaths.create();
+        metrics.forEach(m -> paths.inputFile("plot: --metrics", m));
+        paths.outputFile("plot: --out", out).check(); // --out may not be one of the --metrics files, a link or a device
         try {
             MetricsPlot.render(metrics, out, width, height);
         } catch (IOException e) {

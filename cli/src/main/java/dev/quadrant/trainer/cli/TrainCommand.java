@@ -63,7 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
             listeners.add(stop);           // --metrics: Training.run writes it
             TrainResult r;
             try {
-                r = Training.run(options, listeners);
+                r = Training.run(options, listeners, config == null ? java.util.Map.of() : java.util.Map.of("--config", config));
             } catch (TrainingInterruptedException e) {
                 display.close();
                 return interrupted(e, stop);

@@ -5,10 +5,12 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.LoggerFactory;
 
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.trainer.checkpoint.Checkpoint;
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
+import dev.quadrant.trainer.train.TrainConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -18,7 +20,10 @@ import picocli.CommandLine.Model.OptionSpec;
  * file, then (with {@code --resume}) the options the checkpoint's run was started with, then the built-in defaults.
  * So the command line wins over the file, the file over the checkpoint; {@code quadrant train --resume DIR} alone
  * continues a run as it was started, and {@code --epochs 10} added to it trains longer. Its checkpoints go on
- * being written beside the one it resumed from (unless {@code --checkpoint-dir} says otherwise).
+ * being written beside the one it resumed from (unless {@code --checkpoint-dir} says otherwise). Output locations
+ * ({@link TrainConfig#OUTPUT_KEYS}: {@code --save}, {@code --metrics}) are never taken from a checkpoint, whose
+ * manifest anyone may have written: a resumed run writes them only when the command line or the {@code --config}
+ * file names them (the recorded ones are logged, as a hint).
  *
  * <p>Built by a pass over the arguments before picocli parses them (the defaults must be known before parsing):
  * {@link #scan(String[])} finds {@code --config} and {@code --resume} after the {@code train} command. Immutable.
@@ -79,12 +84,29 @@ final class TrainDefaults implements CommandLine.IDefaultValueProvider {
             fromCheckpoint = new java.util.LinkedHashMap<>(ConfigFile.toOptionValues(
                     new ObjectMapper().valueToTree(c.manifest().config()),
                     "the options recorded in checkpoint " + c.dir(), true));
+            for (String key : TrainConfig.OUTPUT_KEYS) { // outputs come from the user, never from a checkpoint
+                String recorded = fromCheckpoint.remove(key);
+                if (recorded != null && !key.equals("checkpoint-dir") && !key.equals("overwrite-metrics")
+                        && !fromConfig.containsKey(key) && !onCommandLine(args, train, key)) {
+                    LoggerFactory.getLogger(TrainDefaults.class).info("the checkpoint's run wrote --{} {}; this run "
+                            + "writes it only if told: add --{} {}", key, recorded, key, recorded);
+                }
+            }
             Path root = c.dir().toAbsolutePath().normalize().getParent();
             if (root != null) { // keep checkpointing where the run is, wherever it is resumed from
                 fromCheckpoint.put("checkpoint-dir", root.toString());
             }
         }
         return new TrainDefaults(fromConfig, fromCheckpoint);
+    }
+
+    private static boolean onCommandLine(String[] args, int from, String key) {
+        for (int i = from + 1; i < args.length; i++) {
+            if (args[i].equals("--" + key) || args[i].startsWith("--" + key + "=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Path path(String option, String text) {

@@ -22,7 +22,11 @@ final class TrainSettings {
         int order = 0;
         for (TrainConfig.Entry e : TrainConfig.entries()) {
             Setting s = e.setting();
-            spec.addOption(OptionSpec.builder(s.name())
+            OptionSpec.Builder b = OptionSpec.builder(s.name());
+            if (e.field().getType() == boolean.class) { // --flag alone is true; --flag false and config values work too
+                b.arity("0..1").fallbackValue("true");
+            }
+            spec.addOption(b
                     .paramLabel(s.label())
                     .description(s.description().replace("%", "%%")) // plain text; picocli formats descriptions
                     .type(e.field().getType())

@@ -59,8 +59,15 @@ class CheckpointCommandLineTest {
         Path metrics = dir.resolve("m.jsonl");
         CliRun first = run(train("--epochs", "1", "--checkpoint-dir", ck.toString(), "--metrics", metrics.toString()));
         assertEquals(0, first.code(), first.err());
-        // only --resume and the new length: data, model, batch, checkpoint dir and metrics come from the checkpoint
-        CliRun second = run("train", "--resume", ck.toString(), "--epochs", "2");
+        // only --resume and the new length: data, model, batch and checkpoint dir come from the checkpoint; outputs
+        // never do (issue 13 item 3): the run names --metrics again, and is told so when it does not
+        CliRun hint = CliRun.runWithLog("train", "--resume", ck.toString(), "--epochs", "2", "--checkpoint-dir",
+                dir.resolve("elsewhere").toString());
+        assertEquals(0, hint.code(), hint.err());
+        assertTrue(hint.err().contains("the checkpoint's run wrote --metrics " + metrics + "; this run writes it only "
+                + "if told"), hint.err());
+        assertEquals(1, Files.readAllLines(metrics).size(), "not written without --metrics");
+        CliRun second = run("train", "--resume", ck.toString(), "--epochs", "2", "--metrics", metrics.toString());
         assertEquals(0, second.code(), second.err());
         assertTrue(second.out().contains("epoch 2/2"), second.out());
         assertFalse(second.out().contains("epoch 1/2"), second.out());

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.quadrant.trainer.checkpoint.CheckpointLock;
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
 import dev.quadrant.trainer.train.TrainOptions;
 import dev.quadrant.trainer.train.Training;
@@ -149,7 +150,8 @@ class KillDuringCheckpointTest {
             return false;
         }
         try (Stream<Path> s = Files.list(ck)) {
-            return s.anyMatch(p -> p.getFileName().toString().startsWith("."));
+            return s.map(p -> p.getFileName().toString())
+                    .anyMatch(n -> n.startsWith(".") && !n.equals(CheckpointLock.FILE)); // the lock file stays
         }
     }
 }

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.InputFiles;
 import dev.quadrant.trainer.io.SafeTensors;
 import dev.quadrant.trainer.io.SafeTensorsFile;
 
@@ -44,6 +45,11 @@ public final class CheckpointStore {
     public static final String OPTIMIZER = "optimizer.safetensors";
     /** The manifest, written last. */
     public static final String MANIFEST = "manifest.json";
+    /**
+     * The manifest's own SHA-256, in {@code sha256sum} format ({@code HEX  manifest.json}), so that the manifest is
+     * covered by a checksum like the files it lists ({@code sha256sum -c manifest.sha256} checks it by hand).
+     */
+    public static final String MANIFEST_SHA256 = "manifest.sha256";
 
     private static final Logger log = LoggerFactory.getLogger(CheckpointStore.class);
     private static final Pattern NAME = Pattern.compile("step-(\\d{6,18})");
@@ -127,7 +133,7 @@ public final class CheckpointStore {
      * @throws CheckpointFormatException naming the file and what is wrong
      */
     public static Checkpoint load(Path dir) {
-        CheckpointManifest m = ManifestReader.read(dir.resolve(MANIFEST));
+        CheckpointManifest m = readManifest(dir);
         for (Map.Entry<String, CheckpointManifest.FileEntry> e : m.files().entrySet()) {
             verify(dir, e.getKey(), e.getValue());
         }
@@ -142,6 +148,49 @@ public final class CheckpointStore {
                     + m.progress().optimizerSteps());
         }
         return new Checkpoint(dir, m, model, optimizer);
+    }
+
+    /**
+     * Reads the manifest of {@code dir} (a regular file, read once) and checks it against {@link #MANIFEST_SHA256}.
+     * A checkpoint written before manifests had their checksum has none: it is read, with a warning.
+     */
+    private static CheckpointManifest readManifest(Path dir) {
+        Path file = dir.resolve(MANIFEST);
+        if (!Files.exists(file)) {
+            return ManifestReader.read(file); // its message: an incomplete checkpoint
+        }
+        byte[] bytes;
+        try {
+            InputFiles.requireRegular("checkpoint manifest", file);
+            bytes = InputFiles.readBounded("checkpoint manifest", file, ManifestReader.MAX_BYTES);
+        } catch (UserInputException e) {
+            throw new CheckpointFormatException(e.getMessage(), e);
+        }
+        CheckpointManifest manifest = ManifestReader.read(bytes, file.toString()); // its own errors first
+        Path sums = dir.resolve(MANIFEST_SHA256);
+        String actual = HexFormat.of().formatHex(newSha256().digest(bytes));
+        if (Files.exists(sums, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            byte[] line;
+            try {
+                line = InputFiles.readBounded("checkpoint manifest checksum", sums, 4096);
+            } catch (UserInputException e) {
+                throw new CheckpointFormatException(e.getMessage(), e);
+            }
+            String expected = manifestSumLine(actual);
+            if (!new String(line, java.nio.charset.StandardCharsets.UTF_8).equals(expected)) {
+                throw new CheckpointFormatException("checkpoint " + dir + ": " + MANIFEST + " has sha256 " + actual
+                        + ", which " + MANIFEST_SHA256 + " does not record (the manifest changed or is damaged)");
+            }
+        } else {
+            log.warn("checkpoint {} has no {} (written by an older build): its manifest cannot be checked", dir,
+                    MANIFEST_SHA256);
+        }
+        return manifest;
+    }
+
+    /** The content of {@link #MANIFEST_SHA256} for a manifest of SHA-256 {@code hex}. */
+    static String manifestSumLine(String hex) {
+        return hex + "  " + MANIFEST + "\n";
     }
 
     private static void verify(Path dir, String name, CheckpointManifest.FileEntry expected) {

@@ -35,31 +35,38 @@ import dev.quadrant.trainer.nn.ParamLayout;
  *
  * <p>One checkpoint, step by step: a temporary directory {@code .step-000123.tmp-RANDOM} is created; the two
  * safetensors files are written into it, each flushed and forced to disk ({@link AtomicFiles}) while its SHA-256 is
- * computed; then {@code manifest.json} with those sizes and checksums, last; the temporary directory is forced and
+ * computed; then {@code manifest.json} with those sizes and checksums, and {@code manifest.sha256} with the
+ * manifest's own; the temporary directory is forced and
  * renamed to {@code step-000123} in one atomic rename; the root directory is forced so that the rename is durable.
  * Then the oldest checkpoints beyond {@code keep} are first renamed away ({@code .deleting-...}, atomically, so they
  * stop counting at once) and deleted. Temporary and half-deleted directories left by a crash start with a dot, never
  * count, and are removed when the next writer opens the root.
  *
+ * <p>A writer holds the root's {@link CheckpointLock} from construction to {@link #close}: a second writer on the same
+ * root, in this process or another, is refused with the holder's pid and host before it changes anything (its
+ * start-up cleanup would otherwise delete the first run's checkpoint in progress).
+ *
  * <pre>{@code
  * CheckpointWriter w = new CheckpointWriter(Path.of("runs/ck"), 3);
  * Path written = w.write(manifest, layout, parameters, optimizer.downloadState());
+ * w.close(); // releases the lock
  * }</pre>
  *
- * <p>Not thread-safe; one writer per root directory (two runs must not share one).
+ * <p>Not thread-safe; one writer per root directory, enforced by the lock.
  */
-public final class CheckpointWriter {
+public final class CheckpointWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CheckpointWriter.class);
     private static final Pattern LEFTOVER = Pattern.compile("\\.(step-\\d+\\.(tmp|old)|deleting-step-\\d+)-[0-9a-f]+");
 
     private final Path root;
     private final int keep;
+    private final CheckpointLock lock;
 
     /**
-     * Opens (and creates) {@code root}, removing what crashed writers left there.
+     * Opens (and creates) {@code root}, takes its lock, then removes what crashed writers left there.
      *
      * @param keep how many checkpoints to keep, at least 1
-     * @throws UserInputException if the directory cannot be created or {@code keep < 1}
+     * @throws UserInputException if the directory cannot be created, another run holds its lock, or {@code keep < 1}
      */
     public CheckpointWriter(Path root, int keep) {
         if (keep < 1) {
@@ -72,7 +79,19 @@ public final class CheckpointWriter {
         } catch (IOException e) {
             throw new UserInputException("--checkpoint-dir " + root + ": cannot create the directory: " + e, e);
         }
-        removeLeftovers();
+        this.lock = CheckpointLock.acquire(root);
+        try {
+            removeLeftovers();
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** Releases the root's lock; the writer must not be used afterwards. */
+    @Override
+    public void close() {
+        lock.close();
     }
 
     public Path root() { return root; }
@@ -125,7 +144,10 @@ public final class CheckpointWriter {
             files.put(CheckpointStore.OPTIMIZER, writeTensors(tmp.resolve(CheckpointStore.OPTIMIZER), optimizer,
                     optimizerMetadata));
             byte[] json = manifest.withFiles(files).toJson();
-            AtomicFiles.write(tmp.resolve(CheckpointStore.MANIFEST), out -> out.write(json)); // last: forces tmp too
+            byte[] sum = CheckpointStore.manifestSumLine(HexFormat.of().formatHex(CheckpointStore.newSha256()
+                    .digest(json))).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            AtomicFiles.write(tmp.resolve(CheckpointStore.MANIFEST), out -> out.write(json));
+            AtomicFiles.write(tmp.resolve(CheckpointStore.MANIFEST_SHA256), out -> out.write(sum)); // last: forces tmp
             Path old = null;
             if (Files.exists(target)) { // the same step again (a resumed run): swap, never delete first
                 old = root.resolve("." + name + ".old-" + randomHex());

@@ -158,6 +158,9 @@ public final class DataSpec {
      * which text and token data need (a {@link UserInputException} says so when it is 0).
      */
     public DataSplit load(long seed, int csvLabelColumn, double csvTestFraction, int sequenceLength) {
+        if (kind == Kind.CSV || kind == Kind.TEXT || kind == Kind.TOKENS) {
+            dev.quadrant.trainer.io.InputFiles.requireRegular(OPTION + " " + this + ":", path); // no FIFO, no /dev/zero
+        }
         return switch (kind) {
             case SYNTHETIC -> SyntheticData.generate(features, classes, samples, testSamples(), seed);
             case IDX -> IdxReader.read(path);
@@ -192,6 +195,9 @@ public final class DataSpec {
 
     /** The directory (IDX) or file (CSV); null for synthetic data. */
     public Path path() { return path; }
+
+    /** Whether {@link #path()} is a file ({@code csv:}, {@code text:}, {@code tokens:}) rather than a directory. */
+    public boolean isFile() { return kind == Kind.CSV || kind == Kind.TEXT || kind == Kind.TOKENS; }
 
     @Override
     public String toString() {

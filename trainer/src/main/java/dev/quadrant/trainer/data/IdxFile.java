@@ -66,7 +66,10 @@ final class IdxFile {
                 public long size() throws IOException { return Files.size(file); }
 
                 @Override
-                public InputStream open() throws IOException { return Files.newInputStream(file); }
+                public InputStream open() throws IOException {
+                    dev.quadrant.trainer.io.InputFiles.requireRegular("IDX file", file); // a FIFO would block
+                    return Files.newInputStream(file);
+                }
             };
         }
 

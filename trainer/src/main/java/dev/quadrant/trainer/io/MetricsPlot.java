@@ -64,8 +64,26 @@ public final class MetricsPlot {
 
     private MetricsPlot() {}
 
-    /** One metrics file: its legend label and its records. */
-    record Run(String label, List<Map<String, Object>> rows) {}
+    /**
+     * One metrics file: its legend label, its records (at most {@link #MAX_POINTS} plus the last, evenly spaced, each
+     * carrying its record number under {@link #RECORD}), and for each plotted metric the x keys that increase strictly
+     * over every record of the file ({@code null}: decide from {@code rows}).
+     */
+    record Run(String label, List<Map<String, Object>> rows, Map<String, Set<String>> increasing) {
+        Run(String label, List<Map<String, Object>> rows) {
+            this(label, rows, null);
+        }
+    }
+
+    /** The largest image side, and the largest pixel count (a 4-byte pixel each: 64 MiB). */
+    public static final int MAX_SIDE = 8192;
+    public static final long MAX_PIXELS = 16L << 20;
+    /** Records kept per file for drawing; a longer file is downsampled evenly (a curve has no more pixels anyway). */
+    static final int MAX_POINTS = 4000;
+    /** The key under which a kept row carries its 1-based record number. */
+    static final String RECORD = "\u0000record";
+    private static final List<String> METRICS = List.of("train_loss", "test_loss", "test_accuracy");
+    private static final int MAX_KEYS_LISTED = 40;
 
     /** One line of a panel. */
     record Curve(String name, Color color, boolean dashed, double[] x, double[] y) {}
@@ -86,24 +104,26 @@ public final class MetricsPlot {
         if (metricsFiles.isEmpty()) {
             throw new UserInputException("plot: no metrics files given; expected one or more .jsonl files");
         }
-        if (width < 400 || height < 300) {
-            throw new UserInputException("plot: image size " + width + "x" + height + " is too small; expected at"
-                    + " least 400x300");
+        if (width < 400 || height < 300 || width > MAX_SIDE || height > MAX_SIDE || (long) width * height > MAX_PIXELS) {
+            throw new UserInputException("plot: image size " + width + "x" + height + " is outside the range: --width "
+                    + "and --height from 400x300 up to " + MAX_SIDE + " each and " + MAX_PIXELS + " pixels in all "
+                    + "(e.g. 4096x4096)");
         }
         List<Run> runs = new ArrayList<>();
         Set<String> labels = new HashSet<>();
+        Set<String> keys = new LinkedHashSet<>();
+        boolean any = false;
         for (Path file : metricsFiles) {
-            List<Map<String, Object>> rows = MetricsReader.read(file);
-            String label = label(file, rows);
+            Run run = readRun(file, keys);
+            String label = run.label();
             if (!labels.add(label)) {
                 label = label + " [" + file + "]";
                 labels.add(label);
             }
-            runs.add(new Run(label, rows));
+            runs.add(new Run(label, run.rows(), run.increasing()));
+            any |= hasAny(List.of(run), METRICS);
         }
-        if (!hasAny(runs, List.of("train_loss", "test_loss", "test_accuracy"))) {
-            Set<String> keys = new LinkedHashSet<>();
-            runs.forEach(r -> r.rows().forEach(row -> keys.addAll(row.keySet())));
+        if (!any) {
             throw new UserInputException("plot: no train_loss, test_loss or test_accuracy values in "
                     + metricsFiles + "; keys found: " + (keys.isEmpty() ? "none" : String.join(", ", keys)));
         }
@@ -201,6 +221,79 @@ public final class MetricsPlot {
         g.drawRect(20, 50, w - 40, h - 70);
     }
 
+    /**
+     * Streams one file ({@link MetricsReader#stream}): keeps every {@code stride}-th record, doubling the stride
+     * (and dropping every other kept record) whenever {@link #MAX_POINTS} are held, plus the last record; records for
+     * each metric whether each x key increases over all its records. Memory is bounded whatever the file's length.
+     * Adds the keys seen to {@code keys} (the first {@value #MAX_KEYS_LISTED}).
+     */
+    static Run readRun(Path file, Set<String> keys) throws IOException {
+        List<Map<String, Object>> kept = new ArrayList<>();
+        long[] stride = {1};
+        Object[] last = {null};
+        String[] strategy = {null};
+        Map<String, Set<String>> increasing = new java.util.LinkedHashMap<>();
+        Map<String, double[]> previous = new java.util.HashMap<>(); // metric -> last x per key
+        for (String m : METRICS) {
+            increasing.put(m, new LinkedHashSet<>(X_KEYS));
+            double[] p = new double[X_KEYS.size()];
+            java.util.Arrays.fill(p, Double.NEGATIVE_INFINITY);
+            previous.put(m, p);
+        }
+        MetricsReader.stream(file, (row, line, end, terminated) -> {
+            for (String k : row.keySet()) {
+                if (keys.size() >= MAX_KEYS_LISTED) {
+                    break;
+                }
+                keys.add(k);
+            }
+            if (strategy[0] == null && row.get("strategy") instanceof String st) {
+                strategy[0] = st;
+            }
+            for (String m : METRICS) {
+                if (Double.isNaN(number(row.get(m)))) {
+                    continue;
+                }
+                double[] p = previous.get(m);
+                for (int k = 0; k < X_KEYS.size(); k++) {
+                    double x = number(row.get(X_KEYS.get(k)));
+                    if (!(x > p[k])) {
+                        increasing.get(m).remove(X_KEYS.get(k));
+                    }
+                    p[k] = x;
+                }
+            }
+            Map<String, Object> small = new java.util.LinkedHashMap<>();
+            small.put(RECORD, line);
+            for (String k : X_KEYS) {
+                small.put(k, row.get(k));
+            }
+            for (String m : METRICS) {
+                small.put(m, row.get(m));
+            }
+            last[0] = small;
+            if ((line - 1) % stride[0] == 0) {
+                kept.add(small);
+                if (kept.size() >= MAX_POINTS) {
+                    List<Map<String, Object>> half = new ArrayList<>();
+                    for (int i = 0; i < kept.size(); i += 2) {
+                        half.add(kept.get(i));
+                    }
+                    kept.clear();
+                    kept.addAll(half);
+                    stride[0] *= 2;
+                }
+            }
+            return true;
+        });
+        if (last[0] != null && (kept.isEmpty() || kept.get(kept.size() - 1) != last[0])) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> l = (Map<String, Object>) last[0];
+            kept.add(l);
+        }
+        return new Run(strategy[0] != null ? strategy[0] : String.valueOf(file.getFileName()), kept, increasing);
+    }
+
     /** The file's {@code strategy} (first string value) or its file name. */
     static String label(Path file, List<Map<String, Object>> rows) {
         for (Map<String, Object> row : rows) {
@@ -219,6 +312,12 @@ public final class MetricsPlot {
         for (String key : X_KEYS) {
             boolean ok = true;
             for (Run run : runs) {
+                if (run.increasing() != null) {
+                    for (String metric : metrics) {
+                        ok &= run.increasing().getOrDefault(metric, Set.of()).contains(key);
+                    }
+                    continue;
+                }
                 for (String metric : metrics) {
                     double previous = Double.NEGATIVE_INFINITY;
                     for (Map<String, Object> row : run.rows()) {
@@ -252,7 +351,8 @@ public final class MetricsPlot {
                     Map<String, Object> row = run.rows().get(i);
                     double y = number(row.get(metric));
                     if (!Double.isNaN(y)) {
-                        xs[n] = xKey == null ? i + 1 : number(row.get(xKey));
+                        xs[n] = xKey != null ? number(row.get(xKey))
+                                : row.get(RECORD) instanceof Number rec ? rec.doubleValue() : i + 1;
                         ys[n++] = y;
                     }
                 }

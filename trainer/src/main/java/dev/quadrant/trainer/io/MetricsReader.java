@@ -53,30 +53,78 @@ public final class MetricsReader {
      * @throws IOException if the file cannot be read
      */
     public static List<Map<String, Object>> read(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
-        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        stream(file, (row, line, end, terminated) -> rows.add(row));
+        return rows;
     }
 
     /** Reads every record of {@code in} (not closed); {@code source} names it in messages. */
     public static List<Map<String, Object>> read(InputStream in, String source) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
+        stream(in, source, (row, line, end, terminated) -> rows.add(row));
+        return rows;
+    }
+
+    /** Receives the records of a streamed file one at a time ({@link #stream}). */
+    @FunctionalInterface
+    public interface RecordVisitor {
+        /**
+         * One record.
+         *
+         * @param lineNumber its 1-based line
+         * @param endOffset the byte offset just after its line (after the newline, if it has one)
+         * @param terminated whether the line ends in a newline (a crash may cut the last one off)
+         * @return false to stop reading
+         */
+        boolean visit(Map<String, Object> row, long lineNumber, long endOffset, boolean terminated) throws IOException;
+    }
+
+    /**
+     * Streams the records of {@code file} (a regular file) to {@code visitor}, holding one line at a time, so that
+     * memory stays bounded by {@link #MAX_LINE_BYTES} whatever the file's length.
+     *
+     * @throws MetricsFormatException for a defect, at the first bad line (earlier records have been visited)
+     */
+    public static void stream(Path file, RecordVisitor visitor) throws IOException {
+        try {
+            if (Files.exists(file)) { // a missing file stays a NoSuchFileException
+                InputFiles.requireRegular("metrics file", file);
+            }
+        } catch (dev.quadrant.device.UserInputException e) {
+            throw new MetricsFormatException(e.getMessage(), e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            stream(in, file.toString(), visitor);
+        }
+    }
+
+    /** As {@link #stream(Path, RecordVisitor)} for a stream (not closed); {@code source} names it in messages. */
+    public static void stream(InputStream in, String source, RecordVisitor visitor) throws IOException {
         byte[] chunk = new byte[1 << 16];
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         long lineNumber = 1;
-        for (int n; (n = in.read(chunk)) != -1; ) {
+        long offset = 0;
+        for (int n; (n = in.read(chunk)) != -1; offset += n) {
             int start = 0;
             for (int i = 0; i < n; i++) {
                 if (chunk[i] == '\n') {
                     append(line, chunk, start, i - start, source, lineNumber);
-                    addRow(rows, line, source, lineNumber++);
+                    if (!emit(visitor, line, source, lineNumber++, offset + i + 1, true)) {
+                        return;
+                    }
                     start = i + 1;
                 }
             }
             append(line, chunk, start, n - start, source, lineNumber);
         }
-        addRow(rows, line, source, lineNumber);
-        return rows;
+        emit(visitor, line, source, lineNumber, offset, false);
+    }
+
+    private static boolean emit(RecordVisitor visitor, ByteArrayOutputStream line, String source, long lineNumber,
+                                long end, boolean terminated) throws IOException {
+        Map<String, Object> row = parseLine(line.toByteArray(), source, lineNumber);
+        line.reset();
+        return row == null || visitor.visit(row, lineNumber, end, terminated);
     }
 
     private static void append(ByteArrayOutputStream line, byte[] chunk, int from, int length, String source,
@@ -85,15 +133,6 @@ public final class MetricsReader {
             throw new MetricsFormatException(prefix(source, lineNumber) + "longer than " + MAX_LINE_BYTES + " bytes");
         }
         line.write(chunk, from, length);
-    }
-
-    private static void addRow(List<Map<String, Object>> rows, ByteArrayOutputStream line, String source,
-                               long lineNumber) {
-        Map<String, Object> row = parseLine(line.toByteArray(), source, lineNumber);
-        if (row != null) {
-            rows.add(row);
-        }
-        line.reset();
     }
 
     /** The record on one line, or null for a blank line. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.MetricsRepair;
 import dev.quadrant.trainer.io.MetricsWriter;
 
 /**
@@ -19,14 +20,31 @@ import dev.quadrant.trainer.io.MetricsWriter;
  * }</pre>
  */
 public final class MetricsFileListener implements TrainListener, AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MetricsFileListener.class);
+
     private final Path file;
     private final boolean append;
+    private final long resumeStep; // -1: append without repair
     private MetricsWriter writer; // null until onStart
 
     /** Writes {@code file}, appending to it when {@code append} (a resumed run), else replacing it. */
     public MetricsFileListener(Path file, boolean append) {
+        this(file, append, -1);
+    }
+
+    private MetricsFileListener(Path file, boolean append, long resumeStep) {
         this.file = file;
         this.append = append;
+        this.resumeStep = resumeStep;
+    }
+
+    /**
+     * Appends to {@code file} for a run resumed from a checkpoint at {@code step}: when training starts, the file is
+     * first cut back to its last complete record at or before that step ({@link MetricsRepair}), and the cut is
+     * logged.
+     */
+    public static MetricsFileListener resumedAt(Path file, long step) {
+        return new MetricsFileListener(file, true, step);
     }
 
     @Override
@@ -35,6 +53,12 @@ public final class MetricsFileListener implements TrainListener, AutoCloseable {
             throw new IllegalStateException("--metrics file " + file + " is already open: one run per listener");
         }
         try {
+            if (resumeStep >= 0) {
+                MetricsRepair.Result r = MetricsRepair.keepUpTo(file, resumeStep);
+                if (r.changed()) {
+                    log.warn("--metrics {}: resuming at step {}: {}", file, resumeStep, r);
+                }
+            }
             this.writer = append ? MetricsWriter.append(file) : MetricsWriter.create(file);
         } catch (IOException e) {
             throw new UserInputException("cannot write --metrics file " + file + ": " + e, e);

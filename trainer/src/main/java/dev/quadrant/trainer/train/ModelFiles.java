@@ -38,6 +38,7 @@ public final class ModelFiles {
 
     /** Reads a parameter file whole; a missing or unreadable file is a user error naming it. */
     public static SafeTensorsFile read(Path file) {
+        dev.quadrant.trainer.io.InputFiles.requireRegular("--load", file); // a FIFO would block forever
         try {
             return SafeTensors.read(file);
         } catch (NoSuchFileException e) {

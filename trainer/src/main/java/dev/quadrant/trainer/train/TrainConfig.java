@@ -22,6 +22,12 @@ import java.util.Map;
  * <p>Stateless; thread-safe (reading {@code options} while another thread changes it is not).
  */
 public final class TrainConfig {
+    /**
+     * The keys of the options that name outputs. A checkpoint records them, but a resumed run never takes them from
+     * it: where a run writes comes from the command line or the user's {@code --config} only.
+     */
+    public static final List<String> OUTPUT_KEYS = List.of("save", "metrics", "checkpoint-dir", "overwrite-metrics");
+
     private TrainConfig() {}
 
     /** One option: its field and its annotation. */

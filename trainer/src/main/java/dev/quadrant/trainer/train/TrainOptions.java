@@ -107,6 +107,9 @@ public class TrainOptions {
     @Setting(name = "--metrics", label = "FILE", description = "write one JSON object per epoch to FILE")
     public Path metrics;
 
+    @Setting(name = "--overwrite-metrics", label = "true|false", description = "let a fresh run replace an existing, non-empty --metrics file (without it the run is refused; a --resume run appends)")
+    public boolean overwriteMetrics;
+
     @Setting(name = "--save", label = "FILE", description = "save the trained parameters as safetensors")
     public Path save;
 

@@ -21,6 +21,7 @@ import dev.quadrant.trainer.checkpoint.CheckpointWriter;
 import dev.quadrant.trainer.data.Augmentation;
 import dev.quadrant.trainer.data.DataSpec;
 import dev.quadrant.trainer.data.DataSplit;
+import dev.quadrant.trainer.io.OutputPaths;
 import dev.quadrant.trainer.nn.Initializer;
 import dev.quadrant.trainer.nn.ModelFactory;
 import dev.quadrant.trainer.nn.ModelSpec;
@@ -213,8 +214,16 @@ public final class Training {
      * ({@code --checkpoint-dir}), saving.
      */
     public static TrainResult run(TrainOptions o, List<TrainListener> listeners) {
+        return run(o, listeners, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #run(TrainOptions, List)}, with more files the caller has read for this run ({@code --config}, by
+     * option name), which no output may overwrite.
+     */
+    public static TrainResult run(TrainOptions o, List<TrainListener> listeners, java.util.Map<String, Path> inputs) {
         Setup s = setup(o);
-        return run(o, s, null, null, listeners).result();
+        return run(o, s, null, null, listeners, inputs).result();
     }
 
     /** What a run ends with: its metrics and replica 0's final parameters. */
@@ -227,6 +236,11 @@ public final class Training {
      */
     public static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
                               List<TrainListener> listeners) {
+        return run(o, s, given, objective, listeners, java.util.Map.of());
+    }
+
+    private static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
+                               List<TrainListener> listeners, java.util.Map<String, Path> inputs) {
         NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
         CheckpointEvery every = checkpointEvery(o);
         if (o.resume != null && o.load != null) {
@@ -234,6 +248,7 @@ public final class Training {
                     + "drop --load");
         }
         Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
+        checkFiles(o, given == null, resume, inputs); // every output path, before anything is read at length
         DataSplit data = given != null ? given
                 : MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o, s));
         EarlyStopping early = o.earlyStop > 0 ? earlyStopping(o, data) : null;
@@ -244,8 +259,24 @@ public final class Training {
         MemoryPlan memory = MemoryPlan.of(o, s, data); // builds the model: a misfit to the data fails here
         log.debug("{}", memory);
         CheckpointWriter writer = openWriter(o, resume, start); // the first output: everything above is checked
-        createParents("--save", o.save);
-        createParents("--metrics", o.metrics);
+        try {
+            createParents("--save", o.save);
+            createParents("--metrics", o.metrics);
+            List<TrainListener> all = new ArrayList<>(listeners);
+            if (early != null) {
+                all.add(early);
+            }
+            return train(o, s, data, goal, trainer, resume, start, memory, writer, every, onNonFinite, all);
+        } finally {
+            if (writer != null) {
+                writer.close(); // releases the lock of --checkpoint-dir
+            }
+        }
+    }
+
+    private static Outcome train(TrainOptions o, Setup s, DataSplit data, Objective goal, Trainer trainer,
+                                 Checkpoint resume, Trainer.Position start, MemoryPlan memory, CheckpointWriter writer,
+                                 CheckpointEvery every, NonFinitePolicy onNonFinite, List<TrainListener> listeners) {
         long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model().describeSpec() + " with --batch " + o.batch;
@@ -264,12 +295,9 @@ public final class Training {
             RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
                     trainer.stepsPerEpoch(data.train()), start);
             TrainResult result;
-            try (MetricsFileListener metrics = o.metrics == null ? null
-                    : new MetricsFileListener(o.metrics, resume != null)) {
+            try (MetricsFileListener metrics = o.metrics == null ? null : resume == null
+                    ? new MetricsFileListener(o.metrics, false) : MetricsFileListener.resumedAt(o.metrics, start.step())) {
                 List<TrainListener> all = new ArrayList<>(listeners);
-                if (early != null) {
-                    all.add(early);
-                }
                 if (metrics != null) {
                     all.add(metrics);
                 }
@@ -284,6 +312,50 @@ public final class Training {
                 ModelFiles.save(o.save, r0.model().layout(), parameters, describe(o, s, data));
             }
             return new Outcome(result, parameters);
+        }
+    }
+
+    /**
+     * Declares every file of the run to {@link OutputPaths} and checks them together before any output is opened: an
+     * output may not be an input ({@code --load}, the {@code --data} file or directory when {@code readsData}, the
+     * {@code --resume} checkpoint, {@code inputs}), must be a writable regular file or a new name, and a fresh run
+     * refuses to replace a non-empty {@code --metrics} file unless {@code --overwrite-metrics}.
+     */
+    static void checkFiles(TrainOptions o, boolean readsData, Checkpoint resume, java.util.Map<String, Path> inputs) {
+        OutputPaths paths = OutputPaths.create();
+        inputs.forEach(paths::inputFile);
+        paths.inputFile("--load", o.load);
+        if (readsData) {
+            DataSpec data = DataSpec.parse(o.data);
+            if (data.isFile()) {
+                paths.inputFile("--data", data.path());
+            } else if (data.path() != null) {
+                paths.inputTree("--data", data.path());
+            }
+        }
+        if (resume != null) {
+            paths.inputTree("--resume", resume.dir());
+        }
+        paths.outputFile("--save", o.save);
+        if (resume != null) {
+            paths.appendFile("--metrics", o.metrics);
+        } else {
+            paths.outputFile("--metrics", o.metrics);
+        }
+        paths.outputDir("--checkpoint-dir", o.checkpointDir);
+        paths.check();
+        if (resume == null && o.metrics != null && !o.overwriteMetrics && sizeOf(o.metrics) > 0) {
+            throw new UserInputException("--metrics " + o.metrics + " already holds " + sizeOf(o.metrics) + " bytes of "
+                    + "records; a fresh run would replace them: choose another file, continue that run with --resume, "
+                    + "or add --overwrite-metrics to replace it");
+        }
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return java.nio.file.Files.isRegularFile(file) ? java.nio.file.Files.size(file) : 0;
+        } catch (java.io.IOException e) {
+            return 0;
         }
     }
 
@@ -350,16 +422,25 @@ public final class Training {
         if (o.checkpointDir == null) {
             return null;
         }
-        CheckpointWriter writer = new CheckpointWriter(o.checkpointDir, o.keepCheckpoints);
-        List<Path> existing = writer.existing();
+        List<Path> existing = CheckpointStore.list(o.checkpointDir); // read-only: refuse before taking the lock
         boolean sameRoot = resume != null && resume.dir().toAbsolutePath().normalize().getParent()
                 .equals(o.checkpointDir.toAbsolutePath().normalize());
-        if (sameRoot) {
-            writer.supersedeAfter(start.step());
-        } else if (!existing.isEmpty()) {
+        if (!sameRoot && !existing.isEmpty()) {
             throw new UserInputException("--checkpoint-dir " + o.checkpointDir + " already holds checkpoints of "
                     + "another run (newest: " + existing.get(0).getFileName() + "); continue that run with --resume "
                     + o.checkpointDir + ", or choose another directory");
+        }
+        CheckpointWriter writer = new CheckpointWriter(o.checkpointDir, o.keepCheckpoints);
+        try {
+            if (sameRoot) {
+                writer.supersedeAfter(start.step());
+            } else if (!writer.existing().isEmpty()) { // appeared meanwhile
+                throw new UserInputException("--checkpoint-dir " + o.checkpointDir + " now holds checkpoints of "
+                        + "another run; choose another directory");
+            }
+        } catch (RuntimeException e) {
+            writer.close();
+            throw e;
         }
         return writer;
     }

@@ -60,7 +60,7 @@ class CheckpointStoreTest {
         Path dir = write(w, 70);
         assertEquals(root.resolve("step-000070"), dir);
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of("manifest.json", "model.safetensors", "optimizer.safetensors"),
+            assertEquals(List.of("manifest.json", "manifest.sha256", "model.safetensors", "optimizer.safetensors"),
                     files.map(p -> p.getFileName().toString()).sorted().toList());
         }
         Checkpoint c = CheckpointStore.resolve(root);
@@ -145,7 +145,8 @@ class CheckpointStoreTest {
         Path deleting = Files.createDirectories(root.resolve(".deleting-step-000001-ab12"));
         Path mine = Files.createDirectories(root.resolve(".my-notes")); // not ours: left alone
         assertEquals(List.of(root.resolve("step-000010")), CheckpointStore.list(root));
-        new CheckpointWriter(root, 3);
+        w.close();
+        new CheckpointWriter(root, 3).close();
         assertFalse(Files.exists(tmp));
         assertFalse(Files.exists(deleting));
         assertTrue(Files.exists(mine));
@@ -163,7 +164,8 @@ class CheckpointStoreTest {
         write(w, 10);
         assertEquals(10, CheckpointStore.resolve(root).manifest().progress().step());
         try (Stream<Path> s = Files.list(root)) {
-            assertEquals(3, s.count(), "step-000010 and the two superseded ones, nothing else");
+            assertEquals(3, s.filter(p -> !p.getFileName().toString().equals(CheckpointLock.FILE)).count(),
+                    "step-000010 and the two superseded ones, nothing else (and the lock)");
         }
     }
 

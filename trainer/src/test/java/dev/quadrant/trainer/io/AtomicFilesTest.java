@@ -70,4 +70,36 @@ class AtomicFilesTest {
             return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
         }
     }
+
+    /** Issue 13 item 21: a crashed write's temporary file is removed by the next write of the same target. */
+    @Test
+    void staleTemporaryFilesOfCrashedWritesAreRemovedLiveOnesKept() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - AtomicFiles.STALE_AFTER_MILLIS - 60_000);
+        long dead = deadPid();
+        Path crashed = Files.writeString(dir.resolve(".m.safetensors." + dead + "-1f2e3d.tmp"), "half");
+        Files.setLastModifiedTime(crashed, old);
+        Path legacy = Files.writeString(dir.resolve(".m.safetensors.abc123.tmp"), "half");
+        Files.setLastModifiedTime(legacy, old);
+        Path live = Files.writeString(dir.resolve(".m.safetensors." + ProcessHandle.current().pid() + "-77.tmp"), "now");
+        Files.setLastModifiedTime(live, old);
+        Path young = Files.writeString(dir.resolve(".m.safetensors." + dead + "-88.tmp"), "just begun");
+        Path other = Files.writeString(dir.resolve(".other." + dead + "-99.tmp"), "another target's");
+        Files.setLastModifiedTime(other, old);
+        AtomicFiles.write(f, out -> out.write(1));
+        assertEquals(Stream.of(live, other, young, f).map(p -> p.getFileName().toString()).sorted().toList(), names(),
+                "the dead writer's old temporary files are gone; a live writer's, a young one and another target's stay");
+    }
+
+    private static long deadPid() throws IOException {
+        try {
+            Process p = new ProcessBuilder("true").start();
+            p.waitFor();
+            return p.pid();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
 }

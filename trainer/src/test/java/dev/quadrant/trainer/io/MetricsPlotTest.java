@@ -1,6 +1,7 @@
 package dev.quadrant.trainer.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,5 +127,39 @@ class MetricsPlotTest {
         assertTrue(e.getMessage().contains("keys found: epoch, lr"), e.getMessage());
         assertTrue(Files.notExists(dir.resolve("x.png")));
         assertThrows(UserInputException.class, () -> MetricsPlot.render(List.of(), dir.resolve("x.png")));
+    }
+
+    /** Issue 13 item 16: a huge image is refused before anything is allocated. */
+    @Test
+    void hugeImagesAreRefused() throws IOException {
+        Path f = fakeRun(dir.resolve("a.jsonl"), "allreduce", 0.4, 3);
+        for (int[] size : new int[][] {{100_000, 600}, {1600, 2_000_000_000}, {8000, 8000}}) {
+            UserInputException e = assertThrows(UserInputException.class,
+                    () -> MetricsPlot.render(List.of(f), dir.resolve("x.png"), size[0], size[1]));
+            assertTrue(e.getMessage().contains("is outside the range"), e.getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("x.png")));
+    }
+
+    /** Issue 13 item 10: a long file is streamed and downsampled evenly, its last record kept, its x axis exact. */
+    @Test
+    void longFilesAreDownsampledAsTheyAreStreamed() throws IOException {
+        Path f = dir.resolve("long.jsonl");
+        int n = 3 * MetricsPlot.MAX_POINTS + 17;
+        try (java.io.BufferedWriter w = Files.newBufferedWriter(f)) {
+            for (int i = 1; i <= n; i++) {
+                w.write("{\"step\":" + i + ",\"train_loss\":" + (1.0 / i) + "}\n");
+            }
+            w.write("{\"step\":5,\"train_loss\":0.1}\n"); // the step goes back once: not an x axis
+        }
+        MetricsPlot.Run run = MetricsPlot.readRun(f, new java.util.LinkedHashSet<>());
+        assertTrue(run.rows().size() <= MetricsPlot.MAX_POINTS + 1, "kept " + run.rows().size());
+        assertTrue(run.rows().size() >= MetricsPlot.MAX_POINTS / 2, "kept " + run.rows().size());
+        assertEquals(1L, run.rows().get(0).get("step"));
+        assertEquals((long) n + 1, run.rows().get(run.rows().size() - 1).get(MetricsPlot.RECORD));
+        assertFalse(run.increasing().get("train_loss").contains("step"), "the full file decides, not the sample");
+        Path png = dir.resolve("long.png");
+        MetricsPlot.render(List.of(f), png, 800, 400);
+        assertTrue(Files.size(png) > 0);
     }
 }
