@@ -82,7 +82,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (e.checkpoint() != null) {
             Path root = e.checkpoint().getParent();
             err.println(where + "; checkpoint written: " + e.checkpoint());
-            err.println("resume with: quadrant train --resume " + shellWord(root.toString())
+            // outputs never come from a checkpoint, so the command names this run's again
+            String outputs = (options.metrics != null ? " --metrics " + shellWord(options.metrics.toString()) : "")
+                    + (options.save != null ? " --save " + shellWord(options.save.toString()) : "");
+            err.println("resume with: quadrant train --resume " + shellWord(root.toString()) + outputs
                     + "   (the checkpoint holds this run's options; add any you change)");
         } else {
             err.println(where + "; nothing saved (no --checkpoint-dir: pass --checkpoint-dir DIR to make a run "

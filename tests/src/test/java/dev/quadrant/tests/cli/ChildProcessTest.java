@@ -82,7 +82,9 @@ class ChildProcessTest {
         assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
             for (String signal : new String[] {"INT", "TERM"}) {
                 Path ck = dir.resolve("ck-" + signal);
-                Child c = start(signal, job("--checkpoint-dir", ck.toString(), "--checkpoint-every", "2"));
+                Path metrics = dir.resolve("m-" + signal + ".jsonl");
+                Child c = start(signal, job("--checkpoint-dir", ck.toString(), "--checkpoint-every", "2",
+                        "--metrics", metrics.toString()));
                 waitForTraining(c, ck);
                 Process kill = new ProcessBuilder("kill", "-s", signal, Long.toString(c.process().pid())).start();
                 assertEquals(0, kill.waitFor(), "kill -s " + signal);
@@ -94,7 +96,8 @@ class ChildProcessTest {
                 CheckpointStore.load(newest);
                 assertTrue(err.contains("stopped by SIG" + signal + " after step " + CheckpointStore.stepOf(newest)
                         + " of 1000; checkpoint written: " + newest), "names the checkpoint:\n" + err);
-                assertTrue(err.contains("resume with: quadrant train --resume " + ck + " "), "the command:\n" + err);
+                assertTrue(err.contains("resume with: quadrant train --resume " + ck + " --metrics " + metrics + " "),
+                        "the command, with the run's outputs (a checkpoint never supplies them):\n" + err);
 
                 CliRun resumed = CliRun.run("train", "--resume", ck.toString(), "--checkpoint-every", "1000");
                 assertEquals(0, resumed.code(), resumed.err());
