@@ -276,9 +276,9 @@ final class SelfTestOps {
             float[] v = c.randn(n, 1);
             Tensor rp = c.refFloats(p, n);
             Tensor rv = c.refFloats(v, n);
-            c.ref.sgdUpdate(rp, c.refFloats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f);
+            c.ref.sgdUpdate(rp, c.refFloats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f, null);
             try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n); Tensor tv = c.put(v, n)) {
-                c.be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f);
+                c.be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f, null);
                 sb.append(sb.length() == 0 ? "" : "; ").append(compare("param", c.get(tp), want(rp), 1e-5, null));
                 compare("velocity", c.get(tv), want(rv), 1e-5, null);
             }
@@ -286,9 +286,9 @@ final class SelfTestOps {
         float[] p = c.randn(n, 1);
         float[] g = c.randn(n, 1);
         Tensor rp = c.refFloats(p, n);
-        c.ref.sgdUpdate(rp, c.refFloats(g, n), null, 0.05f, 0f, false, 0f);
+        c.ref.sgdUpdate(rp, c.refFloats(g, n), null, 0.05f, 0f, false, 0f, null);
         try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n)) {
-            c.be.sgdUpdate(tp, tg, null, 0.05f, 0f, false, 0f);
+            c.be.sgdUpdate(tp, tg, null, 0.05f, 0f, false, 0f, null);
             compare("plain sgd", c.get(tp), want(rp), 1e-5, null);
         }
         return sb.toString();
@@ -308,9 +308,9 @@ final class SelfTestOps {
             Tensor rp = c.refFloats(p, n);
             Tensor rm = c.refFloats(m, n);
             Tensor rv = c.refFloats(v, n);
-            c.ref.adamUpdate(rp, c.refFloats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            c.ref.adamUpdate(rp, c.refFloats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
             try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n); Tensor tm = c.put(m, n); Tensor tv = c.put(v, n)) {
-                c.be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+                c.be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
                 r = compare("param", c.get(tp), want(rp), 1e-5, null);
                 compare("m", c.get(tm), want(rm), 1e-5, null);
                 compare("v", c.get(tv), want(rv), 1e-5, null);

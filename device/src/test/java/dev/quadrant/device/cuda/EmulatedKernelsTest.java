@@ -296,19 +296,19 @@ class EmulatedKernelsTest extends EmulatorTest {
             float[] v = randn(n, 1);
             long pp = emu.floats(p);
             long pv = emu.floats(v);
-            k.sgdUpdate(null, pp, emu.floats(g), pv, n, 0.1f, 0.9f, nesterov, 0.01f);
+            k.sgdUpdate(null, pp, emu.floats(g), pv, n, 0.1f, 0.9f, nesterov, 0.01f, 0);
             Tensor rp = ref.floats(p, n);
             Tensor rv = ref.floats(v, n);
-            rb.sgdUpdate(rp, ref.floats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f);
+            rb.sgdUpdate(rp, ref.floats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f, null);
             near("sgd param", emu.readFloats(pp), RefTensors.values(rp));
             near("sgd velocity", emu.readFloats(pv), RefTensors.values(rv));
         }
         float[] p0 = randn(n, 1);
         float[] g0 = randn(n, 1);
         long pp0 = emu.floats(p0);
-        k.sgdUpdate(null, pp0, emu.floats(g0), 0, n, 0.05f, 0f, false, 0f);
+        k.sgdUpdate(null, pp0, emu.floats(g0), 0, n, 0.05f, 0f, false, 0f, 0);
         Tensor rp0 = ref.floats(p0, n);
-        rb.sgdUpdate(rp0, ref.floats(g0, n), null, 0.05f, 0f, false, 0f);
+        rb.sgdUpdate(rp0, ref.floats(g0, n), null, 0.05f, 0f, false, 0f, null);
         near("plain sgd", emu.readFloats(pp0), RefTensors.values(rp0));
         for (boolean decoupled : new boolean[] {false, true}) {
             float[] p = randn(n, 1);
@@ -321,11 +321,11 @@ class EmulatedKernelsTest extends EmulatorTest {
             long pp = emu.floats(p);
             long pm = emu.floats(m);
             long pv = emu.floats(v);
-            k.adamUpdate(null, pp, emu.floats(g), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            k.adamUpdate(null, pp, emu.floats(g), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, 0);
             Tensor rp = ref.floats(p, n);
             Tensor rm = ref.floats(m, n);
             Tensor rv = ref.floats(v, n);
-            rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
             near("adam param", emu.readFloats(pp), RefTensors.values(rp));
             near("adam m", emu.readFloats(pm), RefTensors.values(rm));
             near("adam v", emu.readFloats(pv), RefTensors.values(rv));
