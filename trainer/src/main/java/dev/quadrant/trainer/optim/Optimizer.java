@@ -70,7 +70,7 @@ public final class Optimizer implements AutoCloseable {
      */
     public void guardedStep(Parameters params, float lr, dev.quadrant.device.Tensor stats) {
         steps++;
-        update(be, params.values(), params.gradients(), lr, steps - skippedFolded, stats);
+        update(be, params.values(), params.gradients(), lr, steps + skippedFolded, stats);   // calls, skipped included
     }
 
     private long skippedFolded;
