@@ -28,6 +28,10 @@
 #            and quadrant eval of the saved model; the image and batch-norm kernels against the float64 reference in the
 #            selftest checks above; ConvnetBenchmark on cuda:0 (lenet and resnet) beside PyTorch's
 #            bench/torch/convnet.py on the same GPU (when python3 has torch with CUDA)
+#   issue 11: GpuChecks nosync (no host wait inside a step of single, allreduce and ps on cuda:0 and cuda:0x2, and
+#            cuda:0,1 with two GPUs, with --clip-norm 1 and both --on-nan policies; the poisoned steps still skipped or
+#            named); the gradient-statistics and guarded-update kernels against the float64 reference run in the
+#            selftest checks above
 #   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
 #
 # QUADRANT_CHECKS=REGEX runs only the checks whose names match (grep -E), e.g. 'selftest|no-host-sync'; the others are
@@ -217,6 +221,7 @@ run gemm-benchmark 1800 qmain dev.quadrant.examples.bench.GemmGpuBenchmark
 run nccl-every-gpu 900 qmain dev.quadrant.examples.gpu.GpuChecks nccl
 run equivalence-sync-strategies 1800 qmain dev.quadrant.examples.gpu.GpuChecks equivalence
 run killed-and-hung-replicas 900 qmain dev.quadrant.examples.gpu.GpuChecks kill
+run no-host-sync 900 qmain dev.quadrant.examples.gpu.GpuChecks nosync
 if [ -n "$MNIST" ]; then
   run async-mnist-cuda0x4 3600 qmain dev.quadrant.examples.gpu.GpuChecks async --mnist "$MNIST"
 else

@@ -58,14 +58,17 @@ import dev.quadrant.trainer.train.Training;
  *       warm-up time and the bus bandwidth of a 64 MiB all-reduce;</li>
  *   <li>{@code kill}: a replica that throws, in every strategy on {@code cuda:0x4}, ends the run within seconds with
  *       an error naming it and no thread left; a replica that hangs is named by the deadline;</li>
- *   <li>{@code mnist}: mlp:256 3 epochs on {@code cuda:0} reaches >= 0.97 (issue 4; Adam 2e-3).</li>
+ *   <li>{@code mnist}: mlp:256 3 epochs on {@code cuda:0} reaches >= 0.97 (issue 4; Adam 2e-3);</li>
+ *   <li>{@code nosync}: no host wait inside a step of {@code single}, {@code allreduce} and {@code ps} with
+ *       {@code --clip-norm 1} and both {@code --on-nan} policies, the poisoned steps still skipped or named
+ *       ({@link NoHostSyncCheck}, issue 11).</li>
  * </ul>
- * Usage: {@code GpuChecks [all|equivalence,async,nccl,kill,mnist] [--mnist DIR]}. Exit status 0 if every check
+ * Usage: {@code GpuChecks [all|equivalence,async,nccl,kill,mnist,nosync] [--mnist DIR]}. Exit status 0 if every check
  * passed, 1 if one failed, 2 without a usable GPU. Stateless.
  */
 public final class GpuChecks {
     /** Every check name, in the order {@code all} runs them. */
-    public static final List<String> NAMES = List.of("nccl", "equivalence", "kill", "mnist", "async");
+    public static final List<String> NAMES = List.of("nccl", "equivalence", "kill", "mnist", "async", "nosync");
 
     private GpuChecks() {}
 
@@ -97,6 +100,7 @@ public final class GpuChecks {
                         ? new int[][] {{0, 0, 0, 0}, {0, 0, 1, 1}} : new int[][] {{0, 0, 0, 0}});
                 case "mnist" -> List.of(mnistSingleGpu(requireMnist(mnist)));
                 case "async" -> asyncMnist(requireMnist(mnist));
+                case "nosync" -> NoHostSyncCheck.all(Training.BackendFactory.DEFAULT, Cuda.deviceCount());
                 default -> throw new IllegalArgumentException("unknown check '" + w + "': expected " + NAMES);
             };
             got.forEach(System.out::println);

@@ -1,4 +1,4 @@
-package dev.quadrant.tests.nosync;
+package dev.quadrant.examples.gpu;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -23,23 +23,31 @@ import dev.quadrant.trainer.train.Training;
  * the methods the Backend contract says wait), split into calls made while a {@link StepRunner#step} runs (on any
  * replica thread) and the others (metric reads, evaluation, checkpoints). Backends are wrapped by a proxy (which is
  * still {@link CudaBacked} for the CUDA communicators), the runner by another that marks its steps. Thread-safe.
+ *
+ * <pre>{@code
+ * HostWaitCounter c = new HostWaitCounter();
+ * try (StepRunner runner = c.marking(Training.buildRunner(o, s, data, null, policy, c.wrap(BackendFactory.DEFAULT)))) {
+ *     trainer.fit(data, runner, List.of());
+ * }
+ * assert c.inSteps.get() == 0;
+ * }</pre>
  */
-final class SyncCounter {
+public final class HostWaitCounter {
     /** The Backend methods that wait for the device or read its memory. */
-    static final Set<String> WAITS = Set.of("synchronize", "download", "l2Norm", "allFinite");
+    public static final Set<String> WAITS = Set.of("synchronize", "download", "l2Norm", "allFinite");
 
     private final AtomicBoolean inStep = new AtomicBoolean();
-    final AtomicLong steps = new AtomicLong();
-    final AtomicLong inSteps = new AtomicLong();
-    final AtomicLong outside = new AtomicLong();
-    final Map<String, AtomicLong> inStepByMethod = new ConcurrentHashMap<>();
+    public final AtomicLong steps = new AtomicLong();
+    public final AtomicLong inSteps = new AtomicLong();
+    public final AtomicLong outside = new AtomicLong();
+    public final Map<String, AtomicLong> inStepByMethod = new ConcurrentHashMap<>();
 
     /** A factory whose backends are {@code inner}'s, counted. */
-    Training.BackendFactory wrap(Training.BackendFactory inner) {
+    public Training.BackendFactory wrap(Training.BackendFactory inner) {
         return (device, threads, precision) -> counted(inner.create(device, threads, precision));
     }
 
-    Backend counted(Backend be) {
+    public Backend counted(Backend be) {
         List<Class<?>> types = new ArrayList<>(List.of(Backend.class));
         CudaBackend cuda = be instanceof CudaBackend c ? c : null;
         if (cuda != null) {
@@ -63,11 +71,11 @@ final class SyncCounter {
                 throw e.getCause();
             }
         };
-        return (Backend) Proxy.newProxyInstance(SyncCounter.class.getClassLoader(), types.toArray(new Class<?>[0]), h);
+        return (Backend) Proxy.newProxyInstance(HostWaitCounter.class.getClassLoader(), types.toArray(new Class<?>[0]), h);
     }
 
     /** {@code runner}, with each {@link StepRunner#step} marked as inside a step. */
-    StepRunner marking(StepRunner runner) {
+    public StepRunner marking(StepRunner runner) {
         InvocationHandler h = (proxy, method, args) -> {
             boolean step = method.getName().equals("step");
             if (step) {
@@ -84,7 +92,12 @@ final class SyncCounter {
                 }
             }
         };
-        return (StepRunner) Proxy.newProxyInstance(SyncCounter.class.getClassLoader(), new Class<?>[] {StepRunner.class}, h);
+        return (StepRunner) Proxy.newProxyInstance(HostWaitCounter.class.getClassLoader(), new Class<?>[] {StepRunner.class}, h);
+    }
+
+    /** Host waits per step inside steps (0 is the goal). */
+    public double perStep() {
+        return steps.get() == 0 ? 0 : (double) inSteps.get() / steps.get();
     }
 
     @Override
