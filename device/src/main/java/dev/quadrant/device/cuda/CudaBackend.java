@@ -254,6 +254,15 @@ public final class CudaBackend implements Backend {
         return Tensor.root(new CudaStorage(device, bytes, block[0], block[1], allocator), dtype, shape);
     }
 
+    /**
+     * How often an upload so far had to wait for the device: its pinned staging slot was still being copied (more
+     * than {@value PinnedStaging#SLOTS} uploads in flight), or a slot grew and freeing the old one synchronised. Zero
+     * in a steady-state step; {@code HostWaitCounter} counts it with the synchronising Backend calls.
+     */
+    public long stagingWaits() {
+        return staging.waits();
+    }
+
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
         enter();

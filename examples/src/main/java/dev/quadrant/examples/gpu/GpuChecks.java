@@ -423,6 +423,11 @@ public final class GpuChecks {
         return out;
     }
 
+    private static List<String> replicaThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("replica-") || n.startsWith("comm-")).toList();
+    }
+
     private static Check faultRun(String name, String strategy, int[] layout, IntFunction<Backend> backends,
                                   DataSplit data, Fault fault) {
         RuntimeException boom = new RuntimeException("injected failure on replica 2");
@@ -452,8 +457,16 @@ public final class GpuChecks {
         if (caught == null) {
             return new Check(name, false, "no exception reached the caller");
         }
-        List<String> alive = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith("replica-") || n.startsWith("comm-")).toList();
+        List<String> alive = replicaThreads();
+        for (int i = 0; i < 40 && !alive.isEmpty(); i++) {   // up to 2 s for threads that are unwinding: not a leak
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            alive = replicaThreads();
+        }
         boolean named;
         String msg = String.valueOf(caught.getMessage());
         if (fault == Fault.THROWS) {

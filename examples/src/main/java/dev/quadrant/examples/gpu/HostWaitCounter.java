@@ -20,8 +20,9 @@ import dev.quadrant.trainer.train.Training;
 /**
  * Counts the host waits of a run: every call of a {@link Backend} method that synchronises with the device or reads
  * device memory on the host ({@link #WAITS}: {@code synchronize}, {@code download}, {@code l2Norm}, {@code allFinite},
- * the methods the Backend contract says wait), split into calls made while a {@link StepRunner#step} runs (on any
- * replica thread) and the others (metric reads, evaluation, checkpoints). Backends are wrapped by a proxy (which is
+ * the methods the Backend contract says wait) and, on CUDA backends, the uploads that had to wait for their pinned
+ * staging slot ({@link CudaBackend#stagingWaits()}, counted as {@code staging}), split into calls made while a
+ * {@link StepRunner#step} runs (on any replica thread) and the others (metric reads, evaluation, checkpoints). Backends are wrapped by a proxy (which is
  * still {@link CudaBacked} for the CUDA communicators), the runner by another that marks its steps. Thread-safe.
  *
  * <pre>{@code
@@ -41,6 +42,7 @@ public final class HostWaitCounter {
     public final AtomicLong inSteps = new AtomicLong();
     public final AtomicLong outside = new AtomicLong();
     public final Map<String, AtomicLong> inStepByMethod = new ConcurrentHashMap<>();
+    private final List<CudaBackend> cudas = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A factory whose backends are {@code inner}'s, counted. */
     public Training.BackendFactory wrap(Training.BackendFactory inner) {
@@ -52,6 +54,7 @@ public final class HostWaitCounter {
         CudaBackend cuda = be instanceof CudaBackend c ? c : null;
         if (cuda != null) {
             types.add(CudaBacked.class);
+            cudas.add(cuda);
         }
         InvocationHandler h = (proxy, method, args) -> {
             if (method.getName().equals("cudaBackend") && cuda != null) {
@@ -78,7 +81,9 @@ public final class HostWaitCounter {
     public StepRunner marking(StepRunner runner) {
         InvocationHandler h = (proxy, method, args) -> {
             boolean step = method.getName().equals("step");
+            long staged = 0;
             if (step) {
+                staged = stagingWaits();
                 inStep.set(true);
                 steps.incrementAndGet();
             }
@@ -89,10 +94,23 @@ public final class HostWaitCounter {
             } finally {
                 if (step) {
                     inStep.set(false);
+                    long waited = stagingWaits() - staged;   // the step's replica threads have all finished here
+                    if (waited > 0) {
+                        inSteps.addAndGet(waited);
+                        inStepByMethod.computeIfAbsent("staging", k -> new AtomicLong()).addAndGet(waited);
+                    }
                 }
             }
         };
         return (StepRunner) Proxy.newProxyInstance(HostWaitCounter.class.getClassLoader(), new Class<?>[] {StepRunner.class}, h);
+    }
+
+    private long stagingWaits() {
+        long n = 0;
+        for (CudaBackend c : cudas) {
+            n += c.stagingWaits();
+        }
+        return n;
     }
 
     /** Host waits per step inside steps (0 is the goal). */

@@ -339,10 +339,14 @@ public final class Replica implements AutoCloseable {
     /** The policy for non-finite gradients ({@link NonFinitePolicy#ABORT} unless set). */
     public NonFinitePolicy nonFinitePolicy() { return onNonFinite; }
 
-    /** Updates skipped so far because of non-finite gradients. Any thread. */
+    /** Updates skipped so far because of non-finite gradients (device-side ones as of the last {@link #readChecks}). Any thread. */
     public long skippedUpdates() { return skippedUpdates; }
 
-    /** The first non-finite parameter of the last skipped update, or null if none was skipped. Any thread. */
+    /**
+     * The first non-finite parameter of a skipped update, or null if none was skipped: of the last one checked on the
+     * host ({@link #checkGradients}), of the first one for the device-side checks (the device records the first only),
+     * as of the last {@link #readChecks}. Any thread.
+     */
     public String lastNonFiniteParameter() { return lastNonFinite; }
 
     /**

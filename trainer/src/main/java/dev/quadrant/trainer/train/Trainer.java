@@ -349,7 +349,9 @@ public final class Trainer {
                     break;
                 }
             }
-            log.warn("step {}: update skipped, the gradient of {} is not finite (--on-nan skip; {} skipped so far{})",
+            // the synchronous strategies' checks are read every REPORT_EVERY steps: "by step" (the first skipped one
+            // since the last read named its parameter)
+            log.warn("by step {}: update skipped, the gradient of {} is not finite (--on-nan skip; {} skipped so far{})",
                     step, where, now, now == SKIP_LOG_LIMIT ? "; from now on every 100th is reported" : "");
         }
         return now;
