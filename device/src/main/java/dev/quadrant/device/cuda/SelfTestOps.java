@@ -323,7 +323,8 @@ final class SelfTestOps {
     /**
      * gradientStats over 300k elements (many blocks) against the reference: norm and clip factor within 1e-5, flag,
      * count and the first non-finite record (the minimum index over blocks) exact; then guarded Adam and SGD (clipped,
-     * then a flagged step that must change nothing) against the reference's guarded updates, within 1e-5.
+     * then a flagged step that must change nothing) against the reference's guarded updates, within 1e-5; and
+     * sumFiniteInto (a NaN batch adds nothing).
      */
     static String guarded(Checker c) {
         int n = 300_000;
@@ -368,6 +369,14 @@ final class SelfTestOps {
                     throw new Mismatch("gradientStats[" + i + "] = " + got[i] + ", the reference has " + ref[i]
                             + " (first non-finite index " + GradientStats.decode(got).firstIndex() + ", want 123457)");
                 }
+            }
+            try (Tensor acc = c.put(new float[] {0.5f, 1f}, 2)) {   // sumFiniteInto: a finite sum, then a NaN one
+                c.be.sumFiniteInto(tg, 3f, acc);
+                c.be.sumFiniteInto(tb, 3f, acc);
+                Tensor ra = c.refFloats(new float[] {0.5f, 1f}, 2);
+                c.ref.sumFiniteInto(c.refFloats(g, n), 3f, ra);
+                c.ref.sumFiniteInto(c.refFloats(bad, n), 3f, ra);
+                compare("sumFiniteInto", c.get(acc), want(ra), 1e-5, new double[] {Math.sqrt(n), 1});
             }
             return r + "; first non-finite index " + GradientStats.decode(got).firstIndex();
         }
