@@ -127,7 +127,7 @@ final class ConfigFile {
     /** Lets picocli convert {@code --key value} on a scratch object, so that the rules are the option's own. */
     private static void check(String source, String key, String value) {
         try {
-            new CommandLine(new TrainOptions()).parseArgs("--" + key, value);
+            new CommandLine(TrainSettings.spec(new TrainOptions())).parseArgs("--" + key, value);
         } catch (CommandLine.ParameterException ex) {
             throw new UserInputException(source + ": key '" + key + "': " + ex.getMessage());
         }
