@@ -102,3 +102,6 @@ inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; 
 
 inline int atomicAdd(int* p, int v) { std::lock_guard<std::mutex> g(emu::atomic_lock); int o = *p; *p = o + v; return o; }
 inline float atomicAdd(float* p, float v) { std::lock_guard<std::mutex> g(emu::atomic_lock); float o = *p; *p = o + v; return o; }
+inline unsigned long long atomicMin(unsigned long long* p, unsigned long long v) {
+    std::lock_guard<std::mutex> g(emu::atomic_lock); unsigned long long o = *p; if (v < o) *p = v; return o;
+}

@@ -49,7 +49,8 @@ static const std::map<std::string, void (*)(const std::vector<A>&)> kernels = {
     K(relu_forward_f32), K(relu_backward_f32), K(gelu_forward_f32), K(gelu_backward_f32),
     K(tanh_forward_f32), K(tanh_backward_f32),
     K(softmax_xent_forward_f32), K(softmax_xent_backward_f32), K(mse_forward_f32), K(mse_backward_f32),
-    K(column_sums_f32), K(sum_partials_f64), K(sumsq_partials_f64), K(finish_sum_into_f32), K(count_nonfinite),
+    K(column_sums_f32), K(sum_partials_f64), K(sumsq_partials_f64), K(finish_sum_into_f32), K(count_nonfinite), K(finish_sum_finite_into_f32),
+    K(grad_stats_partials), K(grad_stats_finish),
     K(argmax_rows_i32), K(count_correct_f32),
     K(sgd_update_f32), K(adam_update_f32), K(f32_to_bf16), K(bf16_to_f32), K(dropout_mask_f32),
     K(embedding_forward_f32), K(embedding_backward_f32),
@@ -85,7 +86,9 @@ int main() {
             for (int i = 0; i < n; i++) {
                 std::string tok;
                 std::cin >> tok;
-                if (tok[0] == 'b') {
+                if (tok == "b0:0") {
+                    args[i].p = nullptr;   // a null pointer: kernels test optional arguments against nullptr
+                } else if (tok[0] == 'b') {
                     size_t colon = tok.find(':');
                     char* base = (char*)bufs.at(std::stoi(tok.substr(1, colon - 1))).v.data();
                     args[i].p = base + std::stol(tok.substr(colon + 1));

@@ -12,7 +12,8 @@ package dev.quadrant.device;
  *   <li>Ops are ordered: on a GPU they are queued on the replica's stream and may return before they finish;
  *       {@link #synchronize()} waits. Methods that return a host value (e.g. {@link #l2Norm}) synchronise.</li>
  *   <li>Reductions that feed metrics accumulate into a one-element device tensor ({@link #sumInto},
- *       {@link #countCorrect}) so a training step never waits for the host.</li>
+ *       {@link #countCorrect}, {@link #sumFiniteInto}) so a training step never waits for the host; the gradient
+ *       checks of a step ({@link #gradientStats}) stay on the device too and guard the optimizer updates.</li>
  *   <li>Input and output tensors of one call must not overlap unless the method says so.</li>
  * </ul>
  *
@@ -296,22 +297,46 @@ public interface Backend extends AutoCloseable {
     /** True if every element of {@code x} is finite; synchronises. */
     boolean allFinite(Tensor x);
 
+    /**
+     * The gradient statistics of one optimizer step, on the device (no host read; see {@link GradientStats} for the
+     * layout of {@code stats}, FLOAT32 {@code [GradientStats.SIZE]}): WRITES the L2 norm of {@code grad} (squares
+     * summed in double, in the order {@link #l2Norm} sums them, so the two agree bit for bit), the non-finite flag and
+     * the clipping factor for {@code maxNorm} ({@link GradientStats#factor}; {@code maxNorm <= 0}: no clipping);
+     * when {@code grad} holds a NaN or an infinity, ACCUMULATES 1 into the skipped count and, if it was 0, records
+     * {@code step} and the index of the first non-finite element. Deterministic (the first index is a minimum).
+     */
+    void gradientStats(Tensor grad, float maxNorm, long step, Tensor stats);
+
+    /**
+     * {@code acc[0] += sum of x} and {@code acc[1] += terms}, but only when every element of {@code x} is finite
+     * (a diverged batch's losses are left out of the running loss under {@code --on-nan skip} with no host read);
+     * {@code acc} is FLOAT32 {@code [2]}.
+     */
+    void sumFiniteInto(Tensor x, float terms, Tensor acc);
+
     // ---- optimizer updates over flat buffers ---------------------------------------------------------------
 
     /**
      * SGD with optional momentum and Nesterov, PyTorch semantics: {@code g = grad + weightDecay * param};
      * with momentum {@code v = momentum * v + g} and {@code g = nesterov ? g + momentum * v : v};
      * then {@code param -= lr * g}. {@code velocity} may be null when {@code momentum == 0}.
+     *
+     * <p>{@code guard} (null: none) is a {@link GradientStats} tensor from {@link #gradientStats}: each gradient is
+     * multiplied by its clipping factor first (a factor of 1 changes nothing, bit for bit), and when it flags a
+     * non-finite gradient the update changes nothing at all (parameters and velocity), read on the device.
      */
     void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
-                   float weightDecay);
+                   float weightDecay, Tensor guard);
 
     /**
      * Adam / AdamW, PyTorch semantics, {@code step} counting from 1. Adam adds {@code weightDecay * param} to the
      * gradient; AdamW ({@code decoupled}) multiplies {@code param} by {@code 1 - lr * weightDecay} first.
+     *
+     * <p>{@code guard} (null: none) as in {@link #sgdUpdate}; under a guard the bias correction uses step
+     * {@code step - skipped} (the updates applied: {@code step} counts calls, skipped ones included).
      */
     void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-                    float weightDecay, boolean decoupled, int step);
+                    float weightDecay, boolean decoupled, int step, Tensor guard);
 
     // ---- casts ----------------------------------------------------------------------------------------------
 

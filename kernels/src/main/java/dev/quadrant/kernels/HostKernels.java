@@ -390,6 +390,68 @@ public final class HostKernels implements LaunchTarget {
             FloatBuffer acc = f32(a.p(2), 1);
             acc.put(0, (float) ((double) acc.get(0) + s));
         });
+        bodies.put("finish_sum_finite_into_f32", (a, g) -> {
+            int count = a.i(1);
+            java.nio.DoubleBuffer p = bytes(a.p(0), 8L * Math.max(count, 1)).asDoubleBuffer();
+            double s = 0;
+            for (int i = 0; i < count; i++) {
+                s += p.get(i);
+            }
+            if (i32(a.p(2), 1).get(0) == 0) {
+                FloatBuffer acc = f32(a.p(4), 2);
+                acc.put(0, (float) ((double) acc.get(0) + s));
+                acc.put(1, acc.get(1) + a.f(3));
+            }
+        });
+        bodies.put("grad_stats_partials", (a, g) -> {
+            int n = n(a.l(1));
+            FloatBuffer x = f32(a.p(0), n);
+            double s = 0;
+            long bad = n;
+            for (int i = 0; i < n; i++) {
+                float v = x.get(i);
+                if (!Float.isFinite(v) && bad == n) {
+                    bad = i;
+                }
+                double d = v;
+                s += d * d;
+            }
+            partials(a.p(2), g, s);
+            java.nio.LongBuffer fb = bytes(a.p(3), 8L * Math.max(g, 1)).asLongBuffer();
+            for (int b = 0; b < g; b++) {
+                fb.put(b, b == 0 ? bad : n);   // the whole answer in the first block, "none" in the others
+            }
+        });
+        bodies.put("grad_stats_finish", (a, g) -> {
+            int count = a.i(2);
+            long n = a.l(3);
+            float maxNorm = a.f(4);
+            long step = a.l(5);
+            java.nio.DoubleBuffer p = bytes(a.p(0), 8L * Math.max(count, 1)).asDoubleBuffer();
+            java.nio.LongBuffer fb = bytes(a.p(1), 8L * Math.max(count, 1)).asLongBuffer();
+            double s = 0;
+            long first = n;
+            for (int i = 0; i < count; i++) {
+                s += p.get(i);
+                first = Math.min(first, fb.get(i));
+            }
+            double norm = Math.sqrt(s);
+            FloatBuffer st = f32(a.p(6), 8);
+            boolean bad = first < n;
+            st.put(0, (float) norm);
+            st.put(1, bad ? 1f : 0f);
+            st.put(2, maxNorm > 0f && norm > maxNorm ? (float) (maxNorm / (norm + 1e-6)) : 1f);
+            if (bad) {
+                if (st.get(3) == 0f) {
+                    long half = 1L << 24;
+                    st.put(4, (float) (step / half));
+                    st.put(5, (float) (step % half));
+                    st.put(6, (float) (first / half));
+                    st.put(7, (float) (first % half));
+                }
+                st.put(3, st.get(3) + 1f);
+            }
+        });
         bodies.put("count_nonfinite", (a, g) -> {
             int n = n(a.l(1));
             FloatBuffer x = f32(a.p(0), n);
@@ -433,11 +495,22 @@ public final class HostKernels implements LaunchTarget {
             float momentum = a.f(5);
             boolean nesterov = a.i(6) != 0;
             float wd = a.f(7);
+            float factor = 1f;
+            if (a.p(8) != 0) {
+                FloatBuffer guard = f32(a.p(8), 8);
+                if (guard.get(1) != 0f) {
+                    return;
+                }
+                factor = guard.get(2);
+            }
             FloatBuffer param = f32(a.p(0), n);
             FloatBuffer grad = f32(a.p(1), n);
             FloatBuffer vel = momentum != 0f ? f32(a.p(2), n) : null;
             for (int i = 0; i < n; i++) {
                 float gi = grad.get(i);
+                if (factor != 1f) {
+                    gi *= factor;
+                }
                 if (wd != 0f) {
                     gi += wd * param.get(i);
                 }
@@ -459,6 +532,20 @@ public final class HostKernels implements LaunchTarget {
             boolean decoupled = a.i(10) != 0;
             float stepSize = a.f(11);
             float bc2 = a.f(12);
+            float factor = 1f;
+            if (a.p(13) != 0) {
+                FloatBuffer guard = f32(a.p(13), 8);
+                if (guard.get(1) != 0f) {
+                    return;
+                }
+                factor = guard.get(2);
+                int calls = a.i(14);
+                int t = calls - (int) guard.get(3);
+                if (t != calls) {
+                    stepSize = (float) (lr / (1.0 - Math.pow(beta1, t)));
+                    bc2 = (float) Math.sqrt(1.0 - Math.pow(beta2, t));
+                }
+            }
             FloatBuffer param = f32(a.p(0), n);
             FloatBuffer grad = f32(a.p(1), n);
             FloatBuffer m = f32(a.p(2), n);
@@ -466,6 +553,9 @@ public final class HostKernels implements LaunchTarget {
             for (int i = 0; i < n; i++) {
                 float p = param.get(i);
                 float gi = grad.get(i);
+                if (factor != 1f) {
+                    gi *= factor;
+                }
                 if (wd != 0f) {
                     if (decoupled) {
                         p *= 1.0f - lr * wd;

@@ -69,14 +69,20 @@ public final class Kernels implements AutoCloseable {
     static final KernelSpec SUMSQ_PARTIALS = new KernelSpec(KernelFamily.REDUCTIONS, "sumsq_partials_f64", PTR, I64, PTR);
     static final KernelSpec FINISH_SUM = new KernelSpec(KernelFamily.REDUCTIONS, "finish_sum_into_f32", PTR, I32, PTR);
     static final KernelSpec NONFINITE = new KernelSpec(KernelFamily.REDUCTIONS, "count_nonfinite", PTR, I64, PTR);
+    static final KernelSpec FINISH_SUM_FINITE = new KernelSpec(KernelFamily.REDUCTIONS, "finish_sum_finite_into_f32",
+            PTR, I32, PTR, F32, PTR);
+    static final KernelSpec GRAD_STATS_PARTIALS = new KernelSpec(KernelFamily.REDUCTIONS, "grad_stats_partials",
+            PTR, I64, PTR, PTR);
+    static final KernelSpec GRAD_STATS_FINISH = new KernelSpec(KernelFamily.REDUCTIONS, "grad_stats_finish",
+            PTR, PTR, I32, I64, F32, I64, PTR);
     static final KernelSpec ARGMAX = new KernelSpec(KernelFamily.REDUCTIONS, "argmax_rows_i32", PTR, PTR, I32, I32);
     static final KernelSpec COUNT_CORRECT = new KernelSpec(KernelFamily.REDUCTIONS, "count_correct_f32",
             PTR, PTR, PTR, I32, I32);
 
     static final KernelSpec SGD = new KernelSpec(KernelFamily.OPTIMIZERS, "sgd_update_f32",
-            PTR, PTR, PTR, I64, F32, F32, I32, F32);
+            PTR, PTR, PTR, I64, F32, F32, I32, F32, PTR);
     static final KernelSpec ADAM = new KernelSpec(KernelFamily.OPTIMIZERS, "adam_update_f32",
-            PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I32, F32, F32);
+            PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I32, F32, F32, PTR, I32);
 
     static final KernelSpec TO_BF16 = new KernelSpec(KernelFamily.CASTS, "f32_to_bf16", PTR, PTR, I64);
     static final KernelSpec FROM_BF16 = new KernelSpec(KernelFamily.CASTS, "bf16_to_f32", PTR, PTR, I64);
@@ -366,6 +372,25 @@ public final class Kernels implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code acc[0] += sum of partials[0, count)} and {@code acc[1] += terms} when the int {@code flag[0]} (from
+     * {@link #flagNonFinite}) is 0.
+     */
+    public void finishSumFiniteInto(CudaStream s, long partials, int count, long flag, float terms, long acc) {
+        begin(FINISH_SUM_FINITE).p(partials).i(count).p(flag).f(terms).p(acc).launch(s, 1, BLOCK, 1);
+    }
+
+    /**
+     * The gradient statistics of {@code x [n]} into {@code stats} ({@code dev.quadrant.device.GradientStats}), through
+     * {@code partials} ({@link #partialCount} doubles) and {@code firstBad} (as many longs).
+     */
+    public void gradientStats(CudaStream s, long x, long n, long partials, long firstBad, float maxNorm, long step,
+                              long stats) {
+        int count = partialCount(n);
+        begin(GRAD_STATS_PARTIALS).p(x).l(n).p(partials).p(firstBad).launch(s, count, BLOCK, 1);
+        begin(GRAD_STATS_FINISH).p(partials).p(firstBad).i(count).l(n).f(maxNorm).l(step).p(stats).launch(s, 1, BLOCK, 1);
+    }
+
     public void argmaxRows(CudaStream s, long x, long out, int rows, int cols) {
         if (rows > 0) {
             begin(ARGMAX).p(x).p(out).i(rows).i(cols).rowwise(s, rows);
@@ -380,23 +405,30 @@ public final class Kernels implements AutoCloseable {
 
     // ---- optimizers.cu ------------------------------------------------------------------------------------
 
-    /** {@code velocity} may be 0 when {@code momentum == 0}. */
+    /**
+     * {@code velocity} may be 0 when {@code momentum == 0}; {@code guard} (0: none) the device address of a
+     * {@code GradientStats} tensor whose factor clips and whose flag skips the update.
+     */
     public void sgdUpdate(CudaStream s, long param, long grad, long velocity, long n, float lr, float momentum,
-                          boolean nesterov, float weightDecay) {
+                          boolean nesterov, float weightDecay, long guard) {
         if (n > 0) {
             begin(SGD).p(param).p(grad).p(velocity).l(n).f(lr).f(momentum).i(nesterov ? 1 : 0).f(weightDecay)
-                    .elementwise(s, n);
+                    .p(guard).elementwise(s, n);
         }
     }
 
-    /** Adam/AdamW; {@code step} counts from 1; the bias corrections are computed here in double. */
+    /**
+     * Adam/AdamW; {@code step} counts from 1 (calls, skipped ones included, under a guard); the bias corrections are
+     * computed here in double (on the device from {@code step - skipped} once the guard has skipped updates).
+     */
     public void adamUpdate(CudaStream s, long param, long grad, long m, long v, long n, float lr, float beta1,
-                           float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+                           float beta2, float eps, float weightDecay, boolean decoupled, int step, long guard) {
         if (n > 0) {
             double bc1 = 1 - Math.pow(beta1, step);
             double bc2 = 1 - Math.pow(beta2, step);
             begin(ADAM).p(param).p(grad).p(m).p(v).l(n).f(lr).f(beta1).f(beta2).f(eps).f(weightDecay)
-                    .i(decoupled ? 1 : 0).f((float) (lr / bc1)).f((float) Math.sqrt(bc2)).elementwise(s, n);
+                    .i(decoupled ? 1 : 0).f((float) (lr / bc1)).f((float) Math.sqrt(bc2)).p(guard).i(step)
+                    .elementwise(s, n);
         }
     }
 

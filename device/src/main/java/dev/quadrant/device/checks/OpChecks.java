@@ -200,6 +200,33 @@ public final class OpChecks {
         }
     }
 
+    /** {@code stats} is a FLOAT32 {@link dev.quadrant.device.GradientStats} tensor apart from {@code grad}. */
+    public static void gradientStats(Tensor grad, long step, Tensor stats) {
+        String op = "gradientStats";
+        TensorChecks.size(op, "stats", stats, dev.quadrant.device.GradientStats.SIZE, "a GradientStats tensor");
+        TensorChecks.noOverlap(op, "grad", grad, "stats", stats, false);
+        if (step < 0 || step >= dev.quadrant.device.GradientStats.HALF * dev.quadrant.device.GradientStats.HALF) {
+            throw new IllegalArgumentException(op + ": step = " + step + ", expected 0 <= step < 2^48");
+        }
+    }
+
+    /** {@code acc [2]} apart from {@code x}; {@code terms >= 0}. */
+    public static void sumFiniteInto(Tensor x, float terms, Tensor acc) {
+        TensorChecks.size("sumFiniteInto", "acc", acc, 2, "{loss sum, terms}");
+        TensorChecks.noOverlap("sumFiniteInto", "x", x, "acc", acc, false);
+        if (!(terms >= 0)) {
+            throw new IllegalArgumentException("sumFiniteInto: terms = " + terms + ", expected >= 0");
+        }
+    }
+
+    /** A guard of an optimizer update ({@code op}), when given, is a GradientStats tensor apart from {@code param}. */
+    public static void guard(String op, Tensor param, Tensor guard) {
+        if (guard != null) {
+            TensorChecks.size(op, "guard", guard, dev.quadrant.device.GradientStats.SIZE, "a GradientStats tensor");
+            TensorChecks.noOverlap(op, "param", param, "guard", guard, false);
+        }
+    }
+
     /** Equal sizes, apart ({@code op} is castToBf16 or castFromBf16). */
     public static void cast(String op, Tensor src, Tensor dst) {
         TensorChecks.sameSize(op, "dst", dst, "src", src);

@@ -9,6 +9,7 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
+import dev.quadrant.device.GradientStats;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.Window2d;
@@ -577,36 +578,111 @@ public final class CpuBackend implements Backend {
         return true;
     }
 
+    @Override
+    public void gradientStats(Tensor grad, float maxNorm, long step, Tensor stats) {
+        FloatBuffer sb = f("gradientStats", "stats", stats);
+        CpuStorage gs = Checks.storage("gradientStats", "grad", grad, DType.FLOAT32, device);
+        OpChecks.gradientStats(grad, step, stats);
+        int go = off(grad);
+        int n = grad.intSize();
+        double norm = Math.sqrt(sum(gs.floats(), go, n, true));   // the sum l2Norm forms, bit for bit
+        IntBuffer bits = gs.ints();
+        int[] firstBad = new int[pool.parts(n, GRAIN)];
+        pool.parallelFor(n, GRAIN, (p, from, to) -> firstBad[p] = ReductionLoops.allFinite(bits, go, from, to) ? -1
+                : ReductionLoops.firstNonFinite(bits, go, from, to));
+        long first = -1;
+        for (int b : firstBad) {   // parts are in index order: the first one found is the minimum
+            if (b >= 0) {
+                first = b;
+                break;
+            }
+        }
+        int so = off(stats);
+        sb.put(so + GradientStats.NORM, (float) norm);
+        sb.put(so + GradientStats.NON_FINITE, first >= 0 ? 1f : 0f);
+        sb.put(so + GradientStats.FACTOR, GradientStats.factor(norm, maxNorm));
+        if (first >= 0) {
+            if (sb.get(so + GradientStats.SKIPPED) == 0f) {
+                sb.put(so + GradientStats.FIRST_STEP, GradientStats.high(step));
+                sb.put(so + GradientStats.FIRST_STEP + 1, GradientStats.low(step));
+                sb.put(so + GradientStats.FIRST_INDEX, GradientStats.high(first));
+                sb.put(so + GradientStats.FIRST_INDEX + 1, GradientStats.low(first));
+            }
+            sb.put(so + GradientStats.SKIPPED, sb.get(so + GradientStats.SKIPPED) + 1f);
+        }
+    }
+
+    @Override
+    public void sumFiniteInto(Tensor x, float terms, Tensor acc) {
+        FloatBuffer ab = f("sumFiniteInto", "acc", acc);
+        f("sumFiniteInto", "x", x);
+        OpChecks.sumFiniteInto(x, terms, acc);
+        if (allFinite(x)) {
+            FloatBuffer xb = f("sumFiniteInto", "x", x);
+            int ao = off(acc);
+            ab.put(ao, (float) (ab.get(ao) + sum(xb, off(x), x.intSize(), false)));
+            ab.put(ao + 1, ab.get(ao + 1) + terms);
+        }
+    }
+
+    /**
+     * A guarded update's {@code {nonFinite, factor, skipped}} read from the guard (host memory here: no
+     * synchronisation), or {@code {0, 1, 0}} without one.
+     */
+    private float[] guardOf(String op, Tensor param, Tensor guard) {
+        OpChecks.guard(op, param, guard);
+        if (guard == null) {
+            return new float[] {0f, 1f, 0f};
+        }
+        FloatBuffer gb = f(op, "guard", guard);
+        int o = off(guard);
+        return new float[] {gb.get(o + GradientStats.NON_FINITE), gb.get(o + GradientStats.FACTOR),
+                gb.get(o + GradientStats.SKIPPED)};
+    }
+
     // ---- optimizer updates --------------------------------------------------------------------------------
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
-                          float weightDecay) {
+                          float weightDecay, Tensor guard) {
         String op = "sgdUpdate";
         FloatBuffer pb = f(op, "param", param);
         FloatBuffer gb = f(op, "grad", grad);
         boolean withVelocity = OpChecks.sgdUpdate(param, grad, velocity, momentum);
+        float[] gd = guardOf(op, param, guard);
+        if (gd[0] != 0f) {
+            return;
+        }
+        float factor = gd[1];
         int po = off(param);
         int go = off(grad);
         int n = param.intSize();
         if (!withVelocity) {
-            pool.parallelFor(n, GRAIN, (p, from, to) -> OptimizerLoops.sgd(pb, po, gb, go, lr, weightDecay, from, to));
+            pool.parallelFor(n, GRAIN, (p, from, to) -> OptimizerLoops.sgd(pb, po, gb, go, factor, lr, weightDecay,
+                    from, to));
             return;
         }
         FloatBuffer vb = f(op, "velocity", velocity);
         int vo = off(velocity);
-        pool.parallelFor(n, GRAIN, (p, from, to) ->
-                OptimizerLoops.sgdMomentum(pb, po, gb, go, vb, vo, lr, momentum, nesterov, weightDecay, from, to));
+        pool.parallelFor(n, GRAIN, (p, from, to) -> OptimizerLoops.sgdMomentum(pb, po, gb, go, factor, vb, vo, lr,
+                momentum, nesterov, weightDecay, from, to));
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-                           float weightDecay, boolean decoupled, int step) {
+                           float weightDecay, boolean decoupled, int calls, Tensor guard) {
         String op = "adamUpdate";
         FloatBuffer pb = f(op, "param", param);
         FloatBuffer gb = f(op, "grad", grad);
         FloatBuffer mb = f(op, "m", m);
         FloatBuffer vb = f(op, "v", v);
+        OpChecks.adamUpdate(param, grad, m, v, calls);
+        float[] gd = guardOf(op, param, guard);
+        if (gd[0] != 0f) {
+            return;
+        }
+        float factor = gd[1];
+        int step = calls - (int) gd[2];   // the updates applied, this one included
         OpChecks.adamUpdate(param, grad, m, v, step);
         float decay = decoupled ? (float) (1.0 - (double) lr * weightDecay) : 1f;
         float wdGrad = decoupled ? 0f : weightDecay;
@@ -616,7 +692,7 @@ public final class CpuBackend implements Backend {
         int go = off(grad);
         int mo = off(m);
         int vo = off(v);
-        pool.parallelFor(param.intSize(), GRAIN, (p, from, to) -> OptimizerLoops.adam(pb, po, gb, go, mb, mo, vb, vo,
+        pool.parallelFor(param.intSize(), GRAIN, (p, from, to) -> OptimizerLoops.adam(pb, po, gb, go, factor, mb, mo, vb, vo,
                 decay, wdGrad, beta1, beta2, eps, stepSize, invBc2Sqrt, from, to));
     }
 

@@ -14,14 +14,28 @@ import java.nio.FloatBuffer;
 final class OptimizerLoops {
     private OptimizerLoops() {}
 
+    /**
+     * The clipping factor of a guarded update ({@code dev.quadrant.device.GradientStats}): {@code g *= factor}, in
+     * float, exactly what scaling the gradient buffer before the update did; a factor of 1 is skipped (bit for bit
+     * the same). Every loop below applies it to its chunk of gradients first.
+     */
+    private static void clip(float[] ga, int n, float factor) {
+        if (factor != 1f) {
+            for (int i = 0; i < n; i++) {
+                ga[i] *= factor;
+            }
+        }
+    }
+
     /** SGD without momentum: {@code p -= lr * (g + wd * p)}. */
-    static void sgd(FloatBuffer p, int po, FloatBuffer g, int go, float lr, float wd, int from, int to) {
+    static void sgd(FloatBuffer p, int po, FloatBuffer g, int go, float factor, float lr, float wd, int from, int to) {
         float[] pa = Scratch.floats(0);
         float[] ga = Scratch.floats(1);
         for (int c = from; c < to; c += Scratch.CHUNK) {
             int n = Math.min(Scratch.CHUNK, to - c);
             p.get(po + c, pa, 0, n);
             g.get(go + c, ga, 0, n);
+            clip(ga, n, factor);
             for (int i = 0; i < n; i++) {
                 float pi = pa[i];
                 pa[i] = pi - lr * (ga[i] + wd * pi);
@@ -31,7 +45,7 @@ final class OptimizerLoops {
     }
 
     /** SGD with momentum (and Nesterov): {@code v = mu v + g; g = nesterov ? g + mu v : v; p -= lr g}. */
-    static void sgdMomentum(FloatBuffer p, int po, FloatBuffer g, int go, FloatBuffer v, int vo, float lr, float mu,
+    static void sgdMomentum(FloatBuffer p, int po, FloatBuffer g, int go, float factor, FloatBuffer v, int vo, float lr, float mu,
                             boolean nesterov, float wd, int from, int to) {
         float[] pa = Scratch.floats(0);
         float[] ga = Scratch.floats(1);
@@ -42,6 +56,7 @@ final class OptimizerLoops {
             int n = Math.min(Scratch.CHUNK, to - c);
             p.get(po + c, pa, 0, n);
             g.get(go + c, ga, 0, n);
+            clip(ga, n, factor);
             v.get(vo + c, va, 0, n);
             for (int i = 0; i < n; i++) {
                 float pi = pa[i];
@@ -64,7 +79,7 @@ final class OptimizerLoops {
      * PyTorch divides by {@code sqrt(1 - beta2^t)}; multiplying by the reciprocal saves a division per element and
      * differs by at most one rounding.
      */
-    static void adam(FloatBuffer p, int po, FloatBuffer g, int go, FloatBuffer m, int mo, FloatBuffer v, int vo,
+    static void adam(FloatBuffer p, int po, FloatBuffer g, int go, float factor, FloatBuffer m, int mo, FloatBuffer v, int vo,
                      float decay, float wdGrad, float beta1, float beta2, float eps, float stepSize, float invBc2Sqrt,
                      int from, int to) {
         float oneMinusB1 = 1f - beta1;
@@ -77,6 +92,7 @@ final class OptimizerLoops {
             int n = Math.min(Scratch.CHUNK, to - c);
             p.get(po + c, pa, 0, n);
             g.get(go + c, ga, 0, n);
+            clip(ga, n, factor);
             m.get(mo + c, ma, 0, n);
             v.get(vo + c, va, 0, n);
             for (int i = 0; i < n; i++) {

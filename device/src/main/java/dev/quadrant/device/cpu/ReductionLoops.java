@@ -134,4 +134,14 @@ final class ReductionLoops {
         }
         return flags >= 0;
     }
+
+    /** The first index in {@code [from, to)} whose element is infinite or NaN, or -1. */
+    static int firstNonFinite(IntBuffer bits, int xo, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if ((bits.get(xo + i) & 0x7F80_0000) == 0x7F80_0000) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

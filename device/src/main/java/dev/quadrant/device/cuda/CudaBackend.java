@@ -70,7 +70,8 @@ public final class CudaBackend implements Backend {
     private final CachingAllocator allocator;
     private final PinnedStaging staging;
     private final Tensor partials;   // [Kernels.PARTIALS] doubles (as 2 * PARTIALS floats) for reductions
-    private final Tensor flag;       // [1] INT32 for allFinite
+    private final Tensor flag;       // [1] INT32 for allFinite and sumFiniteInto
+    private final Tensor firstBad;   // [Kernels.PARTIALS] longs (as 2 * PARTIALS floats) for gradientStats
     private boolean closed;
 
     private CudaBackend(Device device, Precision precision, IntFunction<LaunchTarget> kernelSource) {
@@ -101,6 +102,7 @@ public final class CudaBackend implements Backend {
         try {
             this.partials = scratch(DType.FLOAT32, 2 * Kernels.PARTIALS);
             this.flag = scratch(DType.INT32, 1);
+            this.firstBad = scratch(DType.FLOAT32, 2 * Kernels.PARTIALS);
         } catch (RuntimeException e) {
             closeAll(e, allocator, st, k, b, s);
             throw e;
@@ -250,6 +252,15 @@ public final class CudaBackend implements Backend {
         long bytes = n * dtype.bytes();
         long[] block = allocator.allocate(bytes);
         return Tensor.root(new CudaStorage(device, bytes, block[0], block[1], allocator), dtype, shape);
+    }
+
+    /**
+     * How often an upload so far had to wait for the device: its pinned staging slot was still being copied (more
+     * than {@value PinnedStaging#SLOTS} uploads in flight), or a slot grew and freeing the old one synchronised. Zero
+     * in a steady-state step; {@code HostWaitCounter} counts it with the synchronising Backend calls.
+     */
+    public long stagingWaits() {
+        return staging.waits();
     }
 
     @Override
@@ -712,12 +723,43 @@ public final class CudaBackend implements Backend {
         return DevPtr.ints(staging.address(slot), 1).get(0) == 0;
     }
 
+    @Override
+    public void gradientStats(Tensor grad, float maxNorm, long step, Tensor stats) {
+        enter();
+        long pg = f32("gradientStats", "grad", grad);
+        long ps = f32("gradientStats", "stats", stats);
+        OpChecks.gradientStats(grad, step, stats);
+        kernels.gradientStats(stream, pg, grad.size(), addr("gradientStats", "partials", partials),
+                addr("gradientStats", "firstBad", firstBad), maxNorm, step, ps);
+    }
+
+    @Override
+    public void sumFiniteInto(Tensor x, float terms, Tensor acc) {
+        enter();
+        long px = f32("sumFiniteInto", "x", x);
+        long pacc = f32("sumFiniteInto", "acc", acc);
+        OpChecks.sumFiniteInto(x, terms, acc);
+        long pf = addr("sumFiniteInto", "flag", flag);
+        long parts = addr("sumFiniteInto", "partials", partials);
+        Cuda.memsetAsync(pf, 0, 4, stream);
+        kernels.flagNonFinite(stream, px, x.size(), pf);
+        kernels.sumPartials(stream, px, x.size(), parts);
+        kernels.finishSumFiniteInto(stream, parts, Kernels.partialCount(x.size()), pf, terms, pacc);
+    }
+
+    /** The device address of an update's guard (0 for none), after its checks. */
+    private long guard(String op, Tensor param, Tensor guard) {
+        OpChecks.guard(op, param, guard);
+        return guard == null ? 0 : f32(op, "guard", guard);
+    }
+
     // ---- optimizers --------------------------------------------------------------------------------------------
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
-                          float weightDecay) {
+                          float weightDecay, Tensor guard) {
         enter();
+        long pguard = guard("sgdUpdate", param, guard);
         Checks.sameSize("sgdUpdate", "param", param, "grad", grad);
         long pv = 0;
         if (momentum != 0f) {
@@ -728,13 +770,14 @@ public final class CudaBackend implements Backend {
             pv = f32("sgdUpdate", "velocity", velocity);
         }
         kernels.sgdUpdate(stream, f32("sgdUpdate", "param", param), f32("sgdUpdate", "grad", grad), pv, param.size(),
-                lr, momentum, nesterov, weightDecay);
+                lr, momentum, nesterov, weightDecay, pguard);
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-                           float weightDecay, boolean decoupled, int step) {
+                           float weightDecay, boolean decoupled, int step, Tensor guard) {
         enter();
+        long pguard = guard("adamUpdate", param, guard);
         if (step < 1) {
             throw new IllegalArgumentException("adamUpdate: step counts from 1, got " + step);
         }
@@ -743,7 +786,7 @@ public final class CudaBackend implements Backend {
         Checks.sameSize("adamUpdate", "param", param, "v", v);
         kernels.adamUpdate(stream, f32("adamUpdate", "param", param), f32("adamUpdate", "grad", grad),
                 f32("adamUpdate", "m", m), f32("adamUpdate", "v", v), param.size(), lr, beta1, beta2, eps, weightDecay,
-                decoupled, step);
+                decoupled, step, pguard);
     }
 
     // ---- casts -------------------------------------------------------------------------------------------------
@@ -778,6 +821,7 @@ public final class CudaBackend implements Backend {
         } finally {
             closed = true;
             partials.close();
+            firstBad.close();
             flag.close();
             staging.close();
             allocator.close();

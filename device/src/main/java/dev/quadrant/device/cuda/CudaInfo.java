@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.quadrant.bindings.cuda.Cuda;
 import dev.quadrant.bindings.cuda.CudaProbe;
+import dev.quadrant.bindings.cuda.Glibc;
 import dev.quadrant.bindings.cuda.Nccl;
 import dev.quadrant.bindings.cuda.NativeLibraries;
 import dev.quadrant.bindings.cuda.Nvrtc;
@@ -35,6 +36,11 @@ public final class CudaInfo {
         int major = r.libraries().cudaMajor();
         out.add("CUDA: " + (r.usable() ? "usable" : "unusable") + " -- " + r.reason());
         out.add("  presets: org.bytedeco:cuda for CUDA " + major + " (needs a driver for CUDA " + major + ".0 or newer)");
+        String glibc = Glibc.problem(java.nio.file.Path.of("/"));
+        if (glibc != null) {
+            out.add("  " + glibc);
+        }
+        out.add("  libcuda: " + r.libraries().driverChoice());
         if (r.usable()) {
             try {
                 int[] nv = Nvrtc.version();
@@ -57,7 +63,7 @@ public final class CudaInfo {
         NativeLibraries libs = r.libraries();
         for (NativeLibraries.Library l : NativeLibraries.libraries(major)) {
             java.nio.file.Path p = libs.found().get(l);
-            out.add(String.format("    %-20s %s", l.soname(), p != null ? p.toString()
+            out.add(String.format("    %-24s %s", l.soname(), p != null ? p.toString()
                     : "MISSING -- " + l.purpose() + (l.required() ? "" : " (optional)")));
         }
         if (!r.usable()) {

@@ -21,6 +21,7 @@ final class PinnedStaging implements AutoCloseable {
     private final CudaEvent[] done = new CudaEvent[SLOTS];
     private final boolean[] inFlight = new boolean[SLOTS];
     private int next;
+    private long waits;   // host waits: a slot still in flight, or a grown slot's cudaFreeHost (which synchronises)
 
     PinnedStaging(CudaStream stream) {
         this.stream = stream;
@@ -34,10 +35,16 @@ final class PinnedStaging implements AutoCloseable {
         int s = next;
         next = (next + 1) % SLOTS;
         if (inFlight[s]) {
+            if (!done[s].isDone()) {
+                waits++;
+            }
             done[s].synchronize();   // normally complete already: the ring is deep
             inFlight[s] = false;
         }
         if (capacity[s] < bytes) {
+            if (address[s] != 0) {
+                waits++;   // cudaFreeHost waits for the device; slots only grow, so this stops after warm-up
+            }
             Cuda.freeHost(address[s]);
             address[s] = 0;
             capacity[s] = 0;
@@ -49,6 +56,9 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     long address(int slot) { return address[slot]; }
+
+    /** How often {@link #acquire} made the host wait for the device so far. */
+    long waits() { return waits; }
 
     /** Marks {@code slot} busy until the work queued so far on the stream has run. */
     void submitted(int slot) {

@@ -94,6 +94,7 @@ public final class SelfTest {
         c.check("sumInto, l2Norm, allFinite", () -> SelfTestOps.reductions(c));
         c.check("sgdUpdate (momentum, nesterov, wd)", () -> SelfTestOps.sgd(c));
         c.check("adamUpdate (adam, adamw)", () -> SelfTestOps.adam(c));
+        c.check("gradientStats, guarded updates (clip, skip), sumFiniteInto", () -> SelfTestOps.guarded(c));
         c.check("castToBf16/castFromBf16", () -> SelfTestOps.casts(c));
         c.check("gemmBatched NN/NT/TN/TT 7x(17x33x17)", () -> SelfTestSequence.gemmBatched(c, gemmTol));
         c.check("embedding fwd/bwd (repeats, invalid)", () -> SelfTestSequence.embedding(c));

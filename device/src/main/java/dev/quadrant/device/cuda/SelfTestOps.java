@@ -9,6 +9,7 @@ import static dev.quadrant.device.cuda.SelfTest.Checker.want;
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
+import dev.quadrant.device.GradientStats;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.cuda.SelfTest.Checker;
 import dev.quadrant.device.cuda.SelfTest.Checker.Mismatch;
@@ -276,9 +277,9 @@ final class SelfTestOps {
             float[] v = c.randn(n, 1);
             Tensor rp = c.refFloats(p, n);
             Tensor rv = c.refFloats(v, n);
-            c.ref.sgdUpdate(rp, c.refFloats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f);
+            c.ref.sgdUpdate(rp, c.refFloats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f, null);
             try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n); Tensor tv = c.put(v, n)) {
-                c.be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f);
+                c.be.sgdUpdate(tp, tg, tv, 0.1f, 0.9f, nesterov, 0.01f, null);
                 sb.append(sb.length() == 0 ? "" : "; ").append(compare("param", c.get(tp), want(rp), 1e-5, null));
                 compare("velocity", c.get(tv), want(rv), 1e-5, null);
             }
@@ -286,9 +287,9 @@ final class SelfTestOps {
         float[] p = c.randn(n, 1);
         float[] g = c.randn(n, 1);
         Tensor rp = c.refFloats(p, n);
-        c.ref.sgdUpdate(rp, c.refFloats(g, n), null, 0.05f, 0f, false, 0f);
+        c.ref.sgdUpdate(rp, c.refFloats(g, n), null, 0.05f, 0f, false, 0f, null);
         try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n)) {
-            c.be.sgdUpdate(tp, tg, null, 0.05f, 0f, false, 0f);
+            c.be.sgdUpdate(tp, tg, null, 0.05f, 0f, false, 0f, null);
             compare("plain sgd", c.get(tp), want(rp), 1e-5, null);
         }
         return sb.toString();
@@ -308,15 +309,77 @@ final class SelfTestOps {
             Tensor rp = c.refFloats(p, n);
             Tensor rm = c.refFloats(m, n);
             Tensor rv = c.refFloats(v, n);
-            c.ref.adamUpdate(rp, c.refFloats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            c.ref.adamUpdate(rp, c.refFloats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
             try (Tensor tp = c.put(p, n); Tensor tg = c.put(g, n); Tensor tm = c.put(m, n); Tensor tv = c.put(v, n)) {
-                c.be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+                c.be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
                 r = compare("param", c.get(tp), want(rp), 1e-5, null);
                 compare("m", c.get(tm), want(rm), 1e-5, null);
                 compare("v", c.get(tv), want(rv), 1e-5, null);
             }
         }
         return r;
+    }
+
+    /**
+     * gradientStats over 300k elements (many blocks) against the reference: norm and clip factor within 1e-5, flag,
+     * count and the first non-finite record (the minimum index over blocks) exact; then guarded Adam and SGD (clipped,
+     * then a flagged step that must change nothing) against the reference's guarded updates, within 1e-5; and
+     * sumFiniteInto (a NaN batch adds nothing).
+     */
+    static String guarded(Checker c) {
+        int n = 300_000;
+        float[] g = c.randn(n, 1);
+        float[] p = c.randn(n, 1);
+        float[] m = c.randn(n, 0.1);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) Math.abs(c.rnd.nextGaussian() * 0.01);
+        }
+        float[] bad = g.clone();
+        bad[200_000] = Float.POSITIVE_INFINITY;
+        bad[123_457] = Float.NaN;
+        Tensor rs = c.refFloats(new float[GradientStats.SIZE], GradientStats.SIZE);
+        Tensor rp = c.refFloats(p, n);
+        Tensor rm = c.refFloats(m, n);
+        Tensor rv = c.refFloats(v, n);
+        c.ref.gradientStats(c.refFloats(g, n), 1f, 1, rs);
+        double[] clipped = want(rs);
+        c.ref.adamUpdate(rp, c.refFloats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 1, rs);
+        c.ref.gradientStats(c.refFloats(bad, n), 1f, 2, rs);
+        try (Tensor ts = c.put(new float[GradientStats.SIZE], GradientStats.SIZE); Tensor tg = c.put(g, n);
+             Tensor tb = c.put(bad, n); Tensor tp = c.put(p, n); Tensor tm = c.put(m, n); Tensor tv = c.put(v, n)) {
+            c.be.gradientStats(tg, 1f, 1, ts);
+            float[] st = c.get(ts);
+            compare("norm", new float[] {st[0]}, new double[] {clipped[0]}, 1e-5, null);
+            compare("clip factor", new float[] {st[2]}, new double[] {clipped[2]}, 1e-5, null);
+            c.be.adamUpdate(tp, tg, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 1, ts);
+            String r = compare("clipped adam param", c.get(tp), want(rp), 1e-5, null);
+            compare("clipped adam m", c.get(tm), want(rm), 1e-5, null);
+            float[] before = c.get(tp);
+            c.be.gradientStats(tb, 1f, 2, ts);
+            c.be.adamUpdate(tp, tb, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 2, ts);
+            c.be.sgdUpdate(tp, tb, tm, 0.1f, 0.9f, false, 0f, ts);
+            if (!java.util.Arrays.equals(before, c.get(tp))) {
+                throw new Mismatch("a guarded update flagged non-finite changed the parameters");
+            }
+            float[] got = c.get(ts);
+            double[] ref = want(rs);
+            for (int i = GradientStats.NON_FINITE; i < GradientStats.SIZE; i++) {
+                if (i != GradientStats.FACTOR && got[i] != ref[i]) {
+                    throw new Mismatch("gradientStats[" + i + "] = " + got[i] + ", the reference has " + ref[i]
+                            + " (first non-finite index " + GradientStats.decode(got).firstIndex() + ", want 123457)");
+                }
+            }
+            try (Tensor acc = c.put(new float[] {0.5f, 1f}, 2)) {   // sumFiniteInto: a finite sum, then a NaN one
+                c.be.sumFiniteInto(tg, 3f, acc);
+                c.be.sumFiniteInto(tb, 3f, acc);
+                Tensor ra = c.refFloats(new float[] {0.5f, 1f}, 2);
+                c.ref.sumFiniteInto(c.refFloats(g, n), 3f, ra);
+                c.ref.sumFiniteInto(c.refFloats(bad, n), 3f, ra);
+                compare("sumFiniteInto", c.get(acc), want(ra), 1e-5, new double[] {Math.sqrt(n), 1});
+            }
+            return r + "; first non-finite index " + GradientStats.decode(got).firstIndex();
+        }
     }
 
     static String casts(Checker c) {

@@ -100,7 +100,7 @@ final class SelfTestTraining {
                 be.activationBackward(Activation.TANH, h, da, da);
                 be.gemm(true, false, 1f, da, tx, 0f, gw1);        // gw1[H,I] = dh^T x
                 be.columnSums(da, 0f, gb1);
-                be.sgdUpdate(params, grads, velocity, 0.1f, 0.9f, false, 0f);
+                be.sgdUpdate(params, grads, velocity, 0.1f, 0.9f, false, 0f, null);
                 if (step == 0) {
                     be.download(metrics, m, 0);
                     firstLoss = m[0] / BATCH;

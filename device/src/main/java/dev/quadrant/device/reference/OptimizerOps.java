@@ -1,5 +1,7 @@
 package dev.quadrant.device.reference;
 
+import dev.quadrant.device.GradientStats;
+
 /** Float64 SGD (momentum, Nesterov, weight decay) and Adam / AdamW steps, PyTorch semantics. Stateless. */
 final class OptimizerOps {
     private OptimizerOps() {}
@@ -40,5 +42,35 @@ final class OptimizerOps {
             p[i] -= lr * (mo[i] / bc1) / (Math.sqrt(vo[i] / bc2) + eps);
         }
         return new double[][] {p, mo, vo};
+    }
+
+    /**
+     * The {@link dev.quadrant.device.GradientStats} tensor after one call over {@code grad}, from its previous
+     * contents {@code before}; the factor is the float64 one, {@code maxNorm / (norm + 1e-6)}.
+     */
+    static double[] gradientStats(double[] grad, double maxNorm, long step, double[] before) {
+        double sq = 0;
+        long first = -1;
+        for (int i = 0; i < grad.length; i++) {
+            if (!Double.isFinite(grad[i]) && first < 0) {
+                first = i;
+            }
+            sq += grad[i] * grad[i];
+        }
+        double norm = Math.sqrt(sq);
+        double[] s = before.clone();
+        s[GradientStats.NORM] = norm;
+        s[GradientStats.NON_FINITE] = first >= 0 ? 1 : 0;
+        s[GradientStats.FACTOR] = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+        if (first >= 0) {
+            if (s[GradientStats.SKIPPED] == 0) {
+                s[GradientStats.FIRST_STEP] = GradientStats.high(step);
+                s[GradientStats.FIRST_STEP + 1] = GradientStats.low(step);
+                s[GradientStats.FIRST_INDEX] = GradientStats.high(first);
+                s[GradientStats.FIRST_INDEX + 1] = GradientStats.low(first);
+            }
+            s[GradientStats.SKIPPED] += 1;
+        }
+        return s;
     }
 }

@@ -6,6 +6,7 @@ import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
+import dev.quadrant.device.GradientStats;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Window2d;
 import dev.quadrant.device.checks.BatchNormOpChecks;
@@ -552,14 +553,55 @@ public final class ReferenceBackend implements Backend {
         return ElementwiseOps.allFinite(in("allFinite", "x", x, F32));
     }
 
+    @Override
+    public void gradientStats(Tensor grad, float maxNorm, long step, Tensor stats) {
+        double[] gv = in("gradientStats", "grad", grad, F32);
+        double[] sv = in("gradientStats", "stats", stats, F32);
+        OpChecks.gradientStats(grad, step, stats);
+        write(stats, OptimizerOps.gradientStats(gv, maxNorm, step, sv));
+    }
+
+    @Override
+    public void sumFiniteInto(Tensor x, float terms, Tensor acc) {
+        double[] xv = in("sumFiniteInto", "x", x, F32);
+        double[] av = in("sumFiniteInto", "acc", acc, F32);
+        OpChecks.sumFiniteInto(x, terms, acc);
+        if (ElementwiseOps.allFinite(xv)) {
+            write(acc, new double[] {av[0] + ElementwiseOps.sum(xv), av[1] + terms});
+        }
+    }
+
+    /** The guard's {@code {nonFinite, factor, skipped}}, or {@code {0, 1, 0}} without one. */
+    private double[] guardOf(String op, Tensor param, Tensor guard) {
+        OpChecks.guard(op, param, guard);
+        if (guard == null) {
+            return new double[] {0, 1, 0};
+        }
+        double[] g = in(op, "guard", guard, F32);
+        return new double[] {g[GradientStats.NON_FINITE], g[GradientStats.FACTOR], g[GradientStats.SKIPPED]};
+    }
+
+    private static double[] scaled(double[] g, double factor) {
+        double[] out = g.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= factor;
+        }
+        return out;
+    }
+
     // ---- optimizer updates --------------------------------------------------------------------------------
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
-                          float weightDecay) {
+                          float weightDecay, Tensor guard) {
         double[] pv = in("sgdUpdate", "param", param, F32);
         double[] gv = in("sgdUpdate", "grad", grad, F32);
         boolean withVelocity = OpChecks.sgdUpdate(param, grad, velocity, momentum);
+        double[] gd = guardOf("sgdUpdate", param, guard);
+        if (gd[0] != 0) {
+            return;
+        }
+        gv = scaled(gv, gd[1]);
         double[] vv = withVelocity ? in("sgdUpdate", "velocity", velocity, F32) : null;
         double[][] r = OptimizerOps.sgdUpdate(pv, gv, vv, lr, momentum, nesterov, weightDecay);
         write(param, r[0]);
@@ -570,13 +612,20 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-                           float weightDecay, boolean decoupled, int step) {
+                           float weightDecay, boolean decoupled, int step, Tensor guard) {
         double[] pv = in("adamUpdate", "param", param, F32);
         double[] gv = in("adamUpdate", "grad", grad, F32);
         double[] mv = in("adamUpdate", "m", m, F32);
         double[] vv = in("adamUpdate", "v", v, F32);
         OpChecks.adamUpdate(param, grad, m, v, step);
-        double[][] r = OptimizerOps.adamUpdate(pv, gv, mv, vv, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        double[] gd = guardOf("adamUpdate", param, guard);
+        if (gd[0] != 0) {
+            return;
+        }
+        int applied = step - (int) gd[2];
+        OpChecks.adamUpdate(param, grad, m, v, applied);
+        double[][] r = OptimizerOps.adamUpdate(pv, scaled(gv, gd[1]), mv, vv, lr, beta1, beta2, eps, weightDecay,
+                decoupled, applied);
         write(param, r[0]);
         write(m, r[1]);
         write(v, r[2]);

@@ -58,8 +58,8 @@ public final class CpuLoopBench {
             });
             bench(pool, "gelu fwd", sizes, (f, t) -> ActivationLoops.forward(Activation.GELU, xb, 0, zb, 0, f, t));
             bench(pool, "gelu bwd", sizes, (f, t) -> ActivationLoops.backward(Activation.GELU, xb, 0, yb, 0, zb, 0, f, t));
-            bench(pool, "sgd mom", sizes, (f, t) -> OptimizerLoops.sgdMomentum(zb, 0, xb, 0, wb, 0, 1e-3f, 0.9f, false, 0f, f, t));
-            bench(pool, "adam", sizes, (f, t) -> OptimizerLoops.adam(zb, 0, xb, 0, wb, 0, yb, 0, 1f, 0f, 0.9f, 0.999f,
+            bench(pool, "sgd mom", sizes, (f, t) -> OptimizerLoops.sgdMomentum(zb, 0, xb, 0, 1f, wb, 0, 1e-3f, 0.9f, false, 0f, f, t));
+            bench(pool, "adam", sizes, (f, t) -> OptimizerLoops.adam(zb, 0, xb, 0, 1f, wb, 0, yb, 0, 1f, 0f, 0.9f, 0.999f,
                     1e-8f, 1e-3f, 0.03f, f, t));
             bench(pool, "sum", sizes, (f, t) -> ReductionLoops.sum(xb, 0, f, t));
             bench(pool, "allFinite", sizes, (f, t) -> ReductionLoops.allFinite(xi, 0, f, t));

@@ -86,7 +86,7 @@ public final class GptOpBench {
             bench("softmaxCE backward [768,65]", 1, () -> be.softmaxCrossEntropyBackward(logits, labels, 1f / rows,
                     dlogits));
             bench("fill (zero grads) [809856]", 1, () -> be.fill(pg, 0f));
-            bench("adamw [809856]", 1, () -> be.adamUpdate(p, pg, m, v, 1e-3f, 0.9f, 0.99f, 1e-8f, 0.1f, true, 10));
+            bench("adamw [809856]", 1, () -> be.adamUpdate(p, pg, m, v, 1e-3f, 0.9f, 0.99f, 1e-8f, 0.1f, true, 10, null));
             bench("l2Norm [809856]", 1, () -> be.l2Norm(pg));
             bench("copy [768,128]", 8, () -> be.copy(x, y));
             bench("axpy [768,128]", 8, () -> be.axpy(1f, x, y));

@@ -114,9 +114,9 @@ public final class MlpStepBench {
                 timed("columnSums", () -> be.columnSums(dh1, 0f, gb1));
                 if (adam) {
                     timed("optimizer", () -> be.adamUpdate(params, grads, vel, vel2, 1e-4f, 0.9f, 0.999f, 1e-8f, 0f,
-                            false, 10));
+                            false, 10, null));
                 } else {
-                    timed("optimizer", () -> be.sgdUpdate(params, grads, vel, 1e-3f, 0.9f, false, 0f));
+                    timed("optimizer", () -> be.sgdUpdate(params, grads, vel, 1e-3f, 0.9f, false, 0f, null));
                 }
             };
             for (int i = 0; i < 10; i++) {

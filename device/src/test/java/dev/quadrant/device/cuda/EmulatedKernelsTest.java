@@ -9,6 +9,7 @@ import java.util.Arrays;
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
+import dev.quadrant.device.GradientStats;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.reference.ReferenceBackend;
 import dev.quadrant.kernels.Kernels;
@@ -253,6 +254,128 @@ class EmulatedKernelsTest extends EmulatorTest {
         assertEquals(1, emu.readInts(flag)[0]);
     }
 
+    /**
+     * grad_stats_partials and grad_stats_finish over 20 blocks against the reference's gradientStats: norm 1e-6
+     * relative, clipping factor 1e-6 relative (exactly 1 when not clipped), and the flag, count and first non-finite
+     * record exact: the block minimum (shared atomicMin) and the minimum over blocks find the first index whichever
+     * block or thread sees a later one first. Also finish_sum_finite_into_f32.
+     */
+    @Test
+    void gradientStatisticsAndFiniteSums() {
+        int n = 5003;
+        float[] v = randn(n, 1);
+        long stats = emu.zeros(GradientStats.SIZE);
+        long parts = emu.zeros(2 * Kernels.PARTIALS);
+        long firstBad = emu.zeros(2 * Kernels.PARTIALS);
+        Tensor rs = ref.floats(new float[GradientStats.SIZE], GradientStats.SIZE);
+        long pv = emu.floats(v);
+        for (float maxNorm : new float[] {0f, 1f}) {
+            k.gradientStats(null, pv, n, parts, firstBad, maxNorm, 9, stats);
+            rb.gradientStats(ref.floats(v, n), maxNorm, 9, rs);
+            float[] got = emu.readFloats(stats);
+            double[] want = RefTensors.values(rs);
+            assertEquals(want[0], got[0], 1e-6 * want[0], "norm, maxNorm " + maxNorm);
+            assertEquals(want[2], got[2], 1e-6 * want[2], "factor, maxNorm " + maxNorm);
+            assertEquals(maxNorm == 0f ? 1f : got[2], got[2]);
+            assertEquals(0f, got[1], "no non-finite element");
+        }
+        v[4000] = Float.POSITIVE_INFINITY;   // a later block sees its element first in no particular order
+        v[1234] = Float.NaN;
+        v[4999] = Float.NaN;
+        long bad = emu.floats(v);
+        k.gradientStats(null, bad, n, parts, firstBad, 1f, (1L << 25) + 3, stats);
+        rb.gradientStats(ref.floats(v, n), 1f, (1L << 25) + 3, rs);
+        float[] got = emu.readFloats(stats);
+        double[] want = RefTensors.values(rs);
+        for (int i = GradientStats.NON_FINITE; i < GradientStats.SIZE; i++) {
+            if (i != GradientStats.FACTOR) {
+                assertEquals(want[i], got[i], "stats[" + i + "] exact");
+            }
+        }
+        GradientStats.Read read = GradientStats.decode(got);
+        assertEquals(1234, read.firstIndex());
+        assertEquals((1L << 25) + 3, read.firstStep());
+
+        long flag = emu.ints(new int[1]);
+        long acc = emu.floats(new float[] {0.5f, 2f});
+        k.flagNonFinite(null, pv, n, flag);
+        k.sumPartials(null, pv, n, parts);
+        k.finishSumFiniteInto(null, parts, Kernels.partialCount(n), flag, 7f, acc);
+        Tensor racc = ref.floats(new float[] {0.5f, 2f}, 2);
+        rb.sumFiniteInto(ref.floats(randnCopy(pv, n), n), 7f, racc);
+        float[] a = emu.readFloats(acc);
+        double[] ra = RefTensors.values(racc);
+        assertEquals(ra[0], a[0], 1e-5 * (1 + Math.abs(ra[0])));
+        assertEquals(9f, a[1]);
+        k.flagNonFinite(null, bad, n, flag);
+        k.sumPartials(null, bad, n, parts);
+        k.finishSumFiniteInto(null, parts, Kernels.partialCount(n), flag, 7f, acc);
+        assertEquals(a[0], emu.readFloats(acc)[0], "a NaN adds nothing");
+        assertEquals(9f, emu.readFloats(acc)[1], "nor its terms");
+    }
+
+    /**
+     * The guarded sgd and adam kernels (clip factor and skip read from a GradientStats tensor on the device) against the
+     * reference's guarded updates: 1e-5 relative; a flagged step leaves parameters and state bit for bit unchanged; a
+     * guard with one skipped call makes Adam use step - 1 for its bias corrections (computed by the kernel).
+     */
+    @Test
+    void guardedOptimizerKernels() {
+        int n = 5003;
+        float[] p = randn(n, 1);
+        float[] g = randn(n, 1);
+        float[] m = randn(n, 0.1);
+        float[] v = randn(n, 0.1);
+        for (int i = 0; i < n; i++) {
+            v[i] *= v[i];
+        }
+        float[] bad = g.clone();
+        bad[77] = Float.NaN;
+        long parts = emu.zeros(2 * Kernels.PARTIALS);
+        long firstBad = emu.zeros(2 * Kernels.PARTIALS);
+        for (int skipFirst = 0; skipFirst < 2; skipFirst++) {
+            long stats = emu.zeros(GradientStats.SIZE);
+            Tensor rs = ref.floats(new float[GradientStats.SIZE], GradientStats.SIZE);
+            if (skipFirst == 1) {
+                k.gradientStats(null, emu.floats(bad), n, parts, firstBad, 1f, 1, stats);
+                rb.gradientStats(ref.floats(bad, n), 1f, 1, rs);
+                long pp = emu.floats(p);
+                long pm = emu.floats(m);
+                long pv = emu.floats(v);
+                k.adamUpdate(null, pp, emu.floats(bad), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 1, stats);
+                k.sgdUpdate(null, pp, emu.floats(bad), pm, n, 0.1f, 0.9f, false, 0.01f, stats);
+                assertArrayEquals(p, emu.readFloats(pp), "a flagged step changes no parameter");
+                assertArrayEquals(m, emu.readFloats(pm), "nor any state");
+                assertArrayEquals(v, emu.readFloats(pv), "nor any state");
+            }
+            k.gradientStats(null, emu.floats(g), n, parts, firstBad, 1f, 2, stats);   // clips: norm ~ sqrt(n)
+            rb.gradientStats(ref.floats(g, n), 1f, 2, rs);
+            long pp = emu.floats(p);
+            long pm = emu.floats(m);
+            long pv = emu.floats(v);
+            k.adamUpdate(null, pp, emu.floats(g), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 2, stats);
+            Tensor rp = ref.floats(p, n);
+            Tensor rm = ref.floats(m, n);
+            Tensor rv = ref.floats(v, n);
+            rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 2, rs);
+            near("guarded adam param, skipped " + skipFirst, emu.readFloats(pp), RefTensors.values(rp));
+            near("guarded adam m, skipped " + skipFirst, emu.readFloats(pm), RefTensors.values(rm));
+            long sp = emu.floats(p);
+            long sv = emu.floats(m);
+            k.sgdUpdate(null, sp, emu.floats(g), sv, n, 0.1f, 0.9f, true, 0.01f, stats);
+            Tensor rsp = ref.floats(p, n);
+            Tensor rsv = ref.floats(m, n);
+            rb.sgdUpdate(rsp, ref.floats(g, n), rsv, 0.1f, 0.9f, true, 0.01f, rs);
+            near("guarded sgd param, skipped " + skipFirst, emu.readFloats(sp), RefTensors.values(rsp));
+            near("guarded sgd velocity, skipped " + skipFirst, emu.readFloats(sv), RefTensors.values(rsv));
+        }
+    }
+
+    private float[] randnCopy(long address, int n) {
+        float[] all = emu.readFloats(address);
+        return Arrays.copyOf(all, n);
+    }
+
     @Test
     void argmaxAndCountCorrectWithIgnoredRows() {
         int rows = 45;
@@ -296,19 +419,19 @@ class EmulatedKernelsTest extends EmulatorTest {
             float[] v = randn(n, 1);
             long pp = emu.floats(p);
             long pv = emu.floats(v);
-            k.sgdUpdate(null, pp, emu.floats(g), pv, n, 0.1f, 0.9f, nesterov, 0.01f);
+            k.sgdUpdate(null, pp, emu.floats(g), pv, n, 0.1f, 0.9f, nesterov, 0.01f, 0);
             Tensor rp = ref.floats(p, n);
             Tensor rv = ref.floats(v, n);
-            rb.sgdUpdate(rp, ref.floats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f);
+            rb.sgdUpdate(rp, ref.floats(g, n), rv, 0.1f, 0.9f, nesterov, 0.01f, null);
             near("sgd param", emu.readFloats(pp), RefTensors.values(rp));
             near("sgd velocity", emu.readFloats(pv), RefTensors.values(rv));
         }
         float[] p0 = randn(n, 1);
         float[] g0 = randn(n, 1);
         long pp0 = emu.floats(p0);
-        k.sgdUpdate(null, pp0, emu.floats(g0), 0, n, 0.05f, 0f, false, 0f);
+        k.sgdUpdate(null, pp0, emu.floats(g0), 0, n, 0.05f, 0f, false, 0f, 0);
         Tensor rp0 = ref.floats(p0, n);
-        rb.sgdUpdate(rp0, ref.floats(g0, n), null, 0.05f, 0f, false, 0f);
+        rb.sgdUpdate(rp0, ref.floats(g0, n), null, 0.05f, 0f, false, 0f, null);
         near("plain sgd", emu.readFloats(pp0), RefTensors.values(rp0));
         for (boolean decoupled : new boolean[] {false, true}) {
             float[] p = randn(n, 1);
@@ -321,11 +444,11 @@ class EmulatedKernelsTest extends EmulatorTest {
             long pp = emu.floats(p);
             long pm = emu.floats(m);
             long pv = emu.floats(v);
-            k.adamUpdate(null, pp, emu.floats(g), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            k.adamUpdate(null, pp, emu.floats(g), pm, pv, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, 0);
             Tensor rp = ref.floats(p, n);
             Tensor rm = ref.floats(m, n);
             Tensor rv = ref.floats(v, n);
-            rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7);
+            rb.adamUpdate(rp, ref.floats(g, n), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled, 7, null);
             near("adam param", emu.readFloats(pp), RefTensors.values(rp));
             near("adam m", emu.readFloats(pm), RefTensors.values(rm));
             near("adam v", emu.readFloats(pv), RefTensors.values(rv));

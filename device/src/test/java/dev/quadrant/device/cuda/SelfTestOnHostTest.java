@@ -29,7 +29,7 @@ class SelfTestOnHostTest {
      * Checks in a report: 20 for the original ops (4 GEMM transpositions, 3 activations), 5 sequence, 3 image, 1
      * batch norm, 1 training.
      */
-    private static final int CHECKS = 30;
+    private static final int CHECKS = 31;
 
     /** A backend that forwards every call to {@code inner} and then lets {@code after} see it. */
     private interface After {

@@ -26,7 +26,8 @@ public final class CudaProbe {
     /**
      * The probe's answer.
      *
-     * @param usable        true when the driver, runtime, cuBLAS and NVRTC load and at least one device is present
+     * @param usable        true when the driver, runtime, cuBLAS and NVRTC load, NVRTC compiles a tiny kernel (its
+     *                      builtins are found) and at least one device is present
      * @param reason        one line: what was found ("2 devices, driver 13.0, runtime 13.0") or why CUDA is unusable
      * @param libraries     where each library was found, and every directory searched
      * @param driverVersion CUDA version the driver supports, as {@code 1000 * major + 10 * minor}; 0 if unknown

@@ -15,10 +15,13 @@ final class CudaRuntimeProbe {
 
     static CudaProbe.Result probe(NativeLibraries libs) {
         // Libraries outside the linker's path (e.g. a pip wheel): load them by absolute path, in dependency order, so
-        // that the JNI libraries' NEEDED entries resolve to them by soname.
+        // that the JNI libraries' NEEDED entries resolve to them by soname. libcuda always (the one chosen, never a
+        // compat/ one that LD_LIBRARY_PATH happens to name first), and NVRTC's builtins always (NVRTC dlopens them by
+        // soname at its first compile, and the wheel's libnvrtc has no RUNPATH that would find them).
         for (NativeLibraries.Library lib : NativeLibraries.libraries(libs.cudaMajor())) {
             Path p = libs.found().get(lib);
-            if (p == null || libs.onLinkerPath(lib)) {
+            boolean always = lib.versioned() || lib.soname().equals("libcuda.so.1");
+            if (p == null || (libs.onLinkerPath(lib) && !always)) {
                 continue;
             }
             try {
@@ -31,8 +34,10 @@ final class CudaRuntimeProbe {
         }
         String err = loadPreset("cudart");
         if (err != null) {
+            String glibc = Glibc.problem(Path.of("/"));
             return no(libs, "the CUDA runtime presets did not load: " + err
-                    + " (a library is missing, or too old for presets built against CUDA 13.1)", 0, 0, true);
+                    + (glibc != null ? "; " + glibc : " (a library is missing, or too old for presets built against CUDA 13.1)"),
+                    0, 0, true);
         }
         int[] v = {0};
         int driver = org.bytedeco.cuda.global.cudart.cudaDriverGetVersion(v) == 0 ? v[0] : 0;
@@ -65,6 +70,12 @@ final class CudaRuntimeProbe {
                 return no(libs, "the " + preset + " presets did not load: " + e, driver, runtime, true);
             }
         }
+        String compiled = compileProbeKernel();
+        if (compiled != null) {
+            return no(libs, "NVRTC loaded but cannot compile a kernel: " + compiled
+                    + " (is libnvrtc-builtins.so." + libs.cudaMajor() + ".* beside libnvrtc? found: "
+                    + libs.path("libnvrtc-builtins.so." + libs.cudaMajor()) + ")", driver, runtime, true);
+        }
         boolean ncclOk = false;
         String ncclReason;
         Path ncclPath = libs.path("libnccl.so.2");
@@ -83,6 +94,21 @@ final class CudaRuntimeProbe {
 
     private static CudaProbe.Result no(NativeLibraries libs, String why, int driver, int runtime, boolean loaded) {
         return new CudaProbe.Result(false, why, libs, driver, runtime, 0, false, "not probed", loaded);
+    }
+
+    /** The kernel the probe compiles to PTX before it says "usable": the first compile loads NVRTC's builtins. */
+    static final String PROBE_KERNEL = "extern \"C\" __global__ void quadrant_probe(float* x) { x[threadIdx.x] = 1.0f; }";
+
+    /** Compiles {@link #PROBE_KERNEL}; null on success, else the reason with NVRTC's log. */
+    static String compileProbeKernel() {
+        try {
+            Nvrtc.Output out = Nvrtc.compile(PROBE_KERNEL, "quadrant_probe.cu", java.util.List.of("--std=c++17"));
+            return out.image().length > 0 ? null : "NVRTC returned an empty image";
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {   // CudaException with the log, or UnsatisfiedLinkError from a missing symbol
+            return CudaProbe.describe(t);
+        }
     }
 
     /** Loads one preset class's native library; null on success, else the reason. */

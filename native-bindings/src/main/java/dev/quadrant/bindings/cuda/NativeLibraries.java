@@ -35,16 +35,30 @@ import java.util.Set;
  */
 public final class NativeLibraries {
 
-    /** One library Quadrant needs: its soname, what it is for, and whether CUDA is unusable without it. */
-    public record Library(String soname, String purpose, boolean required) {}
+    /**
+     * One library Quadrant needs: its soname, what it is for, and whether CUDA is unusable without it. A
+     * {@code versioned} library's file names carry a minor version after the soname ({@code libnvrtc-builtins.so.13.0}
+     * for {@code libnvrtc-builtins.so.13}); the newest file found is taken.
+     */
+    public record Library(String soname, String purpose, boolean required, boolean versioned) {
+        public Library(String soname, String purpose, boolean required) {
+            this(soname, purpose, required, false);
+        }
+    }
+
+    /** The system property that makes a forward-compatibility {@code compat/libcuda.so.1} win over the driver's. */
+    public static final String PREFER_COMPAT = "quadrant.cuda.compat";
 
     private final int cudaMajor;
     private final List<Path> searched;
     private final Map<Library, Path> found;
     private final Set<Path> linkerDirs;
+    private final boolean preferCompat;
 
-    private NativeLibraries(int cudaMajor, List<Path> searched, Map<Library, Path> found, Set<Path> linkerDirs) {
+    private NativeLibraries(int cudaMajor, List<Path> searched, Map<Library, Path> found, Set<Path> linkerDirs,
+                            boolean preferCompat) {
         this.cudaMajor = cudaMajor;
+        this.preferCompat = preferCompat;
         this.searched = List.copyOf(searched);
         this.found = Collections.unmodifiableMap(new LinkedHashMap<>(found));
         this.linkerDirs = Set.copyOf(linkerDirs);
@@ -58,6 +72,8 @@ public final class NativeLibraries {
                 new Library("libcublasLt.so." + major, "cuBLASLt (needed by cuBLAS)", true),
                 new Library("libcublas.so." + major, "cuBLAS", true),
                 new Library("libnvrtc.so." + major, "NVRTC (compiles Quadrant's kernels)", true),
+                new Library("libnvrtc-builtins.so." + major, "NVRTC's built-in headers (loaded by NVRTC at its first "
+                        + "compile)", true, true),
                 new Library("libnccl.so.2", "NCCL (multi-GPU collectives)", false));
     }
 
@@ -85,14 +101,28 @@ public final class NativeLibraries {
     /** Searches the standard places of this machine for CUDA {@code major}'s libraries. */
     public static NativeLibraries search(int major) {
         return search(major, System.getenv(), System.getProperty("quadrant.cuda.libdirs", ""),
-                Paths.get(System.getProperty("user.home", "/nonexistent")), Paths.get("/"));
+                Paths.get(System.getProperty("user.home", "/nonexistent")), Paths.get("/"),
+                Boolean.getBoolean(PREFER_COMPAT));
+    }
+
+    /** As {@link #search(int, Map, String, Path, Path, boolean)}, preferring the installed driver's libcuda. */
+    public static NativeLibraries search(int major, Map<String, String> env, String extraDirs, Path home, Path root) {
+        return search(major, env, extraDirs, home, root, false);
     }
 
     /**
      * Searches with an explicit environment, extra directories and file-system root (for tests: a fake tree under a
      * temporary directory stands for {@code /}).
+     *
+     * <p>{@code libcuda.so.1} is taken from the installed driver (the system directories, the linker path) before
+     * any {@code compat/} directory of a CUDA toolkit: a forward-compatibility libcuda works only with the datacenter
+     * driver branch it was made for, and loading it over a newer driver breaks CUDA. {@code preferCompat} (the system
+     * property {@value #PREFER_COMPAT}) reverses that. {@code libnvrtc-builtins} is looked for next to the
+     * {@code libnvrtc} found first (the pip wheel's libnvrtc has no {@code $ORIGIN} RUNPATH, so NVRTC cannot find it
+     * by itself), then everywhere else.
      */
-    public static NativeLibraries search(int major, Map<String, String> env, String extraDirs, Path home, Path root) {
+    public static NativeLibraries search(int major, Map<String, String> env, String extraDirs, Path home, Path root,
+                                         boolean preferCompat) {
         Set<Path> dirs = new LinkedHashSet<>();
         Set<Path> linker = new LinkedHashSet<>();
         addPathList(dirs, extraDirs, null);
@@ -140,15 +170,49 @@ public final class NativeLibraries {
         }
         Map<Library, Path> found = new LinkedHashMap<>();
         for (Library lib : libraries(major)) {
-            for (Path d : dirs) {
-                Path f = d.resolve(lib.soname());
-                if (Files.isRegularFile(f)) {   // follows symbolic links: a dangling link does not count
+            List<Path> order = new ArrayList<>(dirs);
+            if (lib.soname().equals("libcuda.so.1")) {
+                order.sort(Comparator.comparing(d -> isCompat(d) != preferCompat));   // stable: otherwise as searched
+            } else if (lib.versioned()) {
+                Path nvrtc = found.get(libraries(major).get(4));
+                if (nvrtc != null) {
+                    order.add(0, nvrtc.getParent());
+                }
+            }
+            for (Path d : order) {
+                Path f = lib.versioned() ? newestVersioned(d, lib.soname()) : d.resolve(lib.soname());
+                if (f != null && Files.isRegularFile(f)) {   // follows symbolic links: a dangling link does not count
                     found.put(lib, f);
                     break;
                 }
             }
         }
-        return new NativeLibraries(major, new ArrayList<>(dirs), found, linker);
+        return new NativeLibraries(major, new ArrayList<>(dirs), found, linker, preferCompat);
+    }
+
+    /** A CUDA toolkit's forward-compatibility directory ({@code /usr/local/cuda-13.0/compat}). */
+    static boolean isCompat(Path dir) {
+        Path name = dir.getFileName();
+        return name != null && name.toString().equals("compat");
+    }
+
+    /** {@code dir/soname} itself, else the newest {@code dir/soname.N...}, else null. */
+    private static Path newestVersioned(Path dir, String soname) {
+        if (Files.isRegularFile(dir.resolve(soname))) {
+            return dir.resolve(soname);
+        }
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        List<Path> hits = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, soname + ".*")) {
+            ds.forEach(hits::add);
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+        hits.removeIf(p -> !Files.isRegularFile(p));
+        hits.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        return hits.isEmpty() ? null : hits.get(0);
     }
 
     private static void addPathList(Set<Path> dirs, String list, Set<Path> alsoTo) {
@@ -216,6 +280,23 @@ public final class NativeLibraries {
             }
         }
         return out;
+    }
+
+    /**
+     * Which libcuda was found, for {@code quadrant devices}: the installed driver's, or a toolkit's forward-compatibility
+     * one (and whether that was asked for).
+     */
+    public String driverChoice() {
+        Path p = path("libcuda.so.1");
+        if (p == null) {
+            return "no libcuda.so.1 found";
+        }
+        if (isCompat(p.getParent())) {
+            return p + ": a CUDA forward-compatibility libcuda (" + (preferCompat ? "-D" + PREFER_COMPAT + "=true"
+                    : "no driver libcuda.so.1 was found") + ")";
+        }
+        return p + ": the installed driver's" + (preferCompat ? " (no compat/ libcuda was found although -D"
+                + PREFER_COMPAT + "=true)" : " (a compat/ libcuda is used only with -D" + PREFER_COMPAT + "=true)");
     }
 
     /** The CUDA major version searched for. */

@@ -31,6 +31,7 @@ class NativeLibrariesTest {
         touch(wheels.resolve("cublas/lib/libcublas.so.13"));
         touch(wheels.resolve("cublas/lib/libcublasLt.so.13"));
         touch(wheels.resolve("cu13/lib/libnvrtc.so.13"));
+        touch(wheels.resolve("cu13/lib/libnvrtc-builtins.so.13.0"));
         touch(wheels.resolve("nccl/lib/libnccl.so.2"));
         NativeLibraries libs = NativeLibraries.search(13, Map.of("VIRTUAL_ENV", root.resolve("venv").toString()), "",
                 root.resolve("home"), root);
@@ -87,5 +88,64 @@ class NativeLibrariesTest {
     void presetsVersionGivesTheCudaMajor() {
         int major = NativeLibraries.cudaMajorOfPresets();   // 13 by default, 12 with -Dcuda12
         assertTrue(major == 13 || major == 12, "major " + major);
+    }
+
+    @Test
+    void theDriversLibcudaWinsOverACompatOneUnlessAskedFor(@TempDir Path root) throws IOException {
+        touch(root.resolve("usr/local/cuda-13.0/compat/libcuda.so.1"));
+        touch(root.resolve("usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+        NativeLibraries libs = NativeLibraries.search(13, Map.of(), "", root.resolve("home"), root);
+        assertEquals(root.resolve("usr/lib/x86_64-linux-gnu/libcuda.so.1"), libs.path("libcuda.so.1"));
+        assertTrue(libs.driverChoice().contains("the installed driver's"), libs.driverChoice());
+        NativeLibraries compat = NativeLibraries.search(13, Map.of(), "", root.resolve("home"), root, true);
+        assertEquals(root.resolve("usr/local/cuda-13.0/compat/libcuda.so.1"), compat.path("libcuda.so.1"));
+        assertTrue(compat.driverChoice().contains("forward-compatibility"), compat.driverChoice());
+        assertTrue(compat.driverChoice().contains(NativeLibraries.PREFER_COMPAT), compat.driverChoice());
+    }
+
+    @Test
+    void aCompatLibcudaIsTheFallbackWhenNoDriverOneIsInstalled(@TempDir Path root) throws IOException {
+        touch(root.resolve("usr/local/cuda/compat/libcuda.so.1"));
+        NativeLibraries libs = NativeLibraries.search(13, Map.of(), "", root.resolve("home"), root);
+        assertEquals(root.resolve("usr/local/cuda/compat/libcuda.so.1"), libs.path("libcuda.so.1"));
+        assertTrue(libs.driverChoice().contains("no driver libcuda.so.1 was found"), libs.driverChoice());
+    }
+
+    @Test
+    void nvrtcBuiltinsAreFoundBesideNvrtcNewestMinorFirst(@TempDir Path root) throws IOException {
+        Path wheel = root.resolve("venv/lib/python3.12/site-packages/nvidia/cu13/lib");
+        touch(wheel.resolve("libnvrtc.so.13"));
+        touch(wheel.resolve("libnvrtc-builtins.so.13.0"));
+        touch(wheel.resolve("libnvrtc-builtins.so.13.1"));
+        touch(root.resolve("usr/local/cuda/lib64/libnvrtc-builtins.so.13.2"));   // searched earlier, not beside nvrtc
+        NativeLibraries libs = NativeLibraries.search(13, Map.of("VIRTUAL_ENV", root.resolve("venv").toString()), "",
+                root.resolve("home"), root);
+        assertEquals(wheel.resolve("libnvrtc-builtins.so.13.1"), libs.path("libnvrtc-builtins.so.13"), libs.report());
+        Path other = root.resolve("other");
+        touch(other.resolve("usr/local/cuda/lib64/libnvrtc.so.13"));
+        NativeLibraries none = NativeLibraries.search(13, Map.of(), "", root.resolve("home"), other);
+        assertTrue(none.missingRequired().stream().anyMatch(l -> l.soname().equals("libnvrtc-builtins.so.13")),
+                none.report());
+        assertTrue(CudaProbe.checkFiles(none).reason().contains("libnvrtc-builtins.so.13"));
+    }
+
+    @Test
+    void glibcVersionIsReadFromTheSymbolVersionsOfLibc(@TempDir Path root) throws IOException {
+        Path libc = root.resolve("lib/x86_64-linux-gnu/libc.so.6");
+        Files.createDirectories(libc.getParent());
+        Files.write(libc, "\0GLIBC_2.2.5\0GLIBC_2.17\0GLIBC_2.31\0GLIBC_PRIVATE\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(31, Glibc.minorVersion(Glibc.find(root)));
+        String problem = Glibc.problem(root);
+        assertNotNull(problem);
+        assertTrue(problem.contains("glibc 2.31") && problem.contains("2.34"), problem);
+        Files.write(libc, "\0GLIBC_2.34\0GLIBC_2.39\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertNull(Glibc.problem(root));
+        assertEquals(-1, Glibc.minorVersion(root.resolve("missing")));
+    }
+
+    @Test
+    void thisMachinesGlibcIsReadable() {
+        int minor = Glibc.minorVersion(Glibc.find(Path.of("/")));
+        assertTrue(minor >= 17, "glibc 2." + minor + " from " + Glibc.find(Path.of("/")));
     }
 }

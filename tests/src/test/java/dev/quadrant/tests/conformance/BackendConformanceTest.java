@@ -430,6 +430,24 @@ class BackendConformanceTest {
         ReductionChecks.allFinite(be);
     }
 
+    @OnEveryBackend
+    void gradientStats(Backend be) {
+        covers(be, "gradientStats");
+        GradientStatsChecks.gradientStats(be);
+    }
+
+    @OnEveryBackend
+    void sumFiniteInto(Backend be) {
+        covers(be, "sumFiniteInto");
+        GradientStatsChecks.sumFiniteInto(be);
+    }
+
+    /** The guard argument of sgdUpdate and adamUpdate (the methods themselves are counted below). */
+    @OnEveryBackend
+    void guardedUpdates(Backend be) {
+        GradientStatsChecks.guardedUpdates(be);
+    }
+
     // ---- optimizers and casts -----------------------------------------------------------------------------------
 
     @OnEveryBackend

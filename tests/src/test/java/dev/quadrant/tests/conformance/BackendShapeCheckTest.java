@@ -186,12 +186,12 @@ class BackendShapeCheckTest {
         try (Tensor p = be.allocate(DType.FLOAT32, 10); Tensor g9 = be.allocate(DType.FLOAT32, 9);
              Tensor g = be.allocate(DType.FLOAT32, 10); Tensor v9 = be.allocate(DType.FLOAT32, 9);
              Tensor v = be.allocate(DType.FLOAT32, 10); Tensor m = be.allocate(DType.FLOAT32, 10)) {
-            rejects("grad", () -> be.sgdUpdate(p, g9, null, 0.1f, 0f, false, 0f));
-            rejects("velocity", () -> be.sgdUpdate(p, g, v9, 0.1f, 0.9f, false, 0f));
-            rejects("velocity", () -> be.sgdUpdate(p, g, null, 0.1f, 0.9f, false, 0f));
-            rejects("grad", () -> be.adamUpdate(p, g9, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1));
-            rejects("v", () -> be.adamUpdate(p, g, m, v9, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1));
-            rejects("step", () -> be.adamUpdate(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 0));
+            rejects("grad", () -> be.sgdUpdate(p, g9, null, 0.1f, 0f, false, 0f, null));
+            rejects("velocity", () -> be.sgdUpdate(p, g, v9, 0.1f, 0.9f, false, 0f, null));
+            rejects("velocity", () -> be.sgdUpdate(p, g, null, 0.1f, 0.9f, false, 0f, null));
+            rejects("grad", () -> be.adamUpdate(p, g9, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1, null));
+            rejects("v", () -> be.adamUpdate(p, g, m, v9, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 1, null));
+            rejects("step", () -> be.adamUpdate(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 0, null));
             rejects("src", () -> be.upload(new float[9], 0, p));
             rejects("src", () -> be.upload(new float[12], 3, p));
             rejects("dst", () -> be.download(p, new float[10], 1));

@@ -33,7 +33,7 @@ final class OptimizerChecks {
                 float[] v = Data.gaussian(r, n, 0.1);
                 Tensor rp = Ref.floats(p, s);
                 Tensor rv = Ref.floats(v, s);
-                Ref.BE.sgdUpdate(rp, Ref.floats(g, s), withVelocity ? rv : null, lr, mu, nesterov, wd);
+                Ref.BE.sgdUpdate(rp, Ref.floats(g, s), withVelocity ? rv : null, lr, mu, nesterov, wd, null);
                 double[][] ref = {Ref.values(rp), Ref.values(rv)};
                 double[] pTol = new double[n];
                 double[] vTol = new double[n];
@@ -48,7 +48,7 @@ final class OptimizerChecks {
                         + withVelocity + " " + Data.shape(s);
                 try (Guarded gp = Guarded.floats(be, p, s); Guarded gg = Guarded.floats(be, g, s);
                      Guarded gv = Guarded.floats(be, v, s)) {
-                    be.sgdUpdate(gp.view, gg.view, withVelocity ? gv.view : null, lr, mu, nesterov, wd);
+                    be.sgdUpdate(gp.view, gg.view, withVelocity ? gv.view : null, lr, mu, nesterov, wd, null);
                     Approx.assertClose(what + " param", gp.floats(), ref[0], pTol);
                     Approx.assertExact(what + " grad unchanged", gg.floats(), g);
                     if (mu != 0) {
@@ -92,7 +92,7 @@ final class OptimizerChecks {
                 Tensor rp = Ref.floats(p, s);
                 Tensor rm = Ref.floats(m, s);
                 Tensor rv = Ref.floats(v, s);
-                Ref.BE.adamUpdate(rp, Ref.floats(g, s), rm, rv, lr, b1, b2, eps, wd, decoupled, step);
+                Ref.BE.adamUpdate(rp, Ref.floats(g, s), rm, rv, lr, b1, b2, eps, wd, decoupled, step, null);
                 double[][] ref = {Ref.values(rp), Ref.values(rm), Ref.values(rv)};
                 double bc1 = 1 - Math.pow(b1, step);
                 double bc2 = 1 - Math.pow(b2, step);
@@ -112,7 +112,7 @@ final class OptimizerChecks {
                 String what = "adamUpdate decoupled=" + decoupled + " wd=" + wd + " step=" + step + " " + Data.shape(s);
                 try (Guarded gp = Guarded.floats(be, p, s); Guarded gg = Guarded.floats(be, g, s);
                      Guarded gm = Guarded.floats(be, m, s); Guarded gv = Guarded.floats(be, v, s)) {
-                    be.adamUpdate(gp.view, gg.view, gm.view, gv.view, lr, b1, b2, eps, wd, decoupled, step);
+                    be.adamUpdate(gp.view, gg.view, gm.view, gv.view, lr, b1, b2, eps, wd, decoupled, step, null);
                     Approx.assertClose(what + " param", gp.floats(), ref[0], pTol);
                     Approx.assertClose(what + " m", gm.floats(), ref[1], mTol);
                     Approx.assertClose(what + " v", gv.floats(), ref[2], vTol);

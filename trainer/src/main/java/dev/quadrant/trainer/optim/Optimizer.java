@@ -59,7 +59,34 @@ public final class Optimizer implements AutoCloseable {
     /** Applies one update with learning rate {@code lr} using the gradients in {@code params}. */
     public void step(Parameters params, float lr) {
         steps++;
-        update(be, params.values(), params.gradients(), lr, steps);
+        update(be, params.values(), params.gradients(), lr, steps, null);
+    }
+
+    /**
+     * Queues one update guarded by the device tensor {@code stats} ({@link dev.quadrant.device.GradientStats}, from
+     * {@code Backend.gradientStats} over the whole gradient buffer): the kernels clip by its factor and change nothing
+     * when it flags a non-finite gradient, with no host read. The call is counted in {@link #steps()} either way;
+     * {@link #applied(long)} takes out the skipped ones once the host has read their number.
+     */
+    public void guardedStep(Parameters params, float lr, dev.quadrant.device.Tensor stats) {
+        steps++;
+        update(be, params.values(), params.gradients(), lr, steps + skippedFolded, stats);   // calls, skipped included
+    }
+
+    private long skippedFolded;
+
+    /**
+     * Tells the optimizer that {@code skipped} guarded calls so far (read from its statistics tensor) changed nothing:
+     * {@link #steps()} then counts only applied updates (what checkpoints store), as the host-side check counted them.
+     * The device keeps subtracting its own count, so the call numbers passed on are corrected by the same amount.
+     */
+    public void applied(long skipped) {
+        long newly = skipped - skippedFolded;
+        if (newly < 0) {
+            throw new IllegalArgumentException("skipped updates went down from " + skippedFolded + " to " + skipped);
+        }
+        steps -= Math.toIntExact(newly);
+        skippedFolded = skipped;
     }
 
     /**
@@ -69,6 +96,12 @@ public final class Optimizer implements AutoCloseable {
      * number, and updates of different callers may interleave.
      */
     public void update(Backend backend, Tensor w, Tensor g, float lr, int step) {
+        update(backend, w, g, lr, step, null);
+    }
+
+    /** As above, guarded by a {@link dev.quadrant.device.GradientStats} tensor (null: unguarded). */
+    public void update(Backend backend, Tensor w, Tensor g, float lr, long step, Tensor guard) {
+        int call = Math.toIntExact(step);
         for (long[] grp : groups) {
             long off = grp[0];
             int len = Math.toIntExact(grp[1]);
@@ -76,11 +109,11 @@ public final class Optimizer implements AutoCloseable {
             Tensor wv = w.slice(off, len);
             Tensor gv = g.slice(off, len);
             switch (cfg.kind()) {
-                case SGD -> backend.sgdUpdate(wv, gv, null, lr, 0f, false, wd);
-                case MOMENTUM -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd);
-                case NESTEROV -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd);
+                case SGD -> backend.sgdUpdate(wv, gv, null, lr, 0f, false, wd, guard);
+                case MOMENTUM -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd, guard);
+                case NESTEROV -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd, guard);
                 case ADAM, ADAMW -> backend.adamUpdate(wv, gv, state1.slice(off, len), state2.slice(off, len), lr,
-                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, step);
+                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, call, guard);
             }
         }
     }

@@ -101,8 +101,7 @@ public final class AllReduceStrategy implements StepRunner {
                 h.await();
             }
             rep.clock().lap(StepClock.Phase.COMM);
-            GradientClipper.clip(rep.backend(), grads, clipNorm);
-            rep.applyUpdate(lr);
+            rep.applyGuardedUpdate(lr, clipNorm);   // clip and non-finite check on the device: no host wait
             rep.clock().lap(StepClock.Phase.COMPUTE);
         });
         steps++;

@@ -45,8 +45,9 @@ final class AsyncShards {
             group.threads.submit(r, rank -> {
                 task.run(rank, shard, lr, seed);
                 Replica rep = group.replicas.get(rank);
-                lossCount.add(rep.termsSinceRead());
-                lossSum.add(rep.takeLossSum());
+                double[] loss = rep.takeLoss();
+                lossSum.add(loss[0]);
+                lossCount.add((long) loss[1]);
             });
         }
     }

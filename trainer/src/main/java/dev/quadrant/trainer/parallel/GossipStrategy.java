@@ -50,6 +50,7 @@ public final class GossipStrategy implements StepRunner {
     private final List<Tensor> transit = new ArrayList<>();  // [P] each, on the receiver's device
     private final List<StreamEvent> filled = new ArrayList<>();   // per sender, on the sender's device
     private final List<StreamEvent> taken = new ArrayList<>();    // per sender, on the receiver's device
+    private final List<StreamEvent> averaged = new ArrayList<>(); // per replica, on its device: it has read the average
     private final List<ReentrantLock> outboxLocks = new ArrayList<>();
     private final long[] localSteps;
     private final long[] outboxSenderStep;
@@ -89,6 +90,7 @@ public final class GossipStrategy implements StepRunner {
                 transit.add(be.allocate(DType.FLOAT32, p));
                 filled.add(be.newEvent());
                 taken.add(replicas.get((r.rank() + 1) % n).backend().newEvent());
+                averaged.add(be.newEvent());
                 outboxLocks.add(new ReentrantLock());
             }
         } catch (RuntimeException | Error e) {
@@ -197,8 +199,12 @@ public final class GossipStrategy implements StepRunner {
         b0.synchronize();
         for (int r = 0; r < group.size(); r++) {
             Replica rep = group.replicas.get(r);
-            rep.backend().copy(sum, rep.parameters().values());
+            rep.backend().copy(sum, rep.parameters().values());   // on rep's stream: reads replica 0's scratch
             rep.backend().copy(rep.parameters().values(), anchors.get(r));
+            averaged.get(r).record(rep.backend());
+        }
+        for (int r = 1; r < group.size(); r++) {
+            averaged.get(r).waitIn(b0);   // replica 0's next send overwrites scratch(0) only after every copy of it
         }
     }
 
@@ -227,6 +233,7 @@ public final class GossipStrategy implements StepRunner {
         }
         filled.forEach(StreamEvent::close);
         taken.forEach(StreamEvent::close);
+        averaged.forEach(StreamEvent::close);
     }
 
     @Override

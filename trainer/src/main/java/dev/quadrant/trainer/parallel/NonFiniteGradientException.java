@@ -18,18 +18,32 @@ public class NonFiniteGradientException extends UserInputException {
 
     private final String parameter;
     private final int rank;
+    private final long stepsAgo;
 
     public NonFiniteGradientException(String message, String parameter, int rank) {
+        this(message, parameter, rank, 0L);
+    }
+
+    /** Found by a device-side check read {@code stepsAgo} updates after the one it concerns. */
+    public NonFiniteGradientException(String message, String parameter, int rank, long stepsAgo) {
         super(message);
         this.parameter = parameter;
         this.rank = rank;
+        this.stepsAgo = stepsAgo;
     }
 
     public NonFiniteGradientException(String message, String parameter, int rank, Throwable cause) {
         super(message, cause);
         this.parameter = parameter;
         this.rank = rank;
+        this.stepsAgo = cause instanceof NonFiniteGradientException nf ? nf.stepsAgo : 0;
     }
+
+    /**
+     * How many steps before the point where it was thrown the non-finite update happened: 0 for a check made in the
+     * step itself, more for the device-side checks, read when metrics are read.
+     */
+    public long stepsAgo() { return stepsAgo; }
 
     /** Name of the first parameter whose gradient is not finite (e.g. {@code layers.1.weight}). */
     public String parameter() { return parameter; }

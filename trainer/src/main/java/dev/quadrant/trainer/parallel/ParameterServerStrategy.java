@@ -54,8 +54,7 @@ public final class ParameterServerStrategy implements StepRunner {
             comm.reduce(rep.parameters().gradients(), ReduceOp.SUM, SERVER);
             rep.clock().lap(StepClock.Phase.COMM);
             if (r == SERVER) {
-                GradientClipper.clip(rep.backend(), rep.parameters().gradients(), clipNorm);
-                rep.applyUpdate(lr);
+                rep.applyGuardedUpdate(lr, clipNorm);   // clip and non-finite check on the device: no host wait
                 rep.clock().lap(StepClock.Phase.COMPUTE);
             }
             comm.broadcast(rep.parameters().values(), SERVER);

@@ -25,16 +25,23 @@ import dev.quadrant.trainer.optim.OptimizerConfig;
  * must be called from the replica's own thread (for a single replica, the caller's thread); the strategy that owns
  * the replicas provides the synchronisation between them. The exceptions: {@link #setNonFinitePolicy} (before
  * training starts) and the read-only {@link #skippedUpdates()} and {@link #lastNonFiniteParameter()}, which any
- * thread may call.
+ * thread may call ({@link #readChecks} and {@link #takeLoss} read the device: call them from the replica's thread or
+ * when no step runs).
  *
  * <p>A step: {@link #zeroGradients()}, then {@link #computeGradients} once per micro-batch (each ACCUMULATES into
  * the flat gradient buffer, which is what makes gradient accumulation and residual fan-in work), then
  * {@link #applyUpdate}. The replica gathers its own rows from the dataset into its host staging arrays and uploads
  * them: the driver hands out sample indices, never data.
  *
- * <p>Before each update the gradients are checked for NaN and infinities with one {@link Backend#allFinite} over the
- * whole flat gradient buffer (one pass over P floats, small next to the step's GEMMs); only when that fails is each
- * parameter's slice checked, to name the first one. What follows is the {@link NonFinitePolicy}.
+ * <p>The synchronous strategies update with {@link #applyGuardedUpdate}: one {@link Backend#gradientStats} over the
+ * whole flat gradient buffer writes the norm, a non-finite flag and the clipping factor into a small device tensor
+ * ({@link dev.quadrant.device.GradientStats}), and the optimizer kernels read it to clip and to skip a non-finite
+ * update, so a step never waits for the host. The host learns what happened when metrics are read
+ * ({@link #readChecks}: the skipped count, the step and the first non-finite parameter), and {@link NonFinitePolicy#ABORT}
+ * stops the run there. Under {@link NonFinitePolicy#SKIP} a diverged batch's losses are left out of the running loss
+ * on the device too ({@link Backend#sumFiniteInto}). The asynchronous strategies still check on the host before
+ * pushing ({@link #checkGradients}, one {@link Backend#allFinite}; only when that fails is each parameter's slice
+ * checked, to name the first one).
  *
  * <pre>{@code
  * try (Replica r = new Replica(0, backend, MlpSpec.parse("mlp:256"), data.schema(), Classification.INSTANCE,
@@ -64,7 +71,8 @@ public final class Replica implements AutoCloseable {
     private final Tensor target;     // [maxRows, ...target shape]
     private final Tensor dOut;       // [maxRows, ...output shape]
     private final Tensor losses;     // [maxRows * termsPerSample]
-    private final Tensor lossSum;    // [1] running sum of per-term training losses
+    private final Tensor lossSum;    // [2] running {sum of per-term training losses, their terms (under SKIP)}
+    private final Tensor gradStats;  // [GradientStats.SIZE] the device-side checks of the guarded updates
     private final Tensor evalLoss;   // [1]
     private final Tensor evalScore;  // [1]
     private final StepClock clock;
@@ -72,6 +80,8 @@ public final class Replica implements AutoCloseable {
     private volatile NonFinitePolicy onNonFinite = NonFinitePolicy.ABORT;
     private volatile long skippedUpdates;        // written by the replica's thread only
     private volatile String lastNonFinite;       // parameter named by the last skipped update
+    private long guardedCalls;                   // guarded updates queued (the step argument of gradientStats)
+    private long guardedRead;                    // guardedCalls when the device checks were last read
 
     /**
      * A replica of the model {@code factory} builds for data of {@code schema} (input shape and type, number of
@@ -102,7 +112,8 @@ public final class Replica implements AutoCloseable {
         this.target = backend.allocate(tg.dtype(), batchShape(this.maxRows, tg.shape()));
         this.dOut = backend.allocate(DType.FLOAT32, batchShape(this.maxRows, model.outputShape()));
         this.losses = backend.allocate(DType.FLOAT32, this.maxRows * termsPerSample);
-        this.lossSum = backend.allocate(DType.FLOAT32, 1);
+        this.lossSum = backend.allocate(DType.FLOAT32, 2);
+        this.gradStats = backend.allocate(DType.FLOAT32, dev.quadrant.device.GradientStats.SIZE);
         this.evalLoss = backend.allocate(DType.FLOAT32, 1);
         this.evalScore = backend.allocate(DType.FLOAT32, 1);
         this.clock = StepClock.of(backend);
@@ -205,12 +216,13 @@ public final class Replica implements AutoCloseable {
         Tensor out = model.forward(input.rows(0, rows), new ForwardContext(true, seed, from, group));
         Tensor lb = losses.rows(0, rows * termsPerSample);
         objective.loss(be, out, yb, lb);
-        // Under SKIP a diverged batch must not poison the running loss: its losses are left out (one small check).
-        boolean countLoss = onNonFinite != NonFinitePolicy.SKIP || be.allFinite(lb);
-        if (countLoss) {
-            be.sumInto(lb, lossSum);
-            termsSinceRead += hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, rows)
-                    : (long) rows * termsPerSample;
+        long terms = hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, rows) : (long) rows * termsPerSample;
+        if (onNonFinite == NonFinitePolicy.SKIP) {
+            // a diverged batch must not poison the running loss: left out on the device, terms counted there too
+            be.sumFiniteInto(lb, terms, lossSum);
+        } else {
+            be.sumInto(lb, lossSum.slice(0, 1));
+            termsSinceRead += terms;
         }
         Tensor dl = dOut.rows(0, rows);
         objective.gradient(be, out, yb, gradScale, dl);
@@ -235,6 +247,62 @@ public final class Replica implements AutoCloseable {
         if (checkGradients()) {
             optimizer.step(params, lr);
         }
+    }
+
+    /**
+     * Queues one optimizer update with learning rate {@code lr}, clipped to the global norm {@code clipNorm} (0: no
+     * clipping) and skipped when a gradient is not finite, all decided on the device ({@link Backend#gradientStats},
+     * then the guarded update kernels): no host read, no synchronisation. Clipping and skipping give bit for bit the
+     * parameters of {@link GradientClipper#clip} followed by {@link #applyUpdate} on the CPU backend. What was skipped
+     * is read by {@link #readChecks}.
+     */
+    public void applyGuardedUpdate(float lr, float clipNorm) {
+        guardedCalls++;
+        be.gradientStats(params.gradients(), clipNorm, guardedCalls, gradStats);
+        optimizer.guardedStep(params, lr, gradStats);
+    }
+
+    /**
+     * Reads the device-side checks of the guarded updates since the last read (one small download: call it where
+     * metrics are read, never inside a step): updates {@link #skippedUpdates()}, {@link #lastNonFiniteParameter()} and
+     * the optimizer's count of applied updates. Under {@link NonFinitePolicy#ABORT}, if an update was skipped since the
+     * last read, throws a {@link NonFiniteGradientException} naming the first parameter, whose
+     * {@link NonFiniteGradientException#stepsAgo()} says how many updates before this read it was (the training loop
+     * turns that into the step). Nothing to do (and no read) when no guarded update ran since the last read.
+     */
+    public void readChecks() {
+        if (guardedCalls == guardedRead) {
+            return;
+        }
+        float[] v = new float[dev.quadrant.device.GradientStats.SIZE];
+        be.download(gradStats, v, 0);
+        guardedRead = guardedCalls;
+        dev.quadrant.device.GradientStats.Read r = dev.quadrant.device.GradientStats.decode(v);
+        long before = skippedUpdates;
+        optimizer.applied(r.skipped());
+        if (r.skipped() == before) {
+            return;
+        }
+        String first = nameAt(r.firstIndex());
+        if (onNonFinite == NonFinitePolicy.ABORT) {
+            long ago = guardedCalls - r.firstStep();
+            throw new NonFiniteGradientException("the gradient of " + first + " is not finite (NaN or infinity) on "
+                    + "replica " + rank + " (found by the device-side check, read " + ago + " step"
+                    + (ago == 1 ? "" : "s") + " later; that update and any other non-finite one were not applied)",
+                    first, rank, ago);
+        }
+        lastNonFinite = first;
+        skippedUpdates = r.skipped(); // only this replica's thread writes it
+    }
+
+    /** The parameter whose flat range holds {@code index}, or "(unknown)". */
+    private String nameAt(long index) {
+        for (dev.quadrant.trainer.nn.ParamLayout.Entry e : params.layout().entries()) {
+            if (index >= e.offset() && index < e.offset() + e.size()) {
+                return e.name();
+            }
+        }
+        return "(unknown)";
     }
 
     /**
@@ -271,23 +339,28 @@ public final class Replica implements AutoCloseable {
     /** The policy for non-finite gradients ({@link NonFinitePolicy#ABORT} unless set). */
     public NonFinitePolicy nonFinitePolicy() { return onNonFinite; }
 
-    /** Updates skipped so far because of non-finite gradients. Any thread. */
+    /** Updates skipped so far because of non-finite gradients (device-side ones as of the last {@link #readChecks}). Any thread. */
     public long skippedUpdates() { return skippedUpdates; }
 
-    /** The first non-finite parameter of the last skipped update, or null if none was skipped. Any thread. */
+    /**
+     * The first non-finite parameter of a skipped update, or null if none was skipped: of the last one checked on the
+     * host ({@link #checkGradients}), of the first one for the device-side checks (the device records the first only),
+     * as of the last {@link #readChecks}. Any thread.
+     */
     public String lastNonFiniteParameter() { return lastNonFinite; }
 
-    /** Sum of per-term training losses since the last call, and resets it; synchronises with the device. */
-    public double takeLossSum() {
-        float[] v = new float[1];
+    /**
+     * Sum of per-term training losses since the last call and their number of terms, and resets both; synchronises
+     * with the device. Under {@link NonFinitePolicy#SKIP} diverged batches are in neither.
+     */
+    public double[] takeLoss() {
+        float[] v = new float[2];
         be.download(lossSum, v, 0);
         be.fill(lossSum, 0f);
+        double terms = onNonFinite == NonFinitePolicy.SKIP ? v[1] : termsSinceRead;
         termsSinceRead = 0;
-        return v[0];
+        return new double[] {v[0], terms};
     }
-
-    /** Number of loss terms whose losses {@link #takeLossSum()} would return. */
-    public long termsSinceRead() { return termsSinceRead; }
 
     /**
      * Evaluates the samples {@code ids} of {@code data} in chunks of at most {@link #maxRows()} (no dropout); returns
@@ -337,6 +410,7 @@ public final class Replica implements AutoCloseable {
         dOut.close();
         losses.close();
         lossSum.close();
+        gradStats.close();
         evalLoss.close();
         evalScore.close();
         be.close();

@@ -27,8 +27,7 @@ public final class SingleReplica implements StepRunner {
             replica.computeGradients(batch, batch.microFrom(k), batch.microLength(k), scale, seed,
                     dev.quadrant.trainer.nn.Backward.IGNORE);
         }
-        GradientClipper.clip(replica.backend(), replica.parameters().gradients(), clipNorm);
-        replica.applyUpdate(lr);
+        replica.applyGuardedUpdate(lr, clipNorm);   // clip and non-finite check on the device: no host wait
         replica.clock().lap(dev.quadrant.device.StepClock.Phase.COMPUTE);
     }
 

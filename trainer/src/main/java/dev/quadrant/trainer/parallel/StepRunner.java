@@ -30,10 +30,23 @@ public interface StepRunner extends AutoCloseable {
         double sum = 0;
         long n = 0;
         for (Replica r : replicas()) {
-            n += r.termsSinceRead();
-            sum += r.takeLossSum();
+            double[] loss = r.takeLoss();
+            sum += loss[0];
+            n += (long) loss[1];
         }
         return new double[] {sum, n};
+    }
+
+    /**
+     * Reads the device-side checks of the steps since the last read ({@link Replica#readChecks}) on every replica;
+     * call where metrics are read (it synchronises), never inside a step. Under {@code --on-nan abort} throws the
+     * {@link NonFiniteGradientException} of a skipped update. Asynchronous strategies check on the host in each step
+     * and have nothing to read.
+     */
+    default void readChecks() {
+        for (Replica r : replicas()) {
+            r.readChecks();
+        }
     }
 
     /**

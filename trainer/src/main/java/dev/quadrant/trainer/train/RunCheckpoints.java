@@ -71,6 +71,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
     private void save(StepRunner runner, Trainer.Position at) {
         long t0 = System.nanoTime();
         runner.consolidate();
+        runner.readChecks();   // folds skipped updates into the optimizer's count before it is saved
         Replica r0 = runner.replicas().get(0);
         Optimizer opt = runner.checkpointOptimizer();
         CheckpointManifest m = manifest(options, setup, data, runner, at, stepsPerEpoch, opt.steps());

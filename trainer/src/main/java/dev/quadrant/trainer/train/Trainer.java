@@ -238,6 +238,8 @@ public final class Trainer {
                 boolean epochEnd = b == perEpoch - 1 || step == total;
                 boolean evalNow = epochEnd || (plan.evalEvery() > 0 && step % plan.evalEvery() == 0);
                 if (step % REPORT_EVERY == 0 || evalNow) {
+                    readChecks(runner, step, perEpoch, lr);   // the device-side checks of the steps since the last read
+                    skippedSeen = reportSkipped(runner, skippedSeen, step);
                     double[] ls = runner.takeLossSum();
                     w.lossSum += ls[0];
                     w.lossCount += (long) ls[1];
@@ -265,7 +267,12 @@ public final class Trainer {
                     }
                 }
                 if (checkpoints != null && step < total) {
-                    checkpoints.after(runner, end, end.batchInEpoch() == 0);
+                    try {
+                        checkpoints.after(runner, end, end.batchInEpoch() == 0);   // a save reads the checks first
+                    } catch (NonFiniteGradientException e) {
+                        throw withStep(e, runner, step - e.stepsAgo(), stepEpoch(step - e.stepsAgo(), perEpoch), lr,
+                                step);
+                    }
                 }
                 if (step < total && interruptRequested(listeners)) {
                     log.info("stopping after step {} of {}: interrupted", step, total);
@@ -350,7 +357,9 @@ public final class Trainer {
                     break;
                 }
             }
-            log.warn("step {}: update skipped, the gradient of {} is not finite (--on-nan skip; {} skipped so far{})",
+            // the synchronous strategies' checks are read every REPORT_EVERY steps: "by step" (the first skipped one
+            // since the last read named its parameter)
+            log.warn("by step {}: update skipped, the gradient of {} is not finite (--on-nan skip; {} skipped so far{})",
                     step, where, now, now == SKIP_LOG_LIMIT ? "; from now on every 100th is reported" : "");
         }
         return now;
@@ -358,15 +367,40 @@ public final class Trainer {
 
     /** Adds the step to a non-finite-gradient failure; other failures pass unchanged. */
     private static RuntimeException withStep(RuntimeException e, StepRunner runner, long step, int epoch, float lr) {
+        return withStep(e, runner, step, epoch, lr, -1);
+    }
+
+    /** As above; {@code readAt} (when >= 0) is the step at which a device-side check was read. */
+    private static RuntimeException withStep(RuntimeException e, StepRunner runner, long step, int epoch, float lr,
+                                             long readAt) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof NonFiniteGradientException nf) {
                 boolean async = runner.name().equals("hogwild") || runner.name().equals("gossip");
                 return new NonFiniteGradientException((async ? "by step " : "step ") + step + " (epoch " + (epoch + 1)
-                        + "): " + nf.getMessage() + "; training diverged: lower --lr (now " + lr + "), set "
+                        + "): " + nf.getMessage() + (readAt >= 0 ? "; stopped at step " + readAt : "")
+                        + "; training diverged: lower --lr (now " + lr + "), set "
                         + "--clip-norm, or pass --on-nan skip to drop such steps", nf.parameter(), nf.rank(), e);
             }
         }
         return e;
+    }
+
+    /**
+     * Reads the runner's device-side checks at step {@code step} (a read point: metrics are read here anyway); under
+     * {@code --on-nan abort} a non-finite step since the last read ends the run, named with its own step and epoch.
+     */
+    private static void readChecks(StepRunner runner, long step, long perEpoch, float lr) {
+        try {
+            runner.readChecks();
+        } catch (NonFiniteGradientException e) {
+            long at = step - e.stepsAgo();
+            throw withStep(e, runner, at, stepEpoch(at, perEpoch), lr, step);
+        }
+    }
+
+    /** The 0-based epoch of the 1-based {@code step}. */
+    private static int stepEpoch(long step, long perEpoch) {
+        return (int) ((Math.max(1, step) - 1) / perEpoch);
     }
 
 }

@@ -93,7 +93,9 @@ final class CudaCommGroup {
         }
         boolean useNccl = false;
         String ncclWhy = "not requested";
-        if (layers == Layers.AUTO) {
+        if (layers == Layers.AUTO && byDevice.size() == 1) {
+            ncclWhy = "not needed, every rank is on cuda:" + byDevice.keySet().iterator().next();
+        } else if (layers != Layers.LOCAL_ONLY) {
             CudaProbe.Result probe = CudaProbe.get();
             useNccl = probe.ncclUsable();
             ncclWhy = probe.ncclReason();
@@ -366,7 +368,8 @@ final class CudaCommGroup {
             if (failure.get() != null) {
                 return true;
             }
-            return p.enqueued && (p.done == null || p.done[islandOf[rank]].isDone());
+            // A retired op's events went back to the islands' pools and may now mark a newer collective: never query them.
+            return p.retired || p.enqueued && (p.done == null || p.done[islandOf[rank]].isDone());
         } finally {
             lock.unlock();
         }
@@ -451,6 +454,8 @@ final class CudaCommGroup {
                         i.release(p.done[i.index]);
                     }
                 }
+                p.retired = true;   // complete everywhere; its handles answer isDone() from this flag from now on
+                p.done = null;
                 it.remove();
             } else if (!late.isEmpty() && now - p.enqueuedAt > deadline.toNanos()) {
                 fail(GroupFailure.timeout(List.of(), p.describe() + " was queued on every GPU " + deadline.toMillis()

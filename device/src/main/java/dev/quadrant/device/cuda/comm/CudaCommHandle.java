@@ -44,6 +44,9 @@ final class CudaCommHandle implements CommHandle {
         return group.isDone(rank, op);
     }
 
+    /** The collective (for tests of its retirement). */
+    PendingOp op() { return op; }
+
     @Override
     public String toString() {
         return "CommHandle[rank " + rank + ", " + op.describe() + "]";

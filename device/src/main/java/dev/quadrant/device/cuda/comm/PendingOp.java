@@ -23,7 +23,8 @@ final class PendingOp {
     int arrived;
     boolean enqueued;
     long enqueuedAt;
-    CudaEvent[] done;   // per island, after enqueue (null for a barrier)
+    CudaEvent[] done;   // per island, after enqueue (null for a barrier, and once retired)
+    boolean retired;    // completed on every GPU and awaited by every rank; its events were recycled
     int awaited;
 
     PendingOp(long seq, OpKind kind, int count, ReduceOp op, int root, int size) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -234,7 +235,12 @@ class CudaCommunicatorFakesTest {
 
     @Test
     void fourReplicasOnOneGpuWithNcclOnOneRank() throws Exception {
-        everyCollective(new int[] {0, 0, 0, 0}, Layers.AUTO, 1e-5, true);
+        everyCollective(new int[] {0, 0, 0, 0}, Layers.WITH_NCCL, 1e-5, true);
+    }
+
+    @Test
+    void fourReplicasOnOneGpuUnderAutoUseTheDeviceLocalPathOnly() throws Exception {
+        everyCollective(new int[] {0, 0, 0, 0}, Layers.AUTO, 1e-5, false);
     }
 
     @Test
@@ -391,6 +397,37 @@ class CudaCommunicatorFakesTest {
                     () -> comms.get(0).allReduce(CudaBuffer.of(t), 0, 16, ReduceOp.SUM));
             assertSame(e, f.getCause());
             assertNotNull(f.getMessage());
+        } finally {
+            closeAll(comms, bes);
+        }
+    }
+
+    @Test
+    void aRetiredCollectiveAnswersIsDoneWithoutItsRecycledEvents() throws Exception {
+        List<CudaBackend> bes = backends(0, 0);
+        List<CudaCommunicator> comms = CudaCommunicator.create(bes, Duration.ofSeconds(30), Layers.LOCAL_ONLY, 16);
+        try {
+            CudaCommHandle[] first = new CudaCommHandle[2];
+            ok(onRanks(2, r -> {
+                try (Tensor t = bes.get(r).allocate(DType.FLOAT32, 16)) {
+                    first[r] = (CudaCommHandle) comms.get(r).allReduceAsync(CudaBuffer.of(t), 0, 16, ReduceOp.SUM);
+                    first[r].await();
+                    bes.get(r).synchronize();
+                }
+            }));
+            PendingOp op = first[0].op();
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (!op.retired && System.nanoTime() < until) {
+                Thread.sleep(20);   // the watchdog retires it once it is complete and awaited everywhere
+            }
+            assertTrue(op.retired, "the watchdog retires a completed, awaited collective");
+            assertNull(op.done, "a retired collective keeps no reference to its recycled events");
+            ok(onRanks(2, r -> {   // a newer collective takes the recycled events
+                try (Tensor t = bes.get(r).allocate(DType.FLOAT32, 16)) {
+                    comms.get(r).allReduce(CudaBuffer.of(t), 0, 16, ReduceOp.SUM);
+                }
+            }));
+            assertTrue(first[0].isDone() && first[1].isDone(), "the old handles still say done");
         } finally {
             closeAll(comms, bes);
         }
