@@ -20,7 +20,7 @@ import dev.quadrant.device.UserInputException;
  * }</pre>
  *
  * <p>Select on a validation set ({@code val_*}: {@code --val-fraction}, or a text's own validation split), never on
- * the test set: {@link #forMetric} refuses {@code test_*} metrics. Called on the driver thread.
+ * the test set: the constructor refuses {@code test_*} metrics. Called on the driver thread.
  */
 public final class EarlyStopping implements TrainListener {
     private static final Logger log = LoggerFactory.getLogger(EarlyStopping.class);
