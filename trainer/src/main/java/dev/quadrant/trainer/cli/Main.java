@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quadrant", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train neural networks on every CPU core or GPU of one machine, with four parallel strategies.",
-        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, PlotCommand.class, DevicesCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, PlotCommand.class, LabCommand.class, DevicesCommand.class,
                 SelftestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

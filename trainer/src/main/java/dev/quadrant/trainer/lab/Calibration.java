@@ -1,0 +1,213 @@
+package dev.quadrant.trainer.lab;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import dev.quadrant.device.comm.LocalCommunicator;
+import dev.quadrant.device.comm.ReduceOp;
+import dev.quadrant.trainer.data.DataSplit;
+import dev.quadrant.trainer.parallel.StepBatch;
+import dev.quadrant.trainer.parallel.StepRunner;
+import dev.quadrant.trainer.train.TrainOptions;
+import dev.quadrant.trainer.train.Training;
+
+/**
+ * Measures {@link MachineProfile} on this machine:
+ * <ul>
+ *   <li>compute: one replica ({@code cpu:1}) with each thread budget the runs will give a replica, timing whole
+ *       optimizer steps (forward, backward, update) at several batch sizes: medians of {@code reps} steps after
+ *       two warm-up steps, fitted by a line in the batch;</li>
+ *   <li>communication: {@link LocalCommunicator} all-reduce, reduce (to rank 0) and broadcast (from rank 0) on
+ *       {@code n} replica threads for each n, and one copy between two direct buffers, at a quarter, a half and all
+ *       of the model's gradient bytes: medians of rank 0's times, each run after a barrier, fitted by
+ *       {@code alpha + bytes / bandwidth}.</li>
+ * </ul>
+ * Runs on the calling thread and the replica threads it starts; not thread-safe.
+ */
+public final class Calibration {
+    private static final Duration DEADLINE = Duration.ofMinutes(5);
+    private static final int WARMUP = 2;
+
+    private Calibration() {}
+
+    /** What to time. */
+    public record Plan(TrainOptions run, int batch, List<Integer> replicas, int threads, int cores, int reps) {}
+
+    /**
+     * Measures compute (for the model and data of {@code plan.run()}, already loaded as {@code data}) and the
+     * collectives over {@code parameters} floats.
+     */
+    public static MachineProfile measure(Plan plan, DataSplit data, long parameters) {
+        Map<Integer, LinearFit> compute = new TreeMap<>();
+        TreeSet<Integer> threadBudgets = new TreeSet<>();
+        TreeSet<Integer> batches = new TreeSet<>();
+        for (int n : plan.replicas()) {
+            threadBudgets.add(Math.max(1, plan.threads() / n));
+            batches.add(CostModel.perReplicaBatch(plan.batch(), n, CostModel.Scaling.STRONG));
+        }
+        batches.add(Math.max(1, plan.batch() / 8));
+        batches.add(plan.batch());
+        for (int t : threadBudgets) {
+            compute.put(t, computeFit(plan, data, t, batches));
+        }
+        Map<String, Map<Integer, LinearFit>> comm = new LinkedHashMap<>();
+        int full = Math.toIntExact(Math.max(1024, parameters));
+        int[] sizes = {full / 4, full / 2, full};
+        for (String c : MachineProfile.COLLECTIVES) {
+            comm.put(c, new TreeMap<>());
+        }
+        comm.get("copy").put(1, fit(sizes, s -> copySeconds(s, plan.reps())));
+        for (int n : plan.replicas()) {
+            if (n < 2) {
+                continue;
+            }
+            for (String c : List.of("all_reduce", "reduce", "broadcast")) {
+                comm.get(c).put(n, fit(sizes, s -> collectiveSeconds(c, n, s, plan.reps())));
+            }
+        }
+        return new MachineProfile(plan.cores(), plan.threads(), compute, comm);
+    }
+
+    private interface Timer {
+        double seconds(int floats);
+    }
+
+    private static LinearFit fit(int[] sizes, Timer timer) {
+        double[] x = new double[sizes.length];
+        double[] y = new double[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            x[i] = 4.0 * sizes[i];
+            y[i] = timer.seconds(sizes[i]);
+        }
+        return LinearFit.of(x, y);
+    }
+
+    /** Median step seconds of one replica with {@code threads} threads at each batch size, fitted by a line. */
+    private static LinearFit computeFit(Plan plan, DataSplit data, int threads, TreeSet<Integer> batches) {
+        TrainOptions o = copyOf(plan.run());
+        o.devices = "cpu:1";
+        o.threads = threads;
+        o.strategy = "allreduce";
+        o.batch = batches.last();
+        Training.Setup s = Training.setup(o);
+        double[] x = new double[batches.size()];
+        double[] y = new double[batches.size()];
+        try (StepRunner runner = Training.buildRunner(o, s, data)) {
+            var objective = runner.replicas().get(0).objective();
+            int i = 0;
+            for (int b : batches) {
+                StepBatch batch = StepBatch.first(data.train(), b, 1, objective);
+                double[] t = new double[plan.reps()];
+                for (int k = -WARMUP; k < t.length; k++) {
+                    long t0 = System.nanoTime();
+                    runner.step(batch, o.lr, k);
+                    if (k >= 0) {
+                        t[k] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                x[i] = b;
+                y[i++] = median(t);
+            }
+        }
+        return LinearFit.of(x, y);
+    }
+
+    /** A copy of the run options (their public fields), so the caller's stay as they were. */
+    static TrainOptions copyOf(TrainOptions from) {
+        TrainOptions o = new TrainOptions();
+        for (var f : TrainOptions.class.getFields()) {
+            try {
+                f.set(o, f.get(from));
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("TrainOptions field " + f.getName() + " is not public", e);
+            }
+        }
+        return o;
+    }
+
+    private static double copySeconds(int floats, int reps) {
+        FloatBuffer src = direct(floats);
+        FloatBuffer dst = direct(floats);
+        double[] t = new double[reps];
+        for (int k = -WARMUP; k < reps; k++) {
+            long t0 = System.nanoTime();
+            dst.put(0, src, 0, floats);
+            if (k >= 0) {
+                t[k] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        return median(t);
+    }
+
+    /** Median over {@code reps} runs of rank 0's time for one collective of {@code floats} on {@code n} ranks. */
+    private static double collectiveSeconds(String collective, int n, int floats, int reps) {
+        List<LocalCommunicator> comms = LocalCommunicator.create(n, DEADLINE);
+        double[] times = new double[reps];
+        Throwable[] failure = new Throwable[n];
+        List<Thread> threads = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            int rank = r;
+            Thread t = new Thread(() -> {
+                LocalCommunicator c = comms.get(rank);
+                FloatBuffer buf = direct(floats);
+                try {
+                    for (int k = -WARMUP; k < reps; k++) {
+                        c.barrier();
+                        long t0 = System.nanoTime();
+                        switch (collective) {
+                            case "all_reduce" -> c.allReduce(buf, 0, floats, ReduceOp.AVERAGE);
+                            case "reduce" -> c.reduce(buf, 0, floats, ReduceOp.SUM, 0);
+                            case "broadcast" -> c.broadcast(buf, 0, floats, 0);
+                            default -> throw new IllegalArgumentException("collective " + collective);
+                        }
+                        if (rank == 0 && k >= 0) {
+                            times[k] = (System.nanoTime() - t0) / 1e9;
+                        }
+                    }
+                    c.barrier();
+                } catch (Throwable e) {
+                    failure[rank] = e;
+                    c.abort(e);
+                }
+            }, "replica-" + r);
+            threads.add(t);
+            t.start();
+        }
+        try {
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            comms.forEach(c -> c.abort(e));
+            throw new IllegalStateException("interrupted while timing " + collective, e);
+        } finally {
+            comms.forEach(LocalCommunicator::close);
+        }
+        for (Throwable f : failure) {
+            if (f != null) {
+                throw new IllegalStateException("timing " + collective + " on " + n + " ranks failed: " + f, f);
+            }
+        }
+        return median(times);
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static FloatBuffer direct(int floats) {
+        return ByteBuffer.allocateDirect(Math.multiplyExact(floats, 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+}
