@@ -25,9 +25,9 @@ import dev.quadrant.trainer.train.Training;
  * <ul>
  *   <li>compute: one replica ({@code cpu:1}) with each thread budget the runs will give a replica, timing whole
  *       optimizer steps (forward, backward, update) at several batch sizes: medians of {@code reps} steps after
- *       two warm-up steps, fitted by a line in the batch;</li>
+ *       eight warm-up steps at the largest batch (for the JIT) and two at each size, fitted by a line in the batch;</li>
  *   <li>communication: {@link LocalCommunicator} all-reduce, reduce (to rank 0) and broadcast (from rank 0) on
- *       {@code n} replica threads for each n, and one copy between two direct buffers, at a quarter, a half and all
+ *       {@code n} replica threads for each n, and one copy between two direct buffers, at an eighth, a quarter, a half and all
  *       of the model's gradient bytes: medians of rank 0's times, each run after a barrier, fitted by
  *       {@code alpha + bytes / bandwidth}.</li>
  * </ul>
@@ -36,6 +36,7 @@ import dev.quadrant.trainer.train.Training;
 public final class Calibration {
     private static final Duration DEADLINE = Duration.ofMinutes(5);
     private static final int WARMUP = 2;
+    private static final int JIT_WARMUP = 8;
 
     private Calibration() {}
 
@@ -61,7 +62,7 @@ public final class Calibration {
         }
         Map<String, Map<Integer, LinearFit>> comm = new LinkedHashMap<>();
         int full = Math.toIntExact(Math.max(1024, parameters));
-        int[] sizes = {full / 4, full / 2, full};
+        int[] sizes = {full / 8, full / 4, full / 2, full};
         for (String c : MachineProfile.COLLECTIVES) {
             comm.put(c, new TreeMap<>());
         }
@@ -103,6 +104,10 @@ public final class Calibration {
         double[] y = new double[batches.size()];
         try (StepRunner runner = Training.buildRunner(o, s, data)) {
             var objective = runner.replicas().get(0).objective();
+            StepBatch largest = StepBatch.first(data.train(), batches.last(), 1, objective);
+            for (int k = 0; k < JIT_WARMUP; k++) {  // the first steps of a JVM run before the JIT has compiled them
+                runner.step(largest, o.lr, k);
+            }
             int i = 0;
             for (int b : batches) {
                 StepBatch batch = StepBatch.first(data.train(), b, 1, objective);

@@ -79,9 +79,12 @@ public final class Lab {
         log.info("lab: {} on {}, {} parameters in {} all-reduce buckets, batch {}, replicas {}", o.model, o.data,
                 parameters, buckets.length, o.batch, counts);
 
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        double loadBefore = os.getSystemLoadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         MachineProfile machine = Calibration.measure(new Calibration.Plan(base, o.batch, counts, o.effectiveThreads(),
                 cores, o.reps), data, parameters);
+        double loadCalibrated = os.getSystemLoadAverage();
         log.info("lab: calibrated compute and collectives");
 
         List<LabResult.Measured> measured = new ArrayList<>();
@@ -91,6 +94,7 @@ public final class Lab {
             }
         }
 
+        double loadAfter = os.getSystemLoadAverage();
         CostModel here = new CostModel(parameters, buckets, BACKWARD_SHARE, machine.compute(), machine,
                 GossipStrategy.DEFAULT_PERIOD);
         List<LabResult.ErrorRow> errors = new ArrayList<>();
@@ -120,7 +124,7 @@ public final class Lab {
             predictions.put(hp, byScaling);
         }
         LabResult result = new LabResult(o, parameters, buckets, machine, List.copyOf(measured), List.copyOf(errors),
-                predictions);
+                predictions, new double[] {loadBefore, loadCalibrated, loadAfter});
         try {
             LabReport.write(result, here, o.out);
         } catch (IOException e) {
@@ -176,9 +180,11 @@ public final class Lab {
     }
 
     /**
-     * One run of {@code strategy} on {@code n} replicas. The step time is the median wall time between consecutive
-     * steps after the warm-up, leaving out the intervals that hold an evaluation (robust to a loaded machine); the
-     * compute and exposed communication are the trainer's, averaged over the evaluation windows after the first.
+     * One run of {@code strategy} on {@code n} replicas. The step time of a synchronous strategy is the median wall
+     * time between consecutive steps after the warm-up, leaving out the intervals that hold an evaluation (robust to
+     * a loaded machine); that of an asynchronous one is a worker's own step (compute plus exposed communication on its
+     * timeline). Compute and exposed communication are the trainer's, averaged over the evaluation windows after the
+     * first.
      */
     private static LabResult.Measured measure(LabOptions lo, DataSplit data, int n, String strategy) {
         TrainOptions o = trainOptions(lo, n);
@@ -214,6 +220,11 @@ public final class Lab {
             steps += k;
             compute += k * m.computeMs();
             comm += k * m.commExposedMs();
+        }
+        if (!Lab.forRun(strategy).synchronous() && n > 1) {
+            // an asynchronous step only queues each worker's shard (a few ahead), so the driver's step interval is
+            // not the workers' pace: a worker's step is its own timeline's compute plus its pull and push
+            step = (compute + comm) / steps / 1e3;
         }
         EpochMetrics last = r.last();
         Object st = last.extra().get("staleness_mean");

@@ -41,7 +41,7 @@ public class LabOptions {
     public int warmup = 5;
 
     @Option(names = "--reps", paramLabel = "N", description = "timed repetitions per calibration point (compute batch size, collective size) (default: ${DEFAULT-VALUE})")
-    public int reps = 5;
+    public int reps = 9;
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "optimizer of the runs (default: ${DEFAULT-VALUE})")
     public String optimizer = "adam";

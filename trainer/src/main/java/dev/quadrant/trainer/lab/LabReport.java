@@ -118,9 +118,10 @@ public final class LabReport {
         b.append(String.format(Locale.ROOT, "# Strategy lab: %s on %s, global batch %d%n%n", o.model, o.data, o.batch));
         b.append(String.format(Locale.ROOT, "P = %,d parameters (%.1f MB of gradients) in %d all-reduce bucket(s); "
                         + "this machine: %d cores, %d threads for the replicas. Each run: %d warm-up + %d timed steps; step "
-                        + "time is the median step. The machine is shared with other work, so timings are noisy.%n%n",
+                        + "time is the median step. The machine is shared with other work, so timings are noisy: the load average "
+                        + "was %.1f before calibration, %.1f after it and %.1f after the runs, on %d cores.%n%n",
                 r.parameters(), 4e-6 * r.parameters(), r.buckets().length, r.machine().cores(), r.machine().threads(),
-                o.warmup, o.steps));
+                o.warmup, o.steps, r.load()[0], r.load()[1], r.load()[2], r.machine().cores()));
         b.append("## This machine: predicted against measured\n\n").append(errorsMarkdown(r)).append('\n');
         b.append(errorVerdict(r)).append('\n');
         b.append("## Where each strategy wins on this machine (measured)\n\n");

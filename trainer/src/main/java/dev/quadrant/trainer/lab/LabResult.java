@@ -13,10 +13,13 @@ import java.util.Map;
  * @param errors       the machine model's prediction against every measured point
  * @param predictions  per hardware profile, the predicted steps of every strategy at N = 1, 2, 4, ... 1024, under
  *                     strong and weak scaling
+ * @param load         the system load average (1 minute) before calibration, after it, and after the runs: the
+ *                     share of the machine others took while it was measured
  */
 public record LabResult(LabOptions options, long parameters, long[] buckets, MachineProfile machine,
                         List<Measured> measured, List<ErrorRow> errors,
-                        Map<HardwareProfile, Map<CostModel.Scaling, List<CostModel.Prediction>>> predictions) {
+                        Map<HardwareProfile, Map<CostModel.Scaling, List<CostModel.Prediction>>> predictions,
+                        double[] load) {
 
     /** One measured run: per-step wall time and the trainer's metrics over the timed steps. */
     public record Measured(String strategy, int n, double stepSeconds, double samplesPerSecond,

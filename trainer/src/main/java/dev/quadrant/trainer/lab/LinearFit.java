@@ -6,7 +6,8 @@ package dev.quadrant.trainer.lab;
  */
 public record LinearFit(double intercept, double slope, double[] x, double[] y, double worstRelativeResidual) {
 
-    /** Fits {@code y} against {@code x} (at least two distinct x); a negative intercept is clamped to 0 and refitted. */
+    /** Fits {@code y} against {@code x} (at least two distinct x); a negative intercept or slope (noise on a loaded
+     * machine) gives the line through the origin instead. */
     public static LinearFit of(double[] x, double[] y) {
         if (x.length != y.length || x.length < 2) {
             throw new IllegalArgumentException("a line needs at least 2 points, got " + x.length + " x and "
@@ -30,7 +31,8 @@ public record LinearFit(double intercept, double slope, double[] x, double[] y, 
         }
         double slope = sxy / sxx;
         double intercept = my - slope * mx;
-        if (intercept < 0) {  // a latency or fixed cost is not negative: fit through the origin instead
+        if (intercept < 0 || slope < 0) {  // neither a latency nor a cost per byte is negative (noise made it so):
+                                            // fit through the origin instead
             double sx2 = 0;
             double sxy0 = 0;
             for (int i = 0; i < n; i++) {
