@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+
 import dev.quadrant.device.comm.LocalCommunicator;
 import dev.quadrant.device.comm.ReduceOp;
 import dev.quadrant.trainer.data.DataSplit;
@@ -21,11 +22,12 @@ import dev.quadrant.trainer.train.TrainOptions;
 import dev.quadrant.trainer.train.Training;
 
 /**
- * Measures {@link MachineProfile} on this machine:
+ * Measures the parts of {@link MachineProfile} on this machine:
  * <ul>
- *   <li>compute: one replica ({@code cpu:1}) with each thread budget the runs will give a replica, timing whole
- *       optimizer steps (forward, backward, update) at several batch sizes: medians of {@code reps} steps after
- *       eight warm-up steps at the largest batch (for the JIT) and two at each size, fitted by a line in the batch;</li>
+ *   <li>compute: N independent replicas ({@code cpu:1} each, the thread budget a run gives each of N) stepping in
+ *       lockstep, timing whole optimizer steps (forward, backward, update; the slowest replica's) at half, one and
+ *       twice the per-replica batch: medians of {@code reps} steps after eight warm-up steps at the largest batch
+ *       (for the JIT) and two at each size, fitted by a line in the batch;</li>
  *   <li>communication: {@link LocalCommunicator} all-reduce, reduce (to rank 0) and broadcast (from rank 0) on
  *       {@code n} replica threads for each n, and one copy between two direct buffers, at an eighth, a quarter, a half and all
  *       of the model's gradient bytes: medians of rank 0's times, each run after a barrier, fitted by
@@ -44,22 +46,10 @@ public final class Calibration {
     public record Plan(TrainOptions run, int batch, List<Integer> replicas, int threads, int cores, int reps) {}
 
     /**
-     * Measures compute (for the model and data of {@code plan.run()}, already loaded as {@code data}) and the
-     * collectives over {@code parameters} floats.
+     * The alpha-beta fits of the in-process collectives over {@code parameters} floats for every replica count of
+     * {@code plan} above 1, and of one copy.
      */
-    public static MachineProfile measure(Plan plan, DataSplit data, long parameters) {
-        Map<Integer, LinearFit> compute = new TreeMap<>();
-        TreeSet<Integer> threadBudgets = new TreeSet<>();
-        TreeSet<Integer> batches = new TreeSet<>();
-        for (int n : plan.replicas()) {
-            threadBudgets.add(Math.max(1, plan.threads() / n));
-            batches.add(CostModel.perReplicaBatch(plan.batch(), n, CostModel.Scaling.STRONG));
-        }
-        batches.add(Math.max(1, plan.batch() / 8));
-        batches.add(plan.batch());
-        for (int t : threadBudgets) {
-            compute.put(t, computeFit(plan, data, t, batches));
-        }
+    public static Map<String, Map<Integer, LinearFit>> measureCollectives(Plan plan, long parameters) {
         Map<String, Map<Integer, LinearFit>> comm = new LinkedHashMap<>();
         int full = Math.toIntExact(Math.max(1024, parameters));
         int[] sizes = {full / 8, full / 4, full / 2, full};
@@ -75,7 +65,21 @@ public final class Calibration {
                 comm.get(c).put(n, fit(sizes, s -> collectiveSeconds(c, n, s, plan.reps())));
             }
         }
-        return new MachineProfile(plan.cores(), plan.threads(), compute, comm);
+        return comm;
+    }
+
+    /**
+     * The compute line of one of {@code n} replicas running at once, each with the thread budget it gets in a run,
+     * at half, one and twice the per-replica batch of {@code n} (strong scaling); measured just before the runs on
+     * {@code n} replicas, so that both see the same load on a shared machine.
+     */
+    public static LinearFit measureCompute(Plan plan, DataSplit data, int n) {
+        int b = CostModel.perReplicaBatch(plan.batch(), n, CostModel.Scaling.STRONG);
+        TreeSet<Integer> batches = new TreeSet<>(List.of(Math.max(1, b / 2), b, 2 * b));
+        if (batches.size() < 2) {
+            batches.add(b + 1);
+        }
+        return computeFit(plan, data, n, Math.max(1, plan.threads() / n), batches);
     }
 
     private interface Timer {
@@ -92,36 +96,84 @@ public final class Calibration {
         return LinearFit.of(x, y);
     }
 
-    /** Median step seconds of one replica with {@code threads} threads at each batch size, fitted by a line. */
-    private static LinearFit computeFit(Plan plan, DataSplit data, int threads, TreeSet<Integer> batches) {
+    /**
+     * Median step seconds of {@code n} independent replicas with {@code threads} threads each, stepping in lockstep
+     * (each step starts after a barrier; its time is the slowest replica's) at each batch size, fitted by a line. No
+     * data moves between them: this is the compute of one of n replicas that share the machine's cores, caches and
+     * memory bandwidth.
+     */
+    private static LinearFit computeFit(Plan plan, DataSplit data, int n, int threads, TreeSet<Integer> batches) {
         TrainOptions o = copyOf(plan.run());
         o.devices = "cpu:1";
         o.threads = threads;
         o.strategy = "allreduce";
         o.batch = batches.last();
         Training.Setup s = Training.setup(o);
-        double[] x = new double[batches.size()];
-        double[] y = new double[batches.size()];
-        try (StepRunner runner = Training.buildRunner(o, s, data)) {
-            var objective = runner.replicas().get(0).objective();
-            StepBatch largest = StepBatch.first(data.train(), batches.last(), 1, objective);
-            for (int k = 0; k < JIT_WARMUP; k++) {  // the first steps of a JVM run before the JIT has compiled them
-                runner.step(largest, o.lr, k);
+        int[] sizes = batches.stream().mapToInt(Integer::intValue).toArray();
+        int reps = plan.reps();
+        double[][][] t = new double[n][sizes.length][reps];  // [replica][size][rep]
+        List<StepRunner> runners = new ArrayList<>();
+        try {
+            for (int r = 0; r < n; r++) {
+                runners.add(Training.buildRunner(o, s, data));
             }
-            int i = 0;
-            for (int b : batches) {
-                StepBatch batch = StepBatch.first(data.train(), b, 1, objective);
-                double[] t = new double[plan.reps()];
-                for (int k = -WARMUP; k < t.length; k++) {
-                    long t0 = System.nanoTime();
-                    runner.step(batch, o.lr, k);
-                    if (k >= 0) {
-                        t[k] = (System.nanoTime() - t0) / 1e9;
+            java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(n);
+            Throwable[] failure = new Throwable[n];
+            List<Thread> workers = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                Thread w = new Thread(() -> {
+                    try {
+                        StepRunner runner = runners.get(rank);
+                        var objective = runner.replicas().get(0).objective();
+                        StepBatch largest = StepBatch.first(data.train(), sizes[sizes.length - 1], 1, objective);
+                        for (int k = 0; k < JIT_WARMUP; k++) {  // the first steps run before the JIT compiled them
+                            runner.step(largest, o.lr, k);
+                        }
+                        for (int i = 0; i < sizes.length; i++) {
+                            StepBatch batch = StepBatch.first(data.train(), sizes[i], 1, objective);
+                            for (int k = -WARMUP; k < reps; k++) {
+                                barrier.await(5, java.util.concurrent.TimeUnit.MINUTES);
+                                long t0 = System.nanoTime();
+                                runner.step(batch, o.lr, k);
+                                if (k >= 0) {
+                                    t[rank][i][k] = (System.nanoTime() - t0) / 1e9;
+                                }
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure[rank] = e;
+                        barrier.reset();  // the others' waits fail at once
                     }
-                }
-                x[i] = b;
-                y[i++] = median(t);
+                }, "replica-" + r);
+                workers.add(w);
+                w.start();
             }
+            for (Thread w : workers) {
+                w.join();
+            }
+            for (Throwable f : failure) {
+                if (f != null && !(f instanceof java.util.concurrent.BrokenBarrierException)) {
+                    throw new IllegalStateException("timing the compute of " + n + " replicas failed: " + f, f);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while timing the compute of " + n + " replicas", e);
+        } finally {
+            runners.forEach(StepRunner::close);
+        }
+        double[] x = new double[sizes.length];
+        double[] y = new double[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            double[] slowest = new double[reps];
+            for (int k = 0; k < reps; k++) {
+                for (int r = 0; r < n; r++) {
+                    slowest[k] = Math.max(slowest[k], t[r][i][k]);
+                }
+            }
+            x[i] = sizes[i];
+            y[i] = median(slowest);
         }
         return LinearFit.of(x, y);
     }

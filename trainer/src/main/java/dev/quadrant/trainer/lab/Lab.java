@@ -25,7 +25,8 @@ import dev.quadrant.trainer.train.TrainResult;
 import dev.quadrant.trainer.train.Training;
 
 /**
- * The strategy lab: calibrates this machine ({@link Calibration}), runs the four strategies for a short budget at
+ * The strategy lab: calibrates this machine ({@link Calibration}: the collectives first, then one replica's compute
+ * just before the runs on each replica count), runs the four strategies for a short budget at
  * every replica count asked for ({@link Training#run}, the trainer's own metrics), predicts each measured point with
  * the {@link CostModel} of this machine and every point N = 1 ... 1024 on the named {@link HardwareProfile}s (and the
  * user's), and writes the report ({@link LabReport}) into {@code --out}.
@@ -82,18 +83,20 @@ public final class Lab {
         var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         double loadBefore = os.getSystemLoadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
-        MachineProfile machine = Calibration.measure(new Calibration.Plan(base, o.batch, counts, o.effectiveThreads(),
-                cores, o.reps), data, parameters);
+        Calibration.Plan plan = new Calibration.Plan(base, o.batch, counts, o.effectiveThreads(), cores, o.reps);
+        Map<String, Map<Integer, LinearFit>> collectives = Calibration.measureCollectives(plan, parameters);
         double loadCalibrated = os.getSystemLoadAverage();
-        log.info("lab: calibrated compute and collectives");
+        log.info("lab: timed the collectives");
 
+        Map<Integer, LinearFit> compute = new java.util.TreeMap<>();
         List<LabResult.Measured> measured = new ArrayList<>();
         for (int n : counts) {
+            compute.put(n, Calibration.measureCompute(plan, data, n));
             for (String strategy : n == 1 ? List.of("allreduce") : Strategies.NAMES) {
                 measured.add(measure(o, data, n, strategy));
             }
         }
-
+        MachineProfile machine = new MachineProfile(cores, o.effectiveThreads(), compute, collectives);
         double loadAfter = os.getSystemLoadAverage();
         CostModel here = new CostModel(parameters, buckets, BACKWARD_SHARE, machine.compute(), machine,
                 GossipStrategy.DEFAULT_PERIOD);

@@ -119,7 +119,7 @@ public final class LabReport {
         b.append(String.format(Locale.ROOT, "P = %,d parameters (%.1f MB of gradients) in %d all-reduce bucket(s); "
                         + "this machine: %d cores, %d threads for the replicas. Each run: %d warm-up + %d timed steps; step "
                         + "time is the median step. The machine is shared with other work, so timings are noisy: the load average "
-                        + "was %.1f before calibration, %.1f after it and %.1f after the runs, on %d cores.%n%n",
+                        + "was %.1f before calibration, %.1f after timing the collectives and %.1f after the runs, on %d cores.%n%n",
                 r.parameters(), 4e-6 * r.parameters(), r.buckets().length, r.machine().cores(), r.machine().threads(),
                 o.warmup, o.steps, r.load()[0], r.load()[1], r.load()[2], r.machine().cores()));
         b.append("## This machine: predicted against measured\n\n").append(errorsMarkdown(r)).append('\n');
@@ -144,8 +144,9 @@ public final class LabReport {
             String why;
             if (Math.abs(computeRatio - 1) > TARGET / 2) {
                 why = String.format(Locale.ROOT, "compute in the run took %.2f ms against %.2f ms for one replica "
-                                + "measured alone at that batch and thread budget (x%.2f): in-process replicas share "
-                                + "the cores, the caches and the memory bandwidth, and the machine was loaded",
+                                + "measured alone just before, at that batch and thread budget (x%.2f): in-process "
+                                + "replicas share the cores, the caches and the memory bandwidth, and the machine was "
+                                + "loaded",
                         e.measuredComputeMs(), e.predictedComputeMs(), computeRatio);
             } else {
                 why = String.format(Locale.ROOT, "communication: %.2f ms exposed in the run against %.2f ms "
@@ -185,23 +186,32 @@ public final class LabReport {
     }
 
     static String predictedWins(LabResult r) {
-        StringBuilder b = new StringBuilder("| profile | N | fastest | samples/s | over the next | ring / tree all-reduce "
-                + "step |\n| --- | ---: | --- | ---: | ---: | ---: |\n");
+        StringBuilder b = new StringBuilder("| profile | N | fastest synchronous | samples/s | over the next "
+                + "synchronous | fastest asynchronous | samples/s | ring / tree all-reduce step |\n"
+                + "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |\n");
         r.predictions().forEach((hp, byScaling) -> {
             List<CostModel.Prediction> ps = byScaling.get(CostModel.Scaling.STRONG);
             for (int n : new int[] {8, 64, 512}) {
-                List<CostModel.Prediction> at = ps.stream().filter(p -> p.n() == n)
-                        .sorted((a, c) -> Double.compare(c.samplesPerSecond(), a.samplesPerSecond())).toList();
-                b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2fx (%s) | %.2f |%n", hp.name(), n,
-                        at.get(0).strategy().label(), at.get(0).samplesPerSecond(),
-                        at.get(0).samplesPerSecond() / at.get(1).samplesPerSecond(), at.get(1).strategy().label(),
+                List<CostModel.Prediction> sync = ranked(ps, n, true);
+                List<CostModel.Prediction> async = ranked(ps, n, false);
+                b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2fx (%s) | %s | %.0f | %.2f |%n",
+                        hp.name(), n, sync.get(0).strategy().label(), sync.get(0).samplesPerSecond(),
+                        sync.get(0).samplesPerSecond() / sync.get(1).samplesPerSecond(), sync.get(1).strategy().label(),
+                        async.get(0).strategy().label(), async.get(0).samplesPerSecond(),
                         find(ps, ModelStrategy.ALLREDUCE_RING, n).stepSeconds()
                                 / find(ps, ModelStrategy.ALLREDUCE_TREE, n).stepSeconds()));
             }
         });
-        b.append("\nThe asynchronous strategies' samples/s are not the synchronous ones' progress: they take stale or "
-                + "partial updates (see the measured losses).\n");
+        b.append("\nThe asynchronous strategies' samples/s are not the synchronous ones' progress: they take stale "
+                + "(hogwild) or partial (gossip) updates, so more samples are needed for the same loss (see the measured "
+                + "losses). A profile's N beyond its real size (8 GPUs in a box) is a what-if.\n");
         return b.toString();
+    }
+
+    /** The predictions at {@code n} of the synchronous (or asynchronous) strategies, fastest first. */
+    private static List<CostModel.Prediction> ranked(List<CostModel.Prediction> ps, int n, boolean synchronous) {
+        return ps.stream().filter(p -> p.n() == n && p.strategy().synchronous() == synchronous)
+                .sorted((a, c) -> Double.compare(c.samplesPerSecond(), a.samplesPerSecond())).toList();
     }
 
     /** Where the ps / all-reduce step ratio exceeds 5, per profile and scaling, and the measured ratios. */

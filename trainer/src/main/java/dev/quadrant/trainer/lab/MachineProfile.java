@@ -6,18 +6,18 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * "This machine", measured ({@link Calibration}): compute of one replica as a line in its batch per thread budget,
- * and an alpha-beta line (seconds against bytes per rank) per in-process collective and replica count. In-process
- * replicas share the cores: a step of {@code n} replicas of {@code t} threads each on {@code cores} cores takes
- * {@code max(1, n t / cores)} times the replica's time alone, and communication overlaps backward only while a core
- * is free ({@code n t < cores}).
+ * "This machine", measured ({@link Calibration}): compute of one of N replicas running at once as a line in its
+ * batch, measured for each N just before the runs on N replicas; and an alpha-beta line (seconds against bytes per rank) per in-process collective and replica count. In-process
+ * replicas share the cores: the measured lines hold that sharing; for a replica count not measured, the nearest
+ * measured line is scaled by {@code max(1, n t / cores)} over its own such factor ({@code t} threads per replica on
+ * {@code cores} cores), and communication overlaps backward only while a core is free ({@code n t < cores}).
  *
  * <p>Collectives map to what the in-process strategies run: either all-reduce to the measured
  * {@code all_reduce} (reduce-scatter fused with all-gather over shared memory: neither ring nor tree), all-to-one +
  * one-to-all to {@code reduce} + {@code broadcast}, a neighbour message to one {@code copy}. A replica count that was
  * not measured uses the nearest one that was.
  */
-public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> computeByThreads,
+public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> computeByReplicas,
                              Map<String, Map<Integer, LinearFit>> collectives) implements CostModel.Comm {
 
     /** Threads each of {@code n} replicas gets from a budget of {@link #threads()}. */
@@ -28,7 +28,10 @@ public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> com
 
     /** The compute of one of {@code n} concurrent replicas on {@code batch} samples. */
     public CostModel.Compute compute() {
-        return (b, n) -> nearest(computeByThreads, threadsPerReplica(n)).at(b) * contention(n);
+        return (b, n) -> {
+            int measured = nearestKey(computeByReplicas, n);
+            return computeByReplicas.get(measured).at(b) * contention(n) / contention(measured);
+        };
     }
 
     @Override
@@ -56,6 +59,10 @@ public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> com
     }
 
     private static LinearFit nearest(Map<Integer, LinearFit> byKey, int key) {
+        return byKey.get(nearestKey(byKey, key));
+    }
+
+    private static int nearestKey(Map<Integer, LinearFit> byKey, int key) {
         int best = -1;
         double dist = Double.MAX_VALUE;
         for (int k : byKey.keySet()) {
@@ -65,7 +72,7 @@ public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> com
                 best = k;
             }
         }
-        return byKey.get(best);
+        return best;
     }
 
     /** The fits as the report's {@code machine.json} writes them. */
@@ -74,7 +81,7 @@ public record MachineProfile(int cores, int threads, Map<Integer, LinearFit> com
         m.put("cores", cores);
         m.put("threads", threads);
         Map<String, Object> compute = new TreeMap<>();
-        computeByThreads.forEach((t, f) -> compute.put(t + "_threads", Map.of("fixed_seconds", f.intercept(),
+        computeByReplicas.forEach((n, f) -> compute.put("n" + n, Map.of("threads", threadsPerReplica(n),"fixed_seconds", f.intercept(),
                 "seconds_per_sample", f.slope(), "batches", f.x(), "seconds", f.y(),
                 "worst_relative_residual", f.worstRelativeResidual())));
         m.put("compute", compute);
