@@ -219,7 +219,8 @@ public final class LabReport {
         StringBuilder b = new StringBuilder();
         b.append("Ratio = ps step time / ring all-reduce step time (above 5: the claim holds).\n\n");
         b.append("| profile | scaling | ratio at N = 8 | at 64 | max (at N) | holds from N | comm share of the ps "
-                + "step there |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+                + "step there | large-N limit (alpha + 4P/bw) / (buckets alpha) |\n"
+                + "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         r.predictions().forEach((hp, byScaling) -> byScaling.forEach((sc, ps) -> {
             double max = 0;
             int atMax = 1;
@@ -239,9 +240,11 @@ public final class LabReport {
                 CostModel.Prediction p = find(ps, ModelStrategy.PS, from);
                 share = String.format(Locale.ROOT, "%.0f%%", 100 * p.commSeconds() / p.stepSeconds());
             }
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f (%d) | %s | %s |%n", hp.name(),
+            double limit = (hp.alphaSeconds() + 4.0 * r.parameters() / hp.bandwidthBytesPerSecond())
+                    / (r.buckets().length * hp.alphaSeconds());
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f (%d) | %s | %s | %.1f |%n", hp.name(),
                     sc.name().toLowerCase(Locale.ROOT), ratio(ps, 8), ratio(ps, 64), max, atMax,
-                    from > 0 ? Integer.toString(from) : "never up to " + Lab.MAX_PREDICTED, share));
+                    from > 0 ? Integer.toString(from) : "never up to " + Lab.MAX_PREDICTED, share, limit));
         }));
         b.append("\nMeasured on this machine (in-process replicas):");
         boolean any = false;
@@ -258,6 +261,10 @@ public final class LabReport {
                 + "claim therefore needs N above 5 and a step dominated by the server's traffic: it holds where the "
                 + "table says, from that N on, when communication is most of the ps step; with few replicas, or a "
                 + "compute-heavy step (large batch per replica, few parameters, fast links), the ratio stays below 5. "
+                + "At large N the ring's 2(N-1) latencies per bucket grow as fast as the server's 2(N-1) messages, so "
+                + "the ratio levels off at (alpha + 4P/bandwidth) / (buckets x alpha), the last column: the claim also "
+                + "needs the model's gradients to take longer on a link than 5 latencies per bucket (a large P, or "
+                + "low-latency links such as InfiniBand), and fails on latency-heavy links for small models. "
                 + "Under weak scaling the compute per replica does not shrink with N, so the claim needs larger N.\n");
         return b.toString();
     }
