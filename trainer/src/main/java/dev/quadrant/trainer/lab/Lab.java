@@ -147,7 +147,7 @@ public final class Lab {
         };
     }
 
-    /** {@code cpu:1,2,4} (or {@code 1,2,4}): the replica counts, increasing. */
+    /** {@code cpu:1,2,4} (or {@code 1,2,4}): the replica counts, increasing from 1. */
     static List<Integer> parseDevices(String text) {
         String list = text.startsWith("cpu:") ? text.substring(4) : text;
         List<Integer> counts = new ArrayList<>();
@@ -162,6 +162,10 @@ public final class Lab {
         } catch (NumberFormatException e) {
             throw new UserInputException("--devices '" + text + "': expected cpu: and increasing replica counts "
                     + ">= 1 separated by commas, e.g. cpu:1,2,4 (the lab runs in-process CPU replicas)");
+        }
+        if (counts.get(0) != 1) {
+            throw new UserInputException("--devices '" + text + "': the first replica count must be 1 (the base of "
+                    + "the speed-up), e.g. cpu:1," + list);
         }
         return counts;
     }

@@ -28,7 +28,7 @@ public class LabOptions {
     @Option(names = "--batch", paramLabel = "B", description = "global batch (strong scaling splits it over the replicas) (default: ${DEFAULT-VALUE})")
     public int batch = 256;
 
-    @Option(names = "--devices", paramLabel = "cpu:N1,N2,...", description = "replica counts to run and measure, e.g. cpu:1,2,4 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--devices", paramLabel = "cpu:N1,N2,...", description = "replica counts to run and measure, increasing from 1, e.g. cpu:1,2,4 (default: ${DEFAULT-VALUE})")
     public String devices = "cpu:1,2,4";
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads in all, divided between replicas (default: all cores)")

@@ -89,6 +89,10 @@ class LabTest {
         UserInputException e = assertThrows(UserInputException.class, () -> Lab.run(o));
         assertTrue(e.getMessage().contains("--devices 'cpu:2,1'") && e.getMessage().contains("increasing"),
                 e.getMessage());
+        o.devices = "cpu:2,4";
+        e = assertThrows(UserInputException.class, () -> Lab.run(o));
+        assertTrue(e.getMessage().contains("first replica count must be 1") && e.getMessage().contains("cpu:1,2,4"),
+                e.getMessage());
         o.devices = "cpu:1,2,4";
         o.batch = 2;
         e = assertThrows(UserInputException.class, () -> Lab.run(o));
