@@ -14,7 +14,10 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The report's charts (XChart PNGs): step time and speed-up against N, and the Paleo ratio per profile. */
+/**
+ * The report's charts (XChart PNGs): step time and speed-up against N (dashed lines: the model, dots: measured), and
+ * the Paleo ratio per profile.
+ */
 final class LabCharts {
     static final int WIDTH = 900;
     static final int HEIGHT = 560;
@@ -31,7 +34,7 @@ final class LabCharts {
     static void machine(LabResult r, CostModel here, boolean speedup, Path file) throws IOException {
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT)
                 .title((speedup ? "Speed-up" : "Step time") + " on this machine: " + r.options().model + ", batch "
-                        + r.options().batch + " (lines: model, markers: measured)")
+                        + r.options().batch)
                 .xAxisTitle("replicas N").yAxisTitle(speedup ? "samples/s over N = 1" : "ms per step").build();
         style(c);
         List<Integer> ns = new ArrayList<>();
@@ -69,8 +72,8 @@ final class LabCharts {
     /** Predicted step-time ratio ps / ring all-reduce against N per profile (strong scaling), with the line at 5. */
     static void paleo(LabResult r, Path file) throws IOException {
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-                .title("Paleo's claim: step time of all-to-one (ps) over ring all-reduce, strong scaling, "
-                        + r.options().model + ", batch " + r.options().batch)
+                .title("ps step / ring all-reduce step, strong scaling: " + r.options().model + ", batch "
+                        + r.options().batch)
                 .xAxisTitle("replicas N").yAxisTitle("ps step / all-reduce step").build();
         style(c);
         c.getStyler().setXAxisLogarithmic(true);
@@ -96,7 +99,7 @@ final class LabCharts {
     }
 
     private static void style(XYChart c) {
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);  // never over a point
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setPlotGridLinesVisible(true);
         c.getStyler().setMarkerSize(9);
