@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quadrant", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train neural networks on every CPU core or GPU of one machine, with four parallel strategies.",
-        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, PlotCommand.class, DevicesCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, PlotCommand.class, LabCommand.class, DevicesCommand.class,
                 SelftestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -85,6 +85,8 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         CommandLine train = cl.getSubcommands().get("train");
         train.getCommandSpec().addMixin("options", TrainSettings.spec(train.<TrainCommand>getCommand().options));
+        CommandLine lab = cl.getSubcommands().get("lab");
+        lab.getCommandSpec().addMixin("options", TrainSettings.spec((Object) lab.<LabCommand>getCommand().options));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cl.setExitCodeExceptionMapper(t -> t instanceof UserInputException ? USER_ERROR : INTERNAL_ERROR);

@@ -46,8 +46,11 @@ public final class AllReduceStrategy implements StepRunner {
         this.buckets = planBuckets(replicas.get(0).parameters().layout(), bucketBytes);
     }
 
-    /** Buckets over the flat gradient buffer in the order backward completes them (reverse of the layout). */
-    static List<Bucket> planBuckets(ParamLayout layout, long bucketBytes) {
+    /**
+     * Buckets over the flat gradient buffer in the order backward completes them (reverse of the layout), as this
+     * strategy reduces them; public for the cost model of {@code trainer.lab}.
+     */
+    public static List<Bucket> planBuckets(ParamLayout layout, long bucketBytes) {
         List<GradientSlot> backwardOrder = new ArrayList<>();
         var entries = layout.entries();
         for (int i = entries.size() - 1; i >= 0; i--) {

@@ -7,7 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Marks a public field of {@link TrainOptions} as a setting of a run: its command-line name, the label of its value
+ * Marks a public field of {@link TrainOptions} (or of another options object, such as the lab's) as a setting of a run: its command-line name, the label of its value
  * and its description. {@link TrainConfig} turns the marked fields into the map that {@code --print-config} prints,
  * a {@code --config} file holds and a checkpoint records; the command line (module {@code quadrant-cli}) builds its
  * {@code train} options from them. Keeping this annotation in the trainer (and not picocli's) is what lets a library
