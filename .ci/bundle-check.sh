@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the self-contained bundle (jlink'd runtime + jars + launcher), checks the archive is at most 48 MiB, and runs
-# every subcommand (devices, selftest, train, eval, sample, plot) from the unpacked archive with no Java on PATH.
+# every subcommand (devices, selftest, train, eval, sample, plot, lab) from the unpacked archive with no Java on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -Pbundle -DskipTests package
@@ -37,4 +37,7 @@ q sample --load "$work/runs/g.safetensors" --tokens 40 --seed 1 >/dev/null
 q plot --metrics "$work/runs/a.jsonl" "$work/runs/b.jsonl" --out "$work/runs/curves.png"
 head -c 8 "$work/runs/curves.png" | od -An -c | grep -q 'P   N   G' || { echo "bundle-check: plot wrote no PNG" >&2; exit 1; }
 echo "bundle-check: plot wrote $(stat -c %s "$work/runs/curves.png") bytes of PNG"
+q lab --model mlp:16 --data synthetic:16x4x400 --batch 32 --devices cpu:1,2 --steps 4 --warmup 1 --reps 2 \
+  --out "$work/runs/lab" | tail -n 1
+[ -s "$work/runs/lab/step-time.png" ] && [ -s "$work/runs/lab/summary.md" ] || { echo "bundle-check: lab wrote no report" >&2; exit 1; }
 echo "bundle-check: ok"
