@@ -13,7 +13,7 @@ runs in seconds and runs as written.
 
 An HTML comment just before a block changes how the block is run; the README shows these comments only in its
 source. `<!-- readme-check: ... -->` takes one of:
-  append ARGS            append ARGS to every `bin/quadrant train` command of the block (e.g. `--steps 20`)
+  append ARGS            append ARGS to every `bin/quadrant train` (or `lab`) command of the block (e.g. `--steps 20`)
   skip REASON            do not run the block (the reason is printed)
   needs-gpu              without an NVIDIA GPU, each command must fail cleanly: exit status 2 and one `quadrant:`
                          error line, no stack trace
@@ -89,8 +89,8 @@ def commands(body):
 
 
 def append_to_train(cmd, args):
-    """`args` after the options of a `bin/quadrant train` command (before a trailing comment or redirection)."""
-    if not re.search(r"\bbin/quadrant train\b", cmd):
+    """`args` after the options of a `bin/quadrant train` or `lab` command (before a trailing comment or redirection)."""
+    if not re.search(r"\bbin/quadrant (train|lab)\b", cmd):
         return cmd
     m = re.search(r"(\s+#[^\n]*|\s*>[^\n]*)$", cmd)
     if m:
