@@ -181,7 +181,7 @@ public final class Lab {
         t.threads = o.effectiveThreads();
         t.devices = "cpu:" + n;
         t.steps = o.warmup + o.steps;
-        t.evalEvery = o.warmup;
+        t.evalEvery = Math.max(2, o.warmup); // an evaluation at every step would leave no interval to time
         t.evalBatches = 1;
         return t;
     }
@@ -214,7 +214,7 @@ public final class Lab {
         };
         TrainResult r = Training.run(o, s, data, null, List.of(timer)).result();
         if (intervals.isEmpty()) {
-            throw new IllegalStateException("run of " + strategy + " x" + n + " timed no step: the data's epochs "
+            throw new dev.quadrant.device.UserInputException("run of " + strategy + " x" + n + " timed no step: the data's epochs "
                     + "end at every step; use larger data or a smaller --batch");
         }
         double step = Calibration.median(intervals.stream().mapToDouble(Double::doubleValue).toArray());
