@@ -61,14 +61,16 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         TrainOptions o = new TrainOptions();
         o.data = data;
+        o.batch = batch;
+        o.evalBatches = evalBatches;
+        o.seed = seed;
+        o.devices = device.oneDevice();      // checks the whole --devices text first
+        o.threads = device.threads;
+        o.load = load;
+        dev.quadrant.trainer.train.OptionChecks.check(o); // every numeric option, before the file is read
         java.util.Map<String, String> meta = ModelFiles.metadata(load);
         o.model = model != null ? model : meta.getOrDefault("model", o.model);
         o.activation = activation != null ? activation : meta.getOrDefault("activation", "relu");
-        o.batch = batch;
-        o.seed = seed;
-        o.devices = device.oneDevice();
-        o.threads = device.threads;
-        o.load = load;
         Training.Setup s = Training.setup(o);
         s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1),
                 s.precision());

@@ -42,10 +42,7 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
     private long loggedNanos;
 
     ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
-        if (logEvery < 0) {
-            throw new dev.quadrant.device.UserInputException("--log-every must be >= 0 (0: a line every "
-                    + (int) LOG_SECONDS + " s), got " + logEvery);
-        }
+        dev.quadrant.trainer.train.OptionChecks.LOG_EVERY.check(logEvery);
         this.out = out;
         this.terminal = terminal;
         this.logEvery = logEvery;

@@ -2,7 +2,6 @@ package dev.quadrant.trainer.data;
 
 import dev.quadrant.device.UserInputException;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -102,6 +101,9 @@ public final class CsvReader {
         return Math.max(1, exact.setScale(0, RoundingMode.CEILING).intValueExact());
     }
 
+    /** The longest line read (16 Mi characters: a million features of 16 characters each). */
+    static final int MAX_LINE_CHARS = 1 << 24;
+
     /** One parse of one file; not reusable. */
     private static final class Parser {
         private final String fileName;
@@ -126,7 +128,8 @@ public final class CsvReader {
 
         Dataset parse(InputStream stream) {
             try {
-                BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8), 1 << 16);
+                BoundedLineReader in = new BoundedLineReader(new InputStreamReader(stream, StandardCharsets.UTF_8),
+                        fileName, MAX_LINE_CHARS);
                 int lineNo = 0;
                 for (String line; (line = in.readLine()) != null; ) {
                     lineNo++;
