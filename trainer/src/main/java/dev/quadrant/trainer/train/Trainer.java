@@ -200,10 +200,11 @@ public final class Trainer {
         Replica r0 = runner.replicas().get(0);
         Objective objective = r0.objective();
         Field target = train.schema().target();
-        int[] hostTargets = target.dtype() == DType.INT32 ? new int[plan.stepRows() * target.size()] : null;
+        int stepRowsMax = random ? plan.stepRows() : (int) Math.min(plan.stepRows(), n); // a step never repeats a sample
+        int[] hostTargets = target.dtype() == DType.INT32 ? new int[Math.multiplyExact(stepRowsMax, target.size())] : null;
         int tokensPerSample = train.schema().input().dtype() == DType.INT32 ? train.schema().input().size() : 0;
         long[] evalIds = data.test().evaluationIds(plan.evalBatches(), plan.batch());
-        long[] ids = new long[plan.stepRows()];
+        long[] ids = new long[stepRowsMax];
         List<EpochMetrics> history = new ArrayList<>();
         long step = start.step();
         Position end = start;

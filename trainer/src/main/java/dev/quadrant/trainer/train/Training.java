@@ -100,6 +100,19 @@ public final class Training {
         return b;
     }
 
+    /**
+     * The most rows one step (or one evaluation chunk) can hold: {@code --batch} x {@code --grad-accum}, but no more
+     * than the data has when it is visited in epochs (a step never holds a sample twice), so a {@code --batch} larger
+     * than the data sizes no buffer by the batch. Data drawn at random positions fills every step whatever its size.
+     */
+    public static int bufferRows(TrainOptions o, DataSplit data) {
+        long rows = (long) o.batch * o.gradAccum;
+        if (data.train().order() == dev.quadrant.trainer.data.Samples.Order.EPOCHS) {
+            rows = Math.min(rows, Math.max(data.train().size(), data.test().size()));
+        }
+        return (int) Math.min(rows, OptionChecks.MAX_STEP_ROWS);
+    }
+
     /** Makes the backend of one replica. */
     @FunctionalInterface
     public interface BackendFactory {
@@ -157,9 +170,10 @@ public final class Training {
     /** The most general form, with the objective given. */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Objective objective,
                                          Checkpoint resume, NonFinitePolicy onNonFinite, BackendFactory backends) {
+        MemoryPlan.of(o, s, data); // a model too large for its buffers, or a misfit to the data, fails here clearly
         int n = s.devices().size();
         int threadsEach = Math.max(1, o.effectiveThreads() / n);
-        int maxRows = StepBatch.maxShardRows(o.batch * o.gradAccum, o.gradAccum, n);
+        int maxRows = StepBatch.maxShardRows(bufferRows(o, data), o.gradAccum, n);
         List<Replica> replicas = new ArrayList<>();
         try {
             for (int r = 0; r < n; r++) {
