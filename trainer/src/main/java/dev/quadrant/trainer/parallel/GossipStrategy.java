@@ -201,7 +201,10 @@ public final class GossipStrategy implements StepRunner {
             total += updatesSinceAverage[r];
             equal &= updatesSinceAverage[r] == updatesSinceAverage[0];
         }
-        if (equal || total == 0) {
+        if (total == 0) {
+            return;   // no update since the start or the last average: every replica already holds the same values
+        }
+        if (equal) {
             b0.copy(r0.parameters().values(), sum);
             for (int r = 1; r < group.size(); r++) {
                 b0.copy(group.replicas.get(r).parameters().values(), transit.get(0));   // peer copy across GPUs
