@@ -40,9 +40,7 @@ public final class Generator {
      * prompt starts from a line break, or token 0 if the text has none). Returns the prompt followed by them.
      */
     public String generate(String prompt, int tokens, double temperature, int topK, long seed) {
-        dev.quadrant.trainer.train.OptionChecks.TOKENS.check(tokens);
-        dev.quadrant.trainer.train.OptionChecks.TEMPERATURE.check(temperature);
-        dev.quadrant.trainer.train.OptionChecks.TOP_K.check(topK);
+        dev.quadrant.trainer.train.OptionChecks.checkSampling(tokens, temperature, topK);
         int[] start = prompt.isEmpty() ? new int[] {Math.max(0, vocab.id('\n'))} : vocab.encode(prompt, "--prompt");
         int[] ids = java.util.Arrays.copyOf(start, start.length + tokens);
         int len = start.length;

@@ -159,6 +159,13 @@ public final class OptionChecks {
         }
     }
 
+    /** Checks the options of text generation ({@code quadrant sample}, {@code Generator.generate}). */
+    public static void checkSampling(int tokens, double temperature, int topK) {
+        TOKENS.check(tokens);
+        TEMPERATURE.check(temperature);
+        TOP_K.check(topK);
+    }
+
     /**
      * Checks that {@code replicas} CPU replicas (one thread each at least) fit the machine's thread bound.
      *
