@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the self-contained bundle (jlink'd runtime + jars + launcher), checks the archive is at most 48 MiB, and runs
-# `quadrant devices` and a short training run from the unpacked archive with no Java on PATH.
+# every subcommand (devices, selftest, train, eval, sample, plot) from the unpacked archive with no Java on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -Pbundle -DskipTests package
@@ -20,6 +20,21 @@ for f in /usr/bin/* /bin/*; do
   case "$b" in java|javac|jshell|jar|jlink|jcmd|keytool|jps|jstack) ;; *) ln -sf "$f" "$work/bin/$b" 2>/dev/null || true ;; esac
 done
 env -i PATH="$work/bin" HOME="$work" bash -c 'if command -v java >/dev/null; then echo "java still on PATH" >&2; exit 1; fi'
-env -i PATH="$work/bin" HOME="$work" "$root/bin/quadrant" devices
-env -i PATH="$work/bin" HOME="$work" "$root/bin/quadrant" train --steps 20 --threads 2 | tail -n 1
+q() { (cd "$work" && env -i PATH="$work/bin" HOME="$work" "$root/bin/quadrant" "$@"); }
+# every subcommand of the bundle, each as a user runs it
+q --version
+q devices
+q selftest | tail -n 1
+q train --steps 20 --threads 2 --metrics "$work/runs/a.jsonl" --save "$work/runs/a.safetensors" \
+  --checkpoint-dir "$work/runs/ck" | tail -n 1
+q train --steps 20 --threads 2 --devices cpu:2 --strategy hogwild --metrics "$work/runs/b.jsonl" | tail -n 1
+q eval --load "$work/runs/a.safetensors"
+q eval --load "$work/runs/ck"
+printf 'To be, or not to be, that is the question:\nWhether tis nobler in the mind to suffer\n%.0s' $(seq 40) > "$work/t.txt"
+q train --data "text:$work/t.txt" --model gpt:layers=1,heads=2,dim=16,ctx=16 --batch 4 --steps 10 \
+  --save "$work/runs/g.safetensors" | tail -n 1
+q sample --load "$work/runs/g.safetensors" --tokens 40 --seed 1 >/dev/null
+q plot --metrics "$work/runs/a.jsonl" "$work/runs/b.jsonl" --out "$work/runs/curves.png"
+head -c 8 "$work/runs/curves.png" | od -An -c | grep -q 'P   N   G' || { echo "bundle-check: plot wrote no PNG" >&2; exit 1; }
+echo "bundle-check: plot wrote $(stat -c %s "$work/runs/curves.png") bytes of PNG"
 echo "bundle-check: ok"

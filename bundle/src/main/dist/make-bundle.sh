@@ -44,7 +44,8 @@ for j in "$JARS"/*.jar; do
       ;;
     openblas-*-linux-x86_64.jar)
       strip "$j" "$OUT/lib/$name" 'org/bytedeco/openblas/linux-x86_64/libjniopenblas.so' \
-        'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so'
+        'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so' \
+        'org/bytedeco/openblas/linux-x86_64/include/*.h'   # C headers: for compiling against OpenBLAS, not for running
       ;;
     *) cp "$j" "$OUT/lib/" ;;
   esac
@@ -62,11 +63,13 @@ if [ -n "${TORCH_REF:-}" ] && [ -d "$TORCH_REF" ]; then   # bench/torch/*.py: th
   cp "$TORCH_REF"/*.py "$OUT/bench/torch/"   # gpt_char.py (GptBenchmark), convnet.py (ConvnetBenchmark)
 fi
 
+# headless AWT only (plots are drawn into PNGs): no X11 toolkit, splash screen or sound
 "$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
+  --exclude-files='**/libawt_xawt.so,**/libsplashscreen.so,**/libjsound.so' \
   --output "$OUT/runtime"
 echo "make-bundle: runtime with $("$OUT/runtime/bin/java" --list-modules | tr '\n' ' ')"
 
-tar -C "$(dirname "$OUT")" -czf "$TGZ" "$(basename "$OUT")"
+tar -C "$(dirname "$OUT")" -cf - "$(basename "$OUT")" | gzip -9 > "$TGZ"
 size=$(stat -c %s "$TGZ")
 echo "make-bundle: $(du -sh "$OUT/runtime" | cut -f1) runtime, $(du -sh "$OUT/lib" | cut -f1) jars -> $TGZ ($((size / 1024 / 1024)) MiB, $size bytes, limit $MAX)"
 if [ "$size" -gt "$MAX" ]; then

@@ -18,11 +18,13 @@ import dev.quadrant.bindings.OpenBlas;
  *
  * <p>Split: a GEMM of at most {@link #SINGLE_THREAD_MNK} multiply-adds (OpenBLAS's own threshold for going
  * multi-threaded) runs inline. A larger one is split into contiguous blocks of {@link #BLOCK} rows of C (each part
- * packs its rows of A and all of B), never along k. The blocks are 48 rows because OpenBLAS's row-major result is
- * bit-identical to the unsplit call only for parts that start on a multiple of 48 rows (its kernels walk C's rows,
- * its column-major N, in chunks of 48; splits at 16, 32, 64, 128 or 256 rows, or by columns, changed some
- * elements by an ulp). So results do not depend on the thread count; {@code CpuGemmTest} checks it bit for bit at
- * the trainer's shapes and at ragged ones, and is the guard if another OpenBLAS kernel walks differently.
+ * packs its rows of A and all of B), never along k, on any number of threads, one included, and each block is one
+ * OpenBLAS call of its own whichever thread runs it: so the calls, and the results, do not depend on the thread count
+ * on any CPU ({@code CpuGemmTest} checks it bit for bit at the trainer's shapes and at ragged ones). An earlier
+ * version made one call per thread's range of blocks (and one unsplit call on one thread), relying on OpenBLAS's
+ * Haswell kernels giving the same bits for any multiple of 48 rows; on a Zen 4 (AVX-512) host its kernels treat the
+ * ragged columns differently with the number of rows, and 2 threads differed from 1 by an ulp. 48 rows keep the
+ * parts large enough that packing B once per part costs about 1/48 of the part's arithmetic.
  *
  * <p>The exception, a GEMM with a tiny C and a long k (a convolution's weight gradient {@code dW = dy^T col}, e.g.
  * LeNet's conv1 at batch 128: m, n, k = 6, 25, 100352): one block of rows would leave it on one thread, where it
@@ -60,18 +62,16 @@ final class CpuGemm {
             splitK(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        if (pool.threads() == 1) {
-            OpenBlas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            return;
-        }
         int blocks = (m + BLOCK - 1) / BLOCK;
         int grain = (int) Math.max(1, Math.ceil(SINGLE_THREAD_MNK / (mnk / blocks)));
         pool.parallelFor(blocks, grain, (p, from, to) -> {
-            int lo = from * BLOCK;
-            int hi = Math.min(m, to * BLOCK);
-            long aPart = aOff + (transA ? lo : (long) lo * lda);
-            OpenBlas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
-                    cOff + (long) lo * ldc, ldc);
+            for (int q = from; q < to; q++) {   // one call per block, however many blocks this thread got
+                int lo = q * BLOCK;
+                int hi = Math.min(m, lo + BLOCK);
+                long aPart = aOff + (transA ? lo : (long) lo * lda);
+                OpenBlas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
+                        cOff + (long) lo * ldc, ldc);
+            }
         });
     }
 

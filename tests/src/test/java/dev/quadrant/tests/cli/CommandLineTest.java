@@ -69,6 +69,28 @@ class CommandLineTest {
         assertTrue(e.out().contains("test_accuracy"), e.out());
     }
 
+    /** The README's eval commands: {@code --load} alone, a file or a checkpoint; the result is training's own. */
+    @Test
+    void evalNeedsOnlyTheFileOrCheckpoint() throws IOException {
+        Path save = dir.resolve("m.safetensors");
+        Path ck = dir.resolve("ck");
+        CliRun t = run(train("--data", "synthetic:12x3x300", "--seed", "7", "--save", save.toString(),
+                "--checkpoint-dir", ck.toString()));
+        assertEquals(0, t.code(), t.err());
+        String accuracy = t.out().replaceAll("(?s).*test accuracy ([0-9.]+).*", "$1");
+        Path step = Files.list(ck).filter(p -> p.getFileName().toString().startsWith("step-")).findFirst().orElseThrow();
+        for (Path load : new Path[] {save, ck, step, step.resolve("model.safetensors")}) {
+            CliRun e = run("eval", "--load", load.toString(), "--threads", "1");
+            assertEquals(0, e.code(), load + ": " + e.err());
+            assertTrue(e.out().contains("synthetic-12x3-seed7"), "the recorded data and seed: " + e.out());
+            assertTrue(e.out().contains("test_accuracy " + accuracy), load + ": " + e.out() + " vs " + t.out());
+        }
+        // a flag that is given wins over the record: another seed is another synthetic data set
+        CliRun other = run("eval", "--load", save.toString(), "--seed", "8", "--threads", "1");
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.out().contains("seed8"), other.out());
+    }
+
     @Test
     void unknownOptionSaysWhatIsAllowed() {
         CliRun r = run("train", "--epochz", "3");

@@ -96,6 +96,16 @@ public final class CheckpointWriter {
      */
     public Path write(CheckpointManifest manifest, ParamLayout layout, float[] parameters,
                       Map<String, float[]> optimizerState) {
+        return write(manifest, layout, parameters, optimizerState, Map.of("format", "quadrant-model"));
+    }
+
+    /**
+     * As {@link #write(CheckpointManifest, ParamLayout, float[], Map)}, with {@code modelMetadata} as the metadata of
+     * {@code model.safetensors} (what a {@code --save} file records, so that the checkpoint's model file can be
+     * evaluated and sampled like one).
+     */
+    public Path write(CheckpointManifest manifest, ParamLayout layout, float[] parameters,
+                      Map<String, float[]> optimizerState, Map<String, String> modelMetadata) {
         List<NamedTensor> model = StateTensors.split("", layout, parameters);
         List<NamedTensor> optimizer = new ArrayList<>();
         for (Map.Entry<String, float[]> e : optimizerState.entrySet()) {
@@ -111,7 +121,7 @@ public final class CheckpointWriter {
             Files.createDirectory(tmp);
             Map<String, CheckpointManifest.FileEntry> files = new LinkedHashMap<>();
             files.put(CheckpointStore.MODEL, writeTensors(tmp.resolve(CheckpointStore.MODEL), model,
-                    Map.of("format", "quadrant-model")));
+                    modelMetadata));
             files.put(CheckpointStore.OPTIMIZER, writeTensors(tmp.resolve(CheckpointStore.OPTIMIZER), optimizer,
                     optimizerMetadata));
             byte[] json = manifest.withFiles(files).toJson();

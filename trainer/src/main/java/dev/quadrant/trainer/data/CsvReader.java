@@ -4,13 +4,22 @@ import dev.quadrant.device.UserInputException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.dataformat.csv.CsvFactory;
+import com.fasterxml.jackson.dataformat.csv.CsvParser;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 
 /**
  * Reads a classification dataset from a CSV file: comma-separated numbers, one row per line, one column holding the
@@ -18,8 +27,10 @@ import java.util.Arrays;
  *
  * <p>The format, exactly:
  * <ul>
- *   <li>Fields are separated by commas; quoting is not supported. Whitespace around a field is trimmed, blank lines
- *       are skipped, a UTF-8 byte order mark is ignored, and lines may end in {@code \n} or {@code \r\n}.</li>
+ *   <li>RFC 4180 as read by jackson-dataformat-csv: fields are separated by commas and may be quoted
+ *       ({@code "1,5"} is one field, {@code ""} inside quotes one quote character). Whitespace around a field is
+ *       trimmed, blank lines are skipped, lines may end in {@code \n} or {@code \r\n}. The encoding is UTF-8, or
+ *       UTF-16/32 when the file starts with their byte order mark; a UTF-8 byte order mark is ignored.</li>
  *   <li>The label column is chosen by the caller: {@code 0} is the first column, a negative index counts from the
  *       end ({@code -1}, {@link #LAST_COLUMN}, the default, is the last column).</li>
  *   <li>An optional header: the first non-blank row is a header if one of its <em>feature</em> columns is not a
@@ -30,8 +41,10 @@ import java.util.Arrays;
  *       plus one, at least 2.</li>
  *   <li>Every row has as many fields as the first one.</li>
  * </ul>
- * Errors are {@link DataFormatException}s naming the file, the row (the 1-based line number, as an editor shows it),
- * the 1-based column, the text seen and what was expected.
+ * Errors are {@link DataFormatException}s naming the file, the row (the 1-based line number where the row starts, as
+ * an editor shows it), the 1-based column, the text seen and what was expected. A field is at most
+ * {@link #MAX_FIELD_CHARS} characters and a row at most {@link #MAX_COLUMNS} columns, so a file without line ends
+ * ({@code csv:/dev/zero}) is refused instead of filling the memory.
  *
  * <p><b>Test split.</b> {@link #readSplit} keeps the file order: the <em>last</em> {@code ceil(rows * testFraction)}
  * rows become the test set and the rows before them the training set (shuffle the file first if its order means
@@ -48,6 +61,18 @@ public final class CsvReader {
     public static final int LAST_COLUMN = -1;
     /** The test fraction used when the user gives none. */
     public static final double DEFAULT_TEST_FRACTION = 0.1;
+
+    /** The longest field read, in characters. */
+    public static final int MAX_FIELD_CHARS = 1 << 20;
+    /** The most columns a row may have. */
+    public static final int MAX_COLUMNS = 1 << 20;
+
+    private static final CsvFactory FACTORY = CsvFactory.builder()
+            .enable(CsvParser.Feature.WRAP_AS_ARRAY)
+            .enable(CsvParser.Feature.TRIM_SPACES)
+            .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_FIELD_CHARS).build())
+            .build();
 
     private CsvReader() {}
 
@@ -101,9 +126,6 @@ public final class CsvReader {
         return Math.max(1, exact.setScale(0, RoundingMode.CEILING).intValueExact());
     }
 
-    /** The longest line read (16 Mi characters: a million features of 16 characters each). */
-    static final int MAX_LINE_CHARS = 1 << 24;
-
     /** One parse of one file; not reusable. */
     private static final class Parser {
         private final String fileName;
@@ -117,8 +139,6 @@ public final class CsvReader {
         private float[] x = new float[1024];  // [rows, columns - 1]
         private int[] y = new int[64];        // [rows]
         private int maxLabel;
-        private int[] fieldStart = new int[16];
-        private int[] fieldEnd = new int[16];
 
         Parser(String fileName, String datasetName, int labelArg) {
             this.fileName = fileName;
@@ -127,20 +147,42 @@ public final class CsvReader {
         }
 
         Dataset parse(InputStream stream) {
-            try {
-                BoundedLineReader in = new BoundedLineReader(new InputStreamReader(stream, StandardCharsets.UTF_8),
-                        fileName, MAX_LINE_CHARS);
+            List<String> cells = new ArrayList<>();
+            long rowStart = 1; // the line the row being read starts on, for errors without a location
+            try (JsonParser p = FACTORY.createParser(stream)) {
+                ((CsvParser) p).setSchema(CsvSchema.emptySchema());
                 int lineNo = 0;
-                for (String line; (line = in.readLine()) != null; ) {
-                    lineNo++;
-                    if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
-                        line = line.substring(1);
+                int depth = 0; // the document is an array of rows, each an array of fields
+                for (JsonToken t; (t = p.nextToken()) != null; ) {
+                    if (t == JsonToken.START_ARRAY) {
+                        depth++;
+                        cells.clear();
+                        rowStart = Math.max(1, p.currentLocation().getLineNr());
+                    } else if (t == JsonToken.END_ARRAY) {
+                        if (depth-- == 2 && !(cells.size() == 1 && cells.get(0).isEmpty())) { // not a line of blanks
+                            row(cells, lineNo);
+                        }
+                    } else {
+                        if (cells.isEmpty()) {
+                            lineNo = p.currentTokenLocation().getLineNr(); // where the row's first field starts
+                        }
+                        if (cells.size() == MAX_COLUMNS) {
+                            throw new DataFormatException(fileName, "row " + lineNo, "more than " + MAX_COLUMNS
+                                    + " columns", "at most " + MAX_COLUMNS + " (is it a CSV file?)");
+                        }
+                        String cell = p.getText();
+                        if (cells.isEmpty() && lineNo == 1 && !cell.isEmpty() && cell.charAt(0) == '\uFEFF') {
+                            cell = cell.substring(1).strip();
+                        }
+                        cells.add(cell);
                     }
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    row(line, lineNo);
                 }
+            } catch (StreamConstraintsException e) {
+                throw new DataFormatException(fileName, "row " + line(e, rowStart), "a field longer than " + MAX_FIELD_CHARS
+                        + " characters", "fields of numbers (is it a CSV file?)");
+            } catch (JsonProcessingException e) {
+                throw new DataFormatException(fileName, "row " + line(e, rowStart), e.getOriginalMessage(),
+                        "well-formed CSV (a quoted field ends with a quote)");
             } catch (IOException e) {
                 throw new UserInputException(fileName + ": cannot read: " + e, e);
             }
@@ -157,10 +199,10 @@ public final class CsvReader {
                     Arrays.copyOf(y, rows));
         }
 
-        private void row(String line, int lineNo) {
-            int n = split(line);
+        private void row(List<String> cells, int lineNo) {
+            int n = cells.size();
             if (columns < 0) {
-                first(line, n, lineNo);
+                first(cells, lineNo);
                 if (headerLine == lineNo) {
                     return;
                 }
@@ -183,17 +225,18 @@ public final class CsvReader {
             int out = rows * features;
             for (int c = 0; c < columns; c++) {
                 if (c == labelColumn) {
-                    y[rows] = label(line, c, lineNo);
+                    y[rows] = label(cells.get(c), c, lineNo);
                     maxLabel = Math.max(maxLabel, y[rows]);
                 } else {
-                    x[out++] = feature(line, c, lineNo);
+                    x[out++] = feature(cells.get(c), c, lineNo);
                 }
             }
             rows++;
         }
 
         /** The first non-blank row fixes the column count and the label column, and may be a header. */
-        private void first(String line, int n, int lineNo) {
+        private void first(List<String> cells, int lineNo) {
+            int n = cells.size();
             columns = n;
             if (n < 2) {
                 throw new DataFormatException(fileName, "row " + lineNo, n + " column",
@@ -205,7 +248,7 @@ public final class CsvReader {
             }
             labelColumn = labelArg < 0 ? n + labelArg : labelArg;
             for (int c = 0; c < n; c++) {
-                if (c != labelColumn && !isNumber(line, fieldStart[c], fieldEnd[c])) {
+                if (c != labelColumn && !isNumber(cells.get(c))) {
                     headerLine = lineNo;
                     return;
                 }
@@ -213,82 +256,49 @@ public final class CsvReader {
             firstDataLine = lineNo;
         }
 
-        /** Finds the trimmed fields of a line; returns their number. */
-        private int split(String line) {
-            int n = 0;
-            int start = 0;
-            int len = line.length();
-            while (true) {
-                int comma = line.indexOf(',', start);
-                int end = comma < 0 ? len : comma;
-                if (n == fieldStart.length) {
-                    fieldStart = Arrays.copyOf(fieldStart, 2 * n);
-                    fieldEnd = Arrays.copyOf(fieldEnd, 2 * n);
-                }
-                int s = start;
-                int e = end;
-                while (s < e && line.charAt(s) <= ' ') {
-                    s++;
-                }
-                while (e > s && line.charAt(e - 1) <= ' ') {
-                    e--;
-                }
-                fieldStart[n] = s;
-                fieldEnd[n] = e;
-                n++;
-                if (comma < 0) {
-                    return n;
-                }
-                start = comma + 1;
-            }
-        }
-
-        private float feature(String line, int c, int lineNo) {
-            int s = fieldStart[c];
-            int e = fieldEnd[c];
-            int small = smallInt(line, s, e);
+        private float feature(String cell, int c, int lineNo) {
+            int small = smallInt(cell);
             if (small != Integer.MIN_VALUE) {
                 return small;
             }
-            if (!isNumber(line, s, e)) {
+            if (!isNumber(cell)) {
                 throw new DataFormatException(fileName, "row " + lineNo + " column " + (c + 1),
-                        quote(line, s, e), "a number");
+                        quote(cell), "a number");
             }
-            float v = Float.parseFloat(line.substring(s, e));
+            float v = Float.parseFloat(cell);
             if (!Float.isFinite(v)) {
                 throw new DataFormatException(fileName, "row " + lineNo + " column " + (c + 1),
-                        quote(line, s, e), "a number within the float range (about +-3.4e38)");
+                        quote(cell), "a number within the float range (about +-3.4e38)");
             }
             return v;
         }
 
-        private int label(String line, int c, int lineNo) {
-            int s = fieldStart[c];
-            int e = fieldEnd[c];
+        private int label(String cell, int c, int lineNo) {
             String field = "row " + lineNo + " column " + (c + 1) + " (the label)";
             String expected = "an integer class label 0.." + (Dataset.MAX_CLASSES - 1);
-            int small = smallInt(line, s, e);
+            int small = smallInt(cell);
             double v;
             if (small != Integer.MIN_VALUE) {
                 v = small;
-            } else if (isNumber(line, s, e)) {
-                v = Double.parseDouble(line.substring(s, e));
+            } else if (isNumber(cell)) {
+                v = Double.parseDouble(cell);
             } else {
-                throw new DataFormatException(fileName, field, quote(line, s, e), expected);
+                throw new DataFormatException(fileName, field, quote(cell), expected);
             }
             if (v != Math.rint(v) || v < 0 || v >= Dataset.MAX_CLASSES) {
                 String what = v != Math.rint(v) ? " (not an integer)" : v < 0 ? " (negative)" : " (too large)";
-                throw new DataFormatException(fileName, field, quote(line, s, e) + what, expected);
+                throw new DataFormatException(fileName, field, quote(cell) + what, expected);
             }
             return (int) v;
         }
 
         /** The value of an optionally signed integer of at most 7 digits (exact in a float), else MIN_VALUE. */
-        private static int smallInt(String line, int s, int e) {
-            int i = s;
+        private static int smallInt(String cell) {
+            int i = 0;
+            int e = cell.length();
             boolean negative = false;
-            if (i < e && (line.charAt(i) == '-' || line.charAt(i) == '+')) {
-                negative = line.charAt(i) == '-';
+            if (i < e && (cell.charAt(i) == '-' || cell.charAt(i) == '+')) {
+                negative = cell.charAt(i) == '-';
                 i++;
             }
             if (i == e || e - i > 7) {
@@ -296,7 +306,7 @@ public final class CsvReader {
             }
             int v = 0;
             for (; i < e; i++) {
-                char ch = line.charAt(i);
+                char ch = cell.charAt(i);
                 if (ch < '0' || ch > '9') {
                     return Integer.MIN_VALUE;
                 }
@@ -306,19 +316,20 @@ public final class CsvReader {
         }
 
         /** A decimal number: [+-] digits [. digits] [eE [+-] digits], with at least one mantissa digit. */
-        static boolean isNumber(String line, int s, int e) {
-            int i = s;
-            if (i < e && (line.charAt(i) == '+' || line.charAt(i) == '-')) {
+        static boolean isNumber(String cell) {
+            int i = 0;
+            int e = cell.length();
+            if (i < e && (cell.charAt(i) == '+' || cell.charAt(i) == '-')) {
                 i++;
             }
             int digits = 0;
-            while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+            while (i < e && cell.charAt(i) >= '0' && cell.charAt(i) <= '9') {
                 i++;
                 digits++;
             }
-            if (i < e && line.charAt(i) == '.') {
+            if (i < e && cell.charAt(i) == '.') {
                 i++;
-                while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+                while (i < e && cell.charAt(i) >= '0' && cell.charAt(i) <= '9') {
                     i++;
                     digits++;
                 }
@@ -326,13 +337,13 @@ public final class CsvReader {
             if (digits == 0) {
                 return false;
             }
-            if (i < e && (line.charAt(i) == 'e' || line.charAt(i) == 'E')) {
+            if (i < e && (cell.charAt(i) == 'e' || cell.charAt(i) == 'E')) {
                 i++;
-                if (i < e && (line.charAt(i) == '+' || line.charAt(i) == '-')) {
+                if (i < e && (cell.charAt(i) == '+' || cell.charAt(i) == '-')) {
                     i++;
                 }
                 int exponentDigits = 0;
-                while (i < e && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
+                while (i < e && cell.charAt(i) >= '0' && cell.charAt(i) <= '9') {
                     i++;
                     exponentDigits++;
                 }
@@ -343,13 +354,17 @@ public final class CsvReader {
             return i == e;
         }
 
-        private static String quote(String line, int s, int e) {
-            String text = line.substring(s, e);
+        private static String quote(String text) {
             if (text.length() > 40) {
                 text = text.substring(0, 37) + "...";
             }
             return "\"" + text + "\"";
         }
+    }
+
+    /** The line of a parse error: its location's, else {@code fallback} (the row's start). */
+    private static long line(JsonProcessingException e, long fallback) {
+        return e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation().getLineNr() : fallback;
     }
 
     private static String fileName(Path file) {

@@ -5,7 +5,7 @@ package dev.quadrant.trainer.data;
  * {@code (seed, epoch, n)}.
  *
  * <p>Every replica computes the same permutation by itself (nothing is communicated), and it does not depend on how
- * many replicas there are: with {@link BatchPlan} cutting each global batch into shards, N replicas with batch B see
+ * many replicas there are: with each global batch cut into per-replica shards (a {@code StepBatch}), N replicas with batch B see
  * exactly the rows that one replica with batch B sees. The permutation is a Fisher-Yates shuffle driven by
  * {@link SplitMix64} seeded from {@code (seed, epoch)}, so it is the same on every machine and Java version (unlike
  * {@code Collections.shuffle} with {@code java.util.Random}, whose use of the generator is not specified).

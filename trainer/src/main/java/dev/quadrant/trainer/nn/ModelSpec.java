@@ -9,7 +9,7 @@ import dev.quadrant.device.UserInputException;
 /**
  * A model named by text, as {@code --model} takes it: {@code mlp:512-256} ({@link MlpSpec}) or
  * {@code gpt:layers=4,heads=4,dim=128,ctx=64} ({@link GptSpec}). Parsing checks everything it can without the data;
- * {@link #toString()} is the canonical text, which a checkpoint records and {@link #parse} reads back to an equal
+ * {@code toString()} is the canonical text, which a checkpoint records and {@link #parse} reads back to an equal
  * spec. Immutable.
  *
  * <pre>{@code

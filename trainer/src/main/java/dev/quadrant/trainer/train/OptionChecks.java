@@ -112,6 +112,8 @@ public final class OptionChecks {
     public static final Range EVAL_BATCHES = Range.ints("--eval-batches", 0, Integer.MAX_VALUE, "0 = all");
     public static final Range KEEP_CHECKPOINTS = Range.ints("--keep-checkpoints", 1, Integer.MAX_VALUE, "");
     public static final Range CSV_TEST_FRACTION = Range.reals("--csv-test-fraction", 0, false, 1, false, "");
+    public static final Range VAL_FRACTION = Range.reals("--val-fraction", 0, true, 1, false, "0 = no validation set");
+    public static final Range EARLY_STOP = Range.ints("--early-stop", 0, Integer.MAX_VALUE, "0 = off");
     public static final Range LOG_EVERY = Range.ints("--log-every", 0, MAX_STEPS, "0 = every 30 s");
     public static final Range TOKENS = Range.ints("--tokens", 0, Integer.MAX_VALUE - 8, "characters to generate");
     public static final Range TEMPERATURE = Range.reals("--temperature", 0, false, BIG, true, "");
@@ -127,7 +129,7 @@ public final class OptionChecks {
     /** Every range that {@link #check(TrainOptions)} applies, for tests that walk them all. */
     public static List<Range> trainRanges() {
         return List.of(EPOCHS, STEPS, BATCH, GRAD_ACCUM, LR, MOMENTUM, WEIGHT_DECAY, DROPOUT, CLIP_NORM, EVAL_EVERY,
-                EVAL_BATCHES, KEEP_CHECKPOINTS, CSV_TEST_FRACTION, threads());
+                EVAL_BATCHES, KEEP_CHECKPOINTS, CSV_TEST_FRACTION, VAL_FRACTION, EARLY_STOP, threads());
     }
 
     /**
@@ -150,6 +152,8 @@ public final class OptionChecks {
         EVAL_BATCHES.check(o.evalBatches);
         KEEP_CHECKPOINTS.check(o.keepCheckpoints);
         CSV_TEST_FRACTION.check(o.csvTestFraction);
+        VAL_FRACTION.check(o.valFraction);
+        EARLY_STOP.check(o.earlyStop);
         threads().check(o.threads);
         long rows = (long) o.batch * o.gradAccum;
         if (rows > MAX_STEP_ROWS) {

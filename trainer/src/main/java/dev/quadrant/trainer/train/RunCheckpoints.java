@@ -74,7 +74,8 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         Replica r0 = runner.replicas().get(0);
         Optimizer opt = runner.checkpointOptimizer();
         CheckpointManifest m = manifest(options, setup, data, runner, at, stepsPerEpoch, opt.steps());
-        Path dir = writer.write(m, r0.model().layout(), r0.getParameters(), opt.downloadState());
+        Path dir = writer.write(m, r0.model().layout(), r0.getParameters(), opt.downloadState(),
+                Training.describe(options, setup, data));
         lastSaved = at.step();
         lastWritten = dir;
         log.info("checkpoint written: {} ({} ms)", dir, (System.nanoTime() - t0) / 1_000_000);

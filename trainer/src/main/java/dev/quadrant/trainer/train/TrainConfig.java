@@ -1,18 +1,19 @@
 package dev.quadrant.trainer.train;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * The options of {@link TrainOptions} as a map from option name without the dashes ({@code epochs},
  * {@code csv-label-column}) to value, in declaration order: what {@code quadrant train --print-config} prints, what a
  * {@code --config} file holds and what a checkpoint's manifest records. Values are {@link String}, {@link Integer},
- * {@link Long}, {@link Float}, {@link Double}, {@link Boolean} or null (paths as strings).
+ * {@link Long}, {@link Float}, {@link Double}, {@link Boolean} or null (paths as strings). The options are the public
+ * fields marked {@link Setting}.
  *
  * <pre>{@code
  * Map<String, Object> m = TrainConfig.toMap(options);   // {data=synthetic, csv-label-column=-1, ...}
@@ -23,23 +24,66 @@ import picocli.CommandLine.Model.OptionSpec;
 public final class TrainConfig {
     private TrainConfig() {}
 
+    /** One option: its field and its annotation. */
+    public record Entry(Field field, Setting setting) {
+        /** The key: the name without the leading dashes. */
+        public String key() {
+            return setting.name().replaceFirst("^-+", "");
+        }
+
+        /** The current value in {@code options}. */
+        public Object get(TrainOptions options) {
+            try {
+                return field.get(options);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("TrainOptions." + field.getName() + " is not public", e);
+            }
+        }
+
+        /** Sets the value in {@code options}; {@code value} must be of the field's type (boxed). */
+        public void set(TrainOptions options, Object value) {
+            try {
+                field.set(options, value);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("TrainOptions." + field.getName() + " is not public", e);
+            }
+        }
+    }
+
+    private static final List<Entry> ENTRIES = scan();
+
+    private static List<Entry> scan() {
+        List<Entry> out = new ArrayList<>();
+        for (Field f : TrainOptions.class.getDeclaredFields()) { // declaration order, as picocli relies on too
+            Setting s = f.getAnnotation(Setting.class);
+            if (s == null) {
+                continue;
+            }
+            if (!Modifier.isPublic(f.getModifiers()) || Modifier.isStatic(f.getModifiers())) {
+                throw new IllegalStateException("@Setting field TrainOptions." + f.getName() + " must be public and not static");
+            }
+            out.add(new Entry(f, s));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Every option, in declaration order. */
+    public static List<Entry> entries() {
+        return ENTRIES;
+    }
+
     /** The current values of every option of {@code options}. */
     public static Map<String, Object> toMap(TrainOptions options) {
         Map<String, Object> out = new LinkedHashMap<>();
-        for (OptionSpec o : CommandSpec.forAnnotatedObject(options).options()) {
-            Object v = o.getValue();
-            out.put(key(o), v instanceof Path ? v.toString() : v);
+        for (Entry e : ENTRIES) {
+            Object v = e.get(options);
+            out.put(e.key(), v instanceof Path ? v.toString() : v);
         }
         return out;
     }
 
     /** Every key, in declaration order. */
     public static List<String> keys() {
-        return CommandSpec.forAnnotatedObject(new TrainOptions()).options().stream().map(TrainConfig::key).toList();
-    }
-
-    /** The key of an option: its longest name without the leading dashes. */
-    public static String key(OptionSpec o) {
-        return o.longestName().replaceFirst("^-+", "");
+        return ENTRIES.stream().map(Entry::key).toList();
     }
 }

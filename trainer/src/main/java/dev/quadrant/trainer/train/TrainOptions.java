@@ -2,8 +2,6 @@ package dev.quadrant.trainer.train;
 
 import java.nio.file.Path;
 
-import picocli.CommandLine.Option;
-
 /**
  * Every option of {@code quadrant train}, with its default. The same object configures a run from Java:
  *
@@ -19,106 +17,115 @@ import picocli.CommandLine.Option;
  */
 public class TrainOptions {
 
-    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE | text:FILE (characters; 90% train, 10% validation) | tokens:FILE (uint16 token ids) (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--data", label = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE | text:FILE (characters; 90% train, 10% validation) | tokens:FILE (uint16 token ids) (default: ${DEFAULT-VALUE})")
     public String data = "synthetic";
 
-    @Option(names = "--csv-label-column", paramLabel = "N", description = "label column of a CSV file; negative counts from the end (default: ${DEFAULT-VALUE}, the last)")
+    @Setting(name = "--csv-label-column", label = "N", description = "label column of a CSV file; negative counts from the end (default: ${DEFAULT-VALUE}, the last)")
     public int csvLabelColumn = -1;
 
-    @Option(names = "--csv-test-fraction", paramLabel = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--csv-test-fraction", label = "X", description = "share of a CSV file's last rows held out as the test split (default: ${DEFAULT-VALUE})")
     public double csvTestFraction = 0.1;
 
-    @Option(names = "--model", paramLabel = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet | resnet[:widths=16-32-64][,blocks=1][,norm=batch|batch-local|layer|none] | stack:L1,L2,... with layers conv<out>k<k>[s<stride>][p<pad>], max<k>[s..][p..], avg<k>[s..][p..], gap, bn, bn-local, ln, relu, gelu, tanh, drop<p>, flatten, fc<n> (a Linear to the classes follows); input and output sizes come from the data (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--val-fraction", label = "X", description = "hold out the last X of the training samples as a validation set, scored as val_* at every evaluation (for early stopping and model selection; the test set stays untouched); 0 = none (default: ${DEFAULT-VALUE})")
+    public double valFraction = 0;
+
+    @Setting(name = "--model", label = "SPEC", description = "mlp:H1-H2-... (hidden sizes) | gpt:layers=L,heads=H,dim=D,ctx=T[,dropout=P][,tie=true|false] | lenet | resnet[:widths=16-32-64][,blocks=1][,norm=batch|batch-local|layer|none] | stack:L1,L2,... with layers conv<out>k<k>[s<stride>][p<pad>], max<k>[s..][p..], avg<k>[s..][p..], gap, bn, bn-local, ln, relu, gelu, tanh, drop<p>, flatten, fc<n> (a Linear to the classes follows); input and output sizes come from the data (default: ${DEFAULT-VALUE})")
     public String model = "mlp:512-256";
 
-    @Option(names = "--activation", paramLabel = "NAME", description = "relu | gelu | tanh (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--activation", label = "NAME", description = "relu | gelu | tanh (default: ${DEFAULT-VALUE})")
     public String activation = "relu";
 
-    @Option(names = "--dropout", paramLabel = "P", description = "dropout probability after each hidden activation (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--dropout", label = "P", description = "dropout probability after each hidden activation (default: ${DEFAULT-VALUE})")
     public float dropout = 0f;
 
-    @Option(names = "--init", paramLabel = "NAME", description = "he | xavier (default: he for relu and gelu, xavier for tanh)")
+    @Setting(name = "--init", label = "NAME", description = "he | xavier (default: he for relu and gelu, xavier for tanh)")
     public String init;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "passes over the training data (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--epochs", label = "N", description = "passes over the training data (default: ${DEFAULT-VALUE})")
     public int epochs = 3;
 
-    @Option(names = "--steps", paramLabel = "N", description = "stop after N optimizer steps; overrides --epochs (default: 0 = use epochs)")
+    @Setting(name = "--steps", label = "N", description = "stop after N optimizer steps; overrides --epochs (default: 0 = use epochs)")
     public long steps = 0;
 
-    @Option(names = "--batch", paramLabel = "N", description = "global batch size, split across replicas (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--batch", label = "N", description = "global batch size, split across replicas (default: ${DEFAULT-VALUE})")
     public int batch = 128;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--lr", label = "X", description = "learning rate (default: ${DEFAULT-VALUE})")
     public float lr = 1e-3f;
 
-    @Option(names = "--optimizer", paramLabel = "NAME", description = "sgd | momentum | nesterov | adam | adamw (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--optimizer", label = "NAME", description = "sgd | momentum | nesterov | adam | adamw (default: ${DEFAULT-VALUE})")
     public String optimizer = "adam";
 
-    @Option(names = "--momentum", paramLabel = "X", description = "momentum of momentum and nesterov (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--momentum", label = "X", description = "momentum of momentum and nesterov (default: ${DEFAULT-VALUE})")
     public float momentum = 0.9f;
 
-    @Option(names = "--weight-decay", paramLabel = "X", description = "L2 penalty (adamw: decoupled decay) on weights, not biases (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--weight-decay", label = "X", description = "L2 penalty (adamw: decoupled decay) on weights, not biases (default: ${DEFAULT-VALUE})")
     public float weightDecay = 0f;
 
-    @Option(names = "--betas", paramLabel = "B1,B2", description = "Adam and AdamW moment decay rates (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--betas", label = "B1,B2", description = "Adam and AdamW moment decay rates (default: ${DEFAULT-VALUE})")
     public String betas = "0.9,0.999";
 
-    @Option(names = "--grad-accum", paramLabel = "K", description = "micro-batches of --batch rows per optimizer step (gradient accumulation; the same as a K times larger batch) (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--grad-accum", label = "K", description = "micro-batches of --batch rows per optimizer step (gradient accumulation; the same as a K times larger batch) (default: ${DEFAULT-VALUE})")
     public int gradAccum = 1;
 
-    @Option(names = "--schedule", paramLabel = "SPEC", description = "constant | step:EVERY:GAMMA | cosine[:WARMUP[:MIN_LR]] (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--schedule", label = "SPEC", description = "constant | step:EVERY:GAMMA | cosine[:WARMUP[:MIN_LR]] (default: ${DEFAULT-VALUE})")
     public String schedule = "constant";
 
-    @Option(names = "--clip-norm", paramLabel = "X", description = "clip gradients to this global L2 norm; 0 = off (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--clip-norm", label = "X", description = "clip gradients to this global L2 norm; 0 = off (default: ${DEFAULT-VALUE})")
     public float clipNorm = 0f;
 
-    @Option(names = "--eval-every", paramLabel = "N", description = "evaluate every N steps as well as at each epoch's end and at the end; 0 = only those (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--eval-every", label = "N", description = "evaluate every N steps as well as at each epoch's end and at the end; 0 = only those (default: ${DEFAULT-VALUE})")
     public long evalEvery = 0;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "text data: validate on N batches of --batch evenly spaced windows; 0 = the whole validation text once, in windows of ctx (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--eval-batches", label = "N", description = "text data: validate on N batches of --batch evenly spaced windows; 0 = the whole validation text once, in windows of ctx (default: ${DEFAULT-VALUE})")
     public int evalBatches = 0;
 
-    @Option(names = "--augment", paramLabel = "SPEC", description = "augment training images: none | crop:P (pad P zeros, crop back at a random offset) | flip (random horizontal flip) | crop:P,flip; keyed by seed, epoch and sample, never applied to evaluation (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--early-stop", label = "N", description = "stop cleanly when --early-stop-metric has not improved for N evaluations in a row (final evaluation, checkpoint and --save as at the end); 0 = off (default: ${DEFAULT-VALUE})")
+    public int earlyStop = 0;
+
+    @Setting(name = "--early-stop-metric", label = "KEY", description = "the validation metric early stopping watches: val_loss, val_accuracy, ... (a loss must fall, an accuracy rise) (default: ${DEFAULT-VALUE})")
+    public String earlyStopMetric = "val_loss";
+
+    @Setting(name = "--augment", label = "SPEC", description = "augment training images: none | crop:P (pad P zeros, crop back at a random offset) | flip (random horizontal flip) | crop:P,flip; keyed by seed, epoch and sample, never applied to evaluation (default: ${DEFAULT-VALUE})")
     public String augment = "none";
 
-    @Option(names = "--seed", paramLabel = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--seed", label = "N", description = "seed of data, initial weights, order and dropout (default: ${DEFAULT-VALUE})")
     public long seed = 1;
 
-    @Option(names = "--devices", paramLabel = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 | cuda:0x4 (4 replicas on GPU 0) | cuda:0x2,1x2 (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--devices", label = "SPEC", description = "auto | cpu:N (N replicas on the CPU) | cuda:0 | cuda:all | cuda:0,1 | cuda:0x4 (4 replicas on GPU 0) | cuda:0x2,1x2 (default: ${DEFAULT-VALUE})")
     public String devices = "auto";
 
-    @Option(names = "--precision", paramLabel = "NAME", description = "GEMM precision on GPUs: fp32 | tf32 | bf16 (bf16 inputs, fp32 accumulation and master weights) (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--precision", label = "NAME", description = "GEMM precision on GPUs: fp32 | tf32 | bf16 (bf16 inputs, fp32 accumulation and master weights) (default: ${DEFAULT-VALUE})")
     public String precision = "fp32";
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads in all, divided between CPU replicas (default: all cores)")
+    @Setting(name = "--threads", label = "N", description = "CPU threads in all, divided between CPU replicas (default: all cores)")
     public int threads = 0;
 
-    @Option(names = "--strategy", paramLabel = "NAME", description = "allreduce | ps | hogwild | gossip, for several replicas (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--strategy", label = "NAME", description = "allreduce | ps | hogwild | gossip, for several replicas (default: ${DEFAULT-VALUE})")
     public String strategy = "allreduce";
 
-    @Option(names = "--metrics", paramLabel = "FILE", description = "write one JSON object per epoch to FILE")
+    @Setting(name = "--metrics", label = "FILE", description = "write one JSON object per epoch to FILE")
     public Path metrics;
 
-    @Option(names = "--save", paramLabel = "FILE", description = "save the trained parameters as safetensors")
+    @Setting(name = "--save", label = "FILE", description = "save the trained parameters as safetensors")
     public Path save;
 
-    @Option(names = "--load", paramLabel = "FILE", description = "start from parameters in a safetensors file")
+    @Setting(name = "--load", label = "FILE", description = "start from parameters in a safetensors file")
     public Path load;
 
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "write checkpoints (parameters, optimizer state, position) to DIR/step-NNNNNN/")
+    @Setting(name = "--checkpoint-dir", label = "DIR", description = "write checkpoints (parameters, optimizer state, position) to DIR/step-NNNNNN/")
     public Path checkpointDir;
 
-    @Option(names = "--checkpoint-every", paramLabel = "N|Ne", description = "checkpoint every N steps (500) or every N epochs (1e, 2epochs), and at the end (default: 1e)")
+    @Setting(name = "--checkpoint-every", label = "N|Ne", description = "checkpoint every N steps (500) or every N epochs (1e, 2epochs), and at the end (default: 1e)")
     public String checkpointEvery;
 
-    @Option(names = "--keep-checkpoints", paramLabel = "K", description = "keep the newest K checkpoints (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--keep-checkpoints", label = "K", description = "keep the newest K checkpoints (default: ${DEFAULT-VALUE})")
     public int keepCheckpoints = 3;
 
-    @Option(names = "--resume", paramLabel = "DIR", description = "continue from the newest valid checkpoint in DIR (or from DIR itself if it is one)")
+    @Setting(name = "--resume", label = "DIR", description = "continue from the newest valid checkpoint in DIR (or from DIR itself if it is one)")
     public Path resume;
 
-    @Option(names = "--on-nan", paramLabel = "abort|skip", description = "when gradients are NaN or infinite: stop with an error, or drop that update (default: ${DEFAULT-VALUE})")
+    @Setting(name = "--on-nan", label = "abort|skip", description = "when gradients are NaN or infinite: stop with an error, or drop that update (default: ${DEFAULT-VALUE})")
     public String onNan = "abort";
 
     /** Effective thread budget: {@link #threads} or the number of cores. */

@@ -204,6 +204,8 @@ public final class Trainer {
         int[] hostTargets = target.dtype() == DType.INT32 ? new int[Math.multiplyExact(stepRowsMax, target.size())] : null;
         int tokensPerSample = train.schema().input().dtype() == DType.INT32 ? train.schema().input().size() : 0;
         long[] evalIds = data.test().evaluationIds(plan.evalBatches(), plan.batch());
+        long[] valIds = data.validation() == null ? null
+                : data.validation().evaluationIds(plan.evalBatches(), plan.batch());
         long[] ids = new long[stepRowsMax];
         List<EpochMetrics> history = new ArrayList<>();
         long step = start.step();
@@ -266,8 +268,8 @@ public final class Trainer {
                 if (evalNow) {
                     double seconds = w.seconds();
                     allSeconds += seconds;
-                    EpochMetrics m = evaluate(runner, data.test(), evalIds, random ? 0 : epoch + 1, step, w, seconds,
-                            tokensPerSample);
+                    EpochMetrics m = evaluate(runner, data, evalIds, valIds, random ? 0 : epoch + 1, step, w,
+                            seconds, tokensPerSample);
                     history.add(m);
                     boolean stop = false;
                     for (TrainListener l : listeners) {
@@ -332,14 +334,20 @@ public final class Trainer {
         double seconds() { return (System.nanoTime() - t0) / 1e9; }
     }
 
-    private EpochMetrics evaluate(StepRunner runner, Samples test, long[] evalIds, int epoch, long step, Window w,
-                                  double seconds, int tokensPerSample) {
+    private EpochMetrics evaluate(StepRunner runner, DataSplit data, long[] evalIds, long[] valIds, int epoch,
+                                  long step, Window w, double seconds, int tokensPerSample) {
         runner.consolidate();
         dev.quadrant.device.StepClock.Totals times = runner.takeStepTimes();
         double perStep = Math.max(1, times.steps());
         Replica r0 = runner.replicas().get(0);
-        double[] e = r0.evaluate(test, evalIds);
-        Map<String, Object> eval = r0.objective().metrics(e[0], e[1], (long) e[2], evalIds.length);
+        Map<String, Object> eval = new LinkedHashMap<>();
+        if (valIds != null) { // the held-out validation set: val_loss, val_accuracy (early stopping reads these)
+            double[] v = r0.evaluate(data.validation(), valIds);
+            r0.objective().metrics(v[0], v[1], (long) v[2], valIds.length)
+                    .forEach((k, x) -> eval.put(k.replaceFirst("^test_", "val_"), x));
+        }
+        double[] e = r0.evaluate(data.test(), evalIds);
+        eval.putAll(r0.objective().metrics(e[0], e[1], (long) e[2], evalIds.length));
         Map<String, Object> extra = new LinkedHashMap<>(runner.extraMetrics());
         extra.put("skipped_steps", runner.skippedSteps());
         double sps = w.samples / Math.max(seconds, 1e-9);

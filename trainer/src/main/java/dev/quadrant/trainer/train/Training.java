@@ -135,7 +135,8 @@ public final class Training {
     /** Loads the data named by {@code --data}, with the sequence length the model of {@code s} reads. */
     public static DataSplit loadData(TrainOptions o, Setup s) {
         return MemoryAdvice.guard("loading --data " + o.data, -1,
-                () -> DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction, s.sequenceLength()));
+                () -> DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction, s.sequenceLength())
+                        .holdOut(o.valFraction));
     }
 
     /**
@@ -241,6 +242,7 @@ public final class Training {
         Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
         DataSplit data = given != null ? given
                 : loadData(o, s);
+        EarlyStopping early = o.earlyStop > 0 ? earlyStopping(o, data) : null;
         Objective goal = objective != null ? objective : Objectives.forSchema(data.schema());
         Trainer trainer = new Trainer(plan(o, s, data));
         trainer.epochCount(data.train()); // a step count the run cannot count fails here, before any output
@@ -272,6 +274,9 @@ public final class Training {
             try (MetricsFileListener metrics = o.metrics == null ? null
                     : new MetricsFileListener(o.metrics, resume != null)) {
                 List<TrainListener> all = new ArrayList<>(listeners);
+                if (early != null) {
+                    all.add(early);
+                }
                 if (metrics != null) {
                     all.add(metrics);
                 }
@@ -375,12 +380,32 @@ public final class Training {
                 o.evalBatches, augment);
     }
 
+    /** The early stopping of {@code --early-stop}, checked against the data before anything trains. */
+    private static EarlyStopping earlyStopping(TrainOptions o, DataSplit data) {
+        EarlyStopping e = new EarlyStopping(o.earlyStopMetric, o.earlyStop, 0);
+        boolean ownValidation = data.train().order() == dev.quadrant.trainer.data.Samples.Order.RANDOM; // a text
+        if (data.validation() == null && !ownValidation) {
+            throw new UserInputException("--early-stop " + o.earlyStop + " watches " + o.earlyStopMetric + " of a "
+                    + "validation set, and --data " + o.data + " has none: hold one out with --val-fraction F (e.g. "
+                    + "0.1; the test set is never used for stopping)");
+        }
+        return e;
+    }
+
     /** The metadata of a {@code --save} file: the model spec, the data schema and (for text) the vocabulary. */
     static java.util.Map<String, String> describe(TrainOptions o, Setup s, DataSplit data) {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put("format", "quadrant-model");
         m.put("model", s.model().describeSpec());
         m.put("activation", o.activation);
+        m.put("data", o.data);               // so that eval and sample need only --load (SavedRun)
+        if (o.data.startsWith("csv:")) {
+            m.put("csv-label-column", Integer.toString(o.csvLabelColumn));
+            m.put("csv-test-fraction", Double.toString(o.csvTestFraction));
+        }
+        if (o.data.startsWith("synthetic")) {
+            m.put("seed", Long.toString(o.seed)); // synthetic data is drawn from the seed
+        }
         m.put("input", data.schema().input().toString());
         m.put("target", data.schema().target().toString());
         if (data.schema().input().dtype() == dev.quadrant.device.DType.FLOAT32) {

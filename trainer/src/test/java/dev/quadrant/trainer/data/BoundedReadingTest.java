@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -80,34 +77,29 @@ class BoundedReadingTest {
         assertEquals(labels.length - 1 == 0 ? 0 : (labels.length - 1) % 10, l.labels()[labels.length - 1]);
     }
 
-    /** A CSV "line" without an end (csv:/dev/zero) is refused after a bound, naming the line. */
+    /** A CSV file without an end (csv:/dev/zero) is refused after a bound, not read until the heap is gone. */
     @Test
-    void csvLineWithoutEndIsRefused() throws IOException {
-        BoundedLineReader r = new BoundedLineReader(new java.io.Reader() {
+    void csvWithoutEndIsRefused() {
+        long[] served = {0};
+        java.io.InputStream zeros = new java.io.InputStream() {
             @Override
-            public int read(char[] cbuf, int off, int len) {
-                java.util.Arrays.fill(cbuf, off, off + len, '\0');
-                return len;
+            public int read() {
+                return served[0]++ < (1L << 30) ? 0 : -1;
             }
 
             @Override
-            public void close() {}
-        }, "/dev/zero", 1 << 20);
-        DataFormatException e = assertThrows(DataFormatException.class, r::readLine);
-        assertTrue(e.getMessage().contains("/dev/zero") && e.getMessage().contains("line 1"), e.getMessage());
-    }
-
-    /** The bounded line reader splits as BufferedReader.readLine does. */
-    @Test
-    void lineReaderSplitsLikeReadLine() throws IOException {
-        String text = "a,b\r\nc\rd\n\n\ne" + "x".repeat(70_000) + "\r\n\r";
-        List<String> expected = new java.io.BufferedReader(new StringReader(text)).lines().toList();
-        BoundedLineReader r = new BoundedLineReader(new StringReader(text), "t", 1 << 20);
-        List<String> got = new ArrayList<>();
-        for (String s; (s = r.readLine()) != null; ) {
-            got.add(s);
-        }
-        assertEquals(expected, got);
+            public int read(byte[] b, int off, int len) {
+                int n = (int) Math.min(len, (1L << 30) - served[0]);
+                if (n <= 0) {
+                    return -1;
+                }
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                served[0] += n;
+                return n;
+            }
+        };
+        assertThrows(UserInputException.class, () -> CsvReader.read(zeros, "/dev/zero", "zero", -1));
+        assertTrue(served[0] < 1L << 30, "refused after " + (served[0] >> 20) + " MiB, before the end of 1 GiB");
     }
 
     /** A text file is read up to a bound, then refused; never read whole before the check. */

@@ -193,4 +193,53 @@ class CsvReaderTest {
             assertEquals(i % 7, d.y()[i], "row " + i);
         }
     }
+
+    /** Quoting as RFC 4180 (jackson-dataformat-csv): a quoted field is one field, its commas included. */
+    @Test
+    void quotedFieldsAreFields() {
+        Dataset d = CsvReader.read(csv("\"x, the first\",\"y\",label\n\"1.5\",2,\"0\"\n3,\"4\",1\n"),
+                CsvReader.LAST_COLUMN);
+        assertArrayEquals(new float[] {1.5f, 2, 3, 4}, d.x(), 0f);
+        assertArrayEquals(new int[] {0, 1}, d.y());
+        DataFormatException e = fails("1,2,0\n3,\"1,5\",1\n", CsvReader.LAST_COLUMN);
+        contains(e, "row 2 column 2: saw \"1,5\", expected a number");
+        e = fails("1,2,0\n3,\"4,1\n5,6,0\n", CsvReader.LAST_COLUMN);
+        contains(e, "well-formed CSV");
+    }
+
+    @Test
+    void utf16WithByteOrderMarkIsRead() throws IOException {
+        Path file = dir.resolve("u16.csv");
+        Files.write(file, "\uFEFFa,b\n1,0\n2,1\n".getBytes(StandardCharsets.UTF_16BE));
+        Dataset d = CsvReader.read(file, CsvReader.LAST_COLUMN);
+        assertArrayEquals(new float[] {1, 2}, d.x(), 0f);
+        assertArrayEquals(new int[] {0, 1}, d.y());
+    }
+
+    /** A file without line ends or commas (csv:/dev/zero) is refused at a bound, not read into memory. */
+    @Test
+    void endlessFieldsAndRowsAreBounded() {
+        java.io.InputStream zeros = new java.io.InputStream() {
+            @Override
+            public int read() { return '7'; }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                java.util.Arrays.fill(b, off, off + len, (byte) '7');
+                return len;
+            }
+        };
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> CsvReader.read(zeros, "/dev/sevens", "x", CsvReader.LAST_COLUMN));
+        contains(e, "/dev/sevens", "row 1", "longer than " + CsvReader.MAX_FIELD_CHARS);
+        java.io.InputStream commas = new java.io.InputStream() {
+            private long n;
+
+            @Override
+            public int read() { return n++ % 2 == 0 ? '1' : ','; }
+        };
+        e = assertThrows(DataFormatException.class,
+                () -> CsvReader.read(commas, "/dev/commas", "x", CsvReader.LAST_COLUMN));
+        contains(e, "/dev/commas", "row 1", "columns");
+    }
 }

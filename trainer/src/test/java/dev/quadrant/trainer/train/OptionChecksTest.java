@@ -14,7 +14,6 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 import dev.quadrant.device.UserInputException;
-import picocli.CommandLine.Option;
 
 /** The declared ranges of the numeric options (issue 13, items 7, 9 and 17). */
 class OptionChecksTest {
@@ -32,7 +31,7 @@ class OptionChecksTest {
             if (t != int.class && t != long.class && t != float.class && t != double.class) {
                 continue;
             }
-            String name = f.getAnnotation(Option.class).names()[0];
+            String name = f.getAnnotation(Setting.class).name();
             numeric++;
             assertTrue(ranged.contains(name) || ANY_VALUE.contains(name), name + " has no declared range");
         }

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.trainer.checkpoint.Checkpoint;
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
-import dev.quadrant.trainer.train.TrainConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -101,7 +100,7 @@ final class TrainDefaults implements CommandLine.IDefaultValueProvider {
         if (!(arg instanceof OptionSpec o)) {
             return null;
         }
-        String key = TrainConfig.key(o);
+        String key = TrainSettings.key(o);
         String v = fromConfig.get(key);
         return v != null ? v : fromCheckpoint.get(key);
     }

@@ -41,7 +41,7 @@ import picocli.CommandLine;
  * Every value must be a scalar that the option accepts; an unknown key, a list or mapping value, a duplicate key, or
  * a value the option rejects is an error naming the file and the key (and, for an unknown key, listing the valid
  * ones). A YAML file is one document with no anchors, aliases or tags, and numbers in plain decimal
- * ({@link dev.quadrant.trainer.io.StrictYaml}). Stateless.
+ * ({@link StrictYaml}). Stateless.
  */
 final class ConfigFile {
     /** Config files larger than this are refused before reading. */
@@ -71,7 +71,7 @@ final class ConfigFile {
         }
         boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
         if (!json) {
-            dev.quadrant.trainer.io.StrictYaml.check(text, "--config " + file); // one document, no aliases, decimal numbers
+            StrictYaml.check(text, "--config " + file); // one document, no aliases, decimal numbers
         }
         JsonNode root;
         try {
@@ -131,7 +131,7 @@ final class ConfigFile {
     /** Lets picocli convert {@code --key value} on a scratch object, so that the rules are the option's own. */
     private static void check(String source, String key, String value) {
         try {
-            new CommandLine(new TrainOptions()).parseArgs("--" + key, value);
+            new CommandLine(TrainSettings.spec(new TrainOptions())).parseArgs("--" + key, value);
         } catch (CommandLine.ParameterException ex) {
             throw new UserInputException(source + ": key '" + key + "': " + ex.getMessage());
         }

@@ -84,6 +84,8 @@ public final class Main implements Runnable {
     /** The configured picocli command line (exception handling and exit codes included). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        CommandLine train = cl.getSubcommands().get("train");
+        train.getCommandSpec().addMixin("options", TrainSettings.spec(train.<TrainCommand>getCommand().options));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cl.setExitCodeExceptionMapper(t -> t instanceof UserInputException ? USER_ERROR : INTERNAL_ERROR);

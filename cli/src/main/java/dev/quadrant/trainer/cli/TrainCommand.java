@@ -28,17 +28,17 @@ import picocli.CommandLine.Option;
                 "Resume: quadrant train --resume runs/ck   (continues the run in runs/ck with its options; add --epochs N to train longer)", ""})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Mixin
-    TrainOptions options = new TrainOptions();
+    /** The run's options; {@link Main#commandLine} adds them to this command as a mixin ({@link TrainSettings}). */
+    final TrainOptions options = new TrainOptions();
 
-    @Option(names = "--config", paramLabel = "FILE", description = "read options from a YAML (or .json) file, keys as the option names (epochs: 3); the command line wins")
+    @Option(names = "--config", order = 100, paramLabel = "FILE", description = "read options from a YAML (or .json) file, keys as the option names (epochs: 3); the command line wins")
     Path config;
 
-    @Option(names = "--print-config", arity = "0..1", fallbackValue = "yaml", paramLabel = "yaml|json",
+    @Option(names = "--print-config", order = 101, arity = "0..1", fallbackValue = "yaml", paramLabel = "yaml|json",
             description = "print the effective options (loadable with --config) and exit")
     String printConfig;
 
-    @Option(names = "--log-every", paramLabel = "N", description = "without a terminal, print a progress line every N "
+    @Option(names = "--log-every", order = 102, paramLabel = "N", description = "without a terminal, print a progress line every N "
             + "steps (default: every 30 s); on a terminal the progress bar shows it")
     long logEvery;
 
@@ -105,13 +105,16 @@ public final class TrainCommand implements Callable<Integer> {
                     + "raise --epochs or --steps to train longer%s%n", r.steps(), saved);
         } else {
             EpochMetrics last = r.last();
-            String result = last.eval().containsKey("val_loss")
+            String result = last.eval().containsKey("val_bpc")
                     ? "val_loss " + Numbers.readable(last.valLoss()) + " (" + Numbers.readable(last.number("val_bpc"))
                             + " bits per character)"
                     : last.eval().containsKey("test_accuracy")
                     ? "test accuracy " + Numbers.readable(last.testAccuracy()) + ", test loss "
                             + Numbers.readable(last.testLoss())
                     : "test loss " + Numbers.readable(last.testLoss());
+            if (last.eval().get("val_accuracy") instanceof Number v) {
+                result += ", validation accuracy " + Numbers.readable(v.doubleValue());
+            }
             out.printf(Locale.ROOT, "done: %d steps in %.1f s of training; %s%s%n", r.steps(), r.seconds(), result,
                     saved);
         }

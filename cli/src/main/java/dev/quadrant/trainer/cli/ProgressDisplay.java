@@ -19,11 +19,19 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * line every {@code logEvery} steps, or every {@link #LOG_SECONDS} seconds when {@code logEvery} is 0. Numbers are
  * printed by {@link Numbers#readable}.
  *
+ * <p>A listener a library user can add too (module {@code quadrant-cli}):
+ *
+ * <pre>{@code
+ * try (ProgressDisplay progress = ProgressDisplay.create(new PrintWriter(System.out, true), 0)) {
+ *     Training.run(options, List.of(progress));
+ * }
+ * }</pre>
+ *
  * <p>Called on the driver thread; the bar's own render thread reads the rate through a volatile field.
  */
-final class ProgressDisplay implements TrainListener, AutoCloseable {
+public final class ProgressDisplay implements TrainListener, AutoCloseable {
     /** Seconds between progress lines without a terminal and without {@code --log-every}. */
-    static final double LOG_SECONDS = 30;
+    public static final double LOG_SECONDS = 30;
     /** Time constant of the smoothed step rate, in seconds. */
     private static final double RATE_SECONDS = 10;
 
@@ -40,8 +48,15 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
     private long rateNanos;
     private long loggedStep;
     private long loggedNanos;
+    private EpochMetrics first;         // the first evaluation, compared with the second for the warm-up note
+    private int evaluations;
 
-    ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
+    /**
+     * A display writing to {@code out}: a bar when {@code terminal}, else plain lines.
+     *
+     * @param logEvery without a terminal, a progress line every this many steps; 0: every {@link #LOG_SECONDS} s
+     */
+    public ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
         dev.quadrant.trainer.train.OptionChecks.LOG_EVERY.check(logEvery);
         this.out = out;
         this.terminal = terminal;
@@ -49,7 +64,7 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
     }
 
     /** A display for standard output: a bar if it is a terminal (and not CI, not a dumb terminal), lines otherwise. */
-    static ProgressDisplay create(PrintWriter out, long logEvery) {
+    public static ProgressDisplay create(PrintWriter out, long logEvery) {
         boolean tty = System.console() != null && System.getenv("CI") == null && !"dumb".equals(System.getenv("TERM"));
         return new ProgressDisplay(out, tty, logEvery);
     }
@@ -161,8 +176,46 @@ final class ProgressDisplay implements TrainListener, AutoCloseable {
         } else {
             print.run();
         }
+        String note = warmUpNote(m);
+        if (note != null) {
+            Runnable n = () -> {
+                out.println(note);
+                out.flush();
+            };
+            if (screen != null) {
+                screen.above(n);
+            } else {
+                n.run();
+            }
+        }
         rateStep = -1; // the evaluation's time is not the steps'
         loggedNanos = System.nanoTime();
+    }
+
+    /**
+     * After the second evaluation: a line that says so when the first stretch ran markedly slower than the second
+     * (by step rate, so stretches of different lengths compare). The usual reason is the JVM's warm-up: the JIT
+     * compiles the hot loops (GEMM packing, element-wise kernels, the optimizer) during the first seconds, and the
+     * first touch of the activation buffers faults their pages in. Null otherwise.
+     */
+    String warmUpNote(EpochMetrics m) {
+        evaluations++;
+        if (evaluations == 1) {
+            first = m;
+            return null;
+        }
+        if (evaluations != 2 || first == null || first.seconds() <= 0 || m.seconds() <= 0) {
+            return null;
+        }
+        double firstRate = first.samplesPerSecond();
+        double secondRate = m.samplesPerSecond();
+        if (!(firstRate > 0) || secondRate < 1.3 * firstRate) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "note: the first %s ran at %.0f%% of the second's speed: JVM warm-up (the "
+                + "JIT compiles the hot loops in the first seconds, and buffers are touched for the first time); "
+                + "the later rates are the run's", first.epoch() > 0 ? "epoch" : "stretch",
+                100 * firstRate / secondRate);
     }
 
     @Override

@@ -11,7 +11,7 @@ import java.util.Locale;
  * Numbers.readable(1.5e35);    // "1.5000e+35"
  * }</pre>
  */
-final class Numbers {
+public final class Numbers {
     /** At or above this magnitude, scientific notation. */
     static final double LARGE = 1e6;
     /** Below this magnitude (and not 0), scientific notation. */
@@ -20,7 +20,7 @@ final class Numbers {
     private Numbers() {}
 
     /** {@code x} with four decimals, or four significant decimals in scientific notation outside [1e-4, 1e6). */
-    static String readable(double x) {
+    public static String readable(double x) {
         if (Double.isNaN(x) || Double.isInfinite(x)) {
             return Double.toString(x);
         }

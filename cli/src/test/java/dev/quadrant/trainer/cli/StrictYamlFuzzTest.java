@@ -1,4 +1,4 @@
-package dev.quadrant.trainer.io;
+package dev.quadrant.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,10 +11,11 @@ import org.junit.jupiter.api.Test;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.Messages;
 
 /**
  * {@link StrictYaml} on any text: it returns or throws a {@link UserInputException} whose message has no raw control
- * character; never another exception or a hang. Run as {@link SafeTensorsFuzzTest} says
+ * character; never another exception or a hang. Run as {@code dev.quadrant.trainer.io.SafeTensorsFuzzTest} says (with {@code -pl cli})
  * ({@code -Dtest=StrictYamlFuzzTest}). Seeds: {@code StrictYamlFuzzTestInputs/check/}.
  */
 class StrictYamlFuzzTest {

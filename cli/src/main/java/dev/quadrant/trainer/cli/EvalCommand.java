@@ -10,6 +10,7 @@ import dev.quadrant.trainer.parallel.Replica;
 import dev.quadrant.trainer.parallel.StepRunner;
 import dev.quadrant.trainer.train.TrainOptions;
 import dev.quadrant.trainer.train.ModelFiles;
+import dev.quadrant.trainer.train.SavedRun;
 import dev.quadrant.trainer.train.Training;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,20 +19,21 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code quadrant eval}: loads saved parameters and reports the objective's metrics on the evaluation split: test
- * loss and accuracy for a classifier, validation loss and bits per character for a language model. The model spec
- * and activation default to those the file records.
+ * loss and accuracy for a classifier, validation loss and bits per character for a language model. The model spec,
+ * activation and data default to those the file or checkpoint records ({@link SavedRun}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate saved parameters on the test (or validation) split of a data set.", "",
-                "Example: quadrant eval --data idx:../shared/datasets/mnist --load model.safetensors",
+                "Example: quadrant eval --load model.safetensors   (the data and model the file records)",
+                "         quadrant eval --load runs/mnist            (the newest checkpoint of a run)",
                 "         quadrant eval --data text:input.txt --load gpt.safetensors"})
 public final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--load", required = true, paramLabel = "FILE", description = "safetensors file written by quadrant train --save")
+    @Option(names = "--load", required = true, paramLabel = "FILE|DIR", description = "a safetensors file written by quadrant train --save, a checkpoint (its directory or its model.safetensors), or a directory of checkpoints (the newest valid one)")
     Path load;
 
-    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE | text:FILE | tokens:FILE (default: ${DEFAULT-VALUE})")
-    String data = "synthetic";
+    @Option(names = "--data", paramLabel = "SPEC", description = "synthetic[:FEATURESxCLASSESxSAMPLES] | idx:DIR | csv:FILE | text:FILE | tokens:FILE (default: the data the file or checkpoint records)")
+    String data;
 
     @Option(names = "--model", paramLabel = "SPEC", description = "the model the file was trained with (default: the one the file records)")
     String model;
@@ -45,8 +47,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", description = "evaluation batch (default: ${DEFAULT-VALUE})")
     int batch = 256;
 
-    @Option(names = "--seed", paramLabel = "N", description = "seed of synthetic data (default: ${DEFAULT-VALUE})")
-    long seed = 1;
+    @Option(names = "--seed", paramLabel = "N", description = "seed of synthetic data (default: the one the file records, else 1)")
+    Long seed;
 
     @Mixin
     OneDeviceOptions device = new OneDeviceOptions();
@@ -60,23 +62,28 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TrainOptions o = new TrainOptions();
-        o.data = data;
         o.batch = batch;
         o.evalBatches = evalBatches;
-        o.seed = seed;
         o.devices = device.oneDevice();      // checks the whole --devices text first
         o.threads = device.threads;
-        o.load = load;
-        dev.quadrant.trainer.train.OptionChecks.check(o); // every numeric option, before the file is read
-        java.util.Map<String, String> meta = ModelFiles.metadata(load);
-        o.model = model != null ? model : meta.getOrDefault("model", o.model);
-        o.activation = activation != null ? activation : meta.getOrDefault("activation", "relu");
+        dev.quadrant.trainer.train.OptionChecks.check(o); // every numeric option, before any file is read
+        SavedRun run = SavedRun.open(load);
+        Path file = run.modelFile();
+        o.data = run.requireData(data);
+        java.util.Map<String, String> meta = ModelFiles.metadata(file);
+        o.model = run.choose("model", model, o.model);
+        o.activation = run.choose("activation", activation, "relu");
+        o.csvLabelColumn = Integer.parseInt(run.choose("csv-label-column", null, Integer.toString(o.csvLabelColumn)));
+        o.csvTestFraction = Double.parseDouble(run.choose("csv-test-fraction", null,
+                Double.toString(o.csvTestFraction)));
+        o.seed = seed != null ? seed : Long.parseLong(run.choose("seed", null, "1"));
+        o.load = file;
         Training.Setup s = Training.setup(o);
         s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1),
                 s.precision());
         DataSplit split = Training.loadData(o, s);
-        ModelFiles.checkVocabulary(load, meta, split);
-        ModelFiles.checkInput(load.toString(), meta.get("input"), split.schema().input());
+        ModelFiles.checkVocabulary(file, meta, split);
+        ModelFiles.checkInput(file.toString(), meta.get("input"), split.schema().input());
         try (StepRunner runner = Training.buildRunner(o, s, split)) {
             Replica r = runner.replicas().get(0);
             long t0 = System.nanoTime();
@@ -88,7 +95,7 @@ public final class EvalCommand implements Callable<Integer> {
                         .append(String.format(Locale.ROOT, "%.4f", ((Number) m.getValue()).doubleValue()));
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "%s on %s: %d samples%s (%.2f s)%n", load, split.test().name(), ids.length,
+            out.printf(Locale.ROOT, "%s on %s: %d samples%s (%.2f s)%n", file, split.test().name(), ids.length,
                     metrics, (System.nanoTime() - t0) / 1e9);
             out.flush();
         }

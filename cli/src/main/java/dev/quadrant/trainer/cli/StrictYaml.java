@@ -1,4 +1,4 @@
-package dev.quadrant.trainer.io;
+package dev.quadrant.trainer.cli;
 
 import java.io.StringReader;
 import java.util.regex.Pattern;
@@ -15,6 +15,7 @@ import org.yaml.snakeyaml.events.NodeEvent;
 import org.yaml.snakeyaml.events.ScalarEvent;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.Messages;
 
 /**
  * What a YAML configuration file may contain, checked on SnakeYAML's events before the file is read as a tree:

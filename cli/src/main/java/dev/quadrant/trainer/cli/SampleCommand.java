@@ -10,6 +10,7 @@ import dev.quadrant.device.cuda.Precision;
 import dev.quadrant.trainer.infer.Generator;
 import dev.quadrant.trainer.infer.SavedModel;
 import dev.quadrant.trainer.train.DeviceSpec;
+import dev.quadrant.trainer.train.SavedRun;
 import dev.quadrant.trainer.train.Training;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
                         + "--top-k 40 --seed 1"})
 public final class SampleCommand implements Callable<Integer> {
 
-    @Option(names = "--load", required = true, paramLabel = "FILE", description = "safetensors file written by quadrant train --save")
+    @Option(names = "--load", required = true, paramLabel = "FILE|DIR", description = "a safetensors file written by quadrant train --save, a checkpoint (its directory or its model.safetensors), or a directory of checkpoints (the newest valid one)")
     Path load;
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "text to continue (default: a line break)")
@@ -56,7 +57,7 @@ public final class SampleCommand implements Callable<Integer> {
         Device d = DeviceSpec.parse(device.oneDevice()).get(0);
         int t = device.effectiveThreads();
         try (Backend be = Training.BackendFactory.DEFAULT.create(d, t, Precision.FP32);
-             SavedModel m = SavedModel.load(load, be, 1)) {
+             SavedModel m = SavedModel.load(SavedRun.open(load).modelFile(), be, 1)) {
             String text = new Generator(m).generate(prompt, tokens, temperature, topK, seed);
             PrintWriter out = spec.commandLine().getOut();
             out.println(text);
