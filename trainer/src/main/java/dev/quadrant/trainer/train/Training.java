@@ -189,8 +189,8 @@ public final class Training {
                 initial = resume.parameters(layout);
             } else if (o.load != null) {
                 var file = ModelFiles.read(o.load);
+                initial = ModelFiles.load(o.load, file, layout); // names and shapes first: the more specific message
                 ModelFiles.checkRecorded(o.load, file.metadata(), s.model().describeSpec(), s.activation());
-                initial = ModelFiles.load(o.load, file, layout);
             } else {
                 initial = replicas.get(0).model().initialValues(o.seed, s.init());
             }
