@@ -37,7 +37,8 @@ import picocli.CommandLine;
  *
  * Every value must be a scalar that the option accepts; an unknown key, a list or mapping value, a duplicate key, or
  * a value the option rejects is an error naming the file and the key (and, for an unknown key, listing the valid
- * ones). Stateless.
+ * ones). A YAML file is one document with no anchors, aliases or tags, and numbers in plain decimal
+ * ({@link StrictYaml}). Stateless.
  */
 final class ConfigFile {
     /** Config files larger than this are refused before reading. */
@@ -62,6 +63,9 @@ final class ConfigFile {
             throw new UserInputException("--config " + file + ": not valid UTF-8 text", e);
         }
         boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+        if (!json) {
+            StrictYaml.check(text, "--config " + file); // one document, no aliases, decimal numbers
+        }
         JsonNode root;
         try {
             JsonFactory f = json ? JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()

@@ -61,9 +61,14 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        TrainOptions o = new TrainOptions();
+        o.batch = batch;
+        o.evalBatches = evalBatches;
+        o.devices = device.oneDevice();      // checks the whole --devices text first
+        o.threads = device.threads;
+        dev.quadrant.trainer.train.OptionChecks.check(o); // every numeric option, before any file is read
         SavedRun run = SavedRun.open(load);
         Path file = run.modelFile();
-        TrainOptions o = new TrainOptions();
         o.data = run.requireData(data);
         java.util.Map<String, String> meta = ModelFiles.metadata(file);
         o.model = run.choose("model", model, o.model);
@@ -71,10 +76,7 @@ public final class EvalCommand implements Callable<Integer> {
         o.csvLabelColumn = Integer.parseInt(run.choose("csv-label-column", null, Integer.toString(o.csvLabelColumn)));
         o.csvTestFraction = Double.parseDouble(run.choose("csv-test-fraction", null,
                 Double.toString(o.csvTestFraction)));
-        o.batch = batch;
         o.seed = seed != null ? seed : Long.parseLong(run.choose("seed", null, "1"));
-        o.devices = device.oneDevice();
-        o.threads = device.threads;
         o.load = file;
         Training.Setup s = Training.setup(o);
         s = new Training.Setup(s.model(), s.activation(), s.init(), s.optimizer(), s.schedule(), s.devices().subList(0, 1),

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.bindings.NativeException;
+import dev.quadrant.trainer.io.Messages;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -69,7 +70,7 @@ public final class Main implements Runnable {
         try {
             defaults = TrainDefaults.scan(args);
         } catch (UserInputException e) {
-            err.println("quadrant: error: " + e.getMessage());
+            err.println("quadrant: error: " + Messages.printable(e.getMessage()));
             if (java.util.Arrays.asList(args).contains("--verbose")) {
                 e.printStackTrace(err);
             }
@@ -93,7 +94,7 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
             PrintWriter w = c.getErr();
-            w.println("quadrant: " + ex.getMessage());
+            w.println("quadrant: " + Messages.printable(ex.getMessage()));
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, w);
             w.println("See '" + c.getCommandSpec().qualifiedName() + " --help' for the options.");
             return USER_ERROR;
@@ -104,13 +105,13 @@ public final class Main implements Runnable {
             PrintWriter w = c.getErr();
             Throwable user = findUserError(ex);
             if (user != null) {
-                w.println("quadrant: error: " + user.getMessage());
+                w.println("quadrant: error: " + Messages.printable(user.getMessage()));
                 if (verbose) {
                     ex.printStackTrace(w);
                 }
                 return USER_ERROR;
             }
-            w.println("quadrant: internal error: " + ex);
+            w.println("quadrant: internal error: " + Messages.printable(ex.toString()));
             if (ex instanceof NativeException) {
                 w.println("(a native library call failed; run with --verbose for details)");
             }

@@ -10,9 +10,17 @@ public class OneDeviceOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     public int threads = 0;
 
-    /** The {@code --devices} text of one replica: {@code cpu:1} for any CPU form, else as given. */
-    public String oneDevice() { return devices.startsWith("cpu") ? "cpu:1" : devices; }
+    /**
+     * The {@code --devices} text of one replica: {@code cpu:1} for any CPU form, else as given; the whole text is
+     * checked first, as strictly as {@code train} checks it ({@code cpu:garbage} is refused).
+     */
+    public String oneDevice() {
+        return dev.quadrant.trainer.train.DeviceSpec.parse(devices).get(0).isCpu() ? "cpu:1" : devices;
+    }
 
     /** {@code --threads}, or every core. */
-    public int effectiveThreads() { return threads > 0 ? threads : Runtime.getRuntime().availableProcessors(); }
+    public int effectiveThreads() {
+        dev.quadrant.trainer.train.OptionChecks.threads().check(threads);
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
 }

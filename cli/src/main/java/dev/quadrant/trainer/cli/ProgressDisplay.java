@@ -57,10 +57,7 @@ public final class ProgressDisplay implements TrainListener, AutoCloseable {
      * @param logEvery without a terminal, a progress line every this many steps; 0: every {@link #LOG_SECONDS} s
      */
     public ProgressDisplay(PrintWriter out, boolean terminal, long logEvery) {
-        if (logEvery < 0) {
-            throw new dev.quadrant.device.UserInputException("--log-every must be >= 0 (0: a line every "
-                    + (int) LOG_SECONDS + " s), got " + logEvery);
-        }
+        dev.quadrant.trainer.train.OptionChecks.LOG_EVERY.check(logEvery);
         this.out = out;
         this.terminal = terminal;
         this.logEvery = logEvery;

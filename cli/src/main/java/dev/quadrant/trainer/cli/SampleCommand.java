@@ -53,6 +53,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.quadrant.trainer.train.OptionChecks.checkSampling(tokens, temperature, topK); // before the file is read
         Device d = DeviceSpec.parse(device.oneDevice()).get(0);
         int t = device.effectiveThreads();
         try (Backend be = Training.BackendFactory.DEFAULT.create(d, t, Precision.FP32);

@@ -232,7 +232,7 @@ class CommandLineTest {
         assertTrue(lines.get(0).startsWith("step 3/10") && lines.get(2).startsWith("step 9/10"), r.out());
         CliRun quiet = run(train());
         assertFalse(quiet.out().lines().anyMatch(l -> l.startsWith("step ")), "by default every 30 s:\n" + quiet.out());
-        assertUserError(run(train("--log-every", "-1")), "--log-every must be >= 0");
+        assertUserError(run(train("--log-every", "-1")), "--log-every -1", "out of range");
     }
 
     @Test

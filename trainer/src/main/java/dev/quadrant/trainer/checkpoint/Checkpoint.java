@@ -47,7 +47,13 @@ public final class Checkpoint {
     /** The flat parameter buffer for {@code layout}; a {@link CheckpointFormatException} if a tensor is missing or has another shape. */
     public float[] parameters(ParamLayout layout) {
         checkNoExtra(model, "", layout, 1);
-        return StateTensors.join(model, "", layout);
+        float[] values = StateTensors.join(model, "", layout); // names and shapes first: the more specific message
+        if (manifest.model().parameters() != layout.totalSize()) {
+            throw new CheckpointFormatException(dir.resolve(CheckpointStore.MANIFEST) + ": model.parameters is "
+                    + manifest.model().parameters() + ", but " + manifest.model().spec() + " has "
+                    + layout.totalSize() + " parameters; the manifest does not describe this model (damaged or edited?)");
+        }
+        return values;
     }
 
     /**

@@ -49,6 +49,7 @@ final class StateTensors {
                         + t.dtype().safetensorsName() + " " + Arrays.toString(t.shape()) + ", expected F32 "
                         + Arrays.toString(e.shape()) + " (was the checkpoint written for another --model or data set?)");
             }
+            t.requireFinite(file.source());
             System.arraycopy(t.floats(), 0, flat, Math.toIntExact(e.offset()), Math.toIntExact(e.size()));
         }
         return flat;

@@ -67,6 +67,12 @@ public final class CsvReader {
     /** The most columns a row may have. */
     public static final int MAX_COLUMNS = 1 << 20;
 
+    /**
+     * The most bytes of one line. Jackson bounds each field ({@link #MAX_FIELD_CHARS}) but skips the blanks that
+     * {@code TRIM_SPACES} trims (NUL among them) without counting them, so {@code csv:/dev/zero} would be read forever.
+     */
+    public static final long MAX_LINE_BYTES = 64L << 20;
+
     private static final CsvFactory FACTORY = CsvFactory.builder()
             .enable(CsvParser.Feature.WRAP_AS_ARRAY)
             .enable(CsvParser.Feature.TRIM_SPACES)
@@ -126,6 +132,46 @@ public final class CsvReader {
         return Math.max(1, exact.setScale(0, RoundingMode.CEILING).intValueExact());
     }
 
+    /** Refuses a line of more than {@link #MAX_LINE_BYTES} bytes, as the bytes arrive. Not thread-safe. */
+    private static final class LineBounded extends java.io.FilterInputStream {
+        private final String file;
+        private long sinceBreak;
+        private long line = 1;
+
+        LineBounded(InputStream in, String file) {
+            super(in);
+            this.file = file;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count((byte) b);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            for (int i = 0; i < n; i++) {
+                count(b[off + i]);
+            }
+            return n;
+        }
+
+        private void count(byte b) {
+            if (b == '\n' || b == '\r') {
+                sinceBreak = 0;
+                line += b == '\n' ? 1 : 0;
+            } else if (++sinceBreak > MAX_LINE_BYTES) {
+                throw new DataFormatException(file, "line " + line, "more than " + MAX_LINE_BYTES
+                        + " bytes without a line break", "lines of CSV text (is it a CSV file?)");
+            }
+        }
+    }
+
     /** One parse of one file; not reusable. */
     private static final class Parser {
         private final String fileName;
@@ -149,7 +195,7 @@ public final class CsvReader {
         Dataset parse(InputStream stream) {
             List<String> cells = new ArrayList<>();
             long rowStart = 1; // the line the row being read starts on, for errors without a location
-            try (JsonParser p = FACTORY.createParser(stream)) {
+            try (JsonParser p = FACTORY.createParser(new LineBounded(stream, fileName))) {
                 ((CsvParser) p).setSchema(CsvSchema.emptySchema());
                 int lineNo = 0;
                 int depth = 0; // the document is an array of rows, each an array of fields

@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * <p>Every header field is checked before anything large is allocated: the data must fit a Java array and, for raw
  * files, the file length must be exactly header + data; for gzipped files the data may not exceed what deflate can
  * expand the file to (1032:1). While reading, a file that ends early or holds bytes after the data is an error.
- * The payload is streamed in 1 MiB chunks straight into the result array.
+ * The payload is read in 1 MiB chunks, each allocated only once the bytes before it have arrived, and the result
+ * array only once all have: a header's claim costs no memory before the data behind it is there.
  *
  * <p>Stateless; thread-safe.
  */
@@ -105,21 +106,13 @@ final class IdxFile {
             int cols = dims[2];
             int channels = dims.length == 4 ? dims[3] : 1;
             long values = checkSize(file, gzip, dims, 4 + 4 * dims.length, 4);
-            float[] pixels = new float[(int) values];
-            byte[] chunk = new byte[(int) Math.min(CHUNK, values)];
-            long done = 0;
-            while (done < values) {
-                int want = (int) Math.min(chunk.length, values - done);
-                int got = in.readNBytes(chunk, 0, want);
-                int base = (int) done;
-                for (int i = 0; i < got; i++) {
-                    pixels[base + i] = SCALE[chunk[i] & 0xff];
-                }
-                done += got;
-                if (got < want) {
-                    throw endsEarly(file, "pixel data", done, values,
-                            count + " images x " + rows + " x " + cols + (channels == 1 ? "" : " x " + channels)
-                            + " pixels");
+            byte[][] data = readPayload(file, in, values, "pixel data", count + " images x " + rows + " x " + cols
+                    + (channels == 1 ? "" : " x " + channels) + " pixels");
+            float[] pixels = new float[(int) values];     // only now: every byte the header claims has arrived
+            int at = 0;
+            for (byte[] chunk : data) {
+                for (byte b : chunk) {
+                    pixels[at++] = SCALE[b & 0xff];
                 }
             }
             checkEnd(file, in, values);
@@ -140,21 +133,15 @@ final class IdxFile {
         try (InputStream in = open(file, gzip)) {
             int[] dims = readHeader(file, in, LABELS_MAGIC, 1, "IDX labels");
             int count = (int) checkSize(file, gzip, dims, 8, 4);
+            byte[][] data = readPayload(file, in, count, "label data", count + " labels");
             int[] labels = new int[count];
-            byte[] chunk = new byte[Math.min(CHUNK, count)];
-            int done = 0;
             int max = 0;
-            while (done < count) {
-                int want = Math.min(chunk.length, count - done);
-                int got = in.readNBytes(chunk, 0, want);
-                for (int i = 0; i < got; i++) {
-                    int label = chunk[i] & 0xff;
-                    labels[done + i] = label;
+            int at = 0;
+            for (byte[] chunk : data) {
+                for (byte b : chunk) {
+                    int label = b & 0xff;
+                    labels[at++] = label;
                     max = Math.max(max, label);
-                }
-                done += got;
-                if (got < want) {
-                    throw endsEarly(file, "label data", done, count, count + " labels");
                 }
             }
             checkEnd(file, in, count);
@@ -162,6 +149,27 @@ final class IdxFile {
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
+    }
+
+    /**
+     * Reads the {@code values} payload bytes in chunks of at most {@link #CHUNK}, each allocated only when the bytes
+     * before it have arrived, so a header that claims more than the file holds costs one chunk, not the claim.
+     */
+    private static byte[][] readPayload(Source file, InputStream in, long values, String field, String what)
+            throws IOException {
+        byte[][] chunks = new byte[(int) ((values + CHUNK - 1) / CHUNK)][];
+        long done = 0;
+        for (int c = 0; c < chunks.length; c++) {
+            int want = (int) Math.min(CHUNK, values - done);
+            byte[] chunk = new byte[want];
+            int got = in.readNBytes(chunk, 0, want);
+            done += got;
+            if (got < want) {
+                throw endsEarly(file, field, done, values, what);
+            }
+            chunks[c] = chunk;
+        }
+        return chunks;
     }
 
     static UserInputException cannotRead(Source file, IOException e) {

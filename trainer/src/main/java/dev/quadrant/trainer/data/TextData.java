@@ -56,10 +56,28 @@ public final class TextData {
         return split(file, ids, ctx, max + 1, null, "tokens");
     }
 
+    /**
+     * The most bytes a text or tokens file may have: a Java array, and an eighth of the heap (the text is held as
+     * bytes, characters and int ids at once while it is read).
+     */
+    static long maxBytes() {
+        return Math.min(Dataset.MAX_ARRAY_LENGTH, Runtime.getRuntime().maxMemory() / 8);
+    }
+
+    /**
+     * The whole file, read in chunks up to {@link #maxBytes()}: a file larger than that (or one without an end, such
+     * as {@code /dev/zero}) is refused once that many bytes have arrived, never read until the heap is gone.
+     */
     private static byte[] bytes(Path file) {
+        long max = maxBytes();
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes((int) max);
+            if (bytes.length == max && in.read() >= 0) {
+                throw new UserInputException(file + ": more than " + max + " bytes; a text or tokens file is read "
+                        + "whole into memory and may have at most " + max + " bytes with this heap (an eighth of "
+                        + "-Xmx, at most 2^31 - 9): give Java more memory or use a shorter file");
+            }
         } catch (NoSuchFileException e) {
             throw new UserInputException(file + ": no such file");
         } catch (IOException e) {

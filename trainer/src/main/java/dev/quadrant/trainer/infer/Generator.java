@@ -40,15 +40,7 @@ public final class Generator {
      * prompt starts from a line break, or token 0 if the text has none). Returns the prompt followed by them.
      */
     public String generate(String prompt, int tokens, double temperature, int topK, long seed) {
-        if (tokens < 0) {
-            throw new UserInputException("--tokens must be >= 0, got " + tokens);
-        }
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new UserInputException("--temperature must be a number > 0, got " + temperature);
-        }
-        if (topK < 0) {
-            throw new UserInputException("--top-k must be >= 0 (0 keeps every token), got " + topK);
-        }
+        dev.quadrant.trainer.train.OptionChecks.checkSampling(tokens, temperature, topK);
         int[] start = prompt.isEmpty() ? new int[] {Math.max(0, vocab.id('\n'))} : vocab.encode(prompt, "--prompt");
         int[] ids = java.util.Arrays.copyOf(start, start.length + tokens);
         int len = start.length;

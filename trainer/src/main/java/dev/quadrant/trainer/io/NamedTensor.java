@@ -98,6 +98,34 @@ public final class NamedTensor {
         return floats;
     }
 
+    /**
+     * Refuses a float tensor holding NaN or an infinity, naming {@code source} (the file), the tensor, the first such
+     * element and how many there are: parameters or optimizer state that are not finite would train or evaluate
+     * nothing but NaN. An int tensor passes.
+     *
+     * @throws SafeTensorsFormatException if an element is not finite
+     */
+    public void requireFinite(String source) {
+        if (floats == null) {
+            return;
+        }
+        int first = -1;
+        long count = 0;
+        for (int i = 0; i < floats.length; i++) {
+            if (!Float.isFinite(floats[i])) {
+                count++;
+                if (first < 0) {
+                    first = i;
+                }
+            }
+        }
+        if (first >= 0) {
+            throw new SafeTensorsFormatException(source + ": tensor " + Messages.quote(name) + " holds "
+                    + floats[first] + " at element " + first + " (" + count + " of " + floats.length
+                    + " elements are not finite); the file is damaged or was saved from a run that diverged");
+        }
+    }
+
     /** The data of an INT32 tensor (shared, not copied). */
     public int[] ints() {
         if (ints == null) {

@@ -36,8 +36,13 @@ public record MlpSpec(int[] hidden) implements ModelSpec {
                 h[i] = -1;
             }
             if (h[i] <= 0 || h[i] > 1 << 20) {
-                throw new UserInputException("--model 'mlp:" + sizes + "': hidden size '" + parts[i]
-                        + "' must be an integer in 1.." + (1 << 20));
+                String seen = parts[i].isBlank() ? (i + 1 < parts.length && !parts[i + 1].isBlank()
+                        ? "an empty size before '" + dev.quadrant.trainer.io.Messages.escape(parts[i + 1])
+                                + "' (a negative size? sizes are separated by '-', so none can be negative)"
+                        : "an empty size (two '-' in a row, or one at an end?)")
+                        : "hidden size '" + dev.quadrant.trainer.io.Messages.escape(parts[i]) + "'";
+                throw new UserInputException("--model 'mlp:" + dev.quadrant.trainer.io.Messages.escape(sizes)
+                        + "': " + seen + ": each hidden size must be an integer in 1.." + (1 << 20));
             }
         }
         return new MlpSpec(h);

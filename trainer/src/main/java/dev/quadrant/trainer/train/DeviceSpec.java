@@ -34,6 +34,7 @@ public final class DeviceSpec {
         }
         if (t.startsWith("cpu:")) {
             int n = parseCount(text, t.substring(4));
+            OptionChecks.checkCpuReplicas(text, n);
             List<Device> out = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 out.add(Device.cpu());

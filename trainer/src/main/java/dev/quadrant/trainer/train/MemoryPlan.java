@@ -22,7 +22,7 @@ public record MemoryPlan(long parameters, long parameterBytes, long gradientByte
 
     /** The plan of one replica of {@code o}'s model on {@code data}. */
     public static MemoryPlan of(TrainOptions o, Training.Setup s, DataSplit data) {
-        int rows = StepBatch.maxShardRows(o.batch * o.gradAccum, o.gradAccum, s.devices().size());
+        int rows = StepBatch.maxShardRows(Training.bufferRows(o, data), o.gradAccum, s.devices().size());
         Field in = data.schema().input();
         Field tg = data.schema().target();
         int outputs = tg.dtype() == DType.INT32 ? tg.categories() : tg.shape()[tg.shape().length - 1];

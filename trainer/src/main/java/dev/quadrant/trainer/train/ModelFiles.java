@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.io.Messages;
 import dev.quadrant.trainer.io.NamedTensor;
 import dev.quadrant.trainer.io.SafeTensors;
 import dev.quadrant.trainer.io.SafeTensorsFile;
@@ -101,6 +102,38 @@ public final class ModelFiles {
     }
 
     /**
+     * Checks the options a saved model is used with against what the file records: the model spec (in canonical form)
+     * and the activation. A differing activation would evaluate or fine-tune silently with the wrong function; a
+     * differing spec names the file's. A file that records neither (written by another tool) passes.
+     *
+     * @param model the canonical spec of the model being built ({@code ModelSpec.describeSpec()})
+     * @throws UserInputException naming the file, the field, both values and the fix
+     */
+    public static void checkRecorded(Path file, Map<String, String> metadata, String model,
+                                     dev.quadrant.device.Activation activation) {
+        String m = metadata.get("model");
+        if (m != null && !m.equals(model)) {
+            throw new UserInputException(file + ": the file records model " + Messages.quote(m) + ", but --model is "
+                    + Messages.quote(model) + "; drop --model to use the file's, or load a file saved with this model");
+        }
+        String a = metadata.get("activation");
+        if (a != null && !recordedActivation(file, a).equals(activation)) {
+            throw new UserInputException(file + ": the file records activation " + Messages.quote(a)
+                    + ", but --activation is " + activation.name().toLowerCase(java.util.Locale.ROOT) + "; the weights were trained with "
+                    + Messages.quote(a) + ": drop --activation (or pass --activation " + Messages.escape(a) + ")");
+        }
+    }
+
+    private static dev.quadrant.device.Activation recordedActivation(Path file, String a) {
+        try {
+            return dev.quadrant.device.Activation.parse(a);
+        } catch (RuntimeException e) {
+            throw new UserInputException(file + ": metadata field 'activation' is " + Messages.quote(a)
+                    + ", not an activation this version knows (relu, gelu, tanh)");
+        }
+    }
+
+    /**
      * Reads a parameter file for {@code layout}: every entry must be present as a float tensor of the same shape, and
      * nothing else may be there. Errors name the file, the tensor and both shapes.
      */
@@ -130,6 +163,7 @@ public final class ModelFiles {
                 throw new UserInputException(file + ": tensor '" + e.name() + "' has dtype " + t.dtype()
                         + ", expected F32 (or BF16)");
             }
+            t.requireFinite(file.toString());
             System.arraycopy(t.floats(), 0, flat, Math.toIntExact(e.offset()), Math.toIntExact(e.size()));
         }
         return flat;

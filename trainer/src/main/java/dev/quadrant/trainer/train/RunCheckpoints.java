@@ -124,6 +124,13 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         CheckpointManifest m = c.manifest();
         String checkpoint = "--resume " + c.dir();
         String where = checkpoint + ": ";
+        for (String key : m.config().keySet()) {
+            if (!TrainConfig.keys().contains(key)) {
+                throw new UserInputException(where + "the manifest's config records an unknown option "
+                        + dev.quadrant.trainer.io.Messages.quote(key) + " (not an option of this version: written by "
+                        + "another version, or edited?); valid keys: " + String.join(", ", TrainConfig.keys()));
+            }
+        }
         mustMatch(where, "--model", m.model().spec(), s.model().describeSpec());
         mustMatch(where, "--activation", m.model().activation(), activation(s));
         mustMatch(where, "--dropout", Float.toString(m.model().dropout()), Float.toString(o.dropout));

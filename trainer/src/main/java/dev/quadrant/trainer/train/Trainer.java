@@ -95,6 +95,23 @@ public final class Trainer {
     }
 
     /**
+     * The number of epochs this plan visits on {@code train} (the last one possibly partly); an epoch number is an
+     * int (positions, checkpoints, metrics), so a {@code --steps} that would need more epochs than that is refused.
+     */
+    public int epochCount(Samples train) {
+        long perEpoch = stepsPerEpoch(train);
+        long total = totalSteps(train);
+        long epochs = total / perEpoch + (total % perEpoch == 0 ? 0 : 1);
+        if (epochs > Integer.MAX_VALUE) {
+            throw new dev.quadrant.device.UserInputException("--steps " + plan.maxSteps() + " with " + perEpoch
+                    + " step" + (perEpoch == 1 ? "" : "s") + " per epoch (" + train.size() + " samples, "
+                    + plan.stepRows() + " rows per step) would run " + epochs + " epochs, more than the "
+                    + Integer.MAX_VALUE + " a run can count; use fewer steps or a larger data set");
+        }
+        return (int) epochs;
+    }
+
+    /**
      * Steps per epoch: {@code ceil(size / stepRows)} for data visited once per epoch; for data drawn at random
      * positions the whole run is one "epoch" of {@code --steps} steps.
      */
@@ -172,7 +189,7 @@ public final class Trainer {
         plan.augment().check(train.schema().input());
         long perEpoch = stepsPerEpoch(train);
         long total = totalSteps(train);
-        int epochs = (int) ((total + perEpoch - 1) / perEpoch);
+        int epochs = epochCount(train);
         if (start.batchInEpoch() >= perEpoch || start.step() != start.epoch() * perEpoch + start.batchInEpoch()) {
             throw new IllegalArgumentException("start " + start + " is not a position of a run with " + perEpoch
                     + " steps per epoch");
@@ -183,12 +200,13 @@ public final class Trainer {
         Replica r0 = runner.replicas().get(0);
         Objective objective = r0.objective();
         Field target = train.schema().target();
-        int[] hostTargets = target.dtype() == DType.INT32 ? new int[plan.stepRows() * target.size()] : null;
+        int stepRowsMax = random ? plan.stepRows() : (int) Math.min(plan.stepRows(), n); // a step never repeats a sample
+        int[] hostTargets = target.dtype() == DType.INT32 ? new int[Math.multiplyExact(stepRowsMax, target.size())] : null;
         int tokensPerSample = train.schema().input().dtype() == DType.INT32 ? train.schema().input().size() : 0;
         long[] evalIds = data.test().evaluationIds(plan.evalBatches(), plan.batch());
         long[] valIds = data.validation() == null ? null
                 : data.validation().evaluationIds(plan.evalBatches(), plan.batch());
-        long[] ids = new long[plan.stepRows()];
+        long[] ids = new long[stepRowsMax];
         List<EpochMetrics> history = new ArrayList<>();
         long step = start.step();
         Position end = start;

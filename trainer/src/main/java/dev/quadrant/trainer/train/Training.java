@@ -61,6 +61,7 @@ public final class Training {
 
     /** Parses and checks every option before any data is read, so a typo fails fast. */
     public static Setup setup(TrainOptions o) {
+        OptionChecks.check(o); // every numeric option, before anything is parsed further
         ModelSpec model = ModelSpec.parse(o.model);
         Activation act = Activation.parse(o.activation);
         Initializer init = o.init == null ? (act == Activation.TANH ? Initializer.XAVIER : Initializer.HE)
@@ -68,24 +69,7 @@ public final class Training {
         OptimizerKind kind = OptimizerKind.parse(o.optimizer);
         float[] betas = parseBetas(o.betas);
         OptimizerConfig opt = new OptimizerConfig(kind, o.lr, o.weightDecay, o.momentum, betas[0], betas[1], 1e-8f);
-        if (o.gradAccum < 1) {
-            throw new UserInputException("--grad-accum must be >= 1 (micro-batches per optimizer step), got "
-                    + o.gradAccum);
-        }
-        if (o.evalEvery < 0 || o.evalBatches < 0) {
-            throw new UserInputException("--eval-every and --eval-batches must be >= 0, got " + o.evalEvery
-                    + " and " + o.evalBatches);
-        }
         LrSchedule schedule = LrSchedule.parse(o.schedule);
-        if (!(o.dropout >= 0 && o.dropout < 1)) {
-            throw new dev.quadrant.device.UserInputException("--dropout must be in [0, 1), got " + o.dropout);
-        }
-        if (o.clipNorm < 0) {
-            throw new dev.quadrant.device.UserInputException("--clip-norm must be >= 0, got " + o.clipNorm);
-        }
-        if (o.threads < 0) {
-            throw new dev.quadrant.device.UserInputException("--threads must be >= 1, got " + o.threads);
-        }
         Precision precision = Precision.parse(o.precision);
         List<Device> devices = DeviceSpec.parse(o.devices);
         if (precision != Precision.FP32 && devices.stream().anyMatch(Device::isCpu)) {
@@ -117,6 +101,19 @@ public final class Training {
         return b;
     }
 
+    /**
+     * The most rows one step (or one evaluation chunk) can hold: {@code --batch} x {@code --grad-accum}, but no more
+     * than the data has when it is visited in epochs (a step never holds a sample twice), so a {@code --batch} larger
+     * than the data sizes no buffer by the batch. Data drawn at random positions fills every step whatever its size.
+     */
+    public static int bufferRows(TrainOptions o, DataSplit data) {
+        long rows = (long) o.batch * o.gradAccum;
+        if (data.train().order() == dev.quadrant.trainer.data.Samples.Order.EPOCHS) {
+            rows = Math.min(rows, Math.max(data.train().size(), data.test().size()));
+        }
+        return (int) Math.min(rows, OptionChecks.MAX_STEP_ROWS);
+    }
+
     /** Makes the backend of one replica. */
     @FunctionalInterface
     public interface BackendFactory {
@@ -138,8 +135,9 @@ public final class Training {
 
     /** Loads the data named by {@code --data}, with the sequence length the model of {@code s} reads. */
     public static DataSplit loadData(TrainOptions o, Setup s) {
-        return DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction, s.sequenceLength())
-                .holdOut(o.valFraction);
+        return MemoryAdvice.guard("loading --data " + o.data, -1,
+                () -> DataSpec.parse(o.data).load(o.seed, o.csvLabelColumn, o.csvTestFraction, s.sequenceLength())
+                        .holdOut(o.valFraction));
     }
 
     /**
@@ -174,9 +172,10 @@ public final class Training {
     /** The most general form, with the objective given. */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Objective objective,
                                          Checkpoint resume, NonFinitePolicy onNonFinite, BackendFactory backends) {
+        MemoryPlan.of(o, s, data); // a model too large for its buffers, or a misfit to the data, fails here clearly
         int n = s.devices().size();
         int threadsEach = Math.max(1, o.effectiveThreads() / n);
-        int maxRows = StepBatch.maxShardRows(o.batch * o.gradAccum, o.gradAccum, n);
+        int maxRows = StepBatch.maxShardRows(bufferRows(o, data), o.gradAccum, n);
         List<Replica> replicas = new ArrayList<>();
         try {
             for (int r = 0; r < n; r++) {
@@ -186,9 +185,16 @@ public final class Training {
                         maxRows, s.optimizer()));
             }
             ParamLayout layout = replicas.get(0).model().layout();
-            float[] initial = resume != null ? resume.parameters(layout)
-                    : o.load != null ? ModelFiles.load(o.load, layout)
-                    : replicas.get(0).model().initialValues(o.seed, s.init());
+            float[] initial;
+            if (resume != null) {
+                initial = resume.parameters(layout);
+            } else if (o.load != null) {
+                var file = ModelFiles.read(o.load);
+                initial = ModelFiles.load(o.load, file, layout); // names and shapes first: the more specific message
+                ModelFiles.checkRecorded(o.load, file.metadata(), s.model().describeSpec(), s.activation());
+            } else {
+                initial = replicas.get(0).model().initialValues(o.seed, s.init());
+            }
             replicas.get(0).setParameters(initial);
             if (resume != null) {
                 var state = resume.optimizerState(layout, replicas.get(0).optimizer().state().keySet());
@@ -250,10 +256,11 @@ public final class Training {
         Checkpoint resume = o.resume == null ? null : CheckpointStore.resolve(o.resume);
         checkFiles(o, given == null, resume, inputs); // every output path, before anything is read at length
         DataSplit data = given != null ? given
-                : MemoryAdvice.guard("loading --data " + o.data, -1, () -> loadData(o, s));
+                : loadData(o, s);
         EarlyStopping early = o.earlyStop > 0 ? earlyStopping(o, data) : null;
         Objective goal = objective != null ? objective : Objectives.forSchema(data.schema());
         Trainer trainer = new Trainer(plan(o, s, data));
+        trainer.epochCount(data.train()); // a step count the run cannot count fails here, before any output
         Trainer.Position start = resume == null ? Trainer.Position.START
                 : RunCheckpoints.startFrom(resume, o, s, data, trainer);
         MemoryPlan memory = MemoryPlan.of(o, s, data); // builds the model: a misfit to the data fails here
@@ -406,9 +413,6 @@ public final class Training {
                         + "(where to write the checkpoints)");
             }
             return null;
-        }
-        if (o.keepCheckpoints < 1) {
-            throw new UserInputException("--keep-checkpoints must be >= 1, got " + o.keepCheckpoints);
         }
         return o.checkpointEvery == null ? CheckpointEvery.EPOCH : CheckpointEvery.parse(o.checkpointEvery);
     }
