@@ -71,7 +71,7 @@ class ValuesCommandLineTest {
     void item15EvalHasTrainsGuards() {
         Path m = savedModel();
         assertUserError(run("eval", "--data", "csv:/dev/zero", "--load", m.toString(), "--threads", "1"),
-                "/dev/zero", "line 1");
+                "/dev/zero", "not a regular file");
         assertUserError(run(eval(m, "--model", "mlp:1048576-1048576-1048576")), "parameters", "smaller model");
     }
 
@@ -175,10 +175,22 @@ class ValuesCommandLineTest {
         Files.writeString(manifest, original.replace("\"config\" : {", "\"config\" : {\n    \"fancy-new-option\" : 3,")
                 .replace("\"config\": {", "\"config\": {\"fancy-new-option\": 3, "));
         assertTrue(Files.readString(manifest).contains("fancy-new-option"), "the edit applied");
+        resign(manifest); // as an attacker or a careless edit could: the strict reader must still refuse it
         assertUserError(run("train", "--resume", step.toString(), "--epochs", "2"), "fancy-new-option");
         Files.writeString(manifest, original.replaceFirst("\"parameters\"\\s*:\\s*[0-9]+", "\"parameters\" : 12345"));
         assertTrue(Files.readString(manifest).contains("12345"), "the edit applied");
+        resign(manifest);
         assertUserError(run("train", "--resume", step.toString(), "--epochs", "2"), "12345", "parameters");
     }
 
+    /** Rewrites {@code manifest.sha256} beside an edited manifest, so that the checksum passes and the content is judged. */
+    private static void resign(Path manifest) throws IOException {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(manifest));
+            Files.writeString(manifest.resolveSibling("manifest.sha256"),
+                    java.util.HexFormat.of().formatHex(d) + "  manifest.json\n");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
