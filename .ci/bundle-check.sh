@@ -3,6 +3,7 @@
 # every subcommand (devices, selftest, train, eval, sample, plot, lab) from the unpacked archive with no Java on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rm -rf bundle/target/stage   # copy-dependencies never removes a jar, so a stale one would be bundled
 mvn -B -q -Pbundle -DskipTests package
 archive=$(ls dist/quadrant-*-linux-x86_64.tar.gz)
 size=$(stat -c %s "$archive")

@@ -80,12 +80,11 @@ public final class Lab {
         log.info("lab: {} on {}, {} parameters in {} all-reduce buckets, batch {}, replicas {}", o.model, o.data,
                 parameters, buckets.length, o.batch, counts);
 
-        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        double loadBefore = os.getSystemLoadAverage();
+        double loadBefore = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         Calibration.Plan plan = new Calibration.Plan(base, o.batch, counts, o.effectiveThreads(), cores, o.reps);
         Map<String, Map<Integer, LinearFit>> collectives = Calibration.measureCollectives(plan, parameters);
-        double loadCalibrated = os.getSystemLoadAverage();
+        double loadCalibrated = loadAverage();
         log.info("lab: timed the collectives");
 
         Map<Integer, LinearFit> compute = new java.util.TreeMap<>();
@@ -97,7 +96,7 @@ public final class Lab {
             }
         }
         MachineProfile machine = new MachineProfile(cores, o.effectiveThreads(), compute, collectives);
-        double loadAfter = os.getSystemLoadAverage();
+        double loadAfter = loadAverage();
         CostModel here = new CostModel(parameters, buckets, BACKWARD_SHARE, machine.compute(), machine,
                 GossipStrategy.DEFAULT_PERIOD);
         List<LabResult.ErrorRow> errors = new ArrayList<>();
@@ -241,5 +240,18 @@ public final class Lab {
         log.info(String.format(Locale.ROOT, "lab: %s x%d: %.2f ms/step, %.0f samples/s, loss %.4f", m.strategy(), n,
                 m.stepSeconds() * 1e3, m.samplesPerSecond(), m.trainLoss()));
         return m;
+    }
+
+    /**
+     * The one-minute load average from {@code /proc/loadavg}, or NaN where there is none. Read from the file rather than
+     * through {@code java.lang.management}, which the GPU-host bundle's runtime leaves out.
+     */
+    static double loadAverage() {
+        try {
+            String text = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"));
+            return Double.parseDouble(text.trim().split("\\s+")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 }
