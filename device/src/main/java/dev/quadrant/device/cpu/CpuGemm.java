@@ -18,13 +18,17 @@ import dev.quadrant.bindings.OpenBlas;
  *
  * <p>Split: a GEMM of at most {@link #SINGLE_THREAD_MNK} multiply-adds (OpenBLAS's own threshold for going
  * multi-threaded) runs inline. A larger one is split into contiguous blocks of {@link #BLOCK} rows of C (each part
- * packs its rows of A and all of B), never along k, on any number of threads, one included, and each block is one
- * OpenBLAS call of its own whichever thread runs it: so the calls, and the results, do not depend on the thread count
- * on any CPU ({@code CpuGemmTest} checks it bit for bit at the trainer's shapes and at ragged ones). An earlier
- * version made one call per thread's range of blocks (and one unsplit call on one thread), relying on OpenBLAS's
- * Haswell kernels giving the same bits for any multiple of 48 rows; on a Zen 4 (AVX-512) host its kernels treat the
- * ragged columns differently with the number of rows, and 2 threads differed from 1 by an ulp. 48 rows keep the
- * parts large enough that packing B once per part costs about 1/48 of the part's arithmetic.
+ * packs its rows of A and all of B), never along k, on any number of threads, one included: at most {@link #PARTS}
+ * (the machine's cores) blocks of a whole number of 48-row units, the block size a function of {@code m} and the
+ * machine alone, each block one OpenBLAS call of its own whichever thread runs it. So the calls, and the results, do
+ * not depend on {@code --threads} or the number of replicas on a machine (on another machine OpenBLAS may pick other
+ * kernels anyway);
+ * ({@code CpuGemmTest} checks it bit for bit at the trainer's shapes and at ragged ones). An earlier version made one
+ * call per thread's range of blocks (and one unsplit call on one thread), relying on OpenBLAS's Haswell kernels giving
+ * the same bits for any multiple of 48 rows; on a Zen 4 (AVX-512) host its kernels treat the ragged columns
+ * differently with the number of rows, and 2 threads differed from 1 by an ulp. One call per 48-row block fixed that
+ * but cost 18% of an MLP step on 2 cores (B packed once per block: 22 calls for a 1024-row weight gradient); one
+ * part per core makes, on a machine's full thread count, the calls the old split made.
  *
  * <p>The exception, a GEMM with a tiny C and a long k (a convolution's weight gradient {@code dW = dy^T col}, e.g.
  * LeNet's conv1 at batch 128: m, n, k = 6, 25, 100352): one block of rows would leave it on one thread, where it
@@ -41,6 +45,11 @@ final class CpuGemm {
     static final double SINGLE_THREAD_MNK = 65_536.0 * 4;
     /** Rows of C per unit of the split (see the class comment). */
     static final int BLOCK = 48;
+    /**
+     * Calls a large GEMM is cut into at most, each a whole number of {@link #BLOCK}-row units: the machine's cores
+     * (at least 2), never the backend's thread count (see the class comment).
+     */
+    static final int PARTS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
     /** Length of the parts of k of a tiny-C, long-k GEMM (see the class comment). */
     static final int K_BLOCK = 4096;
@@ -62,12 +71,14 @@ final class CpuGemm {
             splitK(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        int blocks = (m + BLOCK - 1) / BLOCK;
+        int units = (m + BLOCK - 1) / BLOCK;
+        int rows = BLOCK * ((units + PARTS - 1) / PARTS); // rows per call: a function of m alone, never of the threads
+        int blocks = (m + rows - 1) / rows;
         int grain = (int) Math.max(1, Math.ceil(SINGLE_THREAD_MNK / (mnk / blocks)));
         pool.parallelFor(blocks, grain, (p, from, to) -> {
             for (int q = from; q < to; q++) {   // one call per block, however many blocks this thread got
-                int lo = q * BLOCK;
-                int hi = Math.min(m, lo + BLOCK);
+                int lo = q * rows;
+                int hi = Math.min(m, lo + rows);
                 long aPart = aOff + (transA ? lo : (long) lo * lda);
                 OpenBlas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
                         cOff + (long) lo * ldc, ldc);
