@@ -87,7 +87,7 @@ public final class Main implements Runnable {
         CommandLine train = cl.getSubcommands().get("train");
         train.getCommandSpec().addMixin("options", TrainSettings.spec(train.<TrainCommand>getCommand().options));
         CommandLine lab = cl.getSubcommands().get("lab");
-        lab.getCommandSpec().addMixin("options", TrainSettings.spec((Object) lab.<LabCommand>getCommand().options));
+        lab.getCommandSpec().addMixin("options", TrainSettings.spec(lab.<LabCommand>getCommand().options));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cl.setExitCodeExceptionMapper(t -> t instanceof UserInputException ? USER_ERROR : INTERNAL_ERROR);

@@ -1,8 +1,7 @@
 package dev.quadrant.trainer.cli;
 
-import java.lang.reflect.Field;
-
 import dev.quadrant.trainer.train.Setting;
+import dev.quadrant.trainer.train.TrainConfig;
 import dev.quadrant.trainer.train.TrainOptions;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.IGetter;
@@ -17,65 +16,45 @@ import picocli.CommandLine.Model.OptionSpec;
 final class TrainSettings {
     private TrainSettings() {}
 
-    /** A picocli command spec (used as a mixin) with one option per setting, bound to {@code options}. */
-    static CommandSpec spec(TrainOptions options) {
-        return spec((Object) options);
-    }
-
     /**
-     * As {@link #spec(TrainOptions)} for any object whose public fields carry {@link Setting} ({@code TrainOptions},
-     * {@code LabOptions}), in declaration order.
+     * A picocli command spec (used as a mixin) with one option per {@link Setting} field of {@code options}
+     * ({@code TrainOptions}, {@code LabOptions}), in declaration order, bound to that object.
      */
     static CommandSpec spec(Object options) {
         CommandSpec spec = CommandSpec.create();
         int order = 0;
-        for (Field f : options.getClass().getDeclaredFields()) {
-            Setting s = f.getAnnotation(Setting.class);
-            if (s == null) {
-                continue;
-            }
+        for (TrainConfig.Entry e : TrainConfig.entriesOf(options.getClass())) {
+            Setting s = e.setting();
             OptionSpec.Builder b = OptionSpec.builder(s.name());
-            if (f.getType() == boolean.class) { // --flag alone is true; --flag false and config values work too
+            if (e.field().getType() == boolean.class) { // --flag alone is true; --flag false and config values work too
                 b.arity("0..1").fallbackValue("true");
             }
             spec.addOption(b
                     .paramLabel(s.label())
                     .description(s.description().replace("%", "%%")) // plain text; picocli formats descriptions
-                    .type(f.getType())
-                    .initialValue(get(f, options))
+                    .type(e.field().getType())
+                    .initialValue(e.get(options))
                     .hasInitialValue(true)
                     .order(order++)
                     .getter(new IGetter() {
                         @Override
                         @SuppressWarnings("unchecked")
                         public <T> T get() {
-                            return (T) TrainSettings.get(f, options);
+                            return (T) e.get(options);
                         }
                     })
                     .setter(new ISetter() {
                         @Override
                         @SuppressWarnings("unchecked")
                         public <T> T set(T value) {
-                            Object old = TrainSettings.get(f, options);
-                            try {
-                                f.set(options, value);
-                            } catch (IllegalAccessException e) {
-                                throw new IllegalStateException(f + " is not public", e);
-                            }
+                            Object old = e.get(options);
+                            e.set(options, value);
                             return (T) old;
                         }
                     })
                     .build());
         }
         return spec;
-    }
-
-    private static Object get(Field f, Object options) {
-        try {
-            return f.get(options);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(f + " is not public", e);
-        }
     }
 
     /** The key of an option in configs and checkpoints: its longest name without the leading dashes. */

@@ -30,7 +30,7 @@ public final class TrainConfig {
 
     private TrainConfig() {}
 
-    /** One option: its field and its annotation. */
+    /** One option of an options object ({@link TrainOptions}, the lab's): its field and its annotation. */
     public record Entry(Field field, Setting setting) {
         /** The key: the name without the leading dashes. */
         public String key() {
@@ -38,35 +38,36 @@ public final class TrainConfig {
         }
 
         /** The current value in {@code options}. */
-        public Object get(TrainOptions options) {
+        public Object get(Object options) {
             try {
                 return field.get(options);
             } catch (IllegalAccessException e) {
-                throw new IllegalStateException("TrainOptions." + field.getName() + " is not public", e);
+                throw new IllegalStateException(field + " is not public", e);
             }
         }
 
         /** Sets the value in {@code options}; {@code value} must be of the field's type (boxed). */
-        public void set(TrainOptions options, Object value) {
+        public void set(Object options, Object value) {
             try {
                 field.set(options, value);
             } catch (IllegalAccessException e) {
-                throw new IllegalStateException("TrainOptions." + field.getName() + " is not public", e);
+                throw new IllegalStateException(field + " is not public", e);
             }
         }
     }
 
-    private static final List<Entry> ENTRIES = scan();
+    private static final List<Entry> ENTRIES = entriesOf(TrainOptions.class);
 
-    private static List<Entry> scan() {
+    /** The {@link Setting} fields of {@code type}, in declaration order (the command line builds its options from them). */
+    public static List<Entry> entriesOf(Class<?> type) {
         List<Entry> out = new ArrayList<>();
-        for (Field f : TrainOptions.class.getDeclaredFields()) { // declaration order, as picocli relies on too
+        for (Field f : type.getDeclaredFields()) { // declaration order, as picocli relies on too
             Setting s = f.getAnnotation(Setting.class);
             if (s == null) {
                 continue;
             }
             if (!Modifier.isPublic(f.getModifiers()) || Modifier.isStatic(f.getModifiers())) {
-                throw new IllegalStateException("@Setting field TrainOptions." + f.getName() + " must be public and not static");
+                throw new IllegalStateException("@Setting field " + f + " must be public and not static");
             }
             out.add(new Entry(f, s));
         }
