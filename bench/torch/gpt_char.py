@@ -46,7 +46,8 @@ What a Java implementation must match (everything else, e.g. the random numbers,
 
 Output: progress lines, then one JSON line (the last line of stdout)
     {"val_loss", "train_loss", "recent_train_loss" (mean step loss of the last --log-every steps),
-     "tokens_per_second" (steps * B * ctx / training seconds; evaluation excluded), "seconds", "seconds_per_step",
+     "tokens_per_second" (timed steps * B * ctx / their seconds; evaluation excluded; the timed steps are those
+     after the first --timed-after, default 0: all), "seconds", "seconds_per_step",
      "params", ...}
 
 Gradient dump (`--dump FILE`): builds the model (in float64) from the flags given, e.g.
@@ -104,6 +105,8 @@ def parse_args(argv):
                    help="batches of B evenly spaced training windows of the final train_loss")
     p.add_argument("--eval-every", type=int, default=0, help="also evaluate every N steps; 0 = only at the end")
     p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--timed-after", type=int, default=0,
+                   help="tokens_per_second and seconds count the steps after the first N only (a warm-up)")
     p.add_argument("--dump", metavar="FILE", help="write the tiny-config forward/backward dump (see above) and exit")
     a = p.parse_args(argv)
     a.betas = tuple(float(b) for b in a.betas.split(","))
@@ -115,6 +118,8 @@ def parse_args(argv):
         p.error("layers, heads, dim, ctx, batch, steps, threads, train-eval-batches and log-every must be >= 1")
     if a.eval_batches < 0 or a.eval_every < 0 or a.warmup < 0:
         p.error("eval-batches, eval-every and warmup must be >= 0")
+    if not 0 <= a.timed_after < a.steps:
+        p.error("--timed-after must be >= 0 and below --steps")
     return a
 
 
@@ -310,15 +315,16 @@ def train(a):
             torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
         opt.step()
         step_loss = loss.item()   # waits for the step (a GPU synchronises here)
-        train_seconds += time.perf_counter() - t0
+        if step >= a.timed_after:
+            train_seconds += time.perf_counter() - t0
 
         recent.append(step_loss)
         recent = recent[-a.log_every:]
         done = step + 1
         if done % a.log_every == 0 or done == a.steps:
             print(f"step {done}/{a.steps} loss {sum(recent) / len(recent):.4f} lr {lr:.3e} "
-                  f"{done * tokens_per_step / train_seconds:.0f} tok/s "
-                  f"{1e3 * train_seconds / done:.1f} ms/step", flush=True)
+                  f"{max(1, done - a.timed_after) * tokens_per_step / max(train_seconds, 1e-9):.0f} tok/s "
+                  f"{1e3 * train_seconds / max(1, done - a.timed_after):.1f} ms/step", flush=True)
         if a.eval_every > 0 and done % a.eval_every == 0 and done != a.steps:
             print(f"step {done} val_loss {estimate_loss(model, val_ids, a.eval_batches, a):.4f}", flush=True)
 
@@ -329,9 +335,10 @@ def train(a):
         "val_loss": val_loss,
         "train_loss": train_loss,
         "recent_train_loss": sum(recent) / len(recent),
-        "tokens_per_second": a.steps * tokens_per_step / train_seconds,
+        "tokens_per_second": (a.steps - a.timed_after) * tokens_per_step / train_seconds,
         "seconds": train_seconds,
-        "seconds_per_step": train_seconds / a.steps,
+        "seconds_per_step": train_seconds / (a.steps - a.timed_after),
+        "timed_after": a.timed_after,
         "params": params,
         "val_windows": len(eval_starts(val_ids, a.eval_batches * a.batch, a.ctx)),
         "steps": a.steps,

@@ -585,16 +585,19 @@ public final class CpuBackend implements Backend {
         OpChecks.gradientStats(grad, step, stats);
         int go = off(grad);
         int n = grad.intSize();
-        double norm = Math.sqrt(sum(gs.floats(), go, n, true));   // the sum l2Norm forms, bit for bit
-        IntBuffer bits = gs.ints();
-        int[] firstBad = new int[pool.parts(n, GRAIN)];
-        pool.parallelFor(n, GRAIN, (p, from, to) -> firstBad[p] = ReductionLoops.allFinite(bits, go, from, to) ? -1
-                : ReductionLoops.firstNonFinite(bits, go, from, to));
+        double squares = sum(gs.floats(), go, n, true);   // the sum l2Norm forms, bit for bit
+        double norm = Math.sqrt(squares);
         long first = -1;
-        for (int b : firstBad) {   // parts are in index order: the first one found is the minimum
-            if (b >= 0) {
-                first = b;
-                break;
+        if (!Double.isFinite(squares)) {   // finite squares cannot overflow it: only now is a scan needed
+            IntBuffer bits = gs.ints();
+            int[] firstBad = new int[pool.parts(n, GRAIN)];
+            pool.parallelFor(n, GRAIN, (p, from, to) -> firstBad[p] = ReductionLoops.firstNonFinite(bits, go, from,
+                    to));
+            for (int b : firstBad) {   // parts are in index order: the first one found is the minimum
+                if (b >= 0) {
+                    first = b;
+                    break;
+                }
             }
         }
         int so = off(stats);

@@ -30,6 +30,13 @@ import dev.quadrant.bindings.OpenBlas;
  * but cost 18% of an MLP step on 2 cores (B packed once per block: 22 calls for a 1024-row weight gradient); one
  * part per core makes, on a machine's full thread count, the calls the old split made.
  *
+ * <p>When rows balance badly, columns are cut instead: with m = 64 (an MLP's batch 64 forward and input-gradient
+ * GEMMs) whole 48-row units give parts of 48 and 16 rows, so on 2 cores one thread did three quarters of the work,
+ * and a 10-row weight gradient stayed on one thread. The GEMM is then cut into at most {@link #PARTS} blocks of a
+ * whole number of {@link #COL_BLOCK} columns of C (each part packs all of A and its columns of B), whenever the
+ * largest column block is a smaller share of n than the largest row block is of m. The choice and the cut again
+ * depend on the shape and the machine alone.
+ *
  * <p>The exception, a GEMM with a tiny C and a long k (a convolution's weight gradient {@code dW = dy^T col}, e.g.
  * LeNet's conv1 at batch 128: m, n, k = 6, 25, 100352): one block of rows would leave it on one thread, where it
  * was a third of a LeNet training step. When {@code m <= BLOCK}, {@code m * n <= }{@link #SMALL_C} and
@@ -50,6 +57,9 @@ final class CpuGemm {
      * (at least 2), never the backend's thread count (see the class comment).
      */
     static final int PARTS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+    /** Columns of C per unit of the column split (see the class comment). */
+    static final int COL_BLOCK = 64;
 
     /** Length of the parts of k of a tiny-C, long-k GEMM (see the class comment). */
     static final int K_BLOCK = 4096;
@@ -73,6 +83,23 @@ final class CpuGemm {
         }
         int units = (m + BLOCK - 1) / BLOCK;
         int rows = BLOCK * ((units + PARTS - 1) / PARTS); // rows per call: a function of m alone, never of the threads
+        int colUnits = (n + COL_BLOCK - 1) / COL_BLOCK;
+        int cols = COL_BLOCK * ((colUnits + PARTS - 1) / PARTS);
+        if ((double) Math.min(cols, n) / n < (double) Math.min(rows, m) / m) { // columns balance better: see above
+            int blocks = (n + cols - 1) / cols;
+            int grain = (int) Math.max(1, Math.ceil(SINGLE_THREAD_MNK / (mnk / blocks)));
+            pool.parallelFor(blocks, grain, (p, from, to) -> {
+                for (int q = from; q < to; q++) {
+                    int lo = q * cols;
+                    int hi = Math.min(n, lo + cols);
+                    // op(B)[:, lo:hi] starts at column lo of B, or at row lo when B is stored transposed
+                    long bPart = bOff + (transB ? (long) lo * ldb : lo);
+                    OpenBlas.sgemm(transA, transB, m, hi - lo, k, alpha, a, aOff, lda, b, bPart, ldb, beta, c,
+                            cOff + lo, ldc);
+                }
+            });
+            return;
+        }
         int blocks = (m + rows - 1) / rows;
         int grain = (int) Math.max(1, Math.ceil(SINGLE_THREAD_MNK / (mnk / blocks)));
         pool.parallelFor(blocks, grain, (p, from, to) -> {

@@ -78,42 +78,57 @@ final class ReductionLoops {
     }
 
     static double sum(FloatBuffer x, int xo, int from, int to) {
+        float[] a = Scratch.floats(0);
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
-        int i = from;
-        for (; i + 3 < to; i += 4) {
-            s0 += x.get(xo + i);
-            s1 += x.get(xo + i + 1);
-            s2 += x.get(xo + i + 2);
-            s3 += x.get(xo + i + 3);
-        }
-        for (; i < to; i++) {
-            s0 += x.get(xo + i);
+        for (int c = from; c < to; c += Scratch.CHUNK) {   // element from + j goes to s[j % 4]: CHUNK % 4 == 0
+            int n = Math.min(Scratch.CHUNK, to - c);
+            x.get(xo + c, a, 0, n);
+            int i = 0;
+            for (; i + 3 < n; i += 4) {
+                s0 += a[i];
+                s1 += a[i + 1];
+                s2 += a[i + 2];
+                s3 += a[i + 3];
+            }
+            for (; i < n; i++) {   // the range's last 0 to 3 elements
+                s0 += a[i];
+            }
         }
         return (s0 + s1) + (s2 + s3);
     }
 
+    /**
+     * The sum of squares in double, in the order of {@link #sum}. Finite floats cannot overflow it (a square is at
+     * most ~1.2e77), so it is finite exactly when every element is: {@code gradientStats} relies on that to skip a
+     * separate non-finite scan.
+     */
     static double sumOfSquares(FloatBuffer x, int xo, int from, int to) {
+        float[] a = Scratch.floats(0);
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
-        int i = from;
-        for (; i + 3 < to; i += 4) {
-            double a = x.get(xo + i);
-            double b = x.get(xo + i + 1);
-            double c = x.get(xo + i + 2);
-            double d = x.get(xo + i + 3);
-            s0 += a * a;
-            s1 += b * b;
-            s2 += c * c;
-            s3 += d * d;
-        }
-        for (; i < to; i++) {
-            double a = x.get(xo + i);
-            s0 += a * a;
+        for (int c = from; c < to; c += Scratch.CHUNK) {
+            int n = Math.min(Scratch.CHUNK, to - c);
+            x.get(xo + c, a, 0, n);
+            int i = 0;
+            for (; i + 3 < n; i += 4) {
+                double p = a[i];
+                double q = a[i + 1];
+                double r = a[i + 2];
+                double t = a[i + 3];
+                s0 += p * p;
+                s1 += q * q;
+                s2 += r * r;
+                s3 += t * t;
+            }
+            for (; i < n; i++) {
+                double p = a[i];
+                s0 += p * p;
+            }
         }
         return (s0 + s1) + (s2 + s3);
     }

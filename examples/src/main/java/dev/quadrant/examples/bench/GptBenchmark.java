@@ -1,6 +1,7 @@
 package dev.quadrant.examples.bench;
 
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.trainer.cli.TrainArgs;
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
 import dev.quadrant.trainer.train.TrainOptions;
@@ -11,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
-import picocli.CommandLine;
 
 /**
  * Quadrant's character-level GPT against a PyTorch reference of the same configuration on the same machine, in the
@@ -131,19 +131,16 @@ public final class GptBenchmark {
     }
 
     /**
-     * The options parsed by picocli, as {@code quadrant train} would, so that this class names no field that may not
+     * The options parsed as {@code quadrant train} parses them ({@link TrainArgs}), so that this class names no field that may not
      * exist yet (e.g. {@code --betas}); fails with a {@link UserInputException} when Quadrant does not accept a flag.
      */
     static TrainOptions quadrantOptions(GptBenchOptions o) {
-        TrainOptions t = new TrainOptions();
         List<String> args = quadrantArgs(o);
         try {
-            new CommandLine(t).parseArgs(args.toArray(String[]::new));
-        } catch (CommandLine.ParameterException e) {
-            throw new UserInputException("Quadrant does not accept the GPT configuration yet: " + e.getMessage()
-                    + " (flags: " + String.join(" ", args) + "); until its GPT model lands, run with --torch-only");
+            return TrainArgs.parse(args);
+        } catch (UserInputException e) {
+            throw new UserInputException("Quadrant does not accept the GPT configuration: " + e.getMessage());
         }
-        return t;
     }
 
     private static Run runQuadrant(TrainOptions t, GptBenchOptions o) {

@@ -56,14 +56,25 @@ final class TorchReference {
         return out.get(out.size() - 1).trim();
     }
 
-    /** One training run of {@code steps} steps of the benchmark's configuration. */
+    /** One training run of {@code steps} steps of the benchmark's configuration, all of them timed. */
     Run train() throws InterruptedException {
-        List<String> cmd = List.of(o.python, o.script.toString(), "--data", o.data.toString(),
+        return train(0);
+    }
+
+    /**
+     * One training run of {@code steps} steps of the benchmark's configuration; tokens/s and seconds per step count
+     * the steps after the first {@code timedAfter} (a warm-up) only.
+     */
+    Run train(int timedAfter) throws InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(o.python, o.script.toString(), "--data", o.data.toString(),
                 "--layers", str(o.layers), "--heads", str(o.heads), "--dim", str(o.dim), "--ctx", str(o.ctx),
                 "--batch", str(o.batch), "--steps", str(o.steps), "--lr", "1e-3", "--betas", "0.9,0.99",
                 "--weight-decay", "0.1", "--warmup", "100", "--min-lr", "1e-4", "--clip", "1", "--seed", "1337",
                 "--threads", str(o.threads), "--device", o.device, "--eval-batches", str(o.evalBatches),
-                "--log-every", str(Math.max(1, o.steps / 4)));
+                "--log-every", str(Math.max(1, o.steps / 4))));
+        if (timedAfter > 0) {
+            cmd.addAll(List.of("--timed-after", str(timedAfter)));
+        }
         JsonNode j = runForJson(cmd, "inherit".equals(o.ompWaitPolicy) ? null : o.ompWaitPolicy);
         try {
             return new Run(j.get("tokens_per_second").asDouble(), j.get("seconds_per_step").asDouble(),

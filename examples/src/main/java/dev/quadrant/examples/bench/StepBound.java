@@ -1,0 +1,265 @@
+package dev.quadrant.examples.bench;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.cuda.Precision;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.trainer.parallel.StepRunner;
+import dev.quadrant.trainer.train.Training;
+
+/**
+ * The physical bound of a training step: records the {@link Backend} calls of one step (the {@code record}-th call of
+ * {@link StepRunner#step}, on every replica) and prices them as the fastest this machine could run them. The step's
+ * GEMMs ({@code gemm}, {@code gemmBatched}) are replayed alone, same shapes and order, on fresh backends of the same
+ * kind and thread budget (replicas concurrently, as they ran), best of several passes; every other call is priced by
+ * the bytes it must move at least (each tensor operand once; uploads and downloads once more for the host side) at
+ * the machine's copy bandwidth, measured by {@link #copyBandwidth}. The bound is the sum of the two: a step can only
+ * approach it by overlapping nothing and wasting nothing.
+ *
+ * <pre>{@code
+ * StepBound bound = new StepBound(31);
+ * try (StepRunner runner = bound.marking(Training.buildRunner(o, s, data, bound.wrap(BackendFactory.DEFAULT)))) { ... }
+ * StepBound.Price p = bound.price(threadsEach, precision, StepBound.copyBandwidth(threads));
+ * }</pre>
+ *
+ * <p>Thread-safe: replicas record from their own threads.
+ */
+final class StepBound {
+    /** Methods that move no tensor data (or only describe it). */
+    private static final Set<String> FREE = Set.of("device", "describe", "allocate", "synchronize", "newEvent",
+            "newTimeline", "like", "close", "toString", "hashCode", "equals", "cudaBackend");
+
+    /** One recorded GEMM: flags, scalars and operand shapes. */
+    record Gemm(boolean batched, boolean transA, boolean transB, float alpha, int[] a, int[] b, float beta, int[] c) {
+        double flops() {
+            int m = c[c.length - 2];
+            int n = c[c.length - 1];
+            int k = transA ? a[a.length - 2] : a[a.length - 1];
+            double batch = batched ? c[0] : 1;
+            return 2.0 * batch * m * n * k;
+        }
+    }
+
+    /** A step's price: GEMM seconds alone, other bytes, and the bound at a bandwidth. */
+    record Price(double gemmSeconds, long otherBytes, long otherCalls, int gemms, double gemmFlops,
+                 double bytesPerSecond) {
+        double memorySeconds() { return otherBytes / bytesPerSecond; }
+
+        double boundSeconds() { return gemmSeconds + memorySeconds(); }
+    }
+
+    private final long record;
+    private final AtomicLong steps = new AtomicLong();
+    private volatile boolean recording;
+    /** Per replica backend (in creation order), its recorded GEMMs. */
+    private final List<List<Gemm>> gemms = new CopyOnWriteArrayList<>();
+    private final AtomicLong otherBytes = new AtomicLong();
+    private final AtomicLong otherCalls = new AtomicLong();
+    private final List<Device> devices = new CopyOnWriteArrayList<>();
+
+    /** Records the {@code record}-th step (1-based), which should come after the warm-up. */
+    StepBound(long record) {
+        if (record < 1) {
+            throw new IllegalArgumentException("record must be >= 1, got " + record);
+        }
+        this.record = record;
+    }
+
+    /** A factory whose backends are {@code inner}'s, recorded while the chosen step runs. */
+    Training.BackendFactory wrap(Training.BackendFactory inner) {
+        return (device, threads, precision) -> recorded(inner.create(device, threads, precision));
+    }
+
+    private Backend recorded(Backend be) {
+        List<Gemm> mine = new CopyOnWriteArrayList<>();
+        gemms.add(mine);
+        devices.add(be.device());
+        InvocationHandler h = (proxy, method, args) -> {
+            if (recording) {
+                String name = method.getName();
+                if (name.equals("gemm") || name.equals("gemmBatched")) {
+                    mine.add(new Gemm(name.equals("gemmBatched"), (boolean) args[0], (boolean) args[1],
+                            (float) args[2], ((Tensor) args[3]).shape(), ((Tensor) args[4]).shape(), (float) args[5],
+                            ((Tensor) args[6]).shape()));
+                } else if (!FREE.contains(name)) {
+                    otherCalls.incrementAndGet();
+                    otherBytes.addAndGet(bytes(name, args));
+                }
+            }
+            try {
+                return method.invoke(be, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (Backend) Proxy.newProxyInstance(StepBound.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+    }
+
+    /** The least bytes a call moves: each distinct tensor operand once, the host side of a transfer once more. */
+    static long bytes(String method, Object[] args) {
+        if (args == null) {
+            return 0;
+        }
+        Map<Tensor, Boolean> seen = new IdentityHashMap<>();
+        long total = 0;
+        for (Object a : args) {
+            if (a instanceof Tensor t && seen.put(t, Boolean.TRUE) == null) {
+                total += t.size() * t.dtype().bytes();
+            }
+        }
+        return method.equals("upload") || method.equals("download") ? 2 * total : total;
+    }
+
+    /** {@code runner}, recording the backend calls of its {@code record}-th step. */
+    StepRunner marking(StepRunner runner) {
+        InvocationHandler h = (proxy, method, args) -> {
+            boolean mark = method.getName().equals("step") && steps.incrementAndGet() == record;
+            if (mark) {
+                recording = true;
+            }
+            try {
+                return method.invoke(runner, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            } finally {
+                if (mark) {
+                    recording = false;
+                }
+            }
+        };
+        return (StepRunner) Proxy.newProxyInstance(StepBound.class.getClassLoader(), new Class<?>[] {StepRunner.class}, h);
+    }
+
+    /** Whether the chosen step ran (and so was recorded). */
+    boolean recorded() {
+        return steps.get() >= record;
+    }
+
+    /**
+     * Prices the recorded step: its GEMMs replayed alone ({@code passes} passes after 3 untimed ones, the fastest
+     * kept) on backends made by {@code backends} with {@code threadsEach} threads, one per replica, concurrently; the
+     * rest at {@code bytesPerSecond}.
+     */
+    Price price(Training.BackendFactory backends, int threadsEach, Precision precision, double bytesPerSecond,
+                int passes) throws InterruptedException {
+        if (!recorded()) {
+            throw new IllegalStateException("step " + record + " never ran; " + steps.get() + " steps did");
+        }
+        List<List<Gemm>> perReplica = gemms.stream().filter(l -> !l.isEmpty()).toList();
+        double[] best = new double[perReplica.size()];
+        Throwable[] failed = new Throwable[1];
+        List<Thread> threads = new ArrayList<>();
+        for (int r = 0; r < perReplica.size(); r++) {
+            int replica = r;
+            Device device = devices.get(gemms.indexOf(perReplica.get(r)));
+            Thread t = new Thread(() -> {
+                try (Backend be = backends.create(device, threadsEach, precision)) {
+                    best[replica] = replay(be, perReplica.get(replica), passes);
+                } catch (RuntimeException | Error e) {
+                    synchronized (failed) {
+                        failed[0] = e;
+                    }
+                }
+            }, "step-bound-" + r);
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failed[0] != null) {
+            throw new IllegalStateException("replaying the step's GEMMs failed: " + failed[0], failed[0]);
+        }
+        double gemmSeconds = Arrays.stream(best).max().orElse(0);
+        int count = perReplica.stream().mapToInt(List::size).sum();
+        double flops = perReplica.stream().flatMap(List::stream).mapToDouble(Gemm::flops).sum();
+        return new Price(gemmSeconds, otherBytes.get(), otherCalls.get(), count, flops, bytesPerSecond);
+    }
+
+    /** The fastest of {@code passes} timed passes over {@code calls} on {@code be}, in seconds per pass. */
+    private static double replay(Backend be, List<Gemm> calls, int passes) {
+        List<Tensor[]> operands = new ArrayList<>();
+        for (Gemm g : calls) {
+            Tensor[] t = {be.allocate(DType.FLOAT32, g.a()), be.allocate(DType.FLOAT32, g.b()),
+                    be.allocate(DType.FLOAT32, g.c())};
+            for (Tensor x : t) {
+                be.fill(x, 0.01f);
+            }
+            operands.add(t);
+        }
+        try {
+            double best = Double.MAX_VALUE;
+            for (int p = -3; p < passes; p++) {
+                be.synchronize();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < calls.size(); i++) {
+                    Gemm g = calls.get(i);
+                    Tensor[] t = operands.get(i);
+                    if (g.batched()) {
+                        be.gemmBatched(g.transA(), g.transB(), g.alpha(), t[0], t[1], g.beta(), t[2]);
+                    } else {
+                        be.gemm(g.transA(), g.transB(), g.alpha(), t[0], t[1], g.beta(), t[2]);
+                    }
+                }
+                be.synchronize();
+                if (p >= 0) {
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            return best;
+        } finally {
+            for (Tensor[] t : operands) {
+                for (Tensor x : t) {
+                    x.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * This machine's copy bandwidth in bytes per second (read plus written) with {@code threads} threads, each copying
+     * its share of a 256 MiB float array to another (far beyond any cache), the fastest of 5 rounds after one untimed.
+     */
+    static double copyBandwidth(int threads) throws InterruptedException {
+        int n = 64 << 20; // floats: 256 MiB
+        float[] src = new float[n];
+        float[] dst = new float[n];
+        Arrays.fill(src, 1f);
+        double best = 0;
+        for (int round = -1; round < 5; round++) {
+            List<Thread> ts = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < threads; i++) {
+                int from = (int) ((long) n * i / threads);
+                int to = (int) ((long) n * (i + 1) / threads);
+                Thread t = new Thread(() -> System.arraycopy(src, from, dst, from, to - from));
+                ts.add(t);
+                t.start();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (round >= 0) {
+                best = Math.max(best, 2.0 * 4 * n / seconds);
+            }
+        }
+        if (dst[n - 1] != 1f) {
+            throw new IllegalStateException("the copy test copied nothing");
+        }
+        return best;
+    }
+}
