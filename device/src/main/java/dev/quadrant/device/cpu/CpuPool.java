@@ -12,9 +12,11 @@ import java.util.concurrent.locks.LockSupport;
  * element-wise and reduction loops of one {@link CpuBackend}.
  *
  * <p>{@link #parallelFor} splits {@code [0, n)} into at most {@code threads} contiguous parts of at least
- * {@code grain} elements; part 0 runs on the caller, the others on workers; it returns when all parts are done.
- * The split depends only on {@code n}, {@code grain} and the thread count, so results (including the order of
- * partial sums) are the same from run to run. Work smaller than two grains runs inline with no hand-off.
+ * {@code grain} elements; the caller and the workers it wakes claim the parts in order, each taking the next one
+ * left, so a worker the OS is slow to schedule (a busy machine) holds up no part it has not claimed: the caller runs
+ * it. It returns when all parts are done. The split depends only on {@code n}, {@code grain} and the thread count,
+ * and a part computes the same on any thread, so results (including the order of partial sums) are the same from run
+ * to run. Work smaller than two grains runs inline with no hand-off.
  *
  * <p>Idle workers are parked ({@link LockSupport#park}), never spinning: on a small machine a spinning idle
  * thread steals the core that OpenBLAS or another replica needs. The caller, which is busy anyway, spins briefly
@@ -89,14 +91,11 @@ public final class CpuPool implements AutoCloseable {
             return;
         }
         Job job = new Job(body, n, parts, Thread.currentThread());
-        for (int p = 1; p < parts; p++) {
-            workers[p - 1].submit(job, p);
+        for (int w = 0; w < parts - 1; w++) {
+            workers[w].submit(job);
         }
-        try {
-            job.runPart(0);
-        } finally {
-            job.awaitWorkers();
-        }
+        job.work();
+        job.awaitAll();
         Throwable t = job.failure.get();
         if (t instanceof RuntimeException r) {
             throw r;
@@ -141,13 +140,19 @@ public final class CpuPool implements AutoCloseable {
         return names;
     }
 
-    /** One call of parallelFor: the body, the split, and how many worker parts are still running. */
+    /**
+     * One call of parallelFor: the body, the split, the next part to claim and how many parts are unfinished. The
+     * caller and the workers it woke claim parts in index order until none is left, so a worker that the OS has not
+     * scheduled yet (another process holds its core) delays nothing: the caller runs its parts. Which thread runs a
+     * part never changes what the part computes.
+     */
     private static final class Job {
         final Body body;
         final int n;
         final int parts;
         final Thread caller;
-        final AtomicInteger pending;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger unfinished;
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         Job(Body body, int n, int parts, Thread caller) {
@@ -155,28 +160,33 @@ public final class CpuPool implements AutoCloseable {
             this.n = n;
             this.parts = parts;
             this.caller = caller;
-            this.pending = new AtomicInteger(parts - 1);
+            this.unfinished = new AtomicInteger(parts);
         }
 
-        void runPart(int p) {
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            body.run(p, from, to);
-        }
-
-        /** Called by a worker after its part, successful or not. */
-        void workerDone() {
-            if (pending.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
+        /** Claims and runs parts until none is left to claim; a failure is kept for the caller to rethrow. */
+        void work() {
+            for (int p; (p = next.getAndIncrement()) < parts; ) {
+                try {
+                    int from = (int) ((long) n * p / parts);
+                    int to = (int) ((long) n * (p + 1) / parts);
+                    body.run(p, from, to);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (unfinished.decrementAndGet() == 0 && Thread.currentThread() != caller) {
+                        LockSupport.unpark(caller);
+                    }
+                }
             }
         }
 
-        void awaitWorkers() {
+        /** The caller's wait for parts that workers claimed and still run: a short spin, then parked. */
+        void awaitAll() {
             long spinUntil = System.nanoTime() + CALLER_SPIN_NANOS;
-            while (pending.get() != 0 && System.nanoTime() < spinUntil) {
+            while (unfinished.get() != 0 && System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             }
-            while (pending.get() != 0) {
+            while (unfinished.get() != 0) {
                 LockSupport.park(this);
             }
         }
@@ -184,37 +194,31 @@ public final class CpuPool implements AutoCloseable {
 
     private final class Worker implements Runnable {
         final Thread thread;
-        /** The job handed to this worker, or null; written by the caller, cleared by the worker. */
-        private volatile Job job;
-        private volatile int part;
+        /**
+         * The job handed to this worker, or null; set by the caller, taken by the worker. A worker woken late may still
+         * be looking at an old, finished job when the next one comes: taking the job atomically loses neither.
+         */
+        private final AtomicReference<Job> job = new AtomicReference<>();
 
         Worker(String name) {
             thread = new Thread(this, name);
             thread.setDaemon(true);
         }
 
-        void submit(Job j, int p) {
-            part = p;
-            job = j;    // volatile write publishes part and the job's fields
+        void submit(Job j) {
+            job.set(j);    // publishes the job's fields
             LockSupport.unpark(thread);
         }
 
         @Override
         public void run() {
             while (!closed) {
-                Job j = job;
+                Job j = job.getAndSet(null);
                 if (j == null) {
                     LockSupport.park(this);
                     continue;
                 }
-                job = null;
-                try {
-                    j.runPart(part);
-                } catch (Throwable t) {
-                    j.failure.compareAndSet(null, t);
-                } finally {
-                    j.workerDone();
-                }
+                j.work();
             }
         }
     }

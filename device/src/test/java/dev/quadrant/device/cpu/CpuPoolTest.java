@@ -60,9 +60,58 @@ class CpuPoolTest {
     void workAboveTheGrainUsesTheWorkersAndTheCaller() {
         try (CpuPool pool = new CpuPool(3, "test-pool-")) {
             Set<String> names = ConcurrentHashMap.newKeySet();
-            pool.parallelFor(3, 1, (p, from, to) -> names.add(Thread.currentThread().getName()));
+            // each part waits for three threads to be inside a part: only the caller and both workers together pass
+            java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(3);
+            pool.parallelFor(3, 1, (p, from, to) -> {
+                names.add(Thread.currentThread().getName());
+                inside.countDown();
+                try {
+                    assertTrue(inside.await(30, java.util.concurrent.TimeUnit.SECONDS), "3 threads in parts");
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
             assertEquals(3, names.size(), "threads seen: " + names);
-            assertTrue(names.contains(Thread.currentThread().getName()), "the caller runs part 0: " + names);
+            assertTrue(names.contains(Thread.currentThread().getName()), "the caller runs a part: " + names);
+        }
+    }
+
+    @Test
+    void aWorkerThatIsLateHoldsUpNoPartItHasNotClaimed() throws Exception {
+        try (CpuPool pool = new CpuPool(2, "test-pool-")) {
+            Thread worker = workerThreads(pool).get(0);
+            // A stand-in for the OS keeping the worker off its core: a first call (on another thread, outside the
+            // one-caller contract on purpose) whose worker part blocks; its caller's part waits for that, so the
+            // worker is surely held when the second call starts.
+            java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread first = new Thread(() -> pool.parallelFor(2, 1, (p, from, to) -> {
+                try {
+                    if (Thread.currentThread() == worker) {
+                        holding.countDown();
+                        release.await();
+                    } else {
+                        assertTrue(holding.await(30, java.util.concurrent.TimeUnit.SECONDS), "the worker woke");
+                    }
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }));
+            first.start();
+            assertTrue(holding.await(30, java.util.concurrent.TimeUnit.SECONDS), "the worker holds a part");
+            Set<String> names = ConcurrentHashMap.newKeySet();
+            String caller;
+            try {   // a pool that handed part 1 to the held worker would wait here until the release
+                caller = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                        () -> {
+                            pool.parallelFor(2, 1, (p, from, to) -> names.add(Thread.currentThread().getName()));
+                            return Thread.currentThread().getName();
+                        });
+            } finally {
+                release.countDown();
+                first.join();
+            }
+            assertEquals(Set.of(caller), names, "the caller ran both parts");
         }
     }
 
