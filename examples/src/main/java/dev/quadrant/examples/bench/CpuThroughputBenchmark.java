@@ -218,7 +218,8 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
         }
         for (Row r : rows) {
             System.out.println("  " + r.w().name() + ": " + r.w().describe() + "; quadrant train "
-                    + String.join(" ", r.w().quadrant()));
+                    + String.join(" ", withoutFlags(r.w().quadrant(), List.of("--threads", "--devices", "--steps")))
+                    + " (" + r.w().warmup() + " + " + r.w().steps() + " steps)");
         }
     }
 
@@ -300,7 +301,7 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
      * timed ones (evaluated every {@code warmup} steps, untimed); step {@code warmup + 1} is recorded for the bound.
      */
     private Measured runQuadrant(Workload w, double bandwidth) throws InterruptedException {
-        List<String> args = new ArrayList<>(w.quadrant());
+        List<String> args = withoutFlags(w.quadrant(), List.of("--threads", "--devices", "--steps"));
         args.addAll(List.of("--threads", Integer.toString(threads), "--devices", devices,
                 "--steps", Integer.toString(w.warmup() + w.steps()), "--eval-every", Integer.toString(w.warmup()),
                 "--eval-batches", "1"));
@@ -333,6 +334,19 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
                 Math.max(1, o.effectiveThreads() / replicas), s.precision(), bandwidth, 10);
         double perStep = seconds[1] / timed[0];
         return new Measured(w.unitsPerStep() / perStep, perStep, seconds[0] / w.warmup() / perStep, price);
+    }
+
+    /** {@code args} without the given flags and their values (this benchmark sets them). */
+    private static List<String> withoutFlags(List<String> args, List<String> flags) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (flags.contains(args.get(i))) {
+                i++;   // and its value
+            } else {
+                out.add(args.get(i));
+            }
+        }
+        return out;
     }
 
     private static double median(List<Double> xs) {

@@ -1,0 +1,62 @@
+package dev.quadrant.examples.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.BackendProvider;
+import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.trainer.cli.TrainArgs;
+import dev.quadrant.trainer.data.DataSplit;
+import dev.quadrant.trainer.parallel.StepRunner;
+import dev.quadrant.trainer.train.TrainOptions;
+import dev.quadrant.trainer.train.Trainer;
+import dev.quadrant.trainer.train.Training;
+import org.junit.jupiter.api.Test;
+
+/** The physical bound prices what a step really does: its GEMMs (count, FLOPs) and the bytes of the rest. */
+class StepBoundTest {
+    @Test
+    void anMlpStepHasItsEightGemmsAndTheOptimizerTraffic() throws Exception {
+        int batch = 32;
+        TrainOptions o = TrainArgs.parse(List.of("--data", "synthetic:20x4x256", "--model", "mlp:16-8", "--batch",
+                Integer.toString(batch), "--optimizer", "momentum", "--lr", "0.01", "--steps", "3", "--threads", "1",
+                "--devices", "cpu:1"));
+        Training.Setup s = Training.setup(o);
+        DataSplit data = Training.loadData(o, s);
+        StepBound bound = new StepBound(2);
+        assertThrows(IllegalStateException.class, () -> bound.price(Training.BackendFactory.DEFAULT, 1,
+                s.precision(), 1e10, 1), "nothing recorded yet");
+        try (StepRunner runner = bound.marking(Training.buildRunner(o, s, data,
+                bound.wrap(Training.BackendFactory.DEFAULT)))) {
+            new Trainer(Training.plan(o, s, data)).fit(data, runner, List.of());
+        }
+        StepBound.Price p = bound.price(Training.BackendFactory.DEFAULT, 1, s.precision(), 1e10, 2);
+        // 20 -> 16 -> 8 -> 4: three forward GEMMs, three weight gradients, two input gradients (none into the data)
+        assertEquals(8, p.gemms());
+        double macs = 20 * 16 + 16 * 8 + 8 * 4;
+        assertEquals(2.0 * batch * (3 * macs - 20 * 16), p.gemmFlops(), 1e-6);
+        assertTrue(p.gemmSeconds() > 0, "the replay took time");
+        long params = 20 * 16 + 16 + 16 * 8 + 8 + 8 * 4 + 4;
+        // the momentum update alone touches parameters, gradients and velocity once each
+        assertTrue(p.otherBytes() >= 3 * 4 * params, p.otherBytes() + " bytes for " + params + " parameters");
+        assertEquals(p.gemmSeconds() + p.otherBytes() / 1e10, p.boundSeconds(), 1e-12);
+    }
+
+    @Test
+    void bytesCountEachTensorOnceAndTransfersTwice() {
+        assertEquals(0, StepBound.bytes("synchronize", null));
+        try (Backend be = BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), 1);
+             Tensor a = be.allocate(DType.FLOAT32, 10, 3);
+             Tensor b = be.allocate(DType.INT32, 7)) {
+            assertEquals(120, StepBound.bytes("copy", new Object[] {a, a}), "the same tensor twice is read once");
+            assertEquals(120 + 28, StepBound.bytes("mul", new Object[] {a, b, 2f}));
+            assertEquals(2 * 120, StepBound.bytes("upload", new Object[] {new float[30], 0, a}), "host side too");
+        }
+    }
+}
