@@ -99,6 +99,27 @@ public final class ProcessGroup implements AutoCloseable {
         return new ProcessGroup(mpi, env, deadline);
     }
 
+    /**
+     * What {@code quadrant devices} says about jobs of several processes here: whether MPI loads (and its version) or
+     * why not, how this process was launched, and multi-process NCCL's state. Never initialises MPI.
+     */
+    public static java.util.List<String> describeAvailability(java.util.Map<String, String> environment) {
+        Mpi.Availability mpi = Mpi.probe();
+        String launch;
+        try {
+            LaunchEnvironment env = LaunchEnvironment.read(environment);
+            launch = env.size() == 1 ? "this process was not started by a launcher (start a job with mpirun -np N "
+                    + "or srun)" : "this process is " + env.describe();
+        } catch (IllegalArgumentException e) {
+            launch = "the launcher's variables are not usable: " + e.getMessage();
+        }
+        return java.util.List.of(
+                "mpi: " + mpi + (mpi.usable() ? "; CPU replicas of several processes (hosts) train as one job; "
+                        + launch : ""),
+                "nccl across processes: not implemented yet: GPU replicas train inside one process (NCCL over its "
+                        + "GPUs); across processes Quadrant moves CPU tensors over MPI only");
+    }
+
     /** This process's rank in the job. */
     public int rank() { return mpi == null ? 0 : mpi.rank(); }
 

@@ -97,7 +97,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
                         data.vocabulary() == null ? null : data.vocabulary().chars(),
                         r0.model().layout().totalSize()),
                 new CheckpointManifest.Run(s.optimizer().kind().toString(), o.batch, o.seed, o.data,
-                        Math.toIntExact(data.train().size()), runner.name(), runner.replicas().size(),
+                        Math.toIntExact(data.train().size()), runner.name(), runner.replicaCount(),
                         devices(runner)),
                 config, Map.of());
     }
