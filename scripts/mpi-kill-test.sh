@@ -44,14 +44,16 @@ for run in $(seq 1 "$runs"); do
   t0=$(date +%s%N)
   kill -9 "$pid"
   ended=no
-  for _ in $(seq 1 100); do
-    if ! kill -0 "$job" 2>/dev/null; then ended=yes; break; fi
-    sleep 0.1
+  left=0
+  for _ in $(seq 1 200); do   # every rank and mpirun gone, measured up to 20 s (the limit is 10)
+    left=0
+    for p in $ranks; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+    if [ "$left" = 0 ] && ! kill -0 "$job" 2>/dev/null; then ended=yes; break; fi
+    sleep 0.05
   done
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   wait "$job" 2>/dev/null || true
-  left=0
-  for p in $ranks; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+  [ "$ms" -gt 10000 ] && ended=no
   named=no
   grep -q "process rank $victim " "$log" && named=yes
   if [ "$ended" = yes ] && [ "$named" = yes ] && [ "$left" = 0 ]; then
