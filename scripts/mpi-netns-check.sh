@@ -33,7 +33,6 @@ ip -n "$b" addr add 10.77.0.2/24 dev "vb$$"
 for ns in "$a" "$b"; do ip -n "$ns" link set lo up; done
 ip -n "$a" link set "va$$" up
 ip -n "$b" link set "vb$$" up
-ip netns exec "$a" ping -c 1 -W 2 10.77.0.2 >/dev/null
 echo "mpi-netns-check: hosts 10.77.0.1 (namespace $a) and 10.77.0.2 (namespace $b), joined by a veth pair"
 
 # mpirun's remote launcher: called as AGENT HOST COMMAND...; HOST 10.77.0.2 is namespace b
@@ -42,6 +41,7 @@ cat >"$agent" <<AGENT
 #!/bin/sh
 host="\$1"; shift
 case "\$host" in 10.77.0.2) ns=$b ;; 10.77.0.1) ns=$a ;; *) echo "netns-agent: unknown host \$host" >&2; exit 1 ;; esac
+echo "netns-agent: host \$host is namespace \$ns: \$1" >> "$logdir/agent.log"
 exec ip netns exec "\$ns" /bin/sh -c "\$*"
 AGENT
 chmod +x "$agent"
@@ -57,6 +57,7 @@ ip netns exec "$a" mpirun "${as_root[@]}" -H 10.77.0.1:1,10.77.0.2:1 -np 2 \
   "$root/bin/quadrant" "${args[@]}" --devices cpu:1 --save two.safetensors --metrics two.jsonl --verbose \
   >two.log 2>&1 || { echo "mpi-netns-check: the two-namespace job failed:"; tail -30 two.log; exit 1; }
 grep -h "job: rank" two.log || true
+cut -c1-100 "$logdir/agent.log"
 acc() { sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' "$1" | tail -1; }
 echo "one process (cpu:2): test_accuracy $(acc one.jsonl); two namespaces (cpu:1 each): test_accuracy $(acc two.jsonl)"
 "$root/bin/quadrant-example" CompareParameters one.safetensors two.safetensors | tail -1
