@@ -143,6 +143,17 @@ public final class ProcessGroup implements AutoCloseable {
         return link;
     }
 
+    /**
+     * A mailbox to the next process of the ring and from the previous one, for messages of {@code floats} floats
+     * (gossip across processes); close it before this group. Every process must create one.
+     */
+    public RingMailbox ringMailbox(int floats) {
+        if (mpi == null) {
+            throw new IllegalStateException("a single process has no ring of processes");
+        }
+        return new RingMailbox(this, mpi, floats);
+    }
+
     /** "rank R of N on HOST (Open MPI ...)", or "one process", for logs. */
     public String describe() {
         return mpi == null ? "one process" : mpi.describe() + " (local rank " + env.localRank() + ", launched by "

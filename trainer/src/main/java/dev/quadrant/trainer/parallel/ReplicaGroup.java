@@ -71,11 +71,11 @@ final class ReplicaGroup implements AutoCloseable {
     /** How the replicas communicate, for logs. */
     String describeComm() { return comms.get(0).describe(); }
 
-    /** First row of replica {@code r}'s shard of a batch of {@code rows} rows. */
-    int shardFrom(int rows, int r) { return Shards.offset(rows, replicas.size(), r); }
+    /** First row of local replica {@code r}'s shard of a batch of {@code rows} rows (by its global index). */
+    int shardFrom(int rows, int r) { return Shards.offset(rows, globalSize(), comms.get(r).rank()); }
 
-    /** Rows of replica {@code r}'s shard (sizes differ by at most one; a replica may get none). */
-    int shardRows(int rows, int r) { return Shards.length(rows, replicas.size(), r); }
+    /** Rows of local replica {@code r}'s shard (sizes differ by at most one; a replica may get none). */
+    int shardRows(int rows, int r) { return Shards.length(rows, globalSize(), comms.get(r).rank()); }
 
     private void abortAll(Throwable cause) {
         for (TensorCommunicator c : comms) {
