@@ -180,16 +180,19 @@ static inline int qmpi_send(long long buf, int count, int type, int dest, int ta
     return MPI_Send((void*) (intptr_t) buf, count, qmpi_type(type), dest, tag, MPI_COMM_WORLD);
 }
 
-/* receives into buf from source (-1: any source); *from gets the sender, *received the element count */
-static inline int qmpi_recv(long long buf, int count, int type, int source, int tag, int* from, int* received) {
+/* receives into buf from source (-1: any source) with tag (-1: any tag); *from gets the sender, *got_tag the tag,
+ * *received the element count */
+static inline int qmpi_recv(long long buf, int count, int type, int source, int tag, int* from, int* received,
+                            int* got_tag) {
     QMPI_CHECK_TYPE(type);
     MPI_Status st;
-    int rc = MPI_Recv((void*) (intptr_t) buf, count, qmpi_type(type), source < 0 ? MPI_ANY_SOURCE : source, tag,
-                      MPI_COMM_WORLD, &st);
+    int rc = MPI_Recv((void*) (intptr_t) buf, count, qmpi_type(type), source < 0 ? MPI_ANY_SOURCE : source,
+                      tag < 0 ? MPI_ANY_TAG : tag, MPI_COMM_WORLD, &st);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
     *from = st.MPI_SOURCE;
+    *got_tag = st.MPI_TAG;
     return MPI_Get_count(&st, qmpi_type(type), received);
 }
 

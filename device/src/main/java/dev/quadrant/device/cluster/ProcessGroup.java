@@ -154,6 +154,47 @@ public final class ProcessGroup implements AutoCloseable {
         return new RingMailbox(this, mpi, floats);
     }
 
+    /** A received message's sender and tag. */
+    public record Message(int source, int tag) {}
+
+    /**
+     * Sends {@code count} floats of {@code buf} to process {@code dest} with {@code tag}, on the calling thread (not
+     * the {@code mpi} thread: point-to-point runs beside the collectives, so it needs {@code MPI_THREAD_MULTIPLE}).
+     * A failure ends the job.
+     */
+    public void send(FloatBuffer buf, int count, int dest, int tag) {
+        pointToPoint("MPI_Send of " + count + " floats to rank " + dest, () -> mpi.send(buf, 0, count, dest, tag));
+    }
+
+    /**
+     * Receives {@code count} floats into {@code buf} from {@code source} ({@code -1}: any) with {@code tag}
+     * ({@code -1}: any), on the calling thread (see {@link #send}); a failure ends the job.
+     */
+    public Message receive(FloatBuffer buf, int count, int source, int tag) {
+        Message[] got = new Message[1];
+        pointToPoint("MPI_Recv of " + count + " floats", () -> {
+            Mpi.Received r = mpi.recvAny(buf, 0, count, source, tag);
+            got[0] = new Message(r.source(), r.tag());
+        });
+        return got[0];
+    }
+
+    private void pointToPoint(String what, Runnable call) {
+        if (mpi == null) {
+            throw new IllegalStateException("a single process has no other process to send to");
+        }
+        if (!mpi.threadMultiple()) {
+            throw new IllegalStateException("point-to-point beside the collectives needs MPI_THREAD_MULTIPLE, which "
+                    + "this MPI did not grant (" + mpi.describe() + ")");
+        }
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            abortJob(what + " failed: " + e.getMessage());
+            throw e;
+        }
+    }
+
     /** "rank R of N on HOST (Open MPI ...)", or "one process", for logs. */
     public String describe() {
         return mpi == null ? "one process" : mpi.describe() + " (local rank " + env.localRank() + ", launched by "

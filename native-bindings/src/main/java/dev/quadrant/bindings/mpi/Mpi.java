@@ -252,24 +252,39 @@ public final class Mpi implements AutoCloseable {
     }
 
     /**
-     * Receives at most {@code count} floats from {@code source} ({@code -1}: any) with {@code tag}; returns the
-     * sender's rank. Throws when fewer than {@code count} arrived.
+     * Receives {@code count} floats from {@code source} ({@code -1}: any) with {@code tag}; returns the sender's
+     * rank. Throws when another number arrived.
      */
     public int recv(FloatBuffer buf, int offset, int count, int source, int tag) {
+        if (tag < 0) {
+            throw new IllegalArgumentException("tag " + tag + ": use recvAny for any tag");
+        }
+        return recvAny(buf, offset, count, source, tag).source();
+    }
+
+    /** A received message's sender and tag. */
+    public record Received(int source, int tag) {}
+
+    /**
+     * Receives {@code count} floats from {@code source} ({@code -1}: any) with {@code tag} ({@code -1}: any); returns
+     * the sender and the tag. Throws when another number of floats arrived.
+     */
+    public Received recvAny(FloatBuffer buf, int offset, int count, int source, int tag) {
         if (source != -1) {
             checkRank("source", source);
         }
         long a = address(buf, 4, offset, count, "recv");
         int[] from = {-1};
         int[] got = {0};
+        int[] gotTag = {-1};
         String call = "MPI_Recv(" + count + " floats from " + (source < 0 ? "any rank" : "rank " + source)
-                + ", tag " + tag + ")";
-        checked(call, MpiNative.qmpi_recv(a, count, MpiNative.FLOAT, source, tag, from, got));
+                + ", " + (tag < 0 ? "any tag" : "tag " + tag) + ")";
+        checked(call, MpiNative.qmpi_recv(a, count, MpiNative.FLOAT, source, tag, from, got, gotTag));
         if (got[0] != count) {
             throw new MpiException(call, 0, "received " + got[0] + " floats from rank " + from[0],
                     "every process must run the same strategy and model");
         }
-        return from[0];
+        return new Received(from[0], gotTag[0]);
     }
 
     /** Returns once every process has called it. */

@@ -49,7 +49,8 @@ final class MpiNative {
     static native int qmpi_allgather(long buf, int count, int type);
     static native int qmpi_reduce_scatter_block(long buf, int count, int type, int op);
     static native int qmpi_send(long buf, int count, int type, int dest, int tag);
-    static native int qmpi_recv(long buf, int count, int type, int source, int tag, int[] from, int[] received);
+    static native int qmpi_recv(long buf, int count, int type, int source, int tag, int[] from, int[] received,
+                                int[] gotTag);
     static native int qmpi_barrier();
     static native int qmpi_abort(int code);
     static native int qmpi_finalize();

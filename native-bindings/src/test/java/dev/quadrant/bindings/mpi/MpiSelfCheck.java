@@ -85,6 +85,16 @@ public final class MpiSelfCheck {
                     mpi.send(out, 0, count, next, 7);
                 }
                 expect("send/recv", count - 1, prev, in.get(count - 1));
+                // any source, any tag: the sender and the tag come back
+                if (r == 0) {
+                    for (int i = 1; i < n; i++) {
+                        Mpi.Received got = mpi.recvAny(in, 0, count, -1, -1);
+                        expect("recvAny tag of rank " + got.source(), 0, 100 + got.source(), got.tag());
+                        expect("recvAny payload", 0, got.source(), in.get(0));
+                    }
+                } else {
+                    mpi.send(out, 0, count, 0, 100 + r);
+                }
             }
 
             try {

@@ -52,7 +52,7 @@ final class MpiJob {
         String java = wrapper.toString();
         List<String> cmd = new ArrayList<>(List.of(mpirun(), "--allow-run-as-root", "--oversubscribe",
                 "--mca", "btl", "self,vader,tcp", "-np", String.valueOf(np),
-                java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                java, "-Xmx384m", "-XX:+UseSerialGC",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-cp", System.getProperty("java.class.path"),
                 "dev.quadrant.trainer.cli.Main"));
         cmd.addAll(args);

@@ -46,9 +46,8 @@ public final class Strategies {
     }
 
     /**
-     * As above, for this process's replicas in a job of several processes ({@code processes}): {@code allreduce},
-     * {@code ps} and {@code gossip} run over every replica of every process; {@code hogwild} across processes is not
-     * implemented yet and is refused.
+     * As above, for this process's replicas in a job of several processes ({@code processes}): every strategy runs
+     * over every replica of every process (see each strategy's constructor with a {@link ProcessGroup}).
      */
     public static StepRunner create(String name, List<Replica> replicas, float clipNorm, Duration deadline,
                                     ProcessGroup processes) {
@@ -58,11 +57,10 @@ public final class Strategies {
                 case "allreduce" -> new AllReduceStrategy(replicas, clipNorm, AllReduceStrategy.DEFAULT_BUCKET_BYTES,
                         deadline, processes);
                 case "ps" -> new ParameterServerStrategy(replicas, clipNorm, deadline, processes);
+                case "hogwild" -> new HogwildStrategy(replicas, clipNorm, deadline, processes);
                 case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD,
                         GossipStrategy.DEFAULT_LAMBDA, deadline, processes);
-                default -> throw new UserInputException("--strategy " + name + " across " + processes.size()
-                        + " processes is not implemented yet (its point-to-point exchange between processes is "
-                        + "missing): use allreduce or ps across processes, or " + name + " inside one process");
+                default -> throw new IllegalStateException(name);
             };
         }
         if (replicas.size() == 1 && (name.equals("allreduce") || name.equals("ps"))) {
