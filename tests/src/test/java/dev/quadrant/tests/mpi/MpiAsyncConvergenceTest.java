@@ -31,7 +31,7 @@ class MpiAsyncConvergenceTest {
         MpiJob.Result r = MpiJob.run(dir.resolve(strategy + "-" + attempt + ".log"), 3, 300, List.of("train",
                 "--data", "idx:" + TestData.dataset("mnist"), "--model", "mlp:256", "--epochs", "3", "--batch", "128",
                 "--optimizer", "adam", "--lr", "1e-3", "--seed", "1", "--threads", "1", "--devices", "cpu:1",
-                "--strategy", strategy, "--metrics", metrics.toString()));
+                "--strategy", strategy, "--metrics", metrics.toString()), false);
         assertEquals(0, r.code(), r.output());
         List<String> records = Files.readAllLines(metrics);
         String last = records.get(records.size() - 1);

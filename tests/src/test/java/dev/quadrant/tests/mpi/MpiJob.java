@@ -44,6 +44,14 @@ final class MpiJob {
      * named {@code java} (it adds its own mpi.jar and the working directory), which here lost the class path.
      */
     static List<String> command(int np, List<String> args) throws IOException {
+        return command(np, args, true);
+    }
+
+    /**
+     * As above; {@code quickStart} stops the JIT at C1 (the short jobs of most tests start faster; a job that trains
+     * for tens of seconds is faster with the full JIT).
+     */
+    static List<String> command(int np, List<String> args, boolean quickStart) throws IOException {
         Path wrapper = Files.createTempFile("quadrant-java-", ".sh");
         Files.writeString(wrapper, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java")
                 + "' \"$@\"\n");
@@ -52,7 +60,7 @@ final class MpiJob {
         String java = wrapper.toString();
         List<String> cmd = new ArrayList<>(List.of(mpirun(), "--allow-run-as-root", "--oversubscribe",
                 "--mca", "btl", "self,vader,tcp", "-np", String.valueOf(np),
-                java, "-Xmx384m", "-XX:+UseSerialGC",
+                java, "-Xmx384m", "-XX:+UseSerialGC", quickStart ? "-XX:TieredStopAtLevel=1" : "-XX:+TieredCompilation",
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-cp", System.getProperty("java.class.path"),
                 "dev.quadrant.trainer.cli.Main"));
         cmd.addAll(args);
@@ -63,7 +71,13 @@ final class MpiJob {
 
     /** Runs the job to its end (at most {@code seconds}); standard output and error together. */
     static Result run(Path log, int np, int seconds, List<String> args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(np, args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return run(log, np, seconds, args, true);
+    }
+
+    /** As above, with the JIT choice of {@link #command(int, List, boolean)}. */
+    static Result run(Path log, int np, int seconds, List<String> args, boolean quickStart)
+            throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command(np, args, quickStart)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
