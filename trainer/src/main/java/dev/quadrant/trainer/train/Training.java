@@ -260,7 +260,9 @@ public final class Training {
                                   ProcessGroup processes) {
         TrainOptions mine = processes.rank() == 0 ? o : TrainConfig.withoutOutputs(o);
         Setup s = setup(mine);
-        return run(mine, s, null, null, listeners, inputs, processes).result();
+        // the other ranks consolidate where rank 0 checkpoints (for hogwild and gossip that is a collective)
+        CheckpointEvery follow = processes.rank() == 0 ? null : checkpointEvery(o);
+        return run(mine, s, null, null, listeners, inputs, processes, follow).result();
     }
 
     /** What a run ends with: its metrics and replica 0's final parameters. */
@@ -273,14 +275,15 @@ public final class Training {
      */
     public static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
                               List<TrainListener> listeners) {
-        return run(o, s, given, objective, listeners, java.util.Map.of(), ProcessGroup.single());
+        return run(o, s, given, objective, listeners, java.util.Map.of(), ProcessGroup.single(), null);
     }
 
+    /** {@code follow}: on a rank other than 0, rank 0's checkpoint schedule (this rank consolidates there), or null. */
     private static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
                                List<TrainListener> listeners, java.util.Map<String, Path> inputs,
-                               ProcessGroup processes) {
+                               ProcessGroup processes, CheckpointEvery follow) {
         NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
-        CheckpointEvery every = checkpointEvery(o);
+        CheckpointEvery every = follow != null ? follow : checkpointEvery(o);
         if (o.resume != null && o.load != null) {
             throw new UserInputException("--resume and --load cannot be combined: a checkpoint holds the parameters; "
                     + "drop --load");
@@ -332,7 +335,7 @@ public final class Training {
                             + "to train longer", total);
                 }
             }
-            RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
+            RunCheckpoints checkpoints = writer == null && every == null ? null : new RunCheckpoints(writer, every, o, s, data,
                     trainer.stepsPerEpoch(data.train()), start);
             TrainResult result;
             try (MetricsFileListener metrics = o.metrics == null ? null : resume == null
