@@ -63,11 +63,28 @@ public final class ProcessGroup implements AutoCloseable {
     /** One process alone: no MPI, every sum is the identity. */
     public static ProcessGroup single() { return SINGLE; }
 
+    /** The environment variable that overrides the deadline of MPI calls, in seconds (tests, slow networks). */
+    public static final String TIMEOUT_VARIABLE = "QUADRANT_MPI_TIMEOUT_S";
+
     /**
      * This process in the job its launcher started, from {@link System#getenv()}: {@link #single()} when no launcher
-     * set its variables or the job has one process, else {@link #join}.
+     * set its variables or the job has one process, else {@link #join}; {@value #TIMEOUT_VARIABLE}, when set, replaces
+     * {@code deadline} (a whole number of seconds, at least 1).
      */
     public static ProcessGroup fromEnvironment(Duration deadline) {
+        String t = System.getenv(TIMEOUT_VARIABLE);
+        if (t != null) {
+            long s;
+            try {
+                s = Long.parseLong(t.strip());
+            } catch (NumberFormatException e) {
+                s = 0;
+            }
+            if (s < 1) {
+                throw new UserInputException(TIMEOUT_VARIABLE + "='" + t + "' is not a whole number of seconds >= 1");
+            }
+            deadline = Duration.ofSeconds(s);
+        }
         return join(LaunchEnvironment.read(System.getenv()), deadline);
     }
 
@@ -251,8 +268,9 @@ public final class ProcessGroup implements AutoCloseable {
         try {
             f.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            String m = what + " did not complete within " + deadline.toSeconds() + " s: another process of the job "
-                    + "stopped answering (stopped, stuck, or its host unreachable)";
+            String m = what + " did not complete within " + deadline.toSeconds() + " s: another process of the job ("
+                    + others() + ") stopped answering (stopped, stuck, or its host unreachable; "
+                    + TIMEOUT_VARIABLE + " sets this deadline)";
             abortJob(m);
             throw new dev.quadrant.device.comm.CommunicatorTimeoutException(m, java.util.List.of());
         } catch (ExecutionException e) {
@@ -267,6 +285,17 @@ public final class ProcessGroup implements AutoCloseable {
             abortJob(what + ": interrupted while waiting");
             throw new dev.quadrant.device.comm.CommunicatorException("interrupted in MPI " + what, e);
         }
+    }
+
+    /** The other ranks, for messages ("ranks 1, 2"). */
+    private String others() {
+        StringBuilder b = new StringBuilder(size() == 2 ? "rank " : "one of ranks ");
+        for (int r = 0, n = 0; r < size(); r++) {
+            if (r != rank()) {
+                b.append(n++ == 0 ? "" : ", ").append(r);
+            }
+        }
+        return b.toString();
     }
 
     /** {@code MPI_Finalize} after the last call of every thread; idempotent; nothing for one process. */
