@@ -7,8 +7,13 @@
 # `mvn -q -DskipTests package` (bin/quadrant). Removes the namespaces it made, also on failure.
 #
 #   scripts/mpi-netns-check.sh [MNIST_DIR] [LOGDIR]     (extra train options: QUADRANT_NETNS_ARGS, e.g. "--epochs 3")
+#
+# QUADRANT_CMD and QUADRANT_EXAMPLE_CMD replace bin/quadrant and bin/quadrant-example (MpiNetnsTest runs the test
+# class path through them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+quadrant="${QUADRANT_CMD:-$root/bin/quadrant}"
+example="${QUADRANT_EXAMPLE_CMD:-$root/bin/quadrant-example}"
 mnist="${1:-}"
 if [ -z "$mnist" ]; then
   for d in "$root/../shared/datasets/mnist" /work/shared/datasets/mnist; do [ -d "$d" ] && mnist="$d" && break; done
@@ -49,17 +54,18 @@ chmod +x "$agent"
 as_root=()
 [ "$(id -u)" = 0 ] && as_root=(--allow-run-as-root)
 cd "$logdir"
-"$root/bin/quadrant" "${args[@]}" --devices cpu:2 --save one.safetensors --metrics one.jsonl >one.log 2>&1
+"$quadrant" "${args[@]}" --devices cpu:2 --save one.safetensors --metrics one.jsonl >one.log 2>&1
 ip netns exec "$a" mpirun "${as_root[@]}" -H 10.77.0.1:1,10.77.0.2:1 -np 2 \
   --mca plm_rsh_agent "$agent" --mca btl self,tcp \
   --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
   -x PATH -wdir "$logdir" \
-  "$root/bin/quadrant" "${args[@]}" --devices cpu:1 --save two.safetensors --metrics two.jsonl --verbose \
+  "$quadrant" "${args[@]}" --devices cpu:1 --save two.safetensors --metrics two.jsonl --verbose \
   >two.log 2>&1 || { echo "mpi-netns-check: the two-namespace job failed:"; tail -30 two.log; exit 1; }
 grep -h "job: rank" two.log || true
 cut -c1-100 "$logdir/agent.log"
 acc() { sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' "$1" | tail -1; }
 echo "one process (cpu:2): test_accuracy $(acc one.jsonl); two namespaces (cpu:1 each): test_accuracy $(acc two.jsonl)"
-"$root/bin/quadrant-example" CompareParameters one.safetensors two.safetensors | tail -1
+ip -n "$a" -s link show "va$$" | awk 'NR == 4 { rx = $1 } NR == 6 { tx = $1 } END { print "veth of 10.77.0.1: " rx " bytes in, " tx " bytes out" }'
+"$example" CompareParameters one.safetensors two.safetensors | tail -1
 [ "$(acc one.jsonl)" = "$(acc two.jsonl)" ] || { echo "mpi-netns-check: the accuracies differ"; exit 1; }
 echo "mpi-netns-check: ok (logs in $logdir)"
