@@ -35,6 +35,9 @@ public final class DevicesCommand implements Callable<Integer> {
         if (!cudaSeen) {
             out.println("cuda: not usable: this build has no CUDA backend on its class path");
         }
+        for (String line : dev.quadrant.device.cluster.ProcessGroup.describeAvailability(System.getenv())) {
+            out.println(line);
+        }
         out.flush();
         return 0;
     }

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.quadrant.device.cluster.ProcessGroup;
+import dev.quadrant.trainer.parallel.Strategies;
 import dev.quadrant.trainer.train.EpochMetrics;
 import dev.quadrant.trainer.train.TrainListener;
 import dev.quadrant.trainer.train.TrainOptions;
@@ -56,6 +58,10 @@ public final class TrainCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        ProcessGroup processes = ProcessGroup.fromEnvironment(Strategies.COLLECTIVE_DEADLINE);
+        if (!processes.isSingle()) {
+            return callInJob(processes, out);
+        }
         List<TrainListener> listeners = new ArrayList<>();
         try (ProgressDisplay display = ProgressDisplay.create(out, logEvery);
              StopOnSignal stop = StopOnSignal.install()) {
@@ -68,6 +74,37 @@ public final class TrainCommand implements Callable<Integer> {
                 display.close();
                 return interrupted(e, stop);
             }
+            report(out, r);
+        }
+        return 0;
+    }
+
+    /**
+     * One process of a job of several (under {@code mpirun} or {@code srun}): rank 0 shows the progress and the
+     * result and writes the outputs; the others train silently. No Ctrl-C handler: a signal ends the processes at
+     * once (the launcher forwards it to all), since processes finishing different steps would wait for each other. A
+     * failure here ends every process of the job with this process's message (MPI_Abort), so none waits for it.
+     */
+    private int callInJob(ProcessGroup processes, PrintWriter out) {
+        List<TrainListener> listeners = new ArrayList<>();
+        ProgressDisplay display = processes.rank() == 0 ? ProgressDisplay.create(out, logEvery) : null;
+        TrainResult r;
+        try {
+            if (display != null) {
+                listeners.add(display);
+            }
+            r = Training.run(options, listeners, config == null ? java.util.Map.of() : java.util.Map.of("--config", config),
+                    processes);
+        } catch (RuntimeException | Error e) {
+            processes.abortJob(String.valueOf(e.getMessage() != null ? e.getMessage() : e));
+            throw e;
+        } finally {
+            if (display != null) {
+                display.close();
+            }
+        }
+        processes.close();   // MPI_Finalize, after every process's last collective
+        if (processes.rank() == 0) {
             report(out, r);
         }
         return 0;

@@ -6,6 +6,8 @@
  *   <li>{@link dev.quadrant.device.comm.LocalCommunicator}: replicas that are threads of one JVM sharing host
  *       memory; every rank's thread reduces its own shard, sums in a fixed order (bit-identical results on
  *       every rank, every run), waits with a deadline and fails all-or-none.</li>
+ *   <li>{@link dev.quadrant.device.comm.HierarchicalCommunicator}: replicas of several processes (hosts): shared
+ *       memory inside each process, then a {@link dev.quadrant.device.comm.ProcessLink} (MPI) between them.</li>
  *   <li>{@code dev.quadrant.device.cuda.comm.CudaCommunicator} (in the CUDA package, which may depend on this one):
  *       replicas on GPUs, device-local sums for replicas sharing a GPU and NCCL across GPUs.</li>
  *   <li>Which of them a group of replicas gets, over tensors: {@code dev.quadrant.device.group.Communicators}

@@ -9,6 +9,8 @@ import dev.quadrant.device.Backend;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.cluster.ProcessGroup;
+import dev.quadrant.device.comm.HierarchicalCommunicator;
 import dev.quadrant.device.comm.LocalCommunicator;
 import dev.quadrant.device.cpu.CpuBackend;
 
@@ -33,11 +35,42 @@ public final class Communicators {
      * @throws UserInputException when CPU and GPU backends are mixed
      */
     public static List<TensorCommunicator> forGroup(List<Backend> backends, Duration deadline, long elements) {
+        return forGroup(backends, deadline, elements, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes: rank {@code i} is global rank
+     * {@code processes.rank() * backends.size() + i} of {@code processes.size() * backends.size()}, every process
+     * having the same number of replicas. Host replicas reduce inside the process first and then between processes
+     * ({@link HierarchicalCommunicator} over {@link ProcessGroup#link()}); one process is the call above.
+     *
+     * @throws UserInputException when the processes have different numbers of replicas, or for GPU replicas across
+     *         processes (NCCL across processes is not implemented yet)
+     */
+    public static List<TensorCommunicator> forGroup(List<Backend> backends, Duration deadline, long elements,
+                                                    ProcessGroup processes) {
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("a communicator group needs at least one backend");
         }
         List<Device> devices = backends.stream().map(Backend::device).toList();
         long gpus = devices.stream().filter(d -> d.kind() == Device.Kind.CUDA).count();
+        if (!processes.isSingle()) {
+            processes.requireSame("the number of replicas per process (--devices)", backends.size());
+            if (gpus > 0) {
+                String m = "--devices " + devices + " across " + processes.size() + " processes: GPU replicas across "
+                        + "processes (one NCCL communicator from ncclCommInitRank, its id broadcast over MPI) are not "
+                        + "implemented yet; use CPU replicas (cpu:N) across processes, or one process for GPUs";
+                processes.abortJob(m);
+                throw new UserInputException(m);
+            }
+            List<TensorCommunicator> out = new ArrayList<>();
+            for (HierarchicalCommunicator c : HierarchicalCommunicator.create(backends.size(), processes.link(),
+                    deadline)) {
+                out.add(TensorCommunicator.of(c, Communicators::hostBuffer, "host shared memory inside each process, "
+                        + processes.link().describe() + " between them, " + c.size() + " ranks"));
+            }
+            return out;
+        }
         if (gpus == 0) {
             List<TensorCommunicator> out = new ArrayList<>();
             for (LocalCommunicator c : LocalCommunicator.create(backends.size(), deadline)) {

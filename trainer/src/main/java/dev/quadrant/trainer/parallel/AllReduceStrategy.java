@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.quadrant.device.StepClock;
+import dev.quadrant.device.cluster.ProcessGroup;
 import dev.quadrant.device.comm.Bucket;
 import dev.quadrant.device.comm.BucketPlanner;
 import dev.quadrant.device.comm.CommHandle;
@@ -41,7 +42,17 @@ public final class AllReduceStrategy implements StepRunner {
 
     /** As above, with the longest a collective may wait for the other replicas. */
     public AllReduceStrategy(List<Replica> replicas, float clipNorm, long bucketBytes, java.time.Duration deadline) {
-        this.group = new ReplicaGroup(replicas, deadline);
+        this(replicas, clipNorm, bucketBytes, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes: replica {@code r} is global replica
+     * {@code processes.rank() * replicas.size() + r} and computes that shard of the global batch; the buckets are
+     * reduced inside the process first, then between processes (see {@link ReplicaGroup}).
+     */
+    public AllReduceStrategy(List<Replica> replicas, float clipNorm, long bucketBytes, java.time.Duration deadline,
+                             ProcessGroup processes) {
+        this.group = new ReplicaGroup(replicas, deadline, processes);
         this.clipNorm = clipNorm;
         this.buckets = planBuckets(replicas.get(0).parameters().layout(), bucketBytes);
     }
@@ -71,11 +82,12 @@ public final class AllReduceStrategy implements StepRunner {
     @Override
     public void step(StepBatch batch, float lr, long seed) {
         float scale = 1f / Math.max(1, batch.lossTerms());
-        int n = group.size();
+        int n = group.globalSize();
         int last = batch.microBatches() - 1;
-        group.threads.runAll(r -> {
-            Replica rep = group.replicas.get(r);
-            TensorCommunicator comm = group.comms.get(r);
+        group.threads.runAll(local -> {
+            Replica rep = group.replicas.get(local);
+            TensorCommunicator comm = group.comms.get(local);
+            int r = comm.rank();   // the global replica index: which shard of the batch
             var grads = rep.parameters().gradients();
             rep.clock().start();
             List<CommHandle> inFlight = new ArrayList<>(buckets.size());
@@ -113,9 +125,12 @@ public final class AllReduceStrategy implements StepRunner {
     /** Ring all-reduce moves {@code 2 (N-1)/N} of the gradient bytes in and out of each replica per step. */
     @Override
     public double bytesMovedPerStep() {
-        int n = group.size();
+        int n = group.globalSize();
         return 2.0 * (n - 1) / n * group.parameterCount() * 4;
     }
+
+    @Override
+    public ProcessGroup processes() { return group.processes; }
 
     @Override
     public void close() {

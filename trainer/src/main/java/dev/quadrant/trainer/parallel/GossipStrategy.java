@@ -11,6 +11,8 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.StepClock;
 import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cluster.ProcessGroup;
+import dev.quadrant.device.cluster.RingMailbox;
 
 /**
  * Asynchronous, decentralized training in the style of Hogwild++ (Zhang, Hsieh and Akella, 2016): every replica
@@ -61,6 +63,10 @@ public final class GossipStrategy implements StepRunner {
     private final long[] outboxSenderStep;
     private final boolean[] outboxFull;
     private final Staleness staleness = new Staleness();
+    private final java.time.Duration deadline;
+    private final RingMailbox mailbox;            // between processes; null for one process
+    private final float[] remoteIn;               // [P] what the previous process sent, for local replica 0
+    private final float[] remoteOut;              // [P] what the last local replica sends to the next process
 
     public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda) {
         this(replicas, clipNorm, period, lambda, ReplicaGroup.COLLECTIVE_DEADLINE);
@@ -68,17 +74,34 @@ public final class GossipStrategy implements StepRunner {
 
     /** As above, with the longest the initial broadcast may wait for the other replicas. */
     public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda, java.time.Duration deadline) {
+        this(replicas, clipNorm, period, lambda, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes: the ring runs over every replica of every
+     * process (global replica {@code g} passes to {@code g + 1 mod N}); inside a process through the outboxes, from
+     * the last replica of a process to the first of the next through a {@link RingMailbox} (MPI point-to-point, a
+     * receive always posted, so no sender waits for the receiver's step). The average before evaluation is an
+     * all-reduce over every replica of the job, each weighted by its updates since the last one.
+     */
+    public GossipStrategy(List<Replica> replicas, float clipNorm, int period, float lambda, java.time.Duration deadline,
+                          ProcessGroup processes) {
         if (period < 1) {
             throw new IllegalArgumentException("gossip period must be >= 1 step, got " + period);
         }
         if (!(lambda > 0 && lambda < 1)) {
             throw new IllegalArgumentException("gossip share lambda must be in (0, 1), got " + lambda);
         }
-        this.group = new ReplicaGroup(replicas, deadline);
+        this.group = new ReplicaGroup(replicas, deadline, processes);
         this.shards = new AsyncShards(group);
         this.clipNorm = clipNorm;
         this.period = period;
         this.lambda = lambda;
+        this.deadline = deadline;
+        int params = replicas.get(0).parameters().values().intSize();
+        this.mailbox = processes.isSingle() ? null : processes.ringMailbox(params);
+        this.remoteIn = mailbox == null ? null : new float[params];
+        this.remoteOut = mailbox == null ? null : new float[params];
         int n = replicas.size();
         this.localSteps = new long[n];
         this.updatesSinceAverage = new long[n];
@@ -126,7 +149,7 @@ public final class GossipStrategy implements StepRunner {
             rep.clock().lap(StepClock.Phase.COMPUTE);
             long mine = ++localSteps[r];
             updatesSinceAverage[r]++;
-            if (group.size() > 1 && mine % period == 0) {
+            if (group.globalSize() > 1 && mine % period == 0) {
                 send(r, mine);
                 rep.clock().lap(StepClock.Phase.COMM);
             }
@@ -135,6 +158,10 @@ public final class GossipStrategy implements StepRunner {
 
     /** Takes what the previous replica left in its outbox and adds it to this one's parameters (on this replica's thread). */
     private void receive(int r) {
+        if (mailbox != null && r == 0) {
+            receiveFromPreviousProcess();
+            return;
+        }
         int prev = (r - 1 + group.size()) % group.size();
         Backend be = group.replicas.get(r).backend();
         ReentrantLock lock = outboxLocks.get(prev);
@@ -164,6 +191,12 @@ public final class GossipStrategy implements StepRunner {
         be.copy(w, delta);
         be.axpy(-1f, anchors.get(r), delta);
         be.copy(w, anchors.get(r));
+        if (mailbox != null && r == group.size() - 1) {   // the last replica here: the next process's first
+            be.scale(delta, lambda);
+            be.download(delta, remoteOut, 0);
+            mailbox.send(remoteOut, mine);
+            return;
+        }
         ReentrantLock lock = outboxLocks.get(r);
         lock.lock();
         try {
@@ -180,8 +213,23 @@ public final class GossipStrategy implements StepRunner {
         }
     }
 
+    /** Adds what the previous process's last replica sent to local replica 0's parameters (on its thread). */
+    private void receiveFromPreviousProcess() {
+        long from = mailbox.take(remoteIn);
+        if (from < 0) {
+            return;
+        }
+        Replica rep = group.replicas.get(0);
+        rep.backend().upload(remoteIn, 0, transit.get(0));
+        rep.backend().axpy(1f, transit.get(0), rep.parameters().values());
+        staleness.record(Math.abs(localSteps[0] - from));
+    }
+
     @Override
-    public double[] takeLossSum() { return shards.takeLossSum(); }
+    public double[] takeLossSum() { return group.processes.sum(shards.takeLossSum()); }
+
+    @Override
+    public ProcessGroup processes() { return group.processes; }
 
     /**
      * Waits for every queued shard, delivers what is in the outboxes, then sets every replica (and its anchor) to the
@@ -189,6 +237,10 @@ public final class GossipStrategy implements StepRunner {
      */
     @Override
     public void consolidate() {
+        if (mailbox != null) {
+            consolidateAcrossProcesses();
+            return;
+        }
         group.threads.drain();
         for (int r = 0; r < group.size(); r++) {
             receive(r);
@@ -236,13 +288,46 @@ public final class GossipStrategy implements StepRunner {
         }
     }
 
+    /**
+     * The job's form of {@link #consolidate}: every process waits for its queued shards and for what the previous
+     * process sent (a flush through the mailbox), delivers it, and every replica of the job then takes the average of
+     * all of them, weighted by their updates since the last average (one all-reduce over the job).
+     */
+    private void consolidateAcrossProcesses() {
+        group.threads.drain();
+        mailbox.flush(deadline);
+        for (int r = 0; r < group.size(); r++) {
+            receive(r);
+        }
+        long local = 0;
+        for (long u : updatesSinceAverage) {
+            local += u;
+        }
+        double total = group.processes.sum(new double[] {local})[0];
+        if (total == 0) {
+            return;   // no update anywhere since the last average: every replica already holds the same values
+        }
+        group.threads.runAll(r -> {
+            Replica rep = group.replicas.get(r);
+            Backend be = rep.backend();
+            Tensor w = rep.parameters().values();
+            Tensor share = scratch.get(r);
+            be.copy(w, share);
+            be.scale(share, (float) (updatesSinceAverage[r] / total));
+            group.comms.get(r).allReduce(share, dev.quadrant.device.comm.ReduceOp.SUM);
+            be.copy(share, w);
+            be.copy(w, anchors.get(r));
+        });
+        java.util.Arrays.fill(updatesSinceAverage, 0);
+    }
+
     @Override
     public long skippedSteps() { return shards.skippedSteps(); }
 
     /** One delta of {@code P} floats sent to the neighbour every {@code k} steps. */
     @Override
     public double bytesMovedPerStep() {
-        return group.size() == 1 ? 0 : group.parameterCount() * 4.0 / period;
+        return group.globalSize() == 1 ? 0 : group.parameterCount() * 4.0 / period;
     }
 
     @Override
@@ -266,6 +351,9 @@ public final class GossipStrategy implements StepRunner {
 
     @Override
     public void close() {
+        if (mailbox != null) {
+            mailbox.close();
+        }
         group.threads.close();
         RuntimeException first = null;
         for (Replica r : group.replicas) {   // outboxes are read by the neighbour's stream: let every copy finish

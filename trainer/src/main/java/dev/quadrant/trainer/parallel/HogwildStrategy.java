@@ -14,6 +14,8 @@ import dev.quadrant.device.Device;
 import dev.quadrant.device.StepClock;
 import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cluster.ProcessGroup;
+import java.nio.FloatBuffer;
 import dev.quadrant.trainer.optim.Optimizer;
 
 /**
@@ -32,7 +34,21 @@ import dev.quadrant.trainer.optim.Optimizer;
  * the maximum are reported in the metrics ({@code staleness_mean}, {@code staleness_max}).
  */
 public final class HogwildStrategy implements StepRunner {
+    private static final int HEADER = 4;          // kind, learning rate, version high and low 24 bits
+    private static final float PUSH = 1f;
+    private static final float REPLY = 2f;
+    private static final float DONE = 3f;
+    private static final int DONE_TAG = 32000;    // above every local worker's tag (its local index)
+
     private final ReplicaGroup group;
+    private final ProcessGroup processes;
+    private final Duration deadline;
+    private final int messageFloats;              // HEADER + P gradients + the non-trainable state
+    private final long[] pulled;                  // per local worker of a process other than rank 0: version pulled
+    private final float[][] workerHost;           // per such worker: [P + state] host copy of its message
+    private final FloatBuffer[] workerMessage;    // per such worker: [messageFloats] its message and the reply
+    private Thread server;                        // rank 0 of a job: the server thread of the other processes' pushes
+    private volatile Throwable serverFailure;
     private final AsyncShards shards;
     private final float clipNorm;
     private final Backend serverBackend;
@@ -60,7 +76,20 @@ public final class HogwildStrategy implements StepRunner {
 
     /** As above, with the longest the initial broadcast may wait for the other replicas. */
     public HogwildStrategy(List<Replica> replicas, float clipNorm, Duration deadline) {
-        this.group = new ReplicaGroup(replicas, deadline);
+        this(replicas, clipNorm, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes: the server is replica 0 of rank 0. Rank
+     * 0's workers push to it as in one process; a worker of another process sends its gradients (and non-trainable
+     * state) to rank 0, where a server thread ({@code hogwild-server}) applies them at once, unlocked beside the local
+     * workers' pushes, and sends back the new parameters, which are the worker's next pull. Before evaluation every
+     * process tells the server it is done, and the server's parameters are broadcast to every replica of the job.
+     */
+    public HogwildStrategy(List<Replica> replicas, float clipNorm, Duration deadline, ProcessGroup processes) {
+        this.group = new ReplicaGroup(replicas, deadline, processes);
+        this.processes = processes;
+        this.deadline = deadline;
         this.shards = new AsyncShards(group);
         this.clipNorm = clipNorm;
         Replica r0 = replicas.get(0);
@@ -102,10 +131,25 @@ public final class HogwildStrategy implements StepRunner {
         this.serverParams = sp;
         this.state = r0.parameters().layout().entries().stream().filter(e -> !e.trainable()).toList();
         this.serverOptimizer = opt;
+        int params = sp.intSize();
+        int stateFloats = 0;
+        for (var e : state) {
+            stateFloats += Math.toIntExact(e.size());
+        }
+        this.messageFloats = HEADER + params + stateFloats;
+        this.pulled = new long[replicas.size()];
+        boolean remote = !processes.isSingle() && processes.rank() != 0;
+        this.workerHost = new float[remote ? replicas.size() : 0][];
+        this.workerMessage = new FloatBuffer[workerHost.length];
+        for (int r = 0; r < workerHost.length; r++) {
+            workerHost[r] = new float[messageFloats - HEADER];
+            workerMessage[r] = direct(messageFloats);
+        }
         // a resumed run: the server continues from replica 0's optimizer state and update count
         serverOptimizer.uploadState(r0.optimizer().downloadState());
         serverOptimizer.setSteps(r0.optimizer().steps());
         updates.set(r0.optimizer().steps());
+        startServer();
     }
 
     @Override
@@ -116,6 +160,10 @@ public final class HogwildStrategy implements StepRunner {
 
     @Override
     public void step(StepBatch batch, float lr, long seed) {
+        if (processes.rank() != 0) {
+            shards.dispatch(batch, lr, seed, this::remoteStep);
+            return;
+        }
         shards.dispatch(batch, lr, seed, (r, shard, rate, s) -> {
             Replica rep = group.replicas.get(r);
             Backend be = rep.backend();
@@ -161,13 +209,156 @@ public final class HogwildStrategy implements StepRunner {
         }
     }
 
+    /**
+     * A worker of a process other than rank 0: gradients (and non-trainable state) to the server thread of rank 0,
+     * the server's new parameters back, which become this worker's parameters (its next pull).
+     */
+    private void remoteStep(int r, StepBatch shard, float rate, long seed) {
+        Replica rep = group.replicas.get(r);
+        Backend be = rep.backend();
+        rep.clock().start();
+        rep.zeroGradients();
+        rep.computeGradientsInChunks(shard, 1f / Math.max(1, shard.lossTerms()), seed);
+        if (!rep.checkGradients()) {
+            return; // --on-nan skip: nothing is pushed
+        }
+        GradientClipper.clip(be, rep.parameters().gradients(), clipNorm);
+        rep.clock().lap(StepClock.Phase.COMPUTE);
+        int p = rep.parameters().values().intSize();
+        float[] host = workerHost[r];
+        be.download(rep.parameters().gradients(), host, 0);
+        int at = p;
+        for (var e : state) {
+            int n = Math.toIntExact(e.size());
+            be.download(rep.parameters().values().slice(e.offset(), n), host, at);
+            at += n;
+        }
+        FloatBuffer msg = workerMessage[r];
+        header(msg, PUSH, rate, pulled[r]);
+        msg.put(HEADER, host);
+        processes.send(msg, messageFloats, 0, r);
+        processes.receive(msg, messageFloats, 0, r);
+        msg.get(HEADER, host, 0, p);
+        be.upload(host, 0, rep.parameters().values());
+        pulled[r] = version(msg);
+        rep.clock().lap(StepClock.Phase.COMM);
+    }
+
+    /** Rank 0 of a job: the thread that applies the other processes' pushes, until each of them said it is done. */
+    private void startServer() {
+        if (processes.isSingle() || processes.rank() != 0) {
+            return;
+        }
+        serverFailure = null;
+        server = new Thread(() -> {
+            try {
+                serve();
+            } catch (RuntimeException | Error e) {
+                serverFailure = e;
+                processes.abortJob("the hogwild server of rank 0 failed: " + e);
+            }
+        }, "hogwild-server");
+        server.setDaemon(true);
+        server.start();
+    }
+
+    private void serve() {
+        int p = serverParams.intSize();
+        FloatBuffer in = direct(messageFloats);
+        float[] host = new float[messageFloats - HEADER];
+        try (Tensor grads = serverBackend.allocate(DType.FLOAT32, p)) {
+            int done = 0;
+            while (done < processes.size() - 1) {
+                ProcessGroup.Message m = processes.receive(in, messageFloats, -1, -1);
+                if (in.get(0) == DONE) {
+                    done++;
+                    continue;
+                }
+                long stale = version.get() - version(in);
+                in.get(HEADER, host);
+                serverBackend.upload(host, 0, grads);
+                serverOptimizer.update(serverBackend, serverParams, grads, in.get(1), updates.incrementAndGet());
+                int at = p;
+                for (var e : state) {   // the worker's running statistics overwrite the server's (last writer wins)
+                    int n = Math.toIntExact(e.size());
+                    serverBackend.upload(host, at, serverParams.slice(e.offset(), n));
+                    at += n;
+                }
+                long v = version.incrementAndGet();
+                staleness.record(stale);
+                serverBackend.download(serverParams, host, 0);
+                header(in, REPLY, 0f, v);
+                in.put(HEADER, host, 0, p);
+                processes.send(in, messageFloats, m.source(), m.tag());
+            }
+        }
+    }
+
+    private static FloatBuffer direct(int n) {
+        return java.nio.ByteBuffer.allocateDirect(4 * n).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    private static void header(FloatBuffer b, float kind, float lr, long version) {
+        b.put(0, kind);
+        b.put(1, lr);
+        b.put(2, (float) (version >>> 24));
+        b.put(3, (float) (version & 0xFFFFFF));
+    }
+
+    private static long version(FloatBuffer b) {
+        return ((long) b.get(2) << 24) | (long) b.get(3);
+    }
+
+    /** Every process but rank 0 tells the server it has no push left; rank 0 waits for its server to have heard all. */
+    private void stopServer() {
+        if (processes.rank() != 0) {
+            FloatBuffer msg = direct(messageFloats);
+            header(msg, DONE, 0f, 0);
+            processes.send(msg, messageFloats, 0, DONE_TAG);
+            return;
+        }
+        try {
+            server.join(deadline.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            processes.abortJob("interrupted while waiting for the hogwild server");
+        }
+        if (server.isAlive()) {
+            processes.abortJob("the hogwild server of rank 0 did not hear from every process within "
+                    + deadline.toSeconds() + " s");
+        }
+        if (serverFailure != null) {
+            throw new IllegalStateException("the hogwild server failed", serverFailure);
+        }
+    }
+
     @Override
-    public double[] takeLossSum() { return shards.takeLossSum(); }
+    public double[] takeLossSum() { return processes.sum(shards.takeLossSum()); }
+
+    @Override
+    public ProcessGroup processes() { return processes; }
 
     /** Waits for every queued shard and every push, then gives every replica the server's parameters. */
     @Override
     public void consolidate() {
         group.threads.drain();
+        if (!processes.isSingle()) {
+            stopServer();
+            if (processes.rank() == 0) {
+                consolidateHere();
+            }
+            // every replica of the job takes the server's parameters, and every worker's pull is the same version
+            group.threads.runAll(r -> group.comms.get(r).broadcast(group.replicas.get(r).parameters().values(), 0));
+            long v = (long) processes.sum(new double[] {processes.rank() == 0 ? version.get() : 0})[0];
+            java.util.Arrays.fill(pulled, v);
+            startServer();
+            return;
+        }
+        consolidateHere();
+    }
+
+    /** Rank 0's (or the single process's) part of {@link #consolidate}, after the drain. */
+    private void consolidateHere() {
         for (int r = 0; r < group.size(); r++) {
             group.replicas.get(r).backend().synchronize();
             if (remotes.get(r) != null) {
@@ -203,6 +394,9 @@ public final class HogwildStrategy implements StepRunner {
     @Override
     public void close() {
         try {
+            if (!processes.isSingle()) {
+                stopServer();
+            }
             group.threads.close();
             for (Remote x : remotes) {
                 if (x != null) {

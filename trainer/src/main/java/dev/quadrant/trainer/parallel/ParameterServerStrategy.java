@@ -3,6 +3,7 @@ package dev.quadrant.trainer.parallel;
 import java.util.List;
 
 import dev.quadrant.device.StepClock;
+import dev.quadrant.device.cluster.ProcessGroup;
 import dev.quadrant.device.comm.ReduceOp;
 import dev.quadrant.device.group.TensorCommunicator;
 
@@ -27,7 +28,16 @@ public final class ParameterServerStrategy implements StepRunner {
 
     /** As above, with the longest a collective may wait for the other replicas. */
     public ParameterServerStrategy(List<Replica> replicas, float clipNorm, java.time.Duration deadline) {
-        this.group = new ReplicaGroup(replicas, deadline);
+        this(replicas, clipNorm, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes: the server is global replica 0 (replica 0
+     * of rank 0); the reduce and the broadcast go inside each process first, then between processes.
+     */
+    public ParameterServerStrategy(List<Replica> replicas, float clipNorm, java.time.Duration deadline,
+                                   ProcessGroup processes) {
+        this.group = new ReplicaGroup(replicas, deadline, processes);
         this.clipNorm = clipNorm;
     }
 
@@ -40,10 +50,11 @@ public final class ParameterServerStrategy implements StepRunner {
     @Override
     public void step(StepBatch batch, float lr, long seed) {
         float scale = 1f / Math.max(1, batch.lossTerms());
-        int n = group.size();
-        group.threads.runAll(r -> {
-            Replica rep = group.replicas.get(r);
-            TensorCommunicator comm = group.comms.get(r);
+        int n = group.globalSize();
+        group.threads.runAll(local -> {
+            Replica rep = group.replicas.get(local);
+            TensorCommunicator comm = group.comms.get(local);
+            int r = comm.rank();   // the global replica index: which shard, and whether this is the server
             rep.clock().start();
             rep.zeroGradients();
             for (int k = 0; k < batch.microBatches(); k++) {
@@ -65,8 +76,11 @@ public final class ParameterServerStrategy implements StepRunner {
     /** Each worker sends its gradients and receives the parameters: {@code 2 P} floats per step. */
     @Override
     public double bytesMovedPerStep() {
-        return group.size() == 1 ? 0 : 2.0 * group.parameterCount() * 4;
+        return group.globalSize() == 1 ? 0 : 2.0 * group.parameterCount() * 4;
     }
+
+    @Override
+    public ProcessGroup processes() { return group.processes; }
 
     @Override
     public void close() {

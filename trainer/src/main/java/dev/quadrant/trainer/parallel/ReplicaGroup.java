@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.quadrant.device.cluster.ProcessGroup;
 import dev.quadrant.device.comm.Shards;
 import dev.quadrant.device.group.Communicators;
 import dev.quadrant.device.group.TensorCommunicator;
@@ -27,6 +28,7 @@ final class ReplicaGroup implements AutoCloseable {
     final List<Replica> replicas;
     final List<TensorCommunicator> comms = new ArrayList<>();
     final ReplicaThreads threads;
+    final ProcessGroup processes;
 
     ReplicaGroup(List<Replica> replicas) {
         this(replicas, COLLECTIVE_DEADLINE);
@@ -34,10 +36,20 @@ final class ReplicaGroup implements AutoCloseable {
 
     /** Checks the layouts, creates the communicators and threads, and broadcasts replica 0's parameters. */
     ReplicaGroup(List<Replica> replicas, Duration deadline) {
+        this(replicas, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes ({@code processes}): the communicators'
+     * ranks are global (process rank x local replicas + local index), and the initial broadcast is global rank 0's
+     * parameters, so every replica of every process starts from the same ones.
+     */
+    ReplicaGroup(List<Replica> replicas, Duration deadline, ProcessGroup processes) {
         this.replicas = List.copyOf(replicas);
+        this.processes = processes;
         checkLayouts(this.replicas);
         comms.addAll(Communicators.forGroup(this.replicas.stream().map(Replica::backend).toList(), deadline,
-                parameterCount()));
+                parameterCount(), processes));
         this.threads = new ReplicaThreads(replicas.size(), this::abortAll, STOP_DEADLINE);
         try {
             threads.runAll(r -> comms.get(r).broadcast(replicas.get(r).parameters().values(), 0));
@@ -48,18 +60,22 @@ final class ReplicaGroup implements AutoCloseable {
         }
     }
 
+    /** Replicas in this process. */
     int size() { return replicas.size(); }
+
+    /** Replicas in the whole job (all processes). */
+    int globalSize() { return comms.get(0).size(); }
 
     long parameterCount() { return replicas.get(0).parameters().layout().totalSize(); }
 
     /** How the replicas communicate, for logs. */
     String describeComm() { return comms.get(0).describe(); }
 
-    /** First row of replica {@code r}'s shard of a batch of {@code rows} rows. */
-    int shardFrom(int rows, int r) { return Shards.offset(rows, replicas.size(), r); }
+    /** First row of local replica {@code r}'s shard of a batch of {@code rows} rows (by its global index). */
+    int shardFrom(int rows, int r) { return Shards.offset(rows, globalSize(), comms.get(r).rank()); }
 
-    /** Rows of replica {@code r}'s shard (sizes differ by at most one; a replica may get none). */
-    int shardRows(int rows, int r) { return Shards.length(rows, replicas.size(), r); }
+    /** Rows of local replica {@code r}'s shard (sizes differ by at most one; a replica may get none). */
+    int shardRows(int rows, int r) { return Shards.length(rows, globalSize(), comms.get(r).rank()); }
 
     private void abortAll(Throwable cause) {
         for (TensorCommunicator c : comms) {

@@ -2,6 +2,8 @@ package dev.quadrant.trainer.parallel;
 
 import java.util.List;
 
+import dev.quadrant.device.cluster.ProcessGroup;
+
 /**
  * Runs one optimizer step over a global batch on a set of replicas, keeping their model state according to a
  * strategy (a single replica; all-reduce; parameter server; Hogwild; gossip). The training loop does not know which.
@@ -25,7 +27,11 @@ public interface StepRunner extends AutoCloseable {
     /** Bytes moved between replicas per step per replica, averaged since the start (0 for one replica). */
     default double bytesMovedPerStep() { return 0; }
 
-    /** Sum of the replicas' per-term training losses since the last call, and their loss-term count; synchronises. */
+    /**
+     * Sum of the replicas' per-term training losses since the last call, and their loss-term count, over every
+     * replica of every process of the job; synchronises (in a job of several processes it is a collective: every
+     * process calls it at the same steps, as the training loop does).
+     */
     default double[] takeLossSum() {
         double sum = 0;
         long n = 0;
@@ -34,8 +40,14 @@ public interface StepRunner extends AutoCloseable {
             sum += loss[0];
             n += (long) loss[1];
         }
-        return new double[] {sum, n};
+        return processes().sum(new double[] {sum, n});
     }
+
+    /** The processes of the job this runner's replicas belong to ({@link ProcessGroup#single()} by default). */
+    default ProcessGroup processes() { return ProcessGroup.single(); }
+
+    /** Replicas in the whole job: this process's times the number of processes (every process has as many). */
+    default int replicaCount() { return replicas().size() * processes().size(); }
 
     /**
      * Reads the device-side checks of the steps since the last read ({@link Replica#readChecks}) on every replica;

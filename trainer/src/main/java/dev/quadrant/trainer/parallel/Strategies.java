@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.quadrant.device.Device;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.cluster.ProcessGroup;
 
 /**
  * The {@code --strategy} names and the step runner each one builds. Every strategy runs on CPU replicas
@@ -14,6 +15,9 @@ import dev.quadrant.device.UserInputException;
 public final class Strategies {
     /** Every strategy name {@code --strategy} accepts. */
     public static final List<String> NAMES = List.of("allreduce", "ps", "hogwild", "gossip");
+
+    /** How long a collective waits for the other replicas before the run fails naming them (5 minutes). */
+    public static final Duration COLLECTIVE_DEADLINE = ReplicaGroup.COLLECTIVE_DEADLINE;
 
     private Strategies() {}
 
@@ -38,7 +42,27 @@ public final class Strategies {
 
     /** As above, with the longest a collective may wait for the other replicas before the run fails naming them. */
     public static StepRunner create(String name, List<Replica> replicas, float clipNorm, Duration deadline) {
+        return create(name, replicas, clipNorm, deadline, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas in a job of several processes ({@code processes}): every strategy runs
+     * over every replica of every process (see each strategy's constructor with a {@link ProcessGroup}).
+     */
+    public static StepRunner create(String name, List<Replica> replicas, float clipNorm, Duration deadline,
+                                    ProcessGroup processes) {
         check(name, replicas.stream().map(r -> r.backend().device()).toList());
+        if (!processes.isSingle()) {
+            return switch (name) {
+                case "allreduce" -> new AllReduceStrategy(replicas, clipNorm, AllReduceStrategy.DEFAULT_BUCKET_BYTES,
+                        deadline, processes);
+                case "ps" -> new ParameterServerStrategy(replicas, clipNorm, deadline, processes);
+                case "hogwild" -> new HogwildStrategy(replicas, clipNorm, deadline, processes);
+                case "gossip" -> new GossipStrategy(replicas, clipNorm, GossipStrategy.DEFAULT_PERIOD,
+                        GossipStrategy.DEFAULT_LAMBDA, deadline, processes);
+                default -> throw new IllegalStateException(name);
+            };
+        }
         if (replicas.size() == 1 && (name.equals("allreduce") || name.equals("ps"))) {
             return new SingleReplica(replicas.get(0), clipNorm);
         }

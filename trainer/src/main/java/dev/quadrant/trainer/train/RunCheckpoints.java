@@ -25,7 +25,8 @@ import dev.quadrant.trainer.parallel.StepRunner;
 /**
  * The checkpoints of one run: when to write them ({@code --checkpoint-every}, and at the end), what goes in the
  * manifest, and the checks that a checkpoint fits the run that resumes from it. Used by {@link Training}; called on
- * the driver thread. Not thread-safe.
+ * the driver thread. Not thread-safe. Without a writer (a rank other than 0 of a job of several processes) it only
+ * consolidates the replicas where rank 0 writes, since for the asynchronous strategies that is a collective.
  */
 final class RunCheckpoints implements Trainer.Checkpoints {
     private static final Logger log = LoggerFactory.getLogger(RunCheckpoints.class);
@@ -72,6 +73,10 @@ final class RunCheckpoints implements Trainer.Checkpoints {
         long t0 = System.nanoTime();
         runner.consolidate();
         runner.readChecks();   // folds skipped updates into the optimizer's count before it is saved
+        if (writer == null) {  // a rank other than 0 of a job: it consolidates where rank 0 writes, nothing more
+            lastSaved = at.step();
+            return;
+        }
         Replica r0 = runner.replicas().get(0);
         Optimizer opt = runner.checkpointOptimizer();
         CheckpointManifest m = manifest(options, setup, data, runner, at, stepsPerEpoch, opt.steps());
@@ -97,7 +102,7 @@ final class RunCheckpoints implements Trainer.Checkpoints {
                         data.vocabulary() == null ? null : data.vocabulary().chars(),
                         r0.model().layout().totalSize()),
                 new CheckpointManifest.Run(s.optimizer().kind().toString(), o.batch, o.seed, o.data,
-                        Math.toIntExact(data.train().size()), runner.name(), runner.replicas().size(),
+                        Math.toIntExact(data.train().size()), runner.name(), runner.replicaCount(),
                         devices(runner)),
                 config, Map.of());
     }

@@ -89,6 +89,22 @@ public final class TrainConfig {
         return out;
     }
 
+    /**
+     * A copy of {@code options} that writes nothing: {@link #OUTPUT_KEYS} unset (what every process but rank 0 of a
+     * job of several processes runs, so that outputs are written once).
+     */
+    public static TrainOptions withoutOutputs(TrainOptions options) {
+        TrainOptions copy = new TrainOptions();
+        for (Entry e : ENTRIES) {
+            Object v = e.get(options);
+            if (OUTPUT_KEYS.contains(e.key()) || e.key().equals("checkpoint-every")) {
+                v = v instanceof Boolean ? Boolean.FALSE : null;
+            }
+            e.set(copy, v);
+        }
+        return copy;
+    }
+
     /** Every key, in declaration order. */
     public static List<String> keys() {
         return ENTRIES.stream().map(Entry::key).toList();

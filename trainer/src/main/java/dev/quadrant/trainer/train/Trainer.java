@@ -360,7 +360,7 @@ public final class Trainer {
         double sps = w.samples / Math.max(seconds, 1e-9);
         return new EpochMetrics(epoch, step, w.lossCount > 0 ? w.lossSum / w.lossCount : Double.NaN, eval, sps,
                 tokensPerSample > 0 ? sps * tokensPerSample : Double.NaN, seconds, runner.name(),
-                runner.replicas().size(), runner.bytesMovedPerStep(), times.computeMs() / perStep,
+                runner.replicaCount(), runner.bytesMovedPerStep(), times.computeMs() / perStep,
                 times.commMs() / perStep, w.dataNanos / 1e6 / Math.max(1, w.steps), extra);
     }
 

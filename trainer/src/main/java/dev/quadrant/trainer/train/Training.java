@@ -14,6 +14,7 @@ import dev.quadrant.device.Device;
 import dev.quadrant.device.cuda.CudaBackendProvider;
 import dev.quadrant.device.cuda.Precision;
 import dev.quadrant.device.UserInputException;
+import dev.quadrant.device.cluster.ProcessGroup;
 import dev.quadrant.trainer.checkpoint.Checkpoint;
 import dev.quadrant.trainer.checkpoint.CheckpointEvery;
 import dev.quadrant.trainer.checkpoint.CheckpointStore;
@@ -172,10 +173,21 @@ public final class Training {
     /** The most general form, with the objective given. */
     public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Objective objective,
                                          Checkpoint resume, NonFinitePolicy onNonFinite, BackendFactory backends) {
+        return buildRunner(o, s, data, objective, resume, onNonFinite, backends, ProcessGroup.single());
+    }
+
+    /**
+     * As above, for this process's replicas ({@code --devices}) in a job of several processes: every process builds
+     * the same model from the same seed (or checkpoint), and the strategy's first broadcast gives every replica of
+     * the job global replica 0's parameters.
+     */
+    public static StepRunner buildRunner(TrainOptions o, Setup s, DataSplit data, Objective objective,
+                                         Checkpoint resume, NonFinitePolicy onNonFinite, BackendFactory backends,
+                                         ProcessGroup processes) {
         MemoryPlan.of(o, s, data); // a model too large for its buffers, or a misfit to the data, fails here clearly
         int n = s.devices().size();
         int threadsEach = Math.max(1, o.effectiveThreads() / n);
-        int maxRows = StepBatch.maxShardRows(bufferRows(o, data), o.gradAccum, n);
+        int maxRows = StepBatch.maxShardRows(bufferRows(o, data), o.gradAccum, n * processes.size());
         List<Replica> replicas = new ArrayList<>();
         try {
             for (int r = 0; r < n; r++) {
@@ -206,7 +218,13 @@ public final class Training {
             for (Replica r : replicas) {
                 r.setNonFinitePolicy(onNonFinite);
             }
-            return Strategies.create(o.strategy, replicas, o.clipNorm);
+            StepRunner runner = Strategies.create(o.strategy, replicas, o.clipNorm,
+                    Strategies.COLLECTIVE_DEADLINE, processes);
+            if (!processes.isSingle()) {
+                log.debug("job: {}; {} replica{} here, {} in the job; {}", processes.describe(), n, n == 1 ? "" : "s",
+                        runner.replicaCount(), runner.name());
+            }
+            return runner;
         } catch (RuntimeException | Error e) {
             for (Replica r : replicas) {
                 closeQuietly(r, e);
@@ -228,8 +246,23 @@ public final class Training {
      * option name), which no output may overwrite.
      */
     public static TrainResult run(TrainOptions o, List<TrainListener> listeners, java.util.Map<String, Path> inputs) {
-        Setup s = setup(o);
-        return run(o, s, null, null, listeners, inputs).result();
+        return run(o, listeners, inputs, ProcessGroup.single());
+    }
+
+    /**
+     * As above, as one process of a job of several ({@code processes}, e.g. {@link ProcessGroup#fromEnvironment}
+     * under {@code mpirun}): this process's {@code --devices} are its replicas, each process reads the data and draws
+     * the same seeded batches, and global replica {@code rank * replicas + i} computes that shard of each; only rank 0
+     * writes {@code --save}, {@code --metrics} and checkpoints (the others run without outputs), and the metrics
+     * count every replica of the job.
+     */
+    public static TrainResult run(TrainOptions o, List<TrainListener> listeners, java.util.Map<String, Path> inputs,
+                                  ProcessGroup processes) {
+        TrainOptions mine = processes.rank() == 0 ? o : TrainConfig.withoutOutputs(o);
+        Setup s = setup(mine);
+        // the other ranks consolidate where rank 0 checkpoints (for hogwild and gossip that is a collective)
+        CheckpointEvery follow = processes.rank() == 0 ? null : checkpointEvery(o);
+        return run(mine, s, null, null, listeners, inputs, processes, follow).result();
     }
 
     /** What a run ends with: its metrics and replica 0's final parameters. */
@@ -242,13 +275,15 @@ public final class Training {
      */
     public static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
                               List<TrainListener> listeners) {
-        return run(o, s, given, objective, listeners, java.util.Map.of());
+        return run(o, s, given, objective, listeners, java.util.Map.of(), ProcessGroup.single(), null);
     }
 
+    /** {@code follow}: on a rank other than 0, rank 0's checkpoint schedule (this rank consolidates there), or null. */
     private static Outcome run(TrainOptions o, Setup s, DataSplit given, Objective objective,
-                               List<TrainListener> listeners, java.util.Map<String, Path> inputs) {
+                               List<TrainListener> listeners, java.util.Map<String, Path> inputs,
+                               ProcessGroup processes, CheckpointEvery follow) {
         NonFinitePolicy onNonFinite = NonFinitePolicy.parse(o.onNan);
-        CheckpointEvery every = checkpointEvery(o);
+        CheckpointEvery every = follow != null ? follow : checkpointEvery(o);
         if (o.resume != null && o.load != null) {
             throw new UserInputException("--resume and --load cannot be combined: a checkpoint holds the parameters; "
                     + "drop --load");
@@ -273,7 +308,7 @@ public final class Training {
             if (early != null) {
                 all.add(early);
             }
-            return train(o, s, data, goal, trainer, resume, start, memory, writer, every, onNonFinite, all);
+            return train(o, s, data, goal, trainer, resume, start, memory, writer, every, onNonFinite, all, processes);
         } finally {
             if (writer != null) {
                 writer.close(); // releases the lock of --checkpoint-dir
@@ -283,12 +318,13 @@ public final class Training {
 
     private static Outcome train(TrainOptions o, Setup s, DataSplit data, Objective goal, Trainer trainer,
                                  Checkpoint resume, Trainer.Position start, MemoryPlan memory, CheckpointWriter writer,
-                                 CheckpointEvery every, NonFinitePolicy onNonFinite, List<TrainListener> listeners) {
+                                 CheckpointEvery every, NonFinitePolicy onNonFinite, List<TrainListener> listeners,
+                                 ProcessGroup processes) {
         long replicaBytes = memory.totalBytes() * s.devices().size();
         String building = "building " + s.devices().size() + " replica" + (s.devices().size() == 1 ? "" : "s")
                 + " of " + s.model().describeSpec() + " with --batch " + o.batch;
         try (StepRunner runner = MemoryAdvice.guard(building, replicaBytes,
-                () -> buildRunner(o, s, data, goal, resume, onNonFinite, BackendFactory.DEFAULT))) {
+                () -> buildRunner(o, s, data, goal, resume, onNonFinite, BackendFactory.DEFAULT, processes))) {
             if (resume != null) {
                 long total = trainer.totalSteps(data.train());
                 log.info("resuming from {}: step {} of {}, epoch {}, batch {} of the epoch", resume.dir(),
@@ -299,7 +335,7 @@ public final class Training {
                             + "to train longer", total);
                 }
             }
-            RunCheckpoints checkpoints = writer == null ? null : new RunCheckpoints(writer, every, o, s, data,
+            RunCheckpoints checkpoints = writer == null && every == null ? null : new RunCheckpoints(writer, every, o, s, data,
                     trainer.stepsPerEpoch(data.train()), start);
             TrainResult result;
             try (MetricsFileListener metrics = o.metrics == null ? null : resume == null
