@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gpt_char import blas_library, is_reference_blas   # the same BLAS check as the GPT reference
+
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
@@ -49,16 +51,6 @@ def parse_args(argv):
     return a
 
 
-def blas_library():
-    """Path of the BLAS library this process loaded (the netlib one is ~25x slower than OpenBLAS)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = [line.split()[-1] for line in f if "blas" in line.rsplit("/", 1)[-1]]
-    except OSError:
-        return "?"
-    return paths[0] if paths else "?"
-
-
 def main(argv):
     a = parse_args(argv)
     torch.manual_seed(a.seed)
@@ -70,6 +62,9 @@ def main(argv):
         width = w
     layers.append(nn.Linear(width, a.classes))
     model = nn.Sequential(*layers)
+    if is_reference_blas(blas_library()):
+        print("warning: PyTorch is running on the netlib reference BLAS, ~25x slower GEMMs than OpenBLAS; for a fair "
+              "reference: apt-get install libopenblas0-openmp", file=sys.stderr, flush=True)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
     g = torch.Generator().manual_seed(a.seed)
     xs = torch.rand(a.pool_batches, a.batch, a.features, generator=g)
