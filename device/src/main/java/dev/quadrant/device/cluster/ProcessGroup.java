@@ -133,8 +133,10 @@ public final class ProcessGroup implements AutoCloseable {
         return java.util.List.of(
                 "mpi: " + mpi + (mpi.usable() ? "; CPU replicas of several processes (hosts) train as one job; "
                         + launch : ""),
-                "nccl across processes: not implemented yet: GPU replicas train inside one process (NCCL over its "
-                        + "GPUs); across processes Quadrant moves CPU tensors over MPI only");
+                "nccl across processes: GPU replicas of several processes (one per GPU, the same count in every "
+                        + "process) form one NCCL communicator over every GPU of the job (ncclCommInitRank, its id "
+                        + "sent over MPI); verified on the stub libraries in one JVM only, not yet on real GPUs; "
+                        + "several replicas on one GPU (cuda:0xN) work inside one process only");
     }
 
     /** This process's rank in the job. */

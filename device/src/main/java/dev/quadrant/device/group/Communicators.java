@@ -42,10 +42,12 @@ public final class Communicators {
      * As above, for this process's replicas in a job of several processes: rank {@code i} is global rank
      * {@code processes.rank() * backends.size() + i} of {@code processes.size() * backends.size()}, every process
      * having the same number of replicas. Host replicas reduce inside the process first and then between processes
-     * ({@link HierarchicalCommunicator} over {@link ProcessGroup#link()}); one process is the call above.
+     * ({@link HierarchicalCommunicator} over {@link ProcessGroup#link()}). GPU replicas, one per GPU, form one NCCL
+     * communicator over every GPU of the job ({@code ncclCommInitRank}; process 0 makes the id and broadcasts it over
+     * the link), global rank = NCCL rank. One process is the call above.
      *
-     * @throws UserInputException when the processes have different numbers of replicas, or for GPU replicas across
-     *         processes (NCCL across processes is not implemented yet)
+     * @throws UserInputException when the processes have different numbers of replicas, or GPU replicas across
+     *         processes share a GPU ({@code cuda:0xN})
      */
     public static List<TensorCommunicator> forGroup(List<Backend> backends, Duration deadline, long elements,
                                                     ProcessGroup processes) {
@@ -57,11 +59,25 @@ public final class Communicators {
         if (!processes.isSingle()) {
             processes.requireSame("the number of replicas per process (--devices)", backends.size());
             if (gpus > 0) {
-                String m = "--devices " + devices + " across " + processes.size() + " processes: GPU replicas across "
-                        + "processes (one NCCL communicator from ncclCommInitRank, its id broadcast over MPI) are not "
-                        + "implemented yet; use CPU replicas (cpu:N) across processes, or one process for GPUs";
-                processes.abortJob(m);
-                throw new UserInputException(m);
+                String m = null;
+                if (gpus != devices.size()) {
+                    m = "--devices " + devices + ": CPU and GPU replicas cannot be mixed in one run; use cpu:N or "
+                            + "cuda:... in every process";
+                } else if (devices.stream().distinct().count() != devices.size()) {
+                    m = "--devices " + devices + " across " + processes.size() + " processes: several replicas on one "
+                            + "GPU (cuda:0xN) work inside one process only; across processes give every replica a GPU "
+                            + "of its own (e.g. cuda:0,1 in each process, or one process per GPU with cuda:0)";
+                }
+                if (m != null) {
+                    processes.abortJob(m);
+                    throw new UserInputException(m);
+                }
+                try {
+                    return CudaGroup.acrossProcesses(backends, deadline, elements, processes.link());
+                } catch (UserInputException e) {
+                    processes.abortJob(e.getMessage());
+                    throw e;
+                }
             }
             List<TensorCommunicator> out = new ArrayList<>();
             for (HierarchicalCommunicator c : HierarchicalCommunicator.create(backends.size(), processes.link(),

@@ -20,13 +20,18 @@ import dev.quadrant.device.comm.Shards;
  * A GPU with a single rank skips the scratch where it can (NCCL then works in place on the rank's region). The sum
  * runs in rank order within a GPU, and in NCCL's order across GPUs; every rank receives the same bits (copies of one
  * result). {@code allGather} sums each rank's shard into a zeroed buffer, which is exact except that a {@code -0.0}
- * arrives as {@code +0.0}. Stateless; called under the group's lock.
+ * arrives as {@code +0.0}. Across processes ({@link CudaCommGroup.Job}) the NCCL communicator spans every GPU of
+ * the job, roots and shards are global ranks, an average divides by the job's rank count, and a barrier also waits
+ * for the other processes ({@code ProcessLink.barrier}). Stateless; called under the group's lock.
  */
 final class CollectiveWork {
     private CollectiveWork() {}
 
     static void run(CudaCommGroup g, PendingOp p) {
         if (p.kind == OpKind.BARRIER) {
+            if (g.job != null) {
+                g.job.link().barrier();   // every local rank is here; now every process
+            }
             return;
         }
         for (Island i : g.islands) {
@@ -72,8 +77,8 @@ final class CollectiveWork {
     }
 
     private static void average(CudaCommGroup g, Island i, PendingOp p, long at, long floats) {
-        if (p.op == ReduceOp.AVERAGE && g.size > 1) {
-            i.kernels.divide(i.stream, at, floats, g.size);
+        if (p.op == ReduceOp.AVERAGE && g.jobSize > 1) {
+            i.kernels.divide(i.stream, at, floats, g.jobSize);
         }
     }
 
@@ -113,7 +118,8 @@ final class CollectiveWork {
     }
 
     private static void reduce(CudaCommGroup g, PendingOp p) {
-        Island rootIsland = g.islandOf(p.root);
+        int localRoot = g.localRank(p.root);
+        Island rootIsland = localRoot < 0 ? null : g.islandOf(localRoot);
         for (Island i : g.islands) {
             i.enter();
             sumInto(i, p, i.scratch(p.count));
@@ -123,31 +129,36 @@ final class CollectiveWork {
             try {
                 for (Island i : g.islands) {
                     long s = i.scratch(p.count);
-                    i.nccl.reduce(s, s, p.count, Nccl.DataType.FLOAT32, Nccl.Op.SUM, rootIsland.index, i.stream);
+                    i.nccl.reduce(s, s, p.count, Nccl.DataType.FLOAT32, Nccl.Op.SUM, g.ncclRoot(p.root), i.stream);
                 }
             } finally {
                 Nccl.groupEnd();
             }
         }
+        if (rootIsland == null) {
+            return;   // the root is in another process
+        }
         rootIsland.enter();
         long s = rootIsland.scratch(p.count);
         average(g, rootIsland, p, s, p.count);
-        copy(rootIsland, p.x(p.root, 0), s, p.count);
+        copy(rootIsland, p.x(localRoot, 0), s, p.count);
     }
 
     private static void broadcast(CudaCommGroup g, PendingOp p) {
-        Island rootIsland = g.islandOf(p.root);
+        int localRoot = g.localRank(p.root);
+        Island rootIsland = localRoot < 0 ? null : g.islandOf(localRoot);
         long[] at = new long[g.islands.length];
         for (Island i : g.islands) {
             i.enter();
-            at[i.index] = i == rootIsland ? p.x(p.root, 0)
+            at[i.index] = i == rootIsland ? p.x(localRoot, 0)
                     : i.ranks.length == 1 ? p.x(i.ranks[0], 0) : i.scratch(p.count);
         }
         if (g.hasNccl()) {
             Nccl.groupStart();
             try {
                 for (Island i : g.islands) {
-                    i.nccl.broadcast(at[i.index], at[i.index], p.count, Nccl.DataType.FLOAT32, rootIsland.index, i.stream);
+                    i.nccl.broadcast(at[i.index], at[i.index], p.count, Nccl.DataType.FLOAT32, g.ncclRoot(p.root),
+                            i.stream);
                 }
             } finally {
                 Nccl.groupEnd();
@@ -173,8 +184,8 @@ final class CollectiveWork {
             i.enter();
             average(g, i, p, at[i.index], p.count);
             for (int r : i.ranks) {
-                int from = Shards.offset(p.count, g.size, r);
-                int len = Shards.length(p.count, g.size, r);
+                int from = Shards.offset(p.count, g.jobSize, g.rankBase + r);
+                int len = Shards.length(p.count, g.jobSize, g.rankBase + r);
                 copy(i, p.x(r, from), at[i.index] + 4L * from, len);
             }
         }
@@ -187,8 +198,8 @@ final class CollectiveWork {
             at[i.index] = i.scratch(p.count);
             Cuda.memsetAsync(at[i.index], 0, 4L * p.count, i.stream);
             for (int r : i.ranks) {
-                int from = Shards.offset(p.count, g.size, r);
-                copy(i, at[i.index] + 4L * from, p.x(r, from), Shards.length(p.count, g.size, r));
+                int from = Shards.offset(p.count, g.jobSize, g.rankBase + r);
+                copy(i, at[i.index] + 4L * from, p.x(r, from), Shards.length(p.count, g.jobSize, g.rankBase + r));
             }
         }
         ncclAllReduce(g, at, p.count);

@@ -20,6 +20,7 @@ import dev.quadrant.bindings.cuda.CudaStream;
 import dev.quadrant.bindings.cuda.Nccl;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.comm.CommunicatorException;
+import dev.quadrant.device.comm.ProcessLink;
 import dev.quadrant.device.comm.ReduceOp;
 import dev.quadrant.kernels.LaunchTarget;
 
@@ -50,7 +51,20 @@ final class CudaCommGroup {
     /** One rank: its GPU, the stream its compute work runs on, and where kernels are launched on that GPU. */
     record Endpoint(int device, CudaStream compute, LaunchTarget kernels) {}
 
+    /**
+     * This process's part of a job of several processes: its ranks are global ranks {@code rankBase ..
+     * rankBase + size - 1} of {@code jobSize}, one per GPU, and the NCCL rank of each GPU is its global rank in one
+     * NCCL communicator over every GPU of the job ({@code ncclCommInitRank} with {@code ncclId}, the same 128 bytes in
+     * every process). {@code link} is used for barriers and to end the job on a failure.
+     */
+    record Job(int rankBase, int jobSize, byte[] ncclId, ProcessLink link) {}
+
     final int size;
+    /** Global rank of local rank 0, and the ranks over the job ({@code 0} and {@link #size} in one process). */
+    final int rankBase;
+    final int jobSize;
+    /** Null inside one process. */
+    final Job job;
     final Duration deadline;
     final Island[] islands;
     private final int[] deviceOf;
@@ -73,8 +87,11 @@ final class CudaCommGroup {
     private final double warmupMillis;
     private final String description;
 
-    private CudaCommGroup(List<Endpoint> ranks, Duration deadline, Layers layers, long reserveFloats) {
+    private CudaCommGroup(List<Endpoint> ranks, Duration deadline, Layers layers, long reserveFloats, Job job) {
         this.size = ranks.size();
+        this.job = job;
+        this.rankBase = job == null ? 0 : job.rankBase();
+        this.jobSize = job == null ? size : job.jobSize();
         this.deadline = deadline;
         this.deviceOf = new int[size];
         this.compute = new CudaStream[size];
@@ -93,7 +110,21 @@ final class CudaCommGroup {
         }
         boolean useNccl = false;
         String ncclWhy = "not requested";
-        if (layers == Layers.AUTO && byDevice.size() == 1) {
+        if (job != null) {
+            if (byDevice.size() != size) {
+                throw new UserInputException("--devices: " + size + " replicas on " + byDevice.size() + " GPUs "
+                        + byDevice.keySet().stream().map(d -> "cuda:" + d).toList() + " in each of several processes: "
+                        + "across processes every GPU replica needs a GPU of its own (one NCCL rank per GPU); several "
+                        + "replicas on one GPU (cuda:0xN) work inside one process only; use cuda:0,1,... per process");
+            }
+            CudaProbe.Result probe = CudaProbe.get();
+            if (!probe.ncclUsable()) {
+                throw new UserInputException("--devices: GPU replicas across processes need NCCL (libnccl.so.2), "
+                        + "which is not usable here: " + probe.ncclReason() + "; install NCCL (pip install "
+                        + "nvidia-nccl-cu13) or use CPU replicas (cpu:N) across processes");
+            }
+            useNccl = true;
+        } else if (layers == Layers.AUTO && byDevice.size() == 1) {
             ncclWhy = "not needed, every rank is on cuda:" + byDevice.keySet().iterator().next();
         } else if (layers != Layers.LOCAL_ONLY) {
             CudaProbe.Result probe = CudaProbe.get();
@@ -135,7 +166,10 @@ final class CudaCommGroup {
         for (Island i : islands) {
             d.append(d.length() == 0 ? "" : ", ").append(i.ranks.length).append(" on cuda:").append(i.device);
         }
-        this.description = size + " ranks (" + d + "): " + (islands.length > 1 || useNccl ? "device-local sums, then "
+        this.description = job != null ? size + " ranks (" + d + ") of " + jobSize + " over the job: NCCL "
+                + Nccl.versionString(Nccl.version()) + " with one rank per GPU of every process, global ranks "
+                + rankBase + ".." + (rankBase + size - 1) + " here" + String.format(" (warm-up %.1f ms)", warmupMillis)
+                : size + " ranks (" + d + "): " + (islands.length > 1 || useNccl ? "device-local sums, then "
                 + "NCCL " + Nccl.versionString(Nccl.version()) + " with one rank per GPU" + String.format(
                 " (warm-up %.1f ms)", warmupMillis) : "device-local sums only (NCCL: " + ncclWhy + ")");
         this.watchdog = new Thread(this::watch, "cuda-comm-watchdog");
@@ -145,7 +179,26 @@ final class CudaCommGroup {
 
     /** Creates the group; see {@link CudaCommunicator#create}. */
     static CudaCommGroup create(List<Endpoint> ranks, Duration deadline, Layers layers, long reserveFloats) {
-        return new CudaCommGroup(List.copyOf(ranks), deadline, layers, reserveFloats);
+        return new CudaCommGroup(List.copyOf(ranks), deadline, layers, reserveFloats, null);
+    }
+
+    /** Creates this process's part of a group over every GPU of a job; see {@link CudaCommunicator#createInJob}. */
+    static CudaCommGroup createInJob(List<Endpoint> ranks, Duration deadline, long reserveFloats, Job job) {
+        return new CudaCommGroup(List.copyOf(ranks), deadline, Layers.AUTO, reserveFloats, job);
+    }
+
+    /**
+     * The NCCL rank that {@code root} (a global rank) has: its GPU's index inside one process; its global rank over a
+     * job (one rank per GPU there).
+     */
+    int ncclRoot(int root) {
+        return job != null ? root : islandOf(root).index;
+    }
+
+    /** The local rank of global rank {@code r}, or -1 when another process has it. */
+    int localRank(int r) {
+        int l = r - rankBase;
+        return l >= 0 && l < size ? l : -1;
     }
 
     /** One NCCL rank per GPU (ncclCommInitAll), then one all-reduce on every GPU so that step 1 is not slow. */
@@ -154,9 +207,22 @@ final class CudaCommGroup {
         for (Island i : islands) {
             devs[i.index] = i.device;
         }
-        Nccl.Comm[] comms = Nccl.Comm.initAll(devs);
-        for (Island i : islands) {
-            i.nccl = comms[i.index];
+        if (job == null) {
+            Nccl.Comm[] comms = Nccl.Comm.initAll(devs);
+            for (Island i : islands) {
+                i.nccl = comms[i.index];
+            }
+        } else {
+            // one thread joins every local GPU: inside one group, as NCCL requires; each on its own device
+            Nccl.groupStart();
+            try {
+                for (Island i : islands) {
+                    i.enter();
+                    i.nccl = Nccl.Comm.initRank(jobSize, job.ncclId(), rankBase + islandRank(i));
+                }
+            } finally {
+                Nccl.groupEnd();
+            }
         }
         long n = Math.max(1, Math.min(reserveFloats, 1 << 20));
         long t0 = System.nanoTime();
@@ -183,6 +249,9 @@ final class CudaCommGroup {
     boolean hasNccl() { return nccl; }
 
     Island islandOf(int rank) { return islands[islandOf[rank]]; }
+
+    /** The local rank on island {@code i} (the only one, in a job). */
+    private static int islandRank(Island i) { return i.ranks[0]; }
 
     int deviceOf(int rank) { return deviceOf[rank]; }
 

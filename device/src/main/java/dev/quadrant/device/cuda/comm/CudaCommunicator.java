@@ -93,11 +93,63 @@ public final class CudaCommunicator implements Communicator<CudaBuffer> {
         return List.copyOf(out);
     }
 
-    @Override
-    public int rank() { return rank; }
+    /**
+     * This process's ranks of one group over every GPU of a job of several processes: one NCCL communicator
+     * ({@code ncclCommInitRank}) over all of them, NCCL rank = global rank = {@code rankBase + i} for
+     * {@code ranks.get(i)}, of {@code jobSize}. Every process calls this with the same {@code ncclId} (made by one
+     * process with {@link dev.quadrant.bindings.cuda.Nccl#uniqueId()} and sent to the others) and the same number of
+     * ranks; each rank needs a GPU of its own.
+     *
+     * @param link the processes' link: barriers wait for every process, and an {@link #abort} ends the job
+     * @throws dev.quadrant.device.UserInputException if two ranks share a GPU or NCCL is not usable
+     */
+    public static List<CudaCommunicator> createInJob(List<CudaBackend> ranks, Duration deadline, long reserveFloats,
+                                                     int rankBase, int jobSize, byte[] ncclId,
+                                                     dev.quadrant.device.comm.ProcessLink link) {
+        if (ranks.isEmpty()) {
+            throw new IllegalArgumentException("a communicator group needs at least one rank");
+        }
+        Objects.requireNonNull(deadline, "deadline");
+        Objects.requireNonNull(link, "link");
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("communicator deadline must be positive, got " + deadline);
+        }
+        if (rankBase < 0 || rankBase + ranks.size() > jobSize) {
+            throw new IllegalArgumentException("ranks " + rankBase + ".." + (rankBase + ranks.size() - 1)
+                    + " do not fit in a job of " + jobSize);
+        }
+        List<CudaCommGroup.Endpoint> ends = new ArrayList<>();
+        for (CudaBackend b : ranks) {
+            ends.add(new CudaCommGroup.Endpoint(b.device().index(), b.stream(), b.kernelTarget()));
+        }
+        CudaCommGroup g = CudaCommGroup.createInJob(ends, deadline, reserveFloats,
+                new CudaCommGroup.Job(rankBase, jobSize, ncclId.clone(), link));
+        List<CudaCommunicator> out = new ArrayList<>();
+        for (int r = 0; r < ranks.size(); r++) {
+            out.add(new CudaCommunicator(g, r));
+        }
+        return List.copyOf(out);
+    }
 
+    /** The global rank (the local one inside one process). */
     @Override
-    public int size() { return group.size; }
+    public int rank() { return group.rankBase + rank; }
+
+    /** The number of ranks over the job (of this group inside one process). */
+    @Override
+    public int size() { return group.jobSize; }
+
+    /** The rank of this replica's GPU in the NCCL communicator, or -1 without NCCL. */
+    public int ncclRank() {
+        Island i = group.islandOf(rank);
+        return i.nccl == null ? -1 : i.nccl.rank();
+    }
+
+    /** The number of ranks of the NCCL communicator, or 0 without NCCL. */
+    public int ncclRanks() {
+        Island i = group.islandOf(rank);
+        return i.nccl == null ? 0 : i.nccl.ranks();
+    }
 
     /** E.g. {@code "4 ranks (2 on cuda:0, 2 on cuda:1): device-local sums, then NCCL 2.29.3 ..."}. */
     public String describe() { return group.describe(); }
@@ -153,6 +205,9 @@ public final class CudaCommunicator implements Communicator<CudaBuffer> {
     public void abort(Throwable cause) {
         Objects.requireNonNull(cause, "cause");
         group.fail(GroupFailure.rankFailed(rank, cause));
+        if (group.job != null) {
+            group.job.link().fail(cause);   // the other processes' ranks wait in NCCL for this one
+        }
     }
 
     /**
@@ -215,8 +270,8 @@ public final class CudaCommunicator implements Communicator<CudaBuffer> {
             throw new IllegalArgumentException(where + "region [" + offset + ", " + ((long) offset + count)
                     + ") does not fit in a buffer of " + buf.floats() + " floats");
         }
-        if (root != -1 && (root < 0 || root >= group.size)) {
-            throw new IllegalArgumentException(where + "root " + root + " is not a rank of a group of " + group.size);
+        if (root != -1 && (root < 0 || root >= group.jobSize)) {
+            throw new IllegalArgumentException(where + "root " + root + " is not a rank of a group of " + group.jobSize);
         }
         if (kind.reduces() && op == null) {
             throw new IllegalArgumentException(where + "reduce op is null");
