@@ -85,8 +85,10 @@ final class StepBound {
 
     private Backend recorded(Backend be) {
         List<Gemm> mine = new CopyOnWriteArrayList<>();
-        gemms.add(mine);
-        devices.add(be.device());
+        synchronized (this) {   // the two lists stay index-aligned
+            gemms.add(mine);
+            devices.add(be.device());
+        }
         InvocationHandler h = (proxy, method, args) -> {
             if (recording) {
                 String name = method.getName();
@@ -158,13 +160,20 @@ final class StepBound {
         if (!recorded()) {
             throw new IllegalStateException("step " + record + " never ran; " + steps.get() + " steps did");
         }
-        List<List<Gemm>> perReplica = gemms.stream().filter(l -> !l.isEmpty()).toList();
+        List<List<Gemm>> perReplica = new ArrayList<>();
+        List<Device> where = new ArrayList<>();
+        for (int i = 0; i < gemms.size(); i++) {   // by index: two replicas' lists may be equal
+            if (!gemms.get(i).isEmpty()) {
+                perReplica.add(gemms.get(i));
+                where.add(devices.get(i));
+            }
+        }
         double[] best = new double[perReplica.size()];
         Throwable[] failed = new Throwable[1];
         List<Thread> threads = new ArrayList<>();
         for (int r = 0; r < perReplica.size(); r++) {
             int replica = r;
-            Device device = devices.get(gemms.indexOf(perReplica.get(r)));
+            Device device = where.get(r);
             Thread t = new Thread(() -> {
                 try (Backend be = backends.create(device, threadsEach, precision)) {
                     best[replica] = replay(be, perReplica.get(replica), passes);
