@@ -209,6 +209,27 @@ public interface Backend extends AutoCloseable {
     /** Backward of {@link #avgPool2dForward}: WRITES {@code dx}, each element the sum of {@code dy / (kh * kw)} over its windows. */
     void avgPool2dBackward(Tensor dy, Window2d w, Tensor dx);
 
+    /**
+     * A 2-D convolution over channels-last images: WRITES {@code y [N * Ho * Wo, out] = im2col(x) W^T (+ bias)}, with
+     * {@code x [N, H, W, C]}, {@code weight [out, C * kh * kw]} (a PyTorch weight {@code [out, C, kh, kw]} flattened)
+     * and {@code bias [out]} or null. {@code col [N * Ho * Wo, C * kh * kw]} is the backend's to use: the generic
+     * path ({@link Im2colConvolution}) leaves {@code im2col(x)} there for {@link #conv2dBackward}; a backend may
+     * instead work a few images at a time in cache and recompute them in the backward (the CPU backend does), so
+     * {@code col}'s contents are unspecified. The caller passes the same {@code x} and {@code col}, unchanged, to the
+     * backward. Results equal {@code im2col} then {@link #gemm} then {@link #addBias} up to GEMM rounding (the sum over
+     * the window may be bracketed otherwise), and are the same bit for bit on every run and for every thread count.
+     */
+    void conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y);
+
+    /**
+     * Backward of {@link #conv2dForward} (same {@code x}, {@code w}, {@code weight}, {@code col}): ACCUMULATES
+     * {@code dWeight [out, C * kh * kw] += dy^T im2col(x)} and, when {@code dBias} is not null, {@code dBias [out] +=}
+     * the column sums of {@code dy [N * Ho * Wo, out]}; when {@code dx} is not null WRITES {@code dx [N, H, W, C] =
+     * col2im(dy W)}, with {@code dcol [N * Ho * Wo, C * kh * kw]} as scratch. Deterministic as {@link #col2im}.
+     */
+    void conv2dBackward(Tensor x, Tensor dy, Window2d w, Tensor weight, Tensor col, Tensor dcol, Tensor dWeight,
+                        Tensor dBias, Tensor dx);
+
     // ---- batch normalisation (channels last: x [m, c], m = rows * H * W positions, c channels) -----------------
     //
     // The statistics are passed as raw per-channel sums so that data-parallel replicas can add theirs up across the

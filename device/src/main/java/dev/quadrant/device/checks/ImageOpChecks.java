@@ -93,6 +93,83 @@ public final class ImageOpChecks {
         return g;
     }
 
+    /**
+     * {@code x [N, H, W, C]}, {@code col [N * Ho * Wo, C * kh * kw]}, {@code weight [out, C * kh * kw]},
+     * {@code y [N * Ho * Wo, out]}, {@code bias [out]} or null; {@code y} and {@code col} apart from the others.
+     */
+    public static Geometry conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y) {
+        String op = "conv2dForward";
+        Geometry g = geometry(op, "x", x, w);
+        columns(op, g, col);
+        int out = filters(op, g, weight);
+        TensorChecks.shape(op, "y", y, "[N * Ho * Wo, out] = [" + g.rows() + ", " + out + "]", g.rows(), out);
+        if (bias != null) {
+            TensorChecks.shape(op, "bias", bias, "[out] = [" + out + "]", out);
+            TensorChecks.noOverlap(op, "bias", bias, "y", y, false);
+        }
+        TensorChecks.noOverlap(op, "x", x, "y", y, false);
+        TensorChecks.noOverlap(op, "x", x, "col", col, false);
+        TensorChecks.noOverlap(op, "weight", weight, "y", y, false);
+        TensorChecks.noOverlap(op, "weight", weight, "col", col, false);
+        TensorChecks.noOverlap(op, "col", col, "y", y, false);
+        return g;
+    }
+
+    /**
+     * The forward's shapes for {@code x}, {@code col}, {@code weight}; {@code dy [N * Ho * Wo, out]},
+     * {@code dWeight} as {@code weight}, {@code dBias [out]} or null, {@code dcol} as {@code col} and
+     * {@code dx} as {@code x} or null; every written tensor apart from every other argument.
+     */
+    public static Geometry conv2dBackward(Tensor x, Tensor dy, Window2d w, Tensor weight, Tensor col, Tensor dcol,
+                                          Tensor dWeight, Tensor dBias, Tensor dx) {
+        String op = "conv2dBackward";
+        Geometry g = geometry(op, "x", x, w);
+        columns(op, g, col);
+        int out = filters(op, g, weight);
+        TensorChecks.shape(op, "dy", dy, "[N * Ho * Wo, out] = [" + g.rows() + ", " + out + "]", g.rows(), out);
+        TensorChecks.shape(op, "dWeight", dWeight, "the weight's [" + out + ", " + g.colWidth() + "]", out,
+                g.colWidth());
+        Tensor[] read = {x, dy, weight, col};
+        String[] readNames = {"x", "dy", "weight", "col"};
+        java.util.List<Tensor> written = new java.util.ArrayList<>(java.util.List.of(dWeight));
+        java.util.List<String> writtenNames = new java.util.ArrayList<>(java.util.List.of("dWeight"));
+        if (dBias != null) {
+            TensorChecks.shape(op, "dBias", dBias, "[out] = [" + out + "]", out);
+            written.add(dBias);
+            writtenNames.add("dBias");
+        }
+        if (dx != null) {
+            TensorChecks.shape(op, "dx", dx, "x's shape", x.shape());
+            TensorChecks.shape(op, "dcol", dcol, "col's shape [" + g.rows() + ", " + g.colWidth() + "]", g.rows(),
+                    g.colWidth());
+            written.add(dx);
+            writtenNames.add("dx");
+            written.add(dcol);
+            writtenNames.add("dcol");
+        }
+        for (int i = 0; i < written.size(); i++) {
+            for (int j = 0; j < read.length; j++) {
+                TensorChecks.noOverlap(op, readNames[j], read[j], writtenNames.get(i), written.get(i), false);
+            }
+            for (int j = i + 1; j < written.size(); j++) {
+                TensorChecks.noOverlap(op, writtenNames.get(i), written.get(i), writtenNames.get(j), written.get(j),
+                        false);
+            }
+        }
+        return g;
+    }
+
+    /** The number of filters of {@code weight [out, C * kh * kw]}. */
+    private static int filters(String op, Geometry g, Tensor weight) {
+        TensorChecks.rank(op, "weight", weight, 2, "[out, C * kh * kw] with C * kh * kw = " + g.colWidth());
+        TensorChecks.shape(op, "weight", weight, "[out, C * kh * kw] with C * kh * kw = " + g.colWidth(),
+                weight.dim(0), g.colWidth());
+        if (weight.dim(0) < 1) {
+            throw new IllegalArgumentException(op + ": weight has no filters (shape " + shapeOf(weight) + ")");
+        }
+        return weight.dim(0);
+    }
+
     /** The image's sizes and the window's output size; a window that does not fit throws, naming the op. */
     private static Geometry geometry(String op, String name, Tensor image, Window2d w) {
         if (w == null) {

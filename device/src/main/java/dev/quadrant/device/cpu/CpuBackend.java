@@ -63,6 +63,7 @@ public final class CpuBackend implements Backend {
     private final CpuPool pool;
     private final CpuSequenceOps sequence;
     private final CpuImageOps image;
+    private final CpuConvOps conv;
     private final CpuBatchNormOps batchNorm;
     private volatile boolean closed;
 
@@ -85,6 +86,7 @@ public final class CpuBackend implements Backend {
         this.pool = new CpuPool(threads, "quadrant-cpu-");
         this.sequence = new CpuSequenceOps(this, pool);
         this.image = new CpuImageOps(this, pool);
+        this.conv = new CpuConvOps(this, pool);
         this.batchNorm = new CpuBatchNormOps(this, pool);
     }
 
@@ -388,6 +390,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void col2im(Tensor col, Window2d w, Tensor dx) {
         image.col2im(col, w, dx);
+    }
+
+    /** A few images at a time in cache, {@code col} untouched ({@code CpuConvOps}). */
+    @Override
+    public void conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y) {
+        conv.forward(x, w, weight, bias, col, y);
+    }
+
+    /** Recomputes each chunk's columns ({@code CpuConvOps}); {@code col} and {@code dcol} untouched. */
+    @Override
+    public void conv2dBackward(Tensor x, Tensor dy, Window2d w, Tensor weight, Tensor col, Tensor dcol,
+                               Tensor dWeight, Tensor dBias, Tensor dx) {
+        conv.backward(x, dy, w, weight, col, dcol, dWeight, dBias, dx);
     }
 
     @Override

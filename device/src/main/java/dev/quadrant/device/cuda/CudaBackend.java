@@ -848,6 +848,19 @@ public final class CudaBackend implements Backend {
                 window(ImageOpChecks.col2im(col, w, dx)));
     }
 
+    /** The generic im2col convolution ({@link dev.quadrant.device.Im2colConvolution}) on this backend's ops. */
+    @Override
+    public void conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y) {
+        dev.quadrant.device.Im2colConvolution.forward(this, x, w, weight, bias, col, y);
+    }
+
+    /** The generic backward ({@link dev.quadrant.device.Im2colConvolution}), reading the forward's {@code col}. */
+    @Override
+    public void conv2dBackward(Tensor x, Tensor dy, Window2d w, Tensor weight, Tensor col, Tensor dcol,
+                               Tensor dWeight, Tensor dBias, Tensor dx) {
+        dev.quadrant.device.Im2colConvolution.backward(this, x, dy, w, weight, col, dcol, dWeight, dBias, dx);
+    }
+
     @Override
     public void maxPool2dForward(Tensor x, Window2d w, Tensor y, Tensor argmax) {
         enter();

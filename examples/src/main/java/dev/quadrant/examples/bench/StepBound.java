@@ -96,6 +96,9 @@ final class StepBound {
                     mine.add(new Gemm(name.equals("gemmBatched"), (boolean) args[0], (boolean) args[1],
                             (float) args[2], ((Tensor) args[3]).shape(), ((Tensor) args[4]).shape(), (float) args[5],
                             ((Tensor) args[6]).shape()));
+                } else if (name.equals("conv2dForward") || name.equals("conv2dBackward")) {
+                    otherCalls.incrementAndGet();
+                    otherBytes.addAndGet(convolution(name, args, mine));
                 } else if (!FREE.contains(name)) {
                     otherCalls.incrementAndGet();
                     otherBytes.addAndGet(bytes(name, args));
@@ -108,6 +111,31 @@ final class StepBound {
             }
         };
         return (Backend) Proxy.newProxyInstance(StepBound.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+    }
+
+    /**
+     * A convolution as the GEMMs of its im2col form (whole batch, added to {@code gemms}) plus the bytes it must move
+     * besides: the images, outputs and gradients, never the column matrix, which a backend need not build
+     * ({@link Backend#conv2dForward}). Returns those bytes.
+     */
+    static long convolution(String method, Object[] args, List<Gemm> gemms) {
+        if (method.equals("conv2dForward")) {   // (x, w, weight, bias, col, y)
+            Tensor weight = (Tensor) args[2];
+            Tensor col = (Tensor) args[4];
+            Tensor y = (Tensor) args[5];
+            gemms.add(new Gemm(false, false, true, 1f, col.shape(), weight.shape(), 0f, y.shape()));
+            return bytes(method, new Object[] {args[0], weight, args[3], y});
+        }
+        // (x, dy, w, weight, col, dcol, dWeight, dBias, dx)
+        Tensor dy = (Tensor) args[1];
+        Tensor weight = (Tensor) args[3];
+        Tensor col = (Tensor) args[4];
+        Tensor dWeight = (Tensor) args[6];
+        gemms.add(new Gemm(false, true, false, 1f, dy.shape(), col.shape(), 1f, dWeight.shape()));
+        if (args[8] != null) {
+            gemms.add(new Gemm(false, false, false, 1f, dy.shape(), weight.shape(), 0f, ((Tensor) args[5]).shape()));
+        }
+        return bytes(method, new Object[] {args[0], dy, weight, dWeight, args[7], args[8]});
     }
 
     /** The least bytes a call moves: each distinct tensor operand once, the host side of a transfer once more. */

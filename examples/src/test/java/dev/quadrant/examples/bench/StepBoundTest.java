@@ -49,6 +49,35 @@ class StepBoundTest {
     }
 
     @Test
+    void aConvolutionIsPricedAsItsIm2colGemmsWithoutTheColumnMatrix() {
+        java.util.List<StepBound.Gemm> gemms = new java.util.ArrayList<>();
+        try (Backend be = BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), 1);
+             Tensor x = be.allocate(DType.FLOAT32, 2, 6, 6, 3);              // 2 images 6x6x3, 3x3 kernel, no padding
+             Tensor weight = be.allocate(DType.FLOAT32, 4, 27);
+             Tensor bias = be.allocate(DType.FLOAT32, 4);
+             Tensor col = be.allocate(DType.FLOAT32, 32, 27);
+             Tensor y = be.allocate(DType.FLOAT32, 32, 4);
+             Tensor dcol = be.allocate(DType.FLOAT32, 32, 27);
+             Tensor dWeight = be.allocate(DType.FLOAT32, 4, 27);
+             Tensor dx = be.allocate(DType.FLOAT32, 2, 6, 6, 3)) {
+            dev.quadrant.device.Window2d w = dev.quadrant.device.Window2d.square(3, 1, 0);
+            long fwd = StepBound.convolution("conv2dForward", new Object[] {x, w, weight, bias, col, y}, gemms);
+            assertEquals(4L * (216 + 108 + 4 + 128), fwd, "x, weight, bias and y; not col");
+            assertEquals(1, gemms.size());
+            assertEquals(2.0 * 32 * 4 * 27, gemms.get(0).flops());
+            long bwd = StepBound.convolution("conv2dBackward",
+                    new Object[] {x, y, w, weight, col, dcol, dWeight, null, dx}, gemms);
+            assertEquals(4L * (216 + 128 + 108 + 108 + 216), bwd, "x, dy, weight, dWeight and dx; not col or dcol");
+            assertEquals(3, gemms.size(), "the weight and the input gradients");
+            assertEquals(2.0 * 4 * 27 * 32, gemms.get(1).flops());
+            assertEquals(2.0 * 32 * 27 * 4, gemms.get(2).flops());
+            StepBound.convolution("conv2dBackward", new Object[] {x, y, w, weight, col, dcol, dWeight, null, null},
+                    gemms);
+            assertEquals(4, gemms.size(), "no input gradient: one GEMM");
+        }
+    }
+
+    @Test
     void bytesCountEachTensorOnceAndTransfersTwice() {
         assertEquals(0, StepBound.bytes("synchronize", null));
         try (Backend be = BackendProvider.of(Device.Kind.CPU).create(Device.cpu(), 1);

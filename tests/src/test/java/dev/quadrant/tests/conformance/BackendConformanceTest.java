@@ -347,6 +347,22 @@ class BackendConformanceTest {
     }
 
     @OnEveryBackend
+    void conv2dForward(Backend be) {
+        covers(be, "conv2dForward");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            ConvChecks.forward(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
+    void conv2dBackward(Backend be) {
+        covers(be, "conv2dBackward");
+        try (Backend oneThread = another.get(be).apply(1)) {
+            ConvChecks.backward(be, oneThread);
+        }
+    }
+
+    @OnEveryBackend
     void maxPool2dForward(Backend be) {
         covers(be, "maxPool2dForward");
         ImageChecks.maxPool2dForward(be);

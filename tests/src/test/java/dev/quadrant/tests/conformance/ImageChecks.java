@@ -267,7 +267,7 @@ final class ImageChecks {
         return x;
     }
 
-    private static double[] scaled(double[] mag, double factor) {
+    static double[] scaled(double[] mag, double factor) {
         double[] tol = new double[mag.length];
         for (int i = 0; i < mag.length; i++) {
             tol[i] = factor * mag[i];

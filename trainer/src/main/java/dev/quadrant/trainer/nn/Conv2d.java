@@ -11,10 +11,12 @@ import dev.quadrant.device.Window2d;
  * {@code [out, C, kh, kw]} and bias {@code [out]} (PyTorch's layout and names: {@code weight}, {@code bias}), stride
  * and zero padding as a {@link Window2d} (dilation 1, no groups).
  *
- * <p>Forward: {@code im2col} into a SAVED buffer {@code col [rows * Ho * Wo, C * kh * kw]} (column order
- * {@code (c, ky, kx)}, that of the weight flattened), then {@code y = col W^T (+ b)} with the weight seen as
- * {@code [out, C * kh * kw]}. Backward accumulates {@code dW += dy^T col} and {@code db += column sums of dy}; when the
- * input gradient is asked for, {@code dcol = dy W} goes into SCRATCH and {@code col2im} writes {@code dx}. Initial
+ * <p>Forward: {@link Backend#conv2dForward}, {@code y = im2col(x) W^T (+ b)} with the weight seen as
+ * {@code [out, C * kh * kw]} and a SAVED buffer {@code col [rows * Ho * Wo, C * kh * kw]} the backend may keep the
+ * columns in (column order {@code (c, ky, kx)}, that of the weight flattened). Backward:
+ * {@link Backend#conv2dBackward} accumulates {@code dW += dy^T im2col(x)} and {@code db += column sums of dy}; when
+ * the input gradient is asked for, it writes {@code dx = col2im(dy W)} with {@code dcol} as SCRATCH. The forward's
+ * input {@code x} is read again in the backward (every module's output is a saved buffer, kept until then). Initial
  * weights: the model's {@code --init} by fan-in {@code C * kh * kw} ({@link Init#weight(ParamRef)}), bias zero.
  *
  * <pre>{@code
@@ -44,6 +46,7 @@ public final class Conv2d implements Module {
     private Tensor y;          // [maxRows, Ho, Wo, out]
     private Tensor dx;         // [maxRows, H, W, C]
     private int lastRows;
+    private Tensor lastX;      // the forward's input, kept by its producer until the backward (a saved output)
 
     /** {@code out} filters over {@code window}, with a bias when {@code withBias}. */
     public Conv2d(int out, Window2d window, boolean withBias) {
@@ -99,31 +102,18 @@ public final class Conv2d implements Module {
     @Override
     public Tensor forward(Tensor x, ForwardContext ctx) {
         lastRows = x.dim(0);
-        Tensor cm = Shapes.asMatrix(col.rows(0, lastRows));
-        be.im2col(x, window, cm);
+        lastX = x;
         Tensor yb = y.rows(0, lastRows);
-        Tensor ym = Shapes.asMatrix(yb);
-        be.gemm(false, true, 1f, cm, weight, 0f, ym);
-        if (bias != null) {
-            be.addBias(ym, bias);
-        }
+        be.conv2dForward(x, window, weight, bias, Shapes.asMatrix(col.rows(0, lastRows)), Shapes.asMatrix(yb));
         return yb;
     }
 
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
-        Tensor dym = Shapes.asMatrix(dy);
-        be.gemm(true, false, 1f, dym, Shapes.asMatrix(col.rows(0, lastRows)), 1f, dWeight);
-        if (dBias != null) {
-            be.columnSums(dym, 1f, dBias);
-        }
-        if (!ctx.needInputGradient()) {
-            return null;
-        }
-        Tensor dcm = Shapes.asMatrix(dcol.rows(0, lastRows));
-        be.gemm(false, false, 1f, dym, weight, 0f, dcm);
-        Tensor dxb = dx.rows(0, lastRows);
-        be.col2im(dcm, window, dxb);
+        boolean input = ctx.needInputGradient();
+        Tensor dxb = input ? dx.rows(0, lastRows) : null;
+        be.conv2dBackward(lastX, Shapes.asMatrix(dy), window, weight, Shapes.asMatrix(col.rows(0, lastRows)),
+                Shapes.asMatrix(dcol.rows(0, lastRows)), dWeight, dBias, dxb);
         return dxb;
     }
 

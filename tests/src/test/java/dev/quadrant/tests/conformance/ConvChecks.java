@@ -1,0 +1,172 @@
+package dev.quadrant.tests.conformance;
+
+import static dev.quadrant.tests.conformance.Approx.EPS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import dev.quadrant.device.Backend;
+import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Window2d;
+
+/**
+ * conv2dForward and conv2dBackward against the float64 reference (the reference backend's generic im2col
+ * convolution), at every geometry of {@link ImageChecks#CASES} with several filter counts, and at batches where the
+ * CPU backend's chunks of whole images split the batch unevenly. Error bounds are those of a GEMM over the window
+ * ({@code (k + 2) eps} times the same op on absolute values, k the terms summed); written outputs start as noise,
+ * accumulated ones as non-zero values; every tensor is a guarded view. Deterministic: the same bits on a second run
+ * and on a one-thread backend.
+ */
+final class ConvChecks {
+    private ConvChecks() {}
+
+    /** A geometry and a number of filters. */
+    record Conv(ImageChecks.Case k, int out) {
+        @Override
+        public String toString() {
+            return k + " -> " + out + " filters";
+        }
+    }
+
+    static List<Conv> cases() {
+        List<Conv> all = new ArrayList<>();
+        int[] outs = {1, 3, 7};
+        int i = 0;
+        for (ImageChecks.Case k : ImageChecks.CASES) {
+            all.add(new Conv(k, outs[i++ % outs.length]));
+        }
+        all.add(new Conv(new ImageChecks.Case(7, 10, 10, 16, Window2d.square(3, 1, 1)), 8));   // chunks of 4 + 3 images
+        all.add(new Conv(new ImageChecks.Case(3, 28, 28, 1, Window2d.square(5, 1, 2)), 6));    // LeNet's conv1
+        all.add(new Conv(new ImageChecks.Case(5, 14, 14, 6, Window2d.square(5, 1, 0)), 16));   // LeNet's conv2
+        all.add(new Conv(new ImageChecks.Case(3, 12, 12, 8, Window2d.square(3, 2, 1)), 16));   // a strided stage
+        return all;
+    }
+
+    /** Forward, with and without a bias. */
+    static void forward(Backend be, Backend oneThread) {
+        Random r = new Random(93);
+        for (Conv cv : cases()) {
+            for (boolean withBias : new boolean[] {true, false}) {
+                ImageChecks.Case k = cv.k();
+                int out = cv.out();
+                String what = "conv2dForward " + cv + (withBias ? "" : ", no bias");
+                float[] x = Data.gaussian(r, k.imageSize(), 1);
+                float[] w = Data.gaussian(r, out * k.cols(), 0.5);
+                float[] b = withBias ? Data.gaussian(r, out, 1) : null;
+                Tensor ry = Ref.zeros(k.rows(), out);
+                Ref.BE.conv2dForward(Ref.floats(x, k.image()), k.win(), Ref.floats(w, out, k.cols()),
+                        b == null ? null : Ref.floats(b, out), Ref.zeros(k.rows(), k.cols()), ry);
+                Tensor mag = Ref.zeros(k.rows(), out);
+                Ref.BE.conv2dForward(Ref.absFloats(x, k.image()), k.win(), Ref.absFloats(w, out, k.cols()),
+                        b == null ? null : Ref.absFloats(b, out), Ref.zeros(k.rows(), k.cols()), mag);
+                double[] tol = ImageChecks.scaled(Ref.values(mag), (k.cols() + 2) * EPS);
+                float[] y = forward(be, what, k, out, x, w, b);
+                Approx.assertClose(what, y, Ref.values(ry), tol);
+                assertArrayEquals(y, forward(be, what, k, out, x, w, b), what + ": a second run gave other bits");
+                assertArrayEquals(y, forward(oneThread, what, k, out, x, w, b),
+                        what + ": a one-thread backend gave other bits");
+            }
+        }
+    }
+
+    private static float[] forward(Backend be, String what, ImageChecks.Case k, int out, float[] x, float[] w,
+                                   float[] b) {
+        Random noise = new Random(5);
+        try (Guarded gx = Guarded.floats(be, x, k.image());
+             Guarded gw = Guarded.floats(be, w, out, k.cols());
+             Guarded gb = b == null ? null : Guarded.floats(be, b, out);
+             Guarded gc = Guarded.floats(be, Data.gaussian(noise, k.rows() * k.cols(), 1), k.rows(), k.cols());
+             Guarded gy = Guarded.floats(be, Data.gaussian(noise, k.rows() * out, 1), k.rows(), out)) {
+            be.conv2dForward(gx.view, k.win(), gw.view, gb == null ? null : gb.view, gc.view, gy.view);
+            if (gb == null) {
+                Guarded.assertAllGuardsIntact(what, gx, gw, gc, gy);
+            } else {
+                Guarded.assertAllGuardsIntact(what, gx, gw, gb, gc, gy);
+            }
+            return gy.floats();
+        }
+    }
+
+    /**
+     * Backward after the backend's own forward (its col as it left it): dWeight and dBias accumulate onto non-zero
+     * values, dx is written over noise; also with no bias and no input gradient.
+     */
+    static void backward(Backend be, Backend oneThread) {
+        Random r = new Random(94);
+        for (Conv cv : cases()) {
+            for (int variant = 0; variant < 2; variant++) {
+                boolean full = variant == 0;
+                ImageChecks.Case k = cv.k();
+                int out = cv.out();
+                String what = "conv2dBackward " + cv + (full ? "" : ", no bias, no dx");
+                float[] x = Data.gaussian(r, k.imageSize(), 1);
+                float[] w = Data.gaussian(r, out * k.cols(), 0.5);
+                float[] dy = Data.gaussian(r, k.rows() * out, 1);
+                float[] dw0 = Data.gaussian(r, out * k.cols(), 1);
+                float[] db0 = Data.gaussian(r, out, 1);
+                Tensor rdw = Ref.floats(dw0, out, k.cols());
+                Tensor rdb = full ? Ref.floats(db0, out) : null;
+                Tensor rdx = full ? Ref.zeros(k.image()) : null;
+                reference(k, out, x, w, dy, rdw, rdb, rdx, false);
+                Tensor mdw = Ref.absFloats(dw0, out, k.cols());
+                Tensor mdb = full ? Ref.absFloats(db0, out) : null;
+                Tensor mdx = full ? Ref.zeros(k.image()) : null;
+                reference(k, out, x, w, dy, mdw, mdb, mdx, true);
+                Grads got = backward(be, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
+                Approx.assertClose(what + " dWeight", got.dw, Ref.values(rdw),
+                        ImageChecks.scaled(Ref.values(mdw), (k.rows() + 2) * EPS));
+                if (full) {
+                    Approx.assertClose(what + " dBias", got.db, Ref.values(rdb),
+                            ImageChecks.scaled(Ref.values(mdb), (k.rows() + 2) * EPS));
+                    Approx.assertClose(what + " dx", got.dx, Ref.values(rdx),
+                            ImageChecks.scaled(Ref.values(mdx), (k.overlap() + out + 2) * EPS));
+                }
+                Grads again = backward(be, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
+                Grads one = backward(oneThread, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
+                for (Grads g : new Grads[] {again, one}) {
+                    String run = g == again ? ": a second run gave other bits" : ": a one-thread backend gave other bits";
+                    assertArrayEquals(got.dw, g.dw, what + " dWeight" + run);
+                    if (full) {
+                        assertArrayEquals(got.db, g.db, what + " dBias" + run);
+                        assertArrayEquals(got.dx, g.dx, what + " dx" + run);
+                    }
+                }
+            }
+        }
+    }
+
+    private record Grads(float[] dw, float[] db, float[] dx) {}
+
+    /** The float64 backward, on absolute values when {@code abs} (the error bound's magnitudes). */
+    private static void reference(ImageChecks.Case k, int out, float[] x, float[] w, float[] dy, Tensor dw, Tensor db,
+                                  Tensor dx, boolean abs) {
+        Tensor rx = abs ? Ref.absFloats(x, k.image()) : Ref.floats(x, k.image());
+        Tensor rw = abs ? Ref.absFloats(w, out, k.cols()) : Ref.floats(w, out, k.cols());
+        Tensor rdy = abs ? Ref.absFloats(dy, k.rows(), out) : Ref.floats(dy, k.rows(), out);
+        Tensor col = Ref.zeros(k.rows(), k.cols());
+        Ref.BE.conv2dForward(rx, k.win(), rw, null, col, Ref.zeros(k.rows(), out));
+        Ref.BE.conv2dBackward(rx, rdy, k.win(), rw, col, Ref.zeros(k.rows(), k.cols()), dw, db, dx);
+    }
+
+    private static Grads backward(Backend be, String what, ImageChecks.Case k, int out, float[] x, float[] w,
+                                  float[] dy, float[] dw0, float[] db0, boolean full) {
+        Random noise = new Random(6);
+        try (Guarded gx = Guarded.floats(be, x, k.image());
+             Guarded gw = Guarded.floats(be, w, out, k.cols());
+             Guarded gdy = Guarded.floats(be, dy, k.rows(), out);
+             Guarded gc = Guarded.floats(be, new float[k.rows() * k.cols()], k.rows(), k.cols());
+             Guarded gdc = Guarded.floats(be, Data.gaussian(noise, k.rows() * k.cols(), 1), k.rows(), k.cols());
+             Guarded gy = Guarded.floats(be, new float[k.rows() * out], k.rows(), out);
+             Guarded gdw = Guarded.floats(be, dw0, out, k.cols());
+             Guarded gdb = Guarded.floats(be, full ? db0 : new float[out], out);
+             Guarded gdx = Guarded.floats(be, Data.gaussian(noise, k.imageSize(), 1), k.image())) {
+            be.conv2dForward(gx.view, k.win(), gw.view, null, gc.view, gy.view);
+            be.conv2dBackward(gx.view, gdy.view, k.win(), gw.view, gc.view, gdc.view, gdw.view,
+                    full ? gdb.view : null, full ? gdx.view : null);
+            Guarded.assertAllGuardsIntact(what, gx, gw, gdy, gc, gdc, gy, gdw, gdb, gdx);
+            return new Grads(gdw.floats(), full ? gdb.floats() : null, full ? gdx.floats() : null);
+        }
+    }
+}
