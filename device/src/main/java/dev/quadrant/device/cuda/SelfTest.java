@@ -102,6 +102,7 @@ public final class SelfTest {
         c.check("causal softmax fwd/bwd", () -> SelfTestSequence.causalSoftmax(c));
         c.check("permute (attention split, merge)", () -> SelfTestSequence.permute(c));
         c.check("im2col/col2im 5x3 s2x1 p2x1", () -> SelfTestImage.im2col(c));
+        c.check("conv2d fwd/bwd 3x3 s1 p1 5->4", () -> SelfTestImage.conv2d(c, gemmTol));
         c.check("maxPool2d fwd/bwd (ties, NaN)", () -> SelfTestImage.maxPool(c));
         c.check("avgPool2d fwd/bwd (3x3 p1, global)", () -> SelfTestImage.avgPool(c));
         c.check("batchNorm stats/fwd/running/bwd 189x24", () -> SelfTestBatchNorm.run(c));

@@ -12,7 +12,7 @@ import dev.quadrant.device.cuda.SelfTest.Checker;
 import dev.quadrant.device.cuda.SelfTest.Checker.Mismatch;
 
 /**
- * The self-test's checks of the image ops (im2col, col2im, max and average pooling) at the sizes of a small convnet
+ * The self-test's checks of the image ops (im2col, col2im, convolution, max and average pooling) at the sizes of a small convnet
  * layer over channels-last images: each runs the op on the backend under test and on the float64 reference with the
  * same inputs and returns its detail line or throws {@link Mismatch}. Copies (im2col, max pooling's values and
  * indices) are exact; sums get {@code (terms + 2) eps} times the sum of their magnitudes. Stateless.
@@ -48,6 +48,59 @@ final class SelfTestImage {
             exactBits("im2col", c.get(tu), wantCol);
             c.be.col2im(tc, w, tdx);
             return "im2col exact; " + compare("col2im", c.get(tdx), want(rdx), (3 * 3 + 2) * EPS, want(mag));
+        }
+    }
+
+    /**
+     * conv2dForward (with a bias) and conv2dBackward (weight and bias gradients accumulated onto non-zero values, dx
+     * written over noise) with a 3x3 kernel, stride 1, padding 1, 5 -> 4 channels: each sum gets {@code (terms + 2)
+     * eps} times the same op on absolute values, or the GEMM tolerance of the precision if larger (TF32 and BF16
+     * GEMMs round their operands).
+     */
+    static String conv2d(Checker c, double gemmTol) {
+        Window2d w = Window2d.square(3, 1, 1);
+        int out = 4;
+        int rows = N * w.outHeight(H) * w.outWidth(W);
+        int cols = C * w.kh() * w.kw();
+        float[] x = c.randn(N * H * W * C, 1);
+        float[] wt = c.randn(out * cols, 0.5);
+        float[] b = c.randn(out, 1);
+        float[] dy = c.randn(rows * out, 1);
+        float[] dw0 = c.randn(out * cols, 1);
+        float[] db0 = c.randn(out, 1);
+        double[][] want = new double[4][];
+        double[][] mag = new double[4][];
+        for (int pass = 0; pass < 2; pass++) {
+            boolean abs = pass == 1;
+            Tensor rx = abs ? c.refAbs(x, N, H, W, C) : c.refFloats(x, N, H, W, C);
+            Tensor rw = abs ? c.refAbs(wt, out, cols) : c.refFloats(wt, out, cols);
+            Tensor rb = abs ? c.refAbs(b, out) : c.refFloats(b, out);
+            Tensor rdy = abs ? c.refAbs(dy, rows, out) : c.refFloats(dy, rows, out);
+            Tensor rdw = abs ? c.refAbs(dw0, out, cols) : c.refFloats(dw0, out, cols);
+            Tensor rdb = abs ? c.refAbs(db0, out) : c.refFloats(db0, out);
+            Tensor rcol = c.ref.allocate(DType.FLOAT32, rows, cols);
+            Tensor ry = c.ref.allocate(DType.FLOAT32, rows, out);
+            Tensor rdx = c.ref.allocate(DType.FLOAT32, N, H, W, C);
+            c.ref.conv2dForward(rx, w, rw, rb, rcol, ry);
+            c.ref.conv2dBackward(rx, rdy, w, rw, rcol, c.ref.allocate(DType.FLOAT32, rows, cols), rdw, rdb, rdx);
+            double[][] into = abs ? mag : want;
+            into[0] = want(ry);
+            into[1] = want(rdw);
+            into[2] = want(rdb);
+            into[3] = want(rdx);
+        }
+        try (Tensor tx = c.put(x, N, H, W, C); Tensor tw = c.put(wt, out, cols); Tensor tb = c.put(b, out);
+             Tensor tdy = c.put(dy, rows, out); Tensor tdw = c.put(dw0, out, cols); Tensor tdb = c.put(db0, out);
+             Tensor tcol = c.put(c.randn(rows * cols, 1), rows, cols);
+             Tensor tdcol = c.put(c.randn(rows * cols, 1), rows, cols);
+             Tensor ty = c.put(c.randn(rows * out, 1), rows, out);
+             Tensor tdx = c.put(c.randn(x.length, 1), N, H, W, C)) {
+            c.be.conv2dForward(tx, w, tw, tb, tcol, ty);
+            String r = compare("y", c.get(ty), want[0], Math.max(gemmTol, (cols + 2) * EPS), mag[0]);
+            c.be.conv2dBackward(tx, tdy, w, tw, tcol, tdcol, tdw, tdb, tdx);
+            r += "; " + compare("dW", c.get(tdw), want[1], Math.max(gemmTol, (rows + 3) * EPS), mag[1]);
+            r += "; " + compare("db", c.get(tdb), want[2], (rows + 3) * EPS, mag[2]);
+            return r + "; " + compare("dx", c.get(tdx), want[3], Math.max(gemmTol, (3 * 3 * out + 2) * EPS), mag[3]);
         }
     }
 
