@@ -111,7 +111,9 @@ final class CpuConvOps {
         }
         int out = weight.dim(0);
         int taps = g.colWidth();
-        FloatBuffer wp = dxb == null ? null : tapWeight(g, out, wb, off(weight));
+        Geometry gt = dxb == null ? null : ConvLoops.transposed(g, out);
+        FloatBuffer wp = dxb == null ? null : gt != null ? transposedWeight(g, out, wb, off(weight))
+                : tapWeight(g, out, wb, off(weight));
         int per = imagesPerChunk(g);
         int chunks = (g.n() + per - 1) / per;
         int positions = g.ho() * g.wo();
@@ -121,7 +123,7 @@ final class CpuConvOps {
         int dyo = off(dy);
         int dxo = dx == null ? 0 : off(dx);
         pool.parallelFor(chunks, 1, (p, from, to) -> {
-            Tiles s = TILES.get().fit(g, per, out);
+            Tiles s = TILES.get().fit(g, per, out).fit(gt, per, g.c());
             for (int q = from; q < to; q++) {
                 int n0 = q * per;
                 int n1 = Math.min(g.n(), n0 + per);
@@ -133,7 +135,13 @@ final class CpuConvOps {
                 if (dbb != null) {
                     columnSums(dyb, (int) dyAt, rows, out, part, chunks * weightFloats + q * out, s.rows);
                 }
-                if (dxb != null) {
+                if (gt != null) {   // stride 1: dx = the transposed convolution of dy, one GEMM straight into dx
+                    int inRows = (n1 - n0) * g.h() * g.w();
+                    int tTaps = gt.colWidth();
+                    ConvLoops.im2col(gt, dyb, dyo, n0, n1, s.dtile, s.band, s.rows);
+                    OpenBlas.sgemm(false, true, inRows, g.c(), tTaps, 1f, s.dtile, 0, tTaps, wp, 0, tTaps, 0f, dxb,
+                            dxo + (long) n0 * g.h() * g.w() * g.c(), g.c());
+                } else if (dxb != null) {
                     OpenBlas.sgemm(false, false, rows, taps, out, 1f, dyb, dyAt, out, wp, 0, taps, 0f, s.dtile, 0,
                             taps);
                     ConvLoops.col2im(g, s.dtile, n0, n1, dxb, dxo, s.image, s.rows);
@@ -179,6 +187,20 @@ final class CpuConvOps {
         float[] to = new float[n];
         wb.get(wo, from, 0, n);
         ConvLoops.toTapOrder(g, out, from, to);
+        if (tapWeight.capacity() < n) {
+            tapWeight = direct(n);
+        }
+        tapWeight.put(0, to, 0, n);
+        return tapWeight;
+    }
+
+    /** The weight of the transposed convolution ({@link ConvLoops#toTransposedTapOrder}), in this backend's buffer. */
+    private FloatBuffer transposedWeight(Geometry g, int out, FloatBuffer wb, int wo) {
+        int n = out * g.colWidth();
+        float[] from = new float[n];
+        float[] to = new float[n];
+        wb.get(wo, from, 0, n);
+        ConvLoops.toTransposedTapOrder(g, out, from, to);
         if (tapWeight.capacity() < n) {
             tapWeight = direct(n);
         }
@@ -240,10 +262,16 @@ final class CpuConvOps {
         float[] rows = new float[0];
         float[] image = new float[0];
 
+        /** Room for chunks of {@code per} images of {@code g} (null: nothing more) with {@code out} filters. */
         Tiles fit(Geometry g, int per, int out) {
+            if (g == null) {
+                return this;
+            }
             int tileFloats = Math.multiplyExact(per * g.ho() * g.wo(), g.colWidth());
             if (tile.capacity() < tileFloats) {
                 tile = direct(tileFloats);
+            }
+            if (dtile.capacity() < tileFloats) {
                 dtile = direct(tileFloats);
             }
             band = grow(band, ConvLoops.bandFloats(g));

@@ -74,7 +74,20 @@ class StepBoundTest {
             StepBound.convolution("conv2dBackward", new Object[] {x, y, w, weight, col, dcol, dWeight, null, null},
                     gemms);
             assertEquals(4, gemms.size(), "no input gradient: one GEMM");
+            assertEquals(1, gemms.get(0).calls(), "32 rows of 27 taps fit one chunk");
         }
+        // LeNet's conv1 at batch 128: 100352 rows of 25 taps replay as 39 calls of 2621 rows (64 Ki floats of col)
+        StepBound.Gemm fwd = new StepBound.Gemm(false, false, true, 1f, new int[] {100352, 25}, new int[] {6, 25}, 0f,
+                new int[] {100352, 6}, 2621);
+        assertEquals(39, fwd.calls());
+        assertEquals(java.util.List.of(2621, 25, 2621, 6), java.util.List.of(fwd.chunked().a()[0],
+                fwd.chunked().a()[1], fwd.chunked().c()[0], fwd.chunked().c()[1]));
+        StepBound.Gemm dw = new StepBound.Gemm(false, true, false, 1f, new int[] {100352, 6}, new int[] {100352, 25},
+                1f, new int[] {6, 25}, 2621);
+        assertEquals(39, dw.calls());
+        assertEquals(2621, dw.chunked().a()[0], "the weight gradient is cut along its common dimension");
+        assertEquals(2621, dw.chunked().b()[0]);
+        assertEquals(6 * 25, dw.chunked().c()[0] * dw.chunked().c()[1], "and keeps its C");
     }
 
     @Test

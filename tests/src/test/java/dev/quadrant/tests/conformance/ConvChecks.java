@@ -121,7 +121,7 @@ final class ConvChecks {
                     Approx.assertClose(what + " dBias", got.db, Ref.values(rdb),
                             ImageChecks.scaled(Ref.values(mdb), (k.rows() + 2) * EPS));
                     Approx.assertClose(what + " dx", got.dx, Ref.values(rdx),
-                            ImageChecks.scaled(Ref.values(mdx), (k.overlap() + out + 2) * EPS));
+                            ImageChecks.scaled(Ref.values(mdx), (k.overlap() * out + 2) * EPS));
                 }
                 Grads again = backward(be, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
                 Grads one = backward(oneThread, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
