@@ -10,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quadrant.device.Backend;
@@ -24,7 +28,9 @@ import dev.quadrant.trainer.train.Training;
  * The physical bound of a training step: records the {@link Backend} calls of one step (the {@code record}-th call of
  * {@link StepRunner#step}, on every replica) and prices them as the fastest this machine could run them. The step's
  * GEMMs ({@code gemm}, {@code gemmBatched}) are replayed alone, same shapes and order, on fresh backends of the same
- * kind and thread budget (replicas concurrently, as they ran), best of several passes; every other call is priced by
+ * kind and thread budget (replicas concurrently, as they ran), best of several passes; a convolution's GEMMs are
+ * replayed on a CPU as the CPU backend runs them, cache-sized chunks of images each in one single-threaded call,
+ * the chunks shared out over the thread budget (on a GPU as one call each); every other call is priced by
  * the bytes it must move at least (each tensor operand once; uploads and downloads once more for the host side) at
  * the machine's copy bandwidth, measured by {@link #copyBandwidth}. The bound is the sum of the two: a step can only
  * approach it by overlapping nothing and wasting nothing.
@@ -54,6 +60,11 @@ final class StepBound {
 
         /** The batch dimension: rows of C, or the common dimension of a weight gradient ({@code transA}). */
         private int batchRows() { return transA ? a[0] : c[0]; }
+
+        /** The same GEMM in one call (a convolution's on a backend that builds the whole column matrix). */
+        Gemm whole() {
+            return chunk == 0 ? this : new Gemm(batched, transA, transB, alpha, a, b, beta, c, 0);
+        }
 
         /** Calls of the replay: one, or the chunks of a convolution's GEMM. */
         int calls() { return chunk == 0 ? 1 : (batchRows() + chunk - 1) / chunk; }
@@ -241,12 +252,28 @@ final class StepBound {
             int replica = r;
             Device device = where.get(r);
             Thread t = new Thread(() -> {
+                List<Backend> workers = new ArrayList<>();
+                ExecutorService pool = null;
                 try (Backend be = backends.create(device, threadsEach, precision)) {
-                    best[replica] = replay(be, perReplica.get(replica), passes);
-                } catch (RuntimeException | Error e) {
+                    List<Gemm> calls = perReplica.get(replica);
+                    if (device.isCpu()) {   // convolution chunks: one single-threaded call per chunk, chunks in parallel
+                        for (int w = 0; w < threadsEach; w++) {
+                            workers.add(backends.create(device, 1, precision));
+                        }
+                        pool = Executors.newFixedThreadPool(threadsEach);
+                    } else {   // a GPU backend builds the whole column matrix and multiplies it in one call
+                        calls = calls.stream().map(Gemm::whole).toList();
+                    }
+                    best[replica] = replay(be, calls, passes, workers, pool);
+                } catch (RuntimeException | Error | InterruptedException | ExecutionException e) {
                     synchronized (failed) {
                         failed[0] = e;
                     }
+                } finally {
+                    if (pool != null) {
+                        pool.shutdownNow();
+                    }
+                    workers.forEach(Backend::close);
                 }
             }, "step-bound-" + r);
             threads.add(t);
@@ -264,15 +291,27 @@ final class StepBound {
         return new Price(gemmSeconds, otherBytes.get(), otherCalls.get(), count, flops, bytesPerSecond);
     }
 
-    /** The fastest of {@code passes} timed passes over {@code calls} on {@code be}, in seconds per pass. */
-    private static double replay(Backend be, List<Gemm> calls, int passes) {
-        List<Tensor[]> operands = new ArrayList<>();
+    /**
+     * The fastest of {@code passes} timed passes over {@code calls} on {@code be}, in seconds per pass. A chunked
+     * (convolution) GEMM's calls are shared out over {@code workers} (one-thread backends, each with operands of its
+     * own, on {@code pool}'s threads), as the CPU backend runs a convolution's chunks; without workers they run one
+     * after another on {@code be}.
+     */
+    private static double replay(Backend be, List<Gemm> calls, int passes, List<Backend> workers,
+                                 ExecutorService pool) throws InterruptedException, ExecutionException {
+        List<Tensor[][]> operands = new ArrayList<>();   // per call: [worker][a, b, c], or [0] on be
         for (Gemm g : calls) {
             Gemm c = g.chunked();
-            Tensor[] t = {be.allocate(DType.FLOAT32, c.a()), be.allocate(DType.FLOAT32, c.b()),
-                    be.allocate(DType.FLOAT32, c.c())};
-            for (Tensor x : t) {
-                be.fill(x, 0.01f);
+            boolean shared = g.chunk() > 0 && !workers.isEmpty();
+            List<Backend> on = shared ? workers : List.of(be);
+            Tensor[][] t = new Tensor[on.size()][];
+            for (int w = 0; w < on.size(); w++) {
+                Backend b = on.get(w);
+                t[w] = new Tensor[] {b.allocate(DType.FLOAT32, c.a()), b.allocate(DType.FLOAT32, c.b()),
+                        b.allocate(DType.FLOAT32, c.c())};
+                for (Tensor x : t[w]) {
+                    b.fill(x, 0.01f);
+                }
             }
             operands.add(t);
         }
@@ -283,12 +322,28 @@ final class StepBound {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < calls.size(); i++) {
                     Gemm g = calls.get(i);
-                    Tensor[] t = operands.get(i);
+                    Tensor[][] t = operands.get(i);
                     if (g.batched()) {
-                        be.gemmBatched(g.transA(), g.transB(), g.alpha(), t[0], t[1], g.beta(), t[2]);
+                        be.gemmBatched(g.transA(), g.transB(), g.alpha(), t[0][0], t[0][1], g.beta(), t[0][2]);
+                    } else if (t.length > 1) {
+                        int n = g.calls();
+                        List<Future<?>> done = new ArrayList<>();
+                        for (int w = 0; w < t.length; w++) {
+                            Backend b = workers.get(w);
+                            Tensor[] o = t[w];
+                            int share = (int) ((long) n * (w + 1) / t.length) - (int) ((long) n * w / t.length);
+                            done.add(pool.submit(() -> {
+                                for (int r = share; r > 0; r--) {
+                                    b.gemm(g.transA(), g.transB(), g.alpha(), o[0], o[1], g.beta(), o[2]);
+                                }
+                            }));
+                        }
+                        for (Future<?> f : done) {
+                            f.get();
+                        }
                     } else {
                         for (int r = g.calls(); r > 0; r--) {
-                            be.gemm(g.transA(), g.transB(), g.alpha(), t[0], t[1], g.beta(), t[2]);
+                            be.gemm(g.transA(), g.transB(), g.alpha(), t[0][0], t[0][1], g.beta(), t[0][2]);
                         }
                     }
                 }
@@ -299,9 +354,11 @@ final class StepBound {
             }
             return best;
         } finally {
-            for (Tensor[] t : operands) {
-                for (Tensor x : t) {
-                    x.close();
+            for (Tensor[][] t : operands) {
+                for (Tensor[] w : t) {
+                    for (Tensor x : w) {
+                        x.close();
+                    }
                 }
             }
         }
