@@ -289,6 +289,29 @@ public final class CpuBackend implements Backend {
         int cols = x.dim(1);
         int xo = off(x);
         int oo = off(out);
+        if (cols <= ReductionLoops.NARROW) {
+            // Fixed blocks of rows (a function of cols only), each summed into its own slot, the slots added in block
+            // order: the same result for any thread count, and every thread reads only its own rows.
+            int blockRows = Math.max(1, CpuBatchNormOps.BLOCK_ELEMENTS / Math.max(1, cols));
+            int blocks = (rows + blockRows - 1) / blockRows;
+            double[] partial = new double[blocks * cols];
+            pool.parallelFor(blocks, rowGrain(GRAIN, blockRows * cols), (p, from, to) -> {
+                for (int b = from; b < to; b++) {
+                    double[] acc = new double[cols];
+                    ReductionLoops.narrowColumnSums(xb, xo, cols, b * blockRows, Math.min(rows, (b + 1) * blockRows),
+                            acc);
+                    System.arraycopy(acc, 0, partial, b * cols, cols);
+                }
+            });
+            double[] total = new double[cols];
+            for (int b = 0; b < blocks; b++) {
+                for (int j = 0; j < cols; j++) {
+                    total[j] += partial[b * cols + j];
+                }
+            }
+            ReductionLoops.finishColumnSums(total, cols, beta, ob, oo);
+            return;
+        }
         // Split by columns: each thread owns whole column sums, no merge, same result for any thread count.
         pool.parallelFor(cols, rowGrain(GRAIN, rows),
                 (p, from, to) -> ReductionLoops.columnSums(xb, xo, rows, cols, beta, ob, oo, from, to));

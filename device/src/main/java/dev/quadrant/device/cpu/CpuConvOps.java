@@ -219,22 +219,31 @@ final class CpuConvOps {
     /** Adds {@code bias} to each of {@code rows} rows of {@code out} floats at {@code at}, through {@code scratch}. */
     private static void addBias(FloatBuffer y, int at, int rows, int out, float[] bias, float[] scratch) {
         int perPass = Math.max(1, scratch.length / out);
+        float[] tiled = Lanes.tiled(bias, out, perPass);   // a bias per element: one loop at one index vectorises
         for (int r = 0; r < rows; r += perPass) {
-            int k = Math.min(perPass, rows - r);
+            int k = Math.min(perPass, rows - r) * out;
             int o = at + r * out;
-            y.get(o, scratch, 0, k * out);
-            for (int i = 0; i < k; i++) {
-                for (int j = 0; j < out; j++) {
-                    scratch[i * out + j] += bias[j];
-                }
+            y.get(o, scratch, 0, k);
+            for (int t = 0; t < k; t++) {
+                scratch[t] += tiled[t];
             }
-            y.put(o, scratch, 0, k * out);
+            y.put(o, scratch, 0, k);
         }
     }
 
     /** Column sums of {@code rows} rows of {@code out} floats at {@code at}, in row order, into {@code sums} at {@code so}. */
     private static void columnSums(FloatBuffer dy, int at, int rows, int out, FloatBuffer sums, int so,
                                    float[] scratch) {
+        if (out <= Scratch.CHUNK) {   // whole rows per tile: vectorised lanes (see Lanes)
+            double[] sum = new double[out];
+            ReductionLoops.narrowColumnSums(dy, at, out, 0, rows, sum);
+            float[] f = new float[out];
+            for (int j = 0; j < out; j++) {
+                f[j] = (float) sum[j];
+            }
+            sums.put(so, f, 0, out);
+            return;
+        }
         float[] acc = new float[out];
         int perPass = Math.max(1, scratch.length / out);
         for (int r = 0; r < rows; r += perPass) {

@@ -91,17 +91,15 @@ final class ElementwiseLoops {
             float[] block = Scratch.floats(0, ReductionLoops.NARROW_BLOCK);
             int perGet = ReductionLoops.NARROW_BLOCK / n;
             bias.get(bo, ba, 0, n);
+            float[] tiled = Lanes.tiled(java.util.Arrays.copyOf(ba, n), n, perGet);   // same index: vectorises
             for (int r = fromRow; r < toRow; r += perGet) {
-                int k = Math.min(perGet, toRow - r);
+                int k = Math.min(perGet, toRow - r) * n;
                 int base = xo + r * n;
-                x.get(base, block, 0, k * n);
-                for (int i = 0; i < k; i++) {
-                    int b = i * n;
-                    for (int j = 0; j < n; j++) {
-                        block[b + j] += ba[j];
-                    }
+                x.get(base, block, 0, k);
+                for (int t = 0; t < k; t++) {
+                    block[t] += tiled[t];
                 }
-                x.put(base, block, 0, k * n);
+                x.put(base, block, 0, k);
             }
             return;
         }

@@ -23,31 +23,12 @@ final class ReductionLoops {
      * double, row after row, over chunks of columns held in a per-thread array so the adds vectorise (see
      * {@link Scratch}): a BatchNorm mean over 1e5 positions keeps its digits (in float32 its rounding, amplified by
      * {@code mean / std} in {@code x - mean}, made 2 replicas differ from 1 by 4e-4 in the gradients). With
-     * {@code beta == 0} the output is not read. Narrow rows (at most {@link #NARROW} columns, e.g. a convolution's
-     * bias gradient over {@code [N * H * W, C]}) are read {@link #NARROW_BLOCK} floats, many rows, per bulk get: one
-     * get per row of 6 floats cost more than the adds. The adds, and so the result, are the same either way.
+     * {@code beta == 0} the output is not read. Wide rows only: narrow ones go to {@link #narrowColumnSums}.
      */
     static void columnSums(FloatBuffer x, int xo, int rows, int cols, float beta, FloatBuffer out, int oo,
                            int fromCol, int toCol) {
         int width = toCol - fromCol;
         double[] acc = Scratch.doubles(0);
-        if (cols <= NARROW) {
-            float[] block = Scratch.floats(1, NARROW_BLOCK);
-            int perGet = NARROW_BLOCK / cols;
-            java.util.Arrays.fill(acc, 0, width, 0.0);
-            for (int r = 0; r < rows; r += perGet) {
-                int k = Math.min(perGet, rows - r);
-                x.get(xo + r * cols, block, 0, k * cols);
-                for (int i = 0; i < k; i++) {
-                    int b = i * cols + fromCol;
-                    for (int j = 0; j < width; j++) {
-                        acc[j] += block[b + j];
-                    }
-                }
-            }
-            finishColumnSums(acc, width, beta, out, oo + fromCol);
-            return;
-        }
         float[] row = Scratch.floats(1);
         for (int c = 0; c < width; c += Scratch.CHUNK) {
             int w = Math.min(Scratch.CHUNK, width - c);
@@ -62,8 +43,33 @@ final class ReductionLoops {
         }
     }
 
+    /**
+     * Narrow rows (at most {@link #NARROW} columns, e.g. a BatchNorm's sum or a convolution's bias gradient over
+     * {@code [N * H * W, C]}): {@code acc[j] += x[r, j]} over rows {@code [fromRow, toRow)}, whole rows a tile at a
+     * time through float lanes flushed into the double accumulators ({@link Lanes}): vectorised, and each float
+     * partial at most {@link Lanes#FLUSH} terms.
+     */
+    static void narrowColumnSums(FloatBuffer x, int xo, int cols, int fromRow, int toRow, double[] acc) {
+        float[] a = Scratch.floats(0);
+        int rowsPer = Lanes.rowsPerTile(cols);
+        float[] lanes = new float[rowsPer * cols];
+        int tiles = 0;
+        for (int r = fromRow; r < toRow; r += rowsPer) {
+            int n = Math.min(rowsPer, toRow - r) * cols;
+            x.get(xo + r * cols, a, 0, n);
+            for (int t = 0; t < n; t++) {
+                lanes[t] += a[t];
+            }
+            if (++tiles == Lanes.FLUSH) {
+                Lanes.flush(lanes, cols, rowsPer, acc);
+                tiles = 0;
+            }
+        }
+        Lanes.flush(lanes, cols, rowsPer, acc);
+    }
+
     /** {@code out[o + j] = acc[j] + beta * out[o + j]} for {@code j < w} ({@code out} not read when beta is 0). */
-    private static void finishColumnSums(double[] acc, int w, float beta, FloatBuffer out, int o) {
+    static void finishColumnSums(double[] acc, int w, float beta, FloatBuffer out, int o) {
         float[] res = Scratch.floats(2);
         if (beta != 0f) {
             out.get(o, res, 0, w);
