@@ -147,13 +147,16 @@ final class ImageLoops {
                             firstPixel = false;
                             continue;
                         }
+                        // Without branches: on random data a branch here mispredicts half the time (and x86 has
+                        // no float conditional move, so a float select is a branch too): an int mask selects bits.
                         for (int ch = 0; ch < c; ch++) {
                             float v = band[src + ch];
                             float b = best[o + ch];
-                            if (b == b && (v > b || v != v)) {   // b is not NaN (the first NaN stays), v larger or NaN
-                                best[o + ch] = v;
-                                at[o + ch] = index;
-                            }
+                            // take v when b is not NaN (the first NaN stays) and v is larger or NaN
+                            int m = b == b & (v > b | v != v) ? -1 : 0;
+                            best[o + ch] = Float.intBitsToFloat(Float.floatToRawIntBits(v) & m
+                                    | Float.floatToRawIntBits(b) & ~m);
+                            at[o + ch] = index & m | at[o + ch] & ~m;
                         }
                     }
                 }
