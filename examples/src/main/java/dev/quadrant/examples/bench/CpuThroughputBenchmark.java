@@ -112,7 +112,18 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
                        double memoryMs, double firstOverLater, String failure) {}
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new CpuThroughputBenchmark()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line of the benchmark: a {@link UserInputException} ends it with its message and exit code 2. */
+    static CommandLine commandLine() {
+        return new CommandLine(new CpuThroughputBenchmark()).setExecutionExceptionHandler((e, cl, parsed) -> {
+            if (e instanceof UserInputException) {   // a missing text file, a bad workload: one line, no trace
+                cl.getErr().println("CpuThroughputBenchmark: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
     }
 
     @Override
