@@ -182,25 +182,25 @@ final class CpuConvOps {
 
     /** The weight in tap order, in this backend's buffer. */
     private FloatBuffer tapWeight(Geometry g, int out, FloatBuffer wb, int wo) {
-        int n = out * g.colWidth();
-        float[] from = new float[n];
-        float[] to = new float[n];
-        wb.get(wo, from, 0, n);
-        ConvLoops.toTapOrder(g, out, from, to);
-        if (tapWeight.capacity() < n) {
-            tapWeight = direct(n);
-        }
-        tapWeight.put(0, to, 0, n);
-        return tapWeight;
+        return permutedWeight(g, out, wb, wo, ConvLoops::toTapOrder);
     }
 
     /** The weight of the transposed convolution ({@link ConvLoops#toTransposedTapOrder}), in this backend's buffer. */
     private FloatBuffer transposedWeight(Geometry g, int out, FloatBuffer wb, int wo) {
+        return permutedWeight(g, out, wb, wo, ConvLoops::toTransposedTapOrder);
+    }
+
+    /** A permutation of a weight's {@code out * C * kh * kw} floats. */
+    private interface Permutation {
+        void apply(Geometry g, int out, float[] from, float[] to);
+    }
+
+    private FloatBuffer permutedWeight(Geometry g, int out, FloatBuffer wb, int wo, Permutation p) {
         int n = out * g.colWidth();
         float[] from = new float[n];
         float[] to = new float[n];
         wb.get(wo, from, 0, n);
-        ConvLoops.toTransposedTapOrder(g, out, from, to);
+        p.apply(g, out, from, to);
         if (tapWeight.capacity() < n) {
             tapWeight = direct(n);
         }
