@@ -212,7 +212,8 @@ public interface Backend extends AutoCloseable {
     /**
      * A 2-D convolution over channels-last images: WRITES {@code y [N * Ho * Wo, out] = im2col(x) W^T (+ bias)}, with
      * {@code x [N, H, W, C]}, {@code weight [out, C * kh * kw]} (a PyTorch weight {@code [out, C, kh, kw]} flattened)
-     * and {@code bias [out]} or null. {@code col [N * Ho * Wo, C * kh * kw]} is the backend's to use: the generic
+     * and {@code bias [out]} or null. {@code col [N * Ho * Wo, C * kh * kw]} (null allowed when
+     * {@link #convolutionUsesColumns} is false) is the backend's to use: the generic
      * path ({@link Im2colConvolution}) leaves {@code im2col(x)} there for {@link #conv2dBackward}; a backend may
      * instead work a few images at a time in cache and recompute them in the backward (the CPU backend does), so
      * {@code col}'s contents are unspecified. The caller passes the same {@code x} and {@code col}, unchanged, to the
@@ -220,6 +221,13 @@ public interface Backend extends AutoCloseable {
      * the window may be bracketed otherwise), and are the same bit for bit on every run and for every thread count.
      */
     void conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y);
+
+    /**
+     * Whether {@link #conv2dForward} and {@link #conv2dBackward} use their {@code col} and {@code dcol} buffers. When
+     * false (the CPU backend, which unfolds a few images at a time into tiles of its own), callers may pass null for
+     * both and need not allocate them: a trainer's memory plan leaves them out. The generic path needs them.
+     */
+    default boolean convolutionUsesColumns() { return true; }
 
     /**
      * Backward of {@link #conv2dForward} (same {@code x}, {@code w}, {@code weight}, {@code col}): ACCUMULATES

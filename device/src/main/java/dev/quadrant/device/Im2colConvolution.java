@@ -19,6 +19,7 @@ public final class Im2colConvolution {
     /** {@link Backend#conv2dForward} on {@code be}'s im2col, GEMM and addBias. */
     public static void forward(Backend be, Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y) {
         ImageOpChecks.conv2dForward(x, w, weight, bias, col, y);
+        needs("conv2dForward", "col", col);
         be.im2col(x, w, col);
         be.gemm(false, true, 1f, col, weight, 0f, y);
         if (bias != null) {
@@ -30,6 +31,10 @@ public final class Im2colConvolution {
     public static void backward(Backend be, Tensor x, Tensor dy, Window2d w, Tensor weight, Tensor col, Tensor dcol,
                                 Tensor dWeight, Tensor dBias, Tensor dx) {
         ImageOpChecks.conv2dBackward(x, dy, w, weight, col, dcol, dWeight, dBias, dx);
+        needs("conv2dBackward", "col", col);
+        if (dx != null) {
+            needs("conv2dBackward", "dcol", dcol);
+        }
         be.gemm(true, false, 1f, dy, col, 1f, dWeight);
         if (dBias != null) {
             be.columnSums(dy, 1f, dBias);
@@ -37,6 +42,13 @@ public final class Im2colConvolution {
         if (dx != null) {
             be.gemm(false, false, 1f, dy, weight, 0f, dcol);
             be.col2im(dcol, w, dx);
+        }
+    }
+
+    private static void needs(String op, String name, Tensor t) {
+        if (t == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null, but this backend's convolution keeps its "
+                    + "column matrix there (convolutionUsesColumns() is true): pass a [N * Ho * Wo, C * kh * kw] tensor");
         }
     }
 }

@@ -415,6 +415,10 @@ public final class CpuBackend implements Backend {
         image.col2im(col, w, dx);
     }
 
+    /** False: the convolution unfolds a few images at a time into tiles of its own ({@code CpuConvOps}). */
+    @Override
+    public boolean convolutionUsesColumns() { return false; }
+
     /** A few images at a time in cache, {@code col} untouched ({@code CpuConvOps}). */
     @Override
     public void conv2dForward(Tensor x, Window2d w, Tensor weight, Tensor bias, Tensor col, Tensor y) {

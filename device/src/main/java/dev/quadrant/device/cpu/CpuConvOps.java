@@ -56,7 +56,9 @@ final class CpuConvOps {
         FloatBuffer xb = be.f(op, "x", x);
         FloatBuffer wb = be.f(op, "weight", weight);
         FloatBuffer bb = bias == null ? null : be.f(op, "bias", bias);
-        be.f(op, "col", col);
+        if (col != null) {
+            be.f(op, "col", col);
+        }
         FloatBuffer yb = be.f(op, "y", y);
         Geometry g = ImageOpChecks.conv2dForward(x, w, weight, bias, col, y);
         if (g.rows() == 0) {
@@ -98,11 +100,13 @@ final class CpuConvOps {
         FloatBuffer xb = be.f(op, "x", x);
         FloatBuffer dyb = be.f(op, "dy", dy);
         FloatBuffer wb = be.f(op, "weight", weight);
-        be.f(op, "col", col);
+        if (col != null) {
+            be.f(op, "col", col);
+        }
         FloatBuffer dwb = be.f(op, "dWeight", dWeight);
         FloatBuffer dbb = dBias == null ? null : be.f(op, "dBias", dBias);
         FloatBuffer dxb = dx == null ? null : be.f(op, "dx", dx);
-        if (dx != null) {
+        if (dx != null && dcol != null) {
             be.f(op, "dcol", dcol);
         }
         Geometry g = ImageOpChecks.conv2dBackward(x, dy, w, weight, col, dcol, dWeight, dBias, dx);

@@ -21,6 +21,7 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.cuda.Precision;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.Window2d;
 import dev.quadrant.trainer.parallel.StepRunner;
 import dev.quadrant.trainer.train.Training;
 
@@ -164,27 +165,34 @@ final class StepBound {
     static long convolution(String method, Object[] args, List<Gemm> gemms) {
         if (method.equals("conv2dForward")) {   // (x, w, weight, bias, col, y)
             Tensor weight = (Tensor) args[2];
-            Tensor col = (Tensor) args[4];
             Tensor y = (Tensor) args[5];
-            gemms.add(new Gemm(false, false, true, 1f, col.shape(), weight.shape(), 0f, y.shape(), chunk(col)));
+            int[] col = columns((Tensor) args[0], (Window2d) args[1]);
+            gemms.add(new Gemm(false, false, true, 1f, col, weight.shape(), 0f, y.shape(), chunk(col)));
             return bytes(method, new Object[] {args[0], weight, args[3], y});
         }
         // (x, dy, w, weight, col, dcol, dWeight, dBias, dx)
         Tensor dy = (Tensor) args[1];
         Tensor weight = (Tensor) args[3];
-        Tensor col = (Tensor) args[4];
         Tensor dWeight = (Tensor) args[6];
-        gemms.add(new Gemm(false, true, false, 1f, dy.shape(), col.shape(), 1f, dWeight.shape(), chunk(col)));
+        int[] col = columns((Tensor) args[0], (Window2d) args[2]);
+        gemms.add(new Gemm(false, true, false, 1f, dy.shape(), col, 1f, dWeight.shape(), chunk(col)));
         if (args[8] != null) {
-            gemms.add(new Gemm(false, false, false, 1f, dy.shape(), weight.shape(), 0f, ((Tensor) args[5]).shape(),
-                    chunk(col)));
+            gemms.add(new Gemm(false, false, false, 1f, dy.shape(), weight.shape(), 0f, col, chunk(col)));
         }
         return bytes(method, new Object[] {args[0], dy, weight, dWeight, args[7], args[8]});
     }
 
+    /**
+     * The shape of the column matrix of images {@code x [N, H, W, C]} under {@code w}: {@code [N * Ho * Wo, C * kh *
+     * kw]} (from the images, since a backend that needs none is passed no {@code col}).
+     */
+    private static int[] columns(Tensor x, Window2d w) {
+        return new int[] {x.dim(0) * w.outHeight(x.dim(1)) * w.outWidth(x.dim(2)), x.dim(3) * w.kh() * w.kw()};
+    }
+
     /** Rows of a column matrix {@code [rows, taps]} in 64 Ki floats, at least one. */
-    private static int chunk(Tensor col) {
-        return Math.max(1, Math.min(col.dim(0), 65_536 / Math.max(1, col.dim(1))));
+    private static int chunk(int[] col) {
+        return Math.max(1, Math.min(col[0], 65_536 / Math.max(1, col[1])));
     }
 
     /** The least bytes a call moves: each distinct tensor operand once, the host side of a transfer once more. */

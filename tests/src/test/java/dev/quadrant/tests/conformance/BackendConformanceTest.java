@@ -363,6 +363,11 @@ class BackendConformanceTest {
     }
 
     @OnEveryBackend
+    void convolutionWithoutColumns(Backend be) {
+        ConvChecks.withoutColumns(be);
+    }
+
+    @OnEveryBackend
     void maxPool2dForward(Backend be) {
         covers(be, "maxPool2dForward");
         ImageChecks.maxPool2dForward(be);

@@ -2,6 +2,8 @@ package dev.quadrant.tests.conformance;
 
 import static dev.quadrant.tests.conformance.Approx.EPS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -135,6 +137,68 @@ final class ConvChecks {
                 }
             }
         }
+    }
+
+    /**
+     * {@link Backend#convolutionUsesColumns}: a backend that says false gives the same bits with null {@code col} and
+     * {@code dcol} as with them (forward, then backward with bias and dx); one that says true refuses a null
+     * {@code col}, naming it.
+     */
+    static void withoutColumns(Backend be) {
+        Random r = new Random(95);
+        for (Conv cv : cases()) {
+            ImageChecks.Case k = cv.k();
+            int out = cv.out();
+            float[] x = Data.gaussian(r, k.imageSize(), 1);
+            float[] w = Data.gaussian(r, out * k.cols(), 0.5);
+            float[] b = Data.gaussian(r, out, 1);
+            float[] dy = Data.gaussian(r, k.rows() * out, 1);
+            if (be.convolutionUsesColumns()) {
+                try (Tensor tx = on(be, x, k.image()); Tensor tw = on(be, w, out, k.cols());
+                     Tensor ty = on(be, new float[k.rows() * out], k.rows(), out)) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> be.conv2dForward(tx, k.win(), tw, null, null, ty), "null col on " + be.describe());
+                    assertTrue(e.getMessage().contains("col"), e.getMessage());
+                }
+                return;
+            }
+            String what = "conv2d without columns " + cv;
+            float[][] with = run(be, k, out, x, w, b, dy, true);
+            float[][] without = run(be, k, out, x, w, b, dy, false);
+            String[] names = {"y", "dWeight", "dBias", "dx"};
+            for (int i = 0; i < names.length; i++) {
+                assertArrayEquals(with[i], without[i], what + ": " + names[i] + " differs with null col and dcol");
+            }
+        }
+    }
+
+    /** Forward with a bias, then backward with dBias and dx; with or without the column buffers. */
+    private static float[][] run(Backend be, ImageChecks.Case k, int out, float[] x, float[] w, float[] b, float[] dy,
+                                 boolean columns) {
+        try (Tensor tx = on(be, x, k.image()); Tensor tw = on(be, w, out, k.cols());
+             Tensor tb = on(be, b, out); Tensor tdy = on(be, dy, k.rows(), out);
+             Tensor ty = on(be, new float[k.rows() * out], k.rows(), out);
+             Tensor tdw = on(be, new float[out * k.cols()], out, k.cols());
+             Tensor tdb = on(be, new float[out], out);
+             Tensor tdx = on(be, new float[k.imageSize()], k.image());
+             Tensor tc = columns ? on(be, new float[k.rows() * k.cols()], k.rows(), k.cols()) : null;
+             Tensor tdc = columns ? on(be, new float[k.rows() * k.cols()], k.rows(), k.cols()) : null) {
+            be.conv2dForward(tx, k.win(), tw, tb, tc, ty);
+            be.conv2dBackward(tx, tdy, k.win(), tw, tc, tdc, tdw, tdb, tdx);
+            return new float[][] {download(be, ty), download(be, tdw), download(be, tdb), download(be, tdx)};
+        }
+    }
+
+    private static Tensor on(Backend be, float[] v, int... shape) {
+        Tensor t = be.allocate(dev.quadrant.device.DType.FLOAT32, shape);
+        be.upload(v, 0, t);
+        return t;
+    }
+
+    private static float[] download(Backend be, Tensor t) {
+        float[] v = new float[t.intSize()];
+        be.download(t, v, 0);
+        return v;
     }
 
     private record Grads(float[] dw, float[] db, float[] dx) {}

@@ -31,7 +31,8 @@ public final class ActivationPlan {
      * its shape is {@code fixed}: the same for any number of rows (a BatchNorm's per-channel statistics), not per
      * sample.
      */
-    public record Slot(String name, Kind kind, DType dtype, int[] perSample, long offset, boolean fixed) {
+    public record Slot(String name, Kind kind, DType dtype, int[] perSample, long offset, boolean fixed,
+                       boolean absent) {
         public Slot {
             perSample = perSample.clone();
         }
@@ -48,14 +49,18 @@ public final class ActivationPlan {
             return n;
         }
 
-        /** Elements of the buffer for a plan of {@code rows} samples. */
+        /** Elements of the buffer for a plan of {@code rows} samples (0 if absent). */
         public long elements(int rows) {
+            if (absent) {
+                return 0;
+            }
             return fixed ? perSampleSize() : Math.multiplyExact(perSampleSize(), rows);
         }
 
         @Override
         public String toString() {
-            return name + " " + kind + " " + dtype + Arrays.toString(perSample) + (fixed ? " fixed" : "");
+            return name + " " + kind + " " + dtype + Arrays.toString(perSample) + (fixed ? " fixed" : "")
+                    + (absent ? " (not placed: the backend's convolution needs no columns)" : "");
         }
     }
 
@@ -129,7 +134,8 @@ public final class ActivationPlan {
      * every module's SCRATCH buffers from the same base. Not thread-safe.
      */
     static final class Builder {
-        private record Pending(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed) {}
+        private record Pending(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed,
+                               boolean columns) {}
 
         private final List<Pending> pending = new ArrayList<>();
 
@@ -140,24 +146,39 @@ public final class ActivationPlan {
 
         /** As above; a {@code fixed} buffer has shape {@code perSample} whatever the rows. */
         int add(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed) {
+            return add(owner, name, kind, dtype, perSample, fixed, false);
+        }
+
+        /**
+         * As above; a {@code columns} buffer is a convolution's column matrix, placed only for backends that use it
+         * ({@link dev.quadrant.device.Backend#convolutionUsesColumns}).
+         */
+        int add(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed, boolean columns) {
             for (int d : perSample) {
                 if (d <= 0) {
                     throw new IllegalArgumentException("activation " + name + " has a non-positive dimension: "
                             + Arrays.toString(perSample));
                 }
             }
-            pending.add(new Pending(owner, name, kind, dtype, perSample.clone(), fixed));
+            pending.add(new Pending(owner, name, kind, dtype, perSample.clone(), fixed, columns));
             return pending.size() - 1;
         }
 
         ActivationPlan build(int rows) {
+            return build(rows, true);
+        }
+
+        /** The plan for {@code rows} samples; without {@code columns}, the column buffers are absent (no space). */
+        ActivationPlan build(int rows, boolean columns) {
             Map<DType, Long> next = new EnumMap<>(DType.class);
             List<Slot> out = new ArrayList<>(Collections.nCopies(pending.size(), null));
             for (int i = 0; i < pending.size(); i++) {          // persistent buffers first
                 Pending p = pending.get(i);
-                if (p.kind() != Kind.SCRATCH) {
+                if (p.columns() && !columns) {
+                    out.set(i, new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), 0, p.fixed(), true));
+                } else if (p.kind() != Kind.SCRATCH) {
                     long at = next.getOrDefault(p.dtype(), 0L);
-                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed());
+                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed(), false);
                     out.set(i, s);
                     next.put(p.dtype(), Math.addExact(at, s.elements(rows)));
                 }
@@ -166,10 +187,10 @@ public final class ActivationPlan {
             Map<String, Map<DType, Long>> perOwner = new java.util.HashMap<>();
             for (int i = 0; i < pending.size(); i++) {          // each module's scratch from the shared base
                 Pending p = pending.get(i);
-                if (p.kind() == Kind.SCRATCH) {
+                if (p.kind() == Kind.SCRATCH && !(p.columns() && !columns)) {
                     Map<DType, Long> mine = perOwner.computeIfAbsent(p.owner(), k -> new EnumMap<>(DType.class));
                     long at = mine.getOrDefault(p.dtype(), next.getOrDefault(p.dtype(), 0L));
-                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed());
+                    Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed(), false);
                     out.set(i, s);
                     long stop = Math.addExact(at, s.elements(rows));
                     mine.put(p.dtype(), stop);

@@ -38,6 +38,9 @@ public final class Bind {
      */
     public Tensor tensor(ActivationRef ref) {
         ActivationPlan.Slot s = plan.slots().get(ref.index());
+        if (s.absent()) {   // a convolution's columns on a backend that needs none
+            return null;
+        }
         int[] perSample = s.perSample();
         if (s.fixed()) {
             return arenas.get(s.dtype()).view(s.offset(), perSample);

@@ -15,7 +15,9 @@ import dev.quadrant.device.Window2d;
  * {@code [out, C * kh * kw]} and a SAVED buffer {@code col [rows * Ho * Wo, C * kh * kw]} the backend may keep the
  * columns in (column order {@code (c, ky, kx)}, that of the weight flattened). Backward:
  * {@link Backend#conv2dBackward} accumulates {@code dW += dy^T im2col(x)} and {@code db += column sums of dy}; when
- * the input gradient is asked for, it writes {@code dx = col2im(dy W)} with {@code dcol} as SCRATCH. The forward's
+ * the input gradient is asked for, it writes {@code dx = col2im(dy W)} with {@code dcol} as SCRATCH. Both column
+ * buffers are placed only where the backend's convolution uses them ({@link Backend#convolutionUsesColumns}; not on
+ * the CPU, which unfolds a few images at a time into tiles of its own), else null is passed. The forward's
  * input {@code x} is read again in the backward (every module's output is a saved buffer, kept until then). Initial
  * weights: the model's {@code --init} by fan-in {@code C * kh * kw} ({@link Init#weight(ParamRef)}), bias zero.
  *
@@ -71,9 +73,9 @@ public final class Conv2d implements Module {
         w = d.param("weight", true, out, in[2], window.kh(), window.kw());
         b = withBias ? d.param("bias", false, out) : null;
         int positions = outShape[0] * outShape[1];
-        colSlot = d.saved("col", DType.FLOAT32, positions, taps);
+        colSlot = d.columns("col", ActivationPlan.Kind.SAVED, positions, taps);
         ySlot = d.saved("y", DType.FLOAT32, outShape);
-        dcolSlot = d.scratch("dcol", DType.FLOAT32, positions, taps);
+        dcolSlot = d.columns("dcol", ActivationPlan.Kind.SCRATCH, positions, taps);
         dxSlot = d.gradient("dx", DType.FLOAT32, in);
         return outShape.clone();
     }
@@ -93,7 +95,7 @@ public final class Conv2d implements Module {
             bias = bind.value(b);
             dBias = bind.gradient(b);
         }
-        col = bind.tensor(colSlot);
+        col = bind.tensor(colSlot);     // null on a backend whose convolution needs no columns (the CPU's)
         dcol = bind.tensor(dcolSlot);
         y = bind.tensor(ySlot);
         dx = bind.tensor(dxSlot);
@@ -104,7 +106,7 @@ public final class Conv2d implements Module {
         lastRows = x.dim(0);
         lastX = x;
         Tensor yb = y.rows(0, lastRows);
-        be.conv2dForward(x, window, weight, bias, Shapes.asMatrix(col.rows(0, lastRows)), Shapes.asMatrix(yb));
+        be.conv2dForward(x, window, weight, bias, columns(col), Shapes.asMatrix(yb));
         return yb;
     }
 
@@ -112,9 +114,14 @@ public final class Conv2d implements Module {
     public Tensor backward(Tensor dy, Backward ctx) {
         boolean input = ctx.needInputGradient();
         Tensor dxb = input ? dx.rows(0, lastRows) : null;
-        be.conv2dBackward(lastX, Shapes.asMatrix(dy), window, weight, Shapes.asMatrix(col.rows(0, lastRows)),
-                Shapes.asMatrix(dcol.rows(0, lastRows)), dWeight, dBias, dxb);
+        be.conv2dBackward(lastX, Shapes.asMatrix(dy), window, weight, columns(col), columns(dcol), dWeight, dBias,
+                dxb);
         return dxb;
+    }
+
+    /** The first {@code lastRows} images' column matrix, or null where the backend placed none. */
+    private Tensor columns(Tensor c) {
+        return c == null ? null : Shapes.asMatrix(c.rows(0, lastRows));
     }
 
     @Override

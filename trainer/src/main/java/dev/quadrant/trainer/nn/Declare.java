@@ -101,6 +101,15 @@ public final class Declare {
     /** A number unique to each call in the model (dropout modules key their masks by it). */
     public int uniqueId() { return ids[0]++; }
 
+    /**
+     * A convolution's column matrix, {@code [rows, ...perSample]} FLOAT32, SAVED or SCRATCH: placed only for backends
+     * whose convolution uses it ({@link dev.quadrant.device.Backend#convolutionUsesColumns}); elsewhere
+     * {@link Bind#tensor} gives null for it.
+     */
+    public ActivationRef columns(String name, ActivationPlan.Kind kind, int... perSample) {
+        return new ActivationRef(activations.add(name(), prefix + name, kind, DType.FLOAT32, perSample, false, true));
+    }
+
     private ActivationRef slot(String name, ActivationPlan.Kind kind, DType dtype, int[] perSample) {
         return new ActivationRef(activations.add(name(), prefix + name, kind, dtype, perSample));
     }

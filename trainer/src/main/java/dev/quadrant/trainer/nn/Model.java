@@ -69,6 +69,12 @@ public final class Model implements AutoCloseable {
     /** The activation plan for batches of at most {@code rows} samples (exact sizes; nothing is allocated). */
     public ActivationPlan plan(int rows) { return activations.build(rows); }
 
+    /**
+     * The plan for {@code rows} samples on a backend whose convolution does or does not use its column buffers
+     * ({@link Backend#convolutionUsesColumns}): without them, those buffers take no space.
+     */
+    public ActivationPlan plan(int rows, boolean convolutionColumns) { return activations.build(rows, convolutionColumns); }
+
     /** The plan in use since {@link #bind}, or null before. */
     public ActivationPlan boundPlan() { return plan; }
 
@@ -87,7 +93,7 @@ public final class Model implements AutoCloseable {
         if (plan != null) {
             throw new IllegalStateException("model is already bound");
         }
-        ActivationPlan p = plan(rows);
+        ActivationPlan p = plan(rows, backend.convolutionUsesColumns());
         if (backend.device().kind() == dev.quadrant.device.Device.Kind.CPU) {
             for (DType t : DType.values()) {   // a CPU tensor is one direct buffer: at most 2 GiB
                 long bytes = p.arenaElements(t) * t.bytes();

@@ -33,7 +33,10 @@ public record MemoryPlan(long parameters, long parameterBytes, long gradientByte
                     + "need %,d MiB per buffer, but one buffer holds at most 2 GiB (%,d parameters); use a smaller "
                     + "model", s.model().describeSpec(), p, 4 * p >> 20, Integer.MAX_VALUE / 4));
         }
-        ActivationPlan plan = m.plan(rows);
+        // The CPU backend's convolution needs no column buffers (CpuBackend.convolutionUsesColumns), a GPU's does:
+        // what Model.bind places on each.
+        boolean columns = s.devices().stream().anyMatch(d -> !d.isCpu());
+        ActivationPlan plan = m.plan(rows, columns);
         OptimizerKind k = s.optimizer().kind();
         int states = k.isAdam() ? 2 : k == OptimizerKind.SGD ? 0 : 1;
         long out = 1;
