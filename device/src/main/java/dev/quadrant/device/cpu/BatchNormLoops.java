@@ -22,7 +22,7 @@ final class BatchNormLoops {
     /** Rows {@code [from, to)}: {@code acc[j] += (x[i, j] - mean[j])^2}. */
     static void squares(FloatBuffer x, int xo, int c, double[] mean, int from, int to, double[] acc) {
         float[] a = Scratch.floats(0);
-        int rowsPer = rowsPerTile(c);
+        int rowsPer = Lanes.rowsPerTile(c);
         if (rowsPer > 1) {   // whole rows per tile: float lanes flushed into acc (see Lanes)
             float[] m = Lanes.tiled(mean, c, rowsPer);
             float[] lanes = new float[rowsPer * c];
@@ -63,7 +63,7 @@ final class BatchNormLoops {
                              double[] dySum, double[] dyDev) {
         float[] a = Scratch.floats(0);
         float[] g = Scratch.floats(1);
-        int rowsPer = rowsPerTile(c);
+        int rowsPer = Lanes.rowsPerTile(c);
         if (rowsPer > 1) {   // whole rows per tile: float lanes flushed into the sums (see Lanes)
             float[] m = Lanes.tiled(mean, c, rowsPer);
             float[] sumLanes = new float[rowsPer * c];
@@ -109,7 +109,7 @@ final class BatchNormLoops {
     static void normalise(FloatBuffer x, int xo, int c, float[] mean, float[] scale, float[] shift, FloatBuffer y,
                           int yo, int from, int to) {
         float[] a = Scratch.floats(0);
-        int rowsPer = rowsPerTile(c);
+        int rowsPer = Lanes.rowsPerTile(c);
         if (rowsPer > 1) {   // whole rows per tile: per-element coefficients, one loop over the tile (see Lanes)
             float[] m = Lanes.tiled(mean, c, rowsPer);
             float[] sc = Lanes.tiled(scale, c, rowsPer);
@@ -146,7 +146,7 @@ final class BatchNormLoops {
                               float[] p, float[] q, FloatBuffer dx, int dxo, int from, int to) {
         float[] a = Scratch.floats(0);
         float[] g = Scratch.floats(1);
-        int rowsPer = rowsPerTile(c);
+        int rowsPer = Lanes.rowsPerTile(c);
         if (rowsPer > 1) {   // whole rows per tile: per-element coefficients, one loop over the tile (see Lanes)
             float[] m = Lanes.tiled(mean, c, rowsPer);
             float[] kt = Lanes.tiled(k, c, rowsPer);
@@ -179,10 +179,5 @@ final class BatchNormLoops {
                 dx.put(dxo + r * c + c0, g, 0, nr * w);
             }
         }
-    }
-
-    /** Whole rows per tile when a row fits in a chunk, else 1 (and the row goes in column chunks). */
-    private static int rowsPerTile(int c) {
-        return c <= Scratch.CHUNK ? Scratch.CHUNK / c : 1;
     }
 }

@@ -91,7 +91,7 @@ final class ElementwiseLoops {
             float[] block = Scratch.floats(0, ReductionLoops.NARROW_BLOCK);
             int perGet = ReductionLoops.NARROW_BLOCK / n;
             bias.get(bo, ba, 0, n);
-            float[] tiled = Lanes.tiled(java.util.Arrays.copyOf(ba, n), n, perGet);   // same index: vectorises
+            float[] tiled = Lanes.tiled(ba, n, perGet);   // same index: vectorises
             for (int r = fromRow; r < toRow; r += perGet) {
                 int k = Math.min(perGet, toRow - r) * n;
                 int base = xo + r * n;
