@@ -62,10 +62,20 @@ public interface Backend extends AutoCloseable {
     // ---- BLAS-like ----------------------------------------------------------------------------------------
 
     /**
-     * {@code c = alpha * op(a) * op(b) + beta * c} for 2-D FLOAT32 tensors, where {@code op(x)} is {@code x} or its
-     * transpose. {@code op(a)} is {@code [m,k]}, {@code op(b)} is {@code [k,n]}, {@code c} is {@code [m,n]}.
+     * {@code c = alpha * op(a) * op(b) + beta * c} for 2-D tensors, where {@code op(x)} is {@code x} or its
+     * transpose. {@code op(a)} is {@code [m,k]}, {@code op(b)} is {@code [k,n]}, {@code c} is {@code [m,n]}. {@code c}
+     * is FLOAT32; {@code a} and {@code b} are each FLOAT32 or BF16 (a trainer's bf16 copy of its weights, see
+     * {@link #gemmRoundsToBf16}): a BF16 operand means its values exactly, and a backend that multiplies in bf16
+     * uses it without the cast it gives a FLOAT32 operand.
      */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /**
+     * Whether {@link #gemm} rounds FLOAT32 operands to bfloat16 (a GPU backend at {@code --precision bf16}). Then a
+     * trainer keeps a BF16 copy of its fp32 master weights, refreshed once per step, and passes the copy to
+     * {@link #gemm}: the same products, bit for bit, without casting each weight on every call. Default false.
+     */
+    default boolean gemmRoundsToBf16() { return false; }
 
     /** {@code y += alpha * x}, element-wise over equal sizes. */
     void axpy(float alpha, Tensor x, Tensor y);
@@ -376,7 +386,7 @@ public interface Backend extends AutoCloseable {
     void castFromBf16(Tensor src, Tensor dst);
 
     // ---- ordering, timing and companions across replicas ----------------------------------------------------
-    // Defaults for a backend whose ops have finished when they return (the host); a GPU backend overrides all three.
+    // Defaults for a backend whose ops have finished when they return (the host); a GPU backend overrides them all.
     // They are plumbing for the parallel strategies, not ops: the conformance suite does not count them.
 
     /**
@@ -386,6 +396,14 @@ public interface Backend extends AutoCloseable {
      */
     default StreamEvent newEvent() {
         return StreamEvent.none();
+    }
+
+    /**
+     * A new {@link UploadQueue} for inputs prefetched beside this backend's compute (on a GPU, a copy stream of its
+     * own); the caller closes it. Default: {@link UploadQueue#inline}, uploads through this backend in its order.
+     */
+    default UploadQueue newUploadQueue() {
+        return UploadQueue.inline(this);
     }
 
     /**

@@ -190,6 +190,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) {   // widened exactly (nothing here keeps bf16 weights)
+            try (Tensor a32 = widened(a); Tensor b32 = widened(b)) {
+                gemm(transA, transB, alpha, a32 == null ? a : a32, b32 == null ? b : b32, beta, c);
+            }
+            return;
+        }
         String op = OpChecks.gemmName("gemm", transA, transB);
         FloatBuffer ab = f(op, "a", a);
         FloatBuffer bb = f(op, "b", b);
@@ -207,6 +213,16 @@ public final class CpuBackend implements Backend {
         }
         CpuGemm.sgemm(pool, transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
                 beta, cb, c.offset(), n);
+    }
+
+    /** A FLOAT32 copy of a BF16 tensor of the same shape, or null for any other. */
+    private Tensor widened(Tensor t) {
+        if (t.dtype() != DType.BF16) {
+            return null;
+        }
+        Tensor w = allocate(DType.FLOAT32, t.shape());
+        castFromBf16(t, w);
+        return w;
     }
 
     @Override

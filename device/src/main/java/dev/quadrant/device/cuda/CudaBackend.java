@@ -15,6 +15,7 @@ import dev.quadrant.device.Device;
 import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Timeline;
+import dev.quadrant.device.UploadQueue;
 import dev.quadrant.device.UserInputException;
 import dev.quadrant.device.Window2d;
 import dev.quadrant.device.checks.BatchNormOpChecks;
@@ -69,6 +70,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final CachingAllocator allocator;
     private final PinnedStaging staging;
+    private final java.util.List<CudaUploadQueue> uploadQueues = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Tensor partials;   // [Kernels.PARTIALS] doubles (as 2 * PARTIALS floats) for reductions
     private final Tensor flag;       // [1] INT32 for allFinite and sumFiniteInto
     private final Tensor firstBad;   // [Kernels.PARTIALS] longs (as 2 * PARTIALS floats) for gradientStats
@@ -169,6 +171,15 @@ public final class CudaBackend implements Backend {
         return new CudaStreamEvent(this);
     }
 
+    /** A copy stream of its own with pinned staging (see {@link CudaUploadQueue}). */
+    @Override
+    public UploadQueue newUploadQueue() {
+        enter();
+        CudaUploadQueue q = new CudaUploadQueue(this);
+        uploadQueues.add(q);
+        return q;
+    }
+
     /** Timing events on this backend's stream (see {@link CudaTimeline}). */
     @Override
     public Timeline newTimeline() {
@@ -186,6 +197,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Device device() { return device; }
+
+    /** True at {@link Precision#BF16}: a trainer then passes its bf16 weight copy to {@link #gemm}. */
+    @Override
+    public boolean gemmRoundsToBf16() { return precision == Precision.BF16; }
 
     /** The GEMM precision. */
     public Precision precision() { return precision; }
@@ -260,7 +275,11 @@ public final class CudaBackend implements Backend {
      * in a steady-state step; {@code HostWaitCounter} counts it with the synchronising Backend calls.
      */
     public long stagingWaits() {
-        return staging.waits();
+        long n = staging.waits();
+        for (CudaUploadQueue q : uploadQueues) {
+            n += q.stagingWaits();
+        }
+        return n;
     }
 
     @Override
@@ -346,8 +365,8 @@ public final class CudaBackend implements Backend {
                           Tensor c) {
         enter();
         String op = OpChecks.gemmName(batched ? "gemmBatched" : "gemm", transA, transB);
-        long pa = f32(op, "a", a);
-        long pb = f32(op, "b", b);
+        long pa = batched ? f32(op, "a", a) : operand(op, "a", a);
+        long pb = batched ? f32(op, "b", b) : operand(op, "b", b);
         long pc = f32(op, "c", c);
         int[] bmnk = batched ? SequenceOpChecks.gemmBatched(transA, transB, a, b, c) : batchOfOne(
                 OpChecks.gemm(transA, transB, a, b, c));
@@ -371,19 +390,41 @@ public final class CudaBackend implements Backend {
         long strideA = (long) m * k;
         long strideB = (long) k * n;
         long strideC = (long) m * n;
-        if (precision != Precision.BF16) {   // fp32 inputs: IEEE fp32 or TF32 tensor cores
-            cublasGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, Cublas.DataType.FLOAT32,
-                    precision == Precision.TF32 ? Cublas.Compute.TF32 : Cublas.Compute.FP32, beta, pc, strideC);
-            return;
-        }
-        try (Tensor a16 = scratch(DType.BF16, a.shape()); Tensor b16 = scratch(DType.BF16, b.shape())) {
-            long pa16 = addr(op, "a16", a16);
-            long pb16 = addr(op, "b16", b16);
-            kernels.toBf16(stream, pa, pa16, a.size());
-            kernels.toBf16(stream, pb, pb16, b.size());
-            cublasGemm(g, batched, batch, alpha, pa16, strideA, pb16, strideB, Cublas.DataType.BF16, Cublas.Compute.FP32,
-                    beta, pc, strideC);
+        DType want = precision == Precision.BF16 ? DType.BF16 : DType.FLOAT32;
+        // An operand not in the GEMM's input type goes through scratch: fp32 rounded to bf16 (round to nearest even)
+        // at --precision bf16, a BF16 operand (a trainer's bf16 weight copy) widened exactly otherwise.
+        try (Tensor a2 = a.dtype() == want ? null : scratch(want, a.shape());
+             Tensor b2 = b.dtype() == want ? null : scratch(want, b.shape())) {
+            long qa = a2 == null ? pa : converted(op, a, pa, a2);
+            long qb = b2 == null ? pb : converted(op, b, pb, b2);
+            if (want == DType.BF16) {
+                cublasGemm(g, batched, batch, alpha, qa, strideA, qb, strideB, Cublas.DataType.BF16,
+                        Cublas.Compute.FP32, beta, pc, strideC);
+            } else {   // fp32 inputs: IEEE fp32 or TF32 tensor cores
+                cublasGemm(g, batched, batch, alpha, qa, strideA, qb, strideB, Cublas.DataType.FLOAT32,
+                        precision == Precision.TF32 ? Cublas.Compute.TF32 : Cublas.Compute.FP32, beta, pc, strideC);
+            }
         }   // the scratch returns to the allocator; its next user is queued after this GEMM
+    }
+
+    /** The address of a gemm operand, FLOAT32 or BF16 (see {@link Backend#gemm}). */
+    private long operand(String op, String name, Tensor t) {
+        if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.BF16) {
+            throw new IllegalArgumentException(op + ": " + name + " is " + t.dtype() + " " + t
+                    + ", expected FLOAT32 or BF16");
+        }
+        return addr(op, name, t);
+    }
+
+    /** Converts operand {@code t} (at {@code from}) into {@code to}, of the other of FLOAT32 and BF16; its address. */
+    private long converted(String op, Tensor t, long from, Tensor to) {
+        long dst = addr(op, "scratch", to);
+        if (to.dtype() == DType.BF16) {
+            kernels.toBf16(stream, from, dst, t.size());
+        } else {
+            kernels.fromBf16(stream, from, dst, t.size());
+        }
+        return dst;
     }
 
     private static int[] batchOfOne(int[] mnk) {
@@ -820,6 +861,9 @@ public final class CudaBackend implements Backend {
             stream.synchronize();
         } finally {
             closed = true;
+            for (CudaUploadQueue q : uploadQueues) {
+                q.close();   // one its owner left open: its copies end before the memory they write goes back
+            }
             partials.close();
             firstBad.close();
             flag.close();

@@ -2,6 +2,7 @@ package dev.quadrant.device.cuda;
 
 import dev.quadrant.bindings.cuda.Cuda;
 import dev.quadrant.bindings.cuda.CudaEvent;
+import dev.quadrant.bindings.cuda.CudaStream;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.StreamEvent;
 
@@ -42,6 +43,14 @@ final class CudaStreamEvent implements StreamEvent {
         CudaBackend c = cuda(consumer, "waitIn");
         Cuda.setDevice(c.device().index());
         c.stream().waitFor(event);
+    }
+
+    /** Makes {@code stream} (on any device) wait for the last {@link #record}; nothing if it was never recorded. */
+    void waitIn(CudaStream stream) {
+        if (recorded) {
+            Cuda.setDevice(stream.device());
+            stream.waitFor(event);
+        }
     }
 
     private static CudaBackend cuda(Backend be, String what) {

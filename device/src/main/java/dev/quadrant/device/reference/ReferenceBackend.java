@@ -176,8 +176,8 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         String op = OpChecks.gemmName("gemm", transA, transB);
-        double[] av = in(op, "a", a, F32);
-        double[] bv = in(op, "b", b, F32);
+        double[] av = in(op, "a", a, a.dtype() == BF16 ? BF16 : F32);   // a BF16 operand holds exact float values
+        double[] bv = in(op, "b", b, b.dtype() == BF16 ? BF16 : F32);
         double[] cv = in(op, "c", c, F32);
         int[] mnk = OpChecks.gemm(transA, transB, a, b, c);
         write(c, MatrixOps.gemm(transA, transB, 1, mnk[0], mnk[1], mnk[2], alpha, av, bv, beta, cv));

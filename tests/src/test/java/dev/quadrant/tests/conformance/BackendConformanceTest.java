@@ -181,6 +181,11 @@ class BackendConformanceTest {
     }
 
     @OnEveryBackend
+    void gemmWithBf16Operands(Backend be) {
+        BlasChecks.gemmWithBf16Operands(be);
+    }
+
+    @OnEveryBackend
     void axpy(Backend be) {
         covers(be, "axpy");
         BlasChecks.axpy(be);

@@ -98,6 +98,61 @@ final class BlasChecks {
         }
     }
 
+    /**
+     * gemm with BF16 operands (a trainer's bf16 weight copy): {@code a}, {@code b} or both BF16, holding values that
+     * bf16 represents exactly, give the same bits as the same call with FLOAT32 operands of those values (which
+     * {@link #gemm} checks against the float64 reference), in every transposition.
+     */
+    static void gemmWithBf16Operands(Backend be) {
+        Random r = new Random(27);
+        for (int[] s : new int[][] {{7, 10, 17}, {33, 17, 130}, {1, 17, 33}}) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0;
+                boolean tb = (t & 2) != 0;
+                int[] aShape = ta ? new int[] {k, m} : new int[] {m, k};
+                int[] bShape = tb ? new int[] {n, k} : new int[] {k, n};
+                float[] a = bf16Values(Data.uniform(r, m * k, -1, 1));
+                float[] b = bf16Values(Data.uniform(r, k * n, -1, 1));
+                float[] c = Data.uniform(r, m * n, -1, 1);
+                for (int which = 1; which <= 3; which++) {   // 1: a BF16, 2: b BF16, 3: both
+                    String what = String.format("gemm(transA=%b, transB=%b) m=%d n=%d k=%d with %s BF16", ta, tb, m,
+                            n, k, which == 1 ? "a" : which == 2 ? "b" : "a and b");
+                    try (Guarded ga = Guarded.floats(be, a, aShape); Guarded gb = Guarded.floats(be, b, bShape);
+                         Guarded want = Guarded.floats(be, c, m, n); Guarded got = Guarded.floats(be, c, m, n);
+                         Tensor a16 = be.allocate(dev.quadrant.device.DType.BF16, aShape);
+                         Tensor b16 = be.allocate(dev.quadrant.device.DType.BF16, bShape)) {
+                        be.castToBf16(ga.view, a16);
+                        be.castToBf16(gb.view, b16);
+                        be.gemm(ta, tb, 0.75f, ga.view, gb.view, -0.5f, want.view);
+                        be.gemm(ta, tb, 0.75f, (which & 1) != 0 ? a16 : ga.view, (which & 2) != 0 ? b16 : gb.view,
+                                -0.5f, got.view);
+                        float[] w = want.floats();
+                        float[] g = got.floats();
+                        for (int i = 0; i < w.length; i++) {
+                            if (Float.floatToRawIntBits(w[i]) != Float.floatToRawIntBits(g[i])) {
+                                throw new AssertionError(what + ": element " + i + " is " + g[i] + ", with FLOAT32 "
+                                        + "operands of the same values " + w[i]);
+                            }
+                        }
+                        got.assertGuardsIntact(what);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code x} rounded to values bf16 holds exactly (its top 16 bits, truncated). */
+    private static float[] bf16Values(float[] x) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = Float.intBitsToFloat(Float.floatToRawIntBits(x[i]) & 0xffff0000);
+        }
+        return y;
+    }
+
     private static float[] nans(int n) {
         float[] x = new float[n];
         Arrays.fill(x, Float.NaN);

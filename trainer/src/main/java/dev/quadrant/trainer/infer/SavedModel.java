@@ -57,6 +57,7 @@ public final class SavedModel implements AutoCloseable {
         this.params = new Parameters(be, model.layout());
         this.model.bind(be, params, this.rows);
         be.upload(values, 0, params.values());
+        params.refreshCopy();   // the weights never change after this
         int[] shape = new int[input.shape().length + 1];
         shape[0] = this.rows;
         System.arraycopy(input.shape(), 0, shape, 1, input.shape().length);

@@ -26,6 +26,12 @@ public final class Bind {
     /** The parameter's values, with its shape. */
     public Tensor value(ParamRef p) { return params.value(p.name()); }
 
+    /**
+     * The parameter as a GEMM operand: its view of the bf16 copy on a backend whose GEMMs round to bf16, else
+     * {@link #value} (see {@link Parameters#gemmValue}).
+     */
+    public Tensor gemmValue(ParamRef p) { return params.gemmValue(p.name()); }
+
     /** The parameter's gradient, with its shape. */
     public Tensor gradient(ParamRef p) { return params.gradient(p.name()); }
 

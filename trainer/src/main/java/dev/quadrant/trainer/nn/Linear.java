@@ -69,7 +69,7 @@ public final class Linear implements Module {
     @Override
     public void bind(Bind bind) {
         be = bind.backend();
-        weight = bind.value(w);
+        weight = bind.gemmValue(w);   // the bf16 copy where GEMMs round to bf16
         dWeight = bind.gradient(w);
         if (b != null) {
             bias = bind.value(b);

@@ -78,7 +78,7 @@ public final class LmHead implements Module {
     @Override
     public void bind(Bind b) {
         be = b.backend();
-        weight = b.value(w);
+        weight = b.gemmValue(w);   // the bf16 copy where GEMMs round to bf16
         dWeight = b.gradient(w);
         y = b.tensor(ySlot);
         dx = b.tensor(dxSlot);

@@ -5,20 +5,36 @@ import dev.quadrant.device.DType;
 import dev.quadrant.device.Tensor;
 
 /**
- * The flat parameter and gradient buffers of one model replica, with views per layout entry.
+ * The flat parameter and gradient buffers of one model replica, with views per layout entry; and, on a backend whose
+ * GEMMs round to bfloat16 ({@link Backend#gemmRoundsToBf16}), a flat BF16 copy of the parameters (the fp32 buffer
+ * stays the master that the optimizer updates), which {@link #refreshCopy} casts once per step and the layers pass to
+ * their GEMMs ({@link #gemmValue}): the products are those of the fp32 weights rounded per call, bit for bit, with one
+ * cast per step instead of one per GEMM.
  *
- * <p>Owns both buffers and closes them. Not thread-safe: belongs to one replica.
+ * <p>Whoever changes {@link #values()} (an update, a broadcast, a pull, a load) before a forward pass must call
+ * {@link #refreshCopy}: {@code Replica} does at the start of each step and of each evaluation, after every writer.
+ *
+ * <p>Owns its buffers and closes them. Not thread-safe: belongs to one replica.
  */
 public final class Parameters implements AutoCloseable {
     private final ParamLayout layout;
+    private final Backend backend;
     private final Tensor values;     // [P]
     private final Tensor gradients;  // [P]
+    private final Tensor copy;       // [P] BF16, or null where GEMMs multiply fp32
 
     public Parameters(Backend backend, ParamLayout layout) {
+        this(backend, layout, backend.gemmRoundsToBf16());
+    }
+
+    /** As above, with ({@code bf16Copy}) or without the bf16 copy whatever the backend. */
+    public Parameters(Backend backend, ParamLayout layout, boolean bf16Copy) {
         this.layout = layout;
+        this.backend = backend;
         int p = Math.toIntExact(layout.totalSize());
         this.values = backend.allocate(DType.FLOAT32, p);
         this.gradients = backend.allocate(DType.FLOAT32, p);
+        this.copy = bf16Copy ? backend.allocate(DType.BF16, p) : null;
     }
 
     public ParamLayout layout() { return layout; }
@@ -29,10 +45,32 @@ public final class Parameters implements AutoCloseable {
     /** The flat gradient buffer, {@code [P]}. */
     public Tensor gradients() { return gradients; }
 
+    /** Whether there is a bf16 copy ({@link #gemmValue} hands it out). */
+    public boolean hasCopy() { return copy != null; }
+
     /** View of parameter {@code name} with its shape. */
     public Tensor value(String name) {
         ParamLayout.Entry e = layout.entry(name);
         return values.view(e.offset(), e.shape());
+    }
+
+    /**
+     * What a layer passes to {@link Backend#gemm} for parameter {@code name}: its view of the bf16 copy where there is
+     * one, else {@link #value}.
+     */
+    public Tensor gemmValue(String name) {
+        if (copy == null) {
+            return value(name);
+        }
+        ParamLayout.Entry e = layout.entry(name);
+        return copy.view(e.offset(), e.shape());
+    }
+
+    /** Casts the fp32 parameters into the bf16 copy (one kernel over the flat buffer); nothing without a copy. */
+    public void refreshCopy() {
+        if (copy != null) {
+            backend.castToBf16(values, copy);
+        }
     }
 
     /** View of the gradient of {@code name} with its shape. */
@@ -45,5 +83,8 @@ public final class Parameters implements AutoCloseable {
     public void close() {
         values.close();
         gradients.close();
+        if (copy != null) {
+            copy.close();
+        }
     }
 }

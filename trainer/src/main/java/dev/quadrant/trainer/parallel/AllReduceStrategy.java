@@ -33,6 +33,7 @@ public final class AllReduceStrategy implements StepRunner {
 
     private final ReplicaGroup group;
     private final float clipNorm;
+    private StepBatch next;   // announced by prefetch, for the step after the next
     private final List<Bucket> buckets;
     private long steps;
 
@@ -80,7 +81,14 @@ public final class AllReduceStrategy implements StepRunner {
     public List<Bucket> buckets() { return buckets; }
 
     @Override
+    public void prefetch(StepBatch nextBatch) {
+        this.next = nextBatch;
+    }
+
+    @Override
     public void step(StepBatch batch, float lr, long seed) {
+        StepBatch upcoming = next;
+        next = null;
         float scale = 1f / Math.max(1, batch.lossTerms());
         int n = group.globalSize();
         int last = batch.microBatches() - 1;
@@ -94,9 +102,11 @@ public final class AllReduceStrategy implements StepRunner {
             int[] next = {0};
             rep.zeroGradients();
             for (int k = 0; k < last; k++) {    // gradient accumulation: reduce only after the last micro-batch
+                rep.expectAfter(batch, k, upcoming, r, n);
                 rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
                         dev.quadrant.trainer.nn.Backward.IGNORE, CommBatchGroup.of(comm, batch, k, rep));
             }
+            rep.expectAfter(batch, last, upcoming, r, n);
             rep.computeGradients(batch, batch.shardFrom(last, r, n), batch.shardRows(last, r, n), scale, seed,
                     readyFrom -> {
                         // the bucket that holds offset 0 is complete only when backward is: it is reduced below,

@@ -41,11 +41,12 @@ final class AsyncShards {
                 continue;
             }
             StepBatch shard = batch.part(from, n, lossTerms(r0, batch, from, n));
+            Replica rep = group.replicas.get(r);
+            rep.expect(shard, 0, Math.min(n, rep.maxRows()));   // its loader gathers while earlier shards compute
             group.threads.awaitQueueAtMost(r, DEPTH - 1);
             group.threads.submit(r, rank -> {
                 task.run(rank, shard, lr, seed);
-                Replica rep = group.replicas.get(rank);
-                double[] loss = rep.takeLoss();
+                double[] loss = group.replicas.get(rank).takeLoss();
                 lossSum.add(loss[0]);
                 lossCount.add((long) loss[1]);
             });

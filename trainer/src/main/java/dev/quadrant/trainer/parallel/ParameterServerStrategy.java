@@ -21,6 +21,7 @@ public final class ParameterServerStrategy implements StepRunner {
     private static final int SERVER = 0;
     private final ReplicaGroup group;
     private final float clipNorm;
+    private StepBatch next;   // announced by prefetch, for the step after the next
 
     public ParameterServerStrategy(List<Replica> replicas, float clipNorm) {
         this(replicas, clipNorm, ReplicaGroup.COLLECTIVE_DEADLINE);
@@ -48,7 +49,14 @@ public final class ParameterServerStrategy implements StepRunner {
     public List<Replica> replicas() { return group.replicas; }
 
     @Override
+    public void prefetch(StepBatch nextBatch) {
+        this.next = nextBatch;
+    }
+
+    @Override
     public void step(StepBatch batch, float lr, long seed) {
+        StepBatch upcoming = next;
+        next = null;
         float scale = 1f / Math.max(1, batch.lossTerms());
         int n = group.globalSize();
         group.threads.runAll(local -> {
@@ -58,6 +66,7 @@ public final class ParameterServerStrategy implements StepRunner {
             rep.clock().start();
             rep.zeroGradients();
             for (int k = 0; k < batch.microBatches(); k++) {
+                rep.expectAfter(batch, k, upcoming, r, n);
                 rep.computeGradients(batch, batch.shardFrom(k, r, n), batch.shardRows(k, r, n), scale, seed,
                         dev.quadrant.trainer.nn.Backward.IGNORE, CommBatchGroup.of(comm, batch, k, rep));
             }

@@ -5,7 +5,9 @@ import java.util.function.LongConsumer;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.StepClock;
+import dev.quadrant.device.StreamEvent;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.UploadQueue;
 import dev.quadrant.trainer.data.Field;
 import dev.quadrant.trainer.data.Samples;
 import dev.quadrant.trainer.data.Schema;
@@ -63,12 +65,14 @@ public final class Replica implements AutoCloseable {
     private final Schema schema;
     private final int maxRows;
     private final int termsPerSample;
-    private final float[] hostInF;   // [maxRows, input] when the input is FLOAT32
-    private final int[] hostInI;     // [maxRows, input] when the input is INT32
-    private final float[] hostTgtF;  // [maxRows, target] when the target is FLOAT32
-    private final int[] hostTgtI;    // [maxRows, target] when the target is INT32
-    private final Tensor input;      // [maxRows, ...input shape]
-    private final Tensor target;     // [maxRows, ...target shape]
+    private final InputPrefetch.HostSet own;  // the host arrays of loads nobody prefetched (and of evaluation)
+    private final InputPrefetch prefetch;     // the loader thread that gathers the next rows ahead
+    private final UploadQueue uploads;        // uploads beside the compute (a GPU's copy stream)
+    private final Tensor[] inputs;            // slots of [maxRows, ...input shape]: two where uploads overlap compute
+    private final Tensor[] targets;           // slots of [maxRows, ...target shape], as inputs
+    private final StreamEvent[] slotRead;     // per slot: recorded after the last op that reads it
+    private int slot;                         // the slot of the last load
+    private long dataWaitNanos;               // time a step waited for its rows (gathered here or by the loader)
     private final Tensor dOut;       // [maxRows, ...output shape]
     private final Tensor losses;     // [maxRows * termsPerSample]
     private final Tensor lossSum;    // [2] running {sum of per-term training losses, their terms (under SKIP)}
@@ -104,12 +108,18 @@ public final class Replica implements AutoCloseable {
         this.params = new Parameters(backend, model.layout());
         this.model.bind(backend, params, this.maxRows);
         this.optimizer = new Optimizer(backend, model.layout(), optimizerConfig);
-        this.hostInF = in.dtype() == DType.FLOAT32 ? new float[this.maxRows * in.size()] : null;
-        this.hostInI = in.dtype() == DType.INT32 ? new int[this.maxRows * in.size()] : null;
-        this.hostTgtF = tg.dtype() == DType.FLOAT32 ? new float[this.maxRows * tg.size()] : null;
-        this.hostTgtI = tg.dtype() == DType.INT32 ? new int[this.maxRows * tg.size()] : null;
-        this.input = backend.allocate(in.dtype(), batchShape(this.maxRows, in.shape()));
-        this.target = backend.allocate(tg.dtype(), batchShape(this.maxRows, tg.shape()));
+        this.own = new InputPrefetch.HostSet(schema, this.maxRows);
+        this.prefetch = new InputPrefetch(rank, schema, this.maxRows);
+        this.uploads = backend.newUploadQueue();
+        int slots = uploads.overlapsCompute() ? 2 : 1;
+        this.inputs = new Tensor[slots];
+        this.targets = new Tensor[slots];
+        this.slotRead = new StreamEvent[slots];
+        for (int i = 0; i < slots; i++) {
+            inputs[i] = backend.allocate(in.dtype(), batchShape(this.maxRows, in.shape()));
+            targets[i] = backend.allocate(tg.dtype(), batchShape(this.maxRows, tg.shape()));
+            slotRead[i] = backend.newEvent();
+        }
         this.dOut = backend.allocate(DType.FLOAT32, batchShape(this.maxRows, model.outputShape()));
         this.losses = backend.allocate(DType.FLOAT32, this.maxRows * termsPerSample);
         this.lossSum = backend.allocate(DType.FLOAT32, 2);
@@ -157,33 +167,98 @@ public final class Replica implements AutoCloseable {
         return out;
     }
 
-    /** Zeroes the flat gradient buffer: once per optimizer step, before the first micro-batch. */
+    /**
+     * Zeroes the flat gradient buffer: once per optimizer step, before the first micro-batch, after whatever wrote the
+     * parameters (the last update, a broadcast, a pull); so this is also where the bf16 weight copy, if any, is
+     * refreshed ({@link Parameters#refreshCopy}).
+     */
     public void zeroGradients() {
         be.fill(params.gradients(), 0f);
+        params.refreshCopy();
     }
 
-    /** Gathers rows {@code [from, from + rows)} of {@code batch} into the device input and target buffers. */
-    private void load(StepBatch batch, int from, int rows) {
-        load(batch.source(), batch.ids(), from, rows);
+    /**
+     * Starts gathering rows {@code [from, from + rows)} of {@code batch} on this replica's loader thread, for a later
+     * {@link #computeGradients} on exactly those rows (a hint: any other rows are gathered then, as without it). Any
+     * thread may call it; the strategies call it for the next micro-batch or step before computing the current one.
+     */
+    public void expect(StepBatch batch, int from, int rows) {
+        prefetch.expect(batch.source(), batch.ids(), from, rows);
     }
 
-    private void load(Samples source, long[] ids, int from, int rows) {
-        Tensor xb = input.rows(0, rows);
-        Tensor yb = target.rows(0, rows);
-        if (hostInF != null) {
-            source.gather(0, ids, from, rows, hostInF);
-            be.upload(hostInF, 0, xb);
-        } else {
-            source.gather(0, ids, from, rows, hostInI);
-            be.upload(hostInI, 0, xb);
+    /**
+     * {@link #expect}s what this replica loads after micro-batch {@code k} of {@code batch}, as global replica
+     * {@code r} of {@code n}: its shard of micro-batch {@code k + 1}, or after the last one its shard of the first
+     * micro-batch of {@code next} (null: no next step known). Call it before computing micro-batch {@code k}, so the
+     * loader gathers while the replica computes (requests are served in the order they are made).
+     */
+    public void expectAfter(StepBatch batch, int k, StepBatch next, int r, int n) {
+        if (k + 1 < batch.microBatches()) {
+            expect(batch, batch.shardFrom(k + 1, r, n), batch.shardRows(k + 1, r, n));
+        } else if (next != null) {
+            expect(next, next.shardFrom(0, r, n), next.shardRows(0, r, n));
         }
-        if (hostTgtF != null) {
-            source.gather(1, ids, from, rows, hostTgtF);
-            be.upload(hostTgtF, 0, yb);
-        } else {
-            source.gather(1, ids, from, rows, hostTgtI);
-            be.upload(hostTgtI, 0, yb);
+    }
+
+    /**
+     * Gathers rows {@code [from, from + rows)} of {@code ids} (or takes what the loader gathered) and uploads them into
+     * the next slot of the device input and target buffers, which later ops on this backend see; returns the host
+     * arrays (given back to the loader by {@link #loaded}). The time it waited for the rows is data wait.
+     */
+    private InputPrefetch.HostSet load(Samples source, long[] ids, int from, int rows, boolean training) {
+        long t0 = System.nanoTime();
+        // evaluation never takes from the loader: what it holds is the next training step's
+        InputPrefetch.HostSet h = training ? prefetch.take(source, ids, from, rows) : null;
+        if (h == null) {
+            h = own;
+            h.gather(source, ids, from, rows);
         }
+        if (training) {
+            dataWaitNanos += System.nanoTime() - t0;
+        }
+        slot = (slot + 1) % inputs.length;
+        uploads.waitFor(slotRead[slot]);   // the step that read this slot last (two loads ago) is done with it
+        Tensor xb = input();
+        Tensor yb = target();
+        if (h.inF != null) {
+            uploads.upload(h.inF, 0, xb.rows(0, rows));
+        } else {
+            uploads.upload(h.inI, 0, xb.rows(0, rows));
+        }
+        if (h.tgF != null) {
+            uploads.upload(h.tgF, 0, yb.rows(0, rows));
+        } else {
+            uploads.upload(h.tgI, 0, yb.rows(0, rows));
+        }
+        uploads.handOver();
+        return h;
+    }
+
+    /** After the last op that reads the current slot has been queued: marks it, and gives {@code h} back. */
+    private void loaded(InputPrefetch.HostSet h) {
+        slotRead[slot].record(be);
+        if (h != own) {
+            prefetch.release(h);
+        }
+    }
+
+    private Tensor input() { return inputs[slot]; }
+
+    private Tensor target() { return targets[slot]; }
+
+    /**
+     * Training loads so far whose rows the loader had gathered ahead ({@code [0]}) and those gathered on the replica's
+     * thread because nobody announced them ({@code [1]}: a run's first step, a wrong hint). Call it when no step runs.
+     */
+    public long[] loadCounts() {
+        return new long[] {prefetch.hits(), prefetch.misses()};
+    }
+
+    /** Nanoseconds this replica's steps waited for their rows since the last call, and resets them. */
+    public long takeDataWaitNanos() {
+        long w = dataWaitNanos;
+        dataWaitNanos = 0;
+        return w;
     }
 
     /**
@@ -211,12 +286,12 @@ public final class Replica implements AutoCloseable {
             gradientsReadyFrom.accept(0);
             return;
         }
-        load(batch, from, rows);
-        Tensor yb = target.rows(0, rows);
-        Tensor out = model.forward(input.rows(0, rows), new ForwardContext(true, seed, from, group));
+        InputPrefetch.HostSet h = load(batch.source(), batch.ids(), from, rows, true);
+        Tensor yb = target().rows(0, rows);
+        Tensor out = model.forward(input().rows(0, rows), new ForwardContext(true, seed, from, group));
         Tensor lb = losses.rows(0, rows * termsPerSample);
         objective.loss(be, out, yb, lb);
-        long terms = hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, rows) : (long) rows * termsPerSample;
+        long terms = h.tgI != null ? objective.lossTerms(schema.target(), h.tgI, rows) : (long) rows * termsPerSample;
         if (onNonFinite == NonFinitePolicy.SKIP) {
             // a diverged batch must not poison the running loss: left out on the device, terms counted there too
             be.sumFiniteInto(lb, terms, lossSum);
@@ -227,6 +302,7 @@ public final class Replica implements AutoCloseable {
         Tensor dl = dOut.rows(0, rows);
         objective.gradient(be, out, yb, gradScale, dl);
         model.backward(dl, gradientsReadyFrom);
+        loaded(h);
     }
 
     /**
@@ -367,6 +443,7 @@ public final class Replica implements AutoCloseable {
      * {loss sum, score sum, loss terms} (the score: correct predictions for a classifier).
      */
     public double[] evaluate(Samples data, long[] ids) {
+        params.refreshCopy();   // the parameters may have changed since the last step (consolidation, a load)
         be.fill(evalLoss, 0f);
         be.fill(evalScore, 0f);
         double lossTotal = 0;
@@ -375,14 +452,15 @@ public final class Replica implements AutoCloseable {
         float[] v = new float[1];
         for (int start = 0, chunk = 0; start < ids.length; start += maxRows, chunk++) {
             int n = Math.min(maxRows, ids.length - start);
-            load(data, ids, start, n);
-            Tensor yb = target.rows(0, n);
-            Tensor out = model.forward(input.rows(0, n), ForwardContext.eval());
+            InputPrefetch.HostSet h = load(data, ids, start, n, false);
+            Tensor yb = target().rows(0, n);
+            Tensor out = model.forward(input().rows(0, n), ForwardContext.eval());
             Tensor lb = losses.rows(0, n * termsPerSample);
             objective.loss(be, out, yb, lb);
             be.sumInto(lb, evalLoss);
             objective.score(be, out, yb, evalScore);
-            terms += hostTgtI != null ? objective.lossTerms(schema.target(), hostTgtI, n) : (long) n * termsPerSample;
+            loaded(h);
+            terms += h.tgI != null ? objective.lossTerms(schema.target(), h.tgI, n) : (long) n * termsPerSample;
             if (chunk % 64 == 63) { // float accumulators: fold into doubles now and then
                 be.download(evalLoss, v, 0);
                 lossTotal += v[0];
@@ -405,8 +483,13 @@ public final class Replica implements AutoCloseable {
         model.close();
         optimizer.close();
         params.close();
-        input.close();
-        target.close();
+        prefetch.close();
+        uploads.close();
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i].close();
+            targets[i].close();
+            slotRead[i].close();
+        }
         dOut.close();
         losses.close();
         lossSum.close();

@@ -6,6 +6,7 @@ import java.util.List;
 public final class SingleReplica implements StepRunner {
     private final Replica replica;
     private final float clipNorm;
+    private StepBatch next;
 
     public SingleReplica(Replica replica, float clipNorm) {
         this.replica = replica;
@@ -19,11 +20,19 @@ public final class SingleReplica implements StepRunner {
     public List<Replica> replicas() { return List.of(replica); }
 
     @Override
+    public void prefetch(StepBatch nextBatch) {
+        this.next = nextBatch;
+    }
+
+    @Override
     public void step(StepBatch batch, float lr, long seed) {
+        StepBatch upcoming = next;
+        next = null;
         replica.clock().start();
         replica.zeroGradients();
         float scale = 1f / Math.max(1, batch.lossTerms());
         for (int k = 0; k < batch.microBatches(); k++) {
+            replica.expectAfter(batch, k, upcoming, 0, 1);
             replica.computeGradients(batch, batch.microFrom(k), batch.microLength(k), scale, seed,
                     dev.quadrant.trainer.nn.Backward.IGNORE);
         }

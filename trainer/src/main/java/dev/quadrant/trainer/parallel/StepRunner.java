@@ -24,6 +24,13 @@ public interface StepRunner extends AutoCloseable {
      */
     void step(StepBatch batch, float lr, long seed);
 
+    /**
+     * Tells the runner the batch of the step after the next {@link #step}, so each replica's loader can gather its
+     * rows while that step computes ({@link Replica#expectAfter}). A hint: a runner may ignore it, and a step whose
+     * batch was not announced gathers its rows itself. Call it right before {@link #step}, from the driver thread.
+     */
+    default void prefetch(StepBatch next) {}
+
     /** Bytes moved between replicas per step per replica, averaged since the start (0 for one replica). */
     default double bytesMovedPerStep() { return 0; }
 

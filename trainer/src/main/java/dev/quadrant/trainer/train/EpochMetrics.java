@@ -15,7 +15,9 @@ import java.util.Map;
  * <p>The per-step breakdown, averaged over the steps and the replicas: {@code computeMs} (forward, backward, update,
  * on the replica's own timeline: GPU time on a GPU), {@code commExposedMs} (time the replica waited for
  * communication that overlap did not hide, e.g. for all-reduce the wait for gradient buckets after backward) and
- * {@code dataWaitMs} (time the training loop spent choosing the step's samples before the replicas could start).
+ * {@code dataWaitMs} (time a step waited for its data: the training loop planning the next step's samples, plus the
+ * slowest replica's wait for its rows, which its loader thread gathers while the previous step computes; with the
+ * loader keeping up, only the planning is left).
  */
 public record EpochMetrics(int epoch, long step, double trainLoss, Map<String, Object> eval, double samplesPerSecond,
                            double tokensPerSecond, double seconds, String strategy, int replicas,

@@ -44,7 +44,10 @@ public record MemoryPlan(long parameters, long parameterBytes, long gradientByte
             out *= d;
         }
         long terms = tg.dtype() == DType.INT32 && tg.shape().length == 1 ? tg.size() : 1;
-        long data4 = (long) rows * (in.size() + tg.size() + out + terms) * 4 + 12;
+        // Input and target buffers: two of each on a GPU, whose copy stream fills one while a step reads the other
+        // (Backend.newUploadQueue, Replica), one on the CPU.
+        int slots = columns ? 2 : 1;
+        long data4 = (long) rows * (slots * (in.size() + tg.size()) + out + terms) * 4 + 12;
         return new MemoryPlan(p, 4 * p, 4 * p, 4L * states * p, plan.bytes(ActivationPlan.Kind.SAVED),
                 plan.bytes(ActivationPlan.Kind.GRADIENT), plan.bytes(ActivationPlan.Kind.SCRATCH), data4, rows);
     }

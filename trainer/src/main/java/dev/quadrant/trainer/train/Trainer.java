@@ -11,12 +11,8 @@ import org.slf4j.LoggerFactory;
 import dev.quadrant.trainer.data.Augmentation;
 import dev.quadrant.trainer.data.DataSplit;
 import dev.quadrant.device.DType;
-import dev.quadrant.trainer.data.Field;
 import dev.quadrant.trainer.data.Samples;
-import dev.quadrant.trainer.data.SplitMix64;
-import dev.quadrant.trainer.objective.Objective;
 import dev.quadrant.trainer.parallel.StepBatch;
-import dev.quadrant.trainer.data.EpochOrder;
 import dev.quadrant.trainer.optim.LrSchedule;
 import dev.quadrant.trainer.parallel.NonFiniteGradientException;
 import dev.quadrant.trainer.parallel.Replica;
@@ -198,57 +194,40 @@ public final class Trainer {
             l.onStart(total, epochs, perEpoch);
         }
         Replica r0 = runner.replicas().get(0);
-        Objective objective = r0.objective();
-        Field target = train.schema().target();
-        int stepRowsMax = random ? plan.stepRows() : (int) Math.min(plan.stepRows(), n); // a step never repeats a sample
-        int[] hostTargets = target.dtype() == DType.INT32 ? new int[Math.multiplyExact(stepRowsMax, target.size())] : null;
         int tokensPerSample = train.schema().input().dtype() == DType.INT32 ? train.schema().input().size() : 0;
         long[] evalIds = data.test().evaluationIds(plan.evalBatches(), plan.batch());
         long[] valIds = data.validation() == null ? null
                 : data.validation().evaluationIds(plan.evalBatches(), plan.batch());
-        long[] ids = new long[stepRowsMax];
+        StepPlanner planner = new StepPlanner(plan, train, r0.objective());
         List<EpochMetrics> history = new ArrayList<>();
         long step = start.step();
         Position end = start;
         long skippedSeen = runner.skippedSteps();
         double allSeconds = 0;
         Window w = new Window();
+        StepBatch batch = null;   // this step's, planned during the previous one
         for (int epoch = start.epoch(); epoch < epochs && step < total; epoch++) {
-            int[] order = random ? null : EpochOrder.permutation(plan.seed(), epoch, (int) n);
-            Samples source = plan.augment().apply(train, plan.seed(), epoch); // the training split only
             int firstBatch = epoch == start.epoch() ? start.batchInEpoch() : 0;
             w.begin();
             for (long b = firstBatch; b < perEpoch && step < total; b++) {
                 long d0 = System.nanoTime();
-                int rows;
-                if (random) {
-                    rows = plan.stepRows();
-                    for (int i = 0; i < rows; i++) {
-                        ids[i] = Math.floorMod(SplitMix64.derive(SplitMix64.derive(plan.seed(), step), i), n);
-                    }
-                } else {
-                    int from = Math.toIntExact(b * plan.stepRows());
-                    rows = (int) Math.min(plan.stepRows(), n - from);
-                    for (int i = 0; i < rows; i++) {
-                        ids[i] = order[from + i];
-                    }
+                if (batch == null) {
+                    batch = planner.at(step, epoch, b);
                 }
-                long terms;
-                if (hostTargets != null) {
-                    train.gather(1, ids, 0, rows, hostTargets);
-                    terms = objective.lossTerms(target, hostTargets, rows);
-                } else {
-                    terms = objective.lossTerms(target, null, rows);
-                }
+                // the next step's batch, so the replicas' loaders gather it while this step computes
+                StepBatch next = step + 1 >= total ? null
+                        : b + 1 < perEpoch ? planner.at(step + 1, epoch, b + 1) : planner.at(step + 1, epoch + 1, 0);
                 w.dataNanos += System.nanoTime() - d0;
                 w.steps++;
+                int rows = batch.rows();
                 float lr = plan.schedule().at(plan.lr(), step, total);
                 try {
-                    runner.step(new StepBatch(source, ids, rows, plan.gradAccum(), terms), lr,
-                            plan.seed() * 1_000_003L + step);
+                    runner.prefetch(next);
+                    runner.step(batch, lr, plan.seed() * 1_000_003L + step);
                 } catch (RuntimeException e) {
                     throw withStep(e, runner, step + 1, epoch, lr);
                 }
+                batch = next;
                 step++;
                 w.samples += rows;
                 skippedSeen = reportSkipped(runner, skippedSeen, step);
@@ -358,10 +337,14 @@ public final class Trainer {
         Map<String, Object> extra = new LinkedHashMap<>(runner.extraMetrics());
         extra.put("skipped_steps", runner.skippedSteps());
         double sps = w.samples / Math.max(seconds, 1e-9);
+        long replicaWait = 0;   // the slowest replica's wait for its rows (its loader's, or its own gathers)
+        for (Replica r : runner.replicas()) {
+            replicaWait = Math.max(replicaWait, r.takeDataWaitNanos());
+        }
         return new EpochMetrics(epoch, step, w.lossCount > 0 ? w.lossSum / w.lossCount : Double.NaN, eval, sps,
                 tokensPerSample > 0 ? sps * tokensPerSample : Double.NaN, seconds, runner.name(),
                 runner.replicaCount(), runner.bytesMovedPerStep(), times.computeMs() / perStep,
-                times.commMs() / perStep, w.dataNanos / 1e6 / Math.max(1, w.steps), extra);
+                times.commMs() / perStep, (w.dataNanos + replicaWait) / 1e6 / Math.max(1, w.steps), extra);
     }
 
     /** Logs newly skipped steps (the first few one by one, then every hundredth); returns the count seen. */
