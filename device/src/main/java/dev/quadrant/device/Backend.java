@@ -399,6 +399,22 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether to replay the repeated work of training steps as graphs (CUDA graphs on a GPU backend, exact: a graph is
+     * launched only where a step queues exactly the ops it holds, see {@code --cuda-graphs}); call before the first
+     * step. Default: nothing to replay (host backends run each op as it is called).
+     */
+    default void useStepGraphs(boolean on) {}
+
+    /** The start of one training step's work on this backend, for {@link #useStepGraphs}; nothing by default. */
+    default void beginStep() {}
+
+    /** The end of one training step's work on this backend, for {@link #useStepGraphs}; nothing by default. */
+    default void endStep() {}
+
+    /** One line on what {@link #useStepGraphs} replays, for {@code --verbose}; empty where there is nothing to say. */
+    default String stepGraphReport() { return ""; }
+
+    /**
      * A new {@link UploadQueue} for inputs prefetched beside this backend's compute (on a GPU, a copy stream of its
      * own); the caller closes it. Default: {@link UploadQueue#inline}, uploads through this backend in its order.
      */

@@ -86,6 +86,9 @@ public final class HostKernels implements LaunchTarget {
     }
 
     @Override
+    public boolean runsOnHost() { return true; }
+
+    @Override
     public int multiprocessors() {
         return 132;   // what the stub runtime reports for its fake H100s
     }

@@ -13,6 +13,12 @@ public interface LaunchTarget {
     /** Queues {@code kernel} on {@code stream} with a grid of {@code gridX} blocks of {@code blockX x blockY} threads. */
     void launch(KernelSpec kernel, int gridX, int blockX, int blockY, CudaStream stream, KernelArgs args);
 
+    /**
+     * Whether launches run on the host when they are made (the emulator under the stub libraries), rather than queue
+     * on a GPU; a CUDA graph cannot be captured from them. False by default.
+     */
+    default boolean runsOnHost() { return false; }
+
     /** Number of multiprocessors, which caps element-wise grids. */
     int multiprocessors();
 

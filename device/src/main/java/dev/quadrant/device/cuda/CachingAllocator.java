@@ -50,6 +50,7 @@ final class CachingAllocator implements AutoCloseable {
 
     private final int device;
     private final RawMemory raw;
+    private final Runnable beforeFree;
     private final Map<Long, ArrayDeque<Long>> free = new HashMap<>();
     private long cachedBytes;
     private long liveBytes;
@@ -57,8 +58,17 @@ final class CachingAllocator implements AutoCloseable {
     private boolean closed;
 
     CachingAllocator(int device, RawMemory raw) {
+        this(device, raw, () -> { });
+    }
+
+    /**
+     * As above; {@code beforeFree} runs before cached blocks go back to the driver: ops held back from the stream
+     * ({@link StepGraphs}) may still use a block released to the cache, and must be queued before it is freed.
+     */
+    CachingAllocator(int device, RawMemory raw, Runnable beforeFree) {
         this.device = device;
         this.raw = raw;
+        this.beforeFree = beforeFree;
     }
 
     /** The block size a request of {@code bytes} is served from. */
@@ -110,6 +120,7 @@ final class CachingAllocator implements AutoCloseable {
 
     /** Frees every cached block (device-synchronising). */
     void emptyCache() {
+        beforeFree.run();
         for (ArrayDeque<Long> q : free.values()) {
             for (long a : q) {
                 raw.free(a);

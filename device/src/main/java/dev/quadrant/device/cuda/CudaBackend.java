@@ -8,6 +8,7 @@ import dev.quadrant.bindings.cuda.Cublas;
 import dev.quadrant.bindings.cuda.Cuda;
 import dev.quadrant.bindings.cuda.CudaStream;
 import dev.quadrant.bindings.cuda.DevPtr;
+import dev.quadrant.bindings.cuda.KernelArgs;
 import dev.quadrant.device.Activation;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
@@ -24,6 +25,7 @@ import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
 import dev.quadrant.kernels.DeviceKernels;
 import dev.quadrant.kernels.ImageWindow;
+import dev.quadrant.kernels.KernelSpec;
 import dev.quadrant.kernels.Kernels;
 import dev.quadrant.kernels.LaunchTarget;
 
@@ -70,6 +72,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final CachingAllocator allocator;
     private final PinnedStaging staging;
+    private final StepGraphs graphs;
     private final java.util.List<CudaUploadQueue> uploadQueues = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Tensor partials;   // [Kernels.PARTIALS] doubles (as 2 * PARTIALS floats) for reductions
     private final Tensor flag;       // [1] INT32 for allFinite and sumFiniteInto
@@ -90,7 +93,7 @@ public final class CudaBackend implements Backend {
         PinnedStaging st = null;
         try {
             b = Cublas.create(s);
-            k = new Kernels(target);
+            k = new Kernels(recording(target, s));
             st = new PinnedStaging(s);
         } catch (RuntimeException e) {
             closeAll(e, st, k, b, s);
@@ -100,7 +103,8 @@ public final class CudaBackend implements Backend {
         this.blas = b;
         this.kernels = k;
         this.staging = st;
-        this.allocator = new CachingAllocator(index, CachingAllocator.RawMemory.cuda(index));
+        this.graphs = new StepGraphs(s, target.runsOnHost());
+        this.allocator = new CachingAllocator(index, CachingAllocator.RawMemory.cuda(index), graphs::flush);
         try {
             this.partials = scratch(DType.FLOAT32, 2 * Kernels.PARTIALS);
             this.flag = scratch(DType.INT32, 1);
@@ -122,6 +126,97 @@ public final class CudaBackend implements Backend {
             }
         }
     }
+
+    // ---- CUDA graphs of repeated steps (StepGraphs) ----------------------------------------------------------------
+    // Every op this backend queues on its compute stream goes through graphs.submit, with a key of every byte that
+    // identifies it; what meets the world outside the stream (events, communicators, uploads, downloads,
+    // synchronisation) first calls graphs.flush. The raw stream is handed out only flushed (stream()).
+
+    private static final long KERNEL = 1;
+    private static final long GEMM = 2;
+    private static final long MEMSET = 3;
+    private static final long COPY = 4;
+
+    /** {@code inner}, with launches on {@code compute} going through the step graphs. */
+    private LaunchTarget recording(LaunchTarget inner, CudaStream compute) {
+        KernelArgs replayArgs = new KernelArgs(32);
+        return new LaunchTarget() {
+            @Override
+            public void launch(KernelSpec kernel, int gridX, int blockX, int blockY, CudaStream s, KernelArgs args) {
+                if (s != compute || !graphs.recording()) {
+                    inner.launch(kernel, gridX, blockX, blockY, s, args);
+                    return;
+                }
+                int n = args.count();
+                long[] slots = new long[n];
+                long[] key = new long[5 + n];
+                key[0] = KERNEL;
+                key[1] = graphs.id(kernel);
+                key[2] = gridX;
+                key[3] = blockX;
+                key[4] = blockY;
+                for (int i = 0; i < n; i++) {
+                    slots[i] = args.slot(i);
+                    key[5 + i] = slots[i];
+                }
+                graphs.submit(key, () -> {
+                    replayArgs.clear();
+                    for (long v : slots) {
+                        replayArgs.raw(v);
+                    }
+                    inner.launch(kernel, gridX, blockX, blockY, compute, replayArgs);
+                });
+            }
+
+            @Override
+            public boolean runsOnHost() { return inner.runsOnHost(); }
+
+            @Override
+            public int multiprocessors() { return inner.multiprocessors(); }
+        };
+    }
+
+    private void memset(long address, long bytes) {
+        if (!graphs.recording()) {
+            Cuda.memsetAsync(address, 0, bytes, stream);
+            return;
+        }
+        graphs.submit(new long[] {MEMSET, address, bytes}, () -> Cuda.memsetAsync(address, 0, bytes, stream));
+    }
+
+
+    /**
+     * Replays repeated step work as CUDA graphs (see {@link StepGraphs}: exact, a graph is launched only where the
+     * step queues exactly its ops) when {@code on}; eager launches otherwise (the default).
+     */
+    @Override
+    public void useStepGraphs(boolean on) {
+        enter();
+        graphs.setEnabled(on);
+    }
+
+    @Override
+    public void beginStep() {
+        enter();
+        graphs.beginStep();
+    }
+
+    @Override
+    public void endStep() {
+        enter();
+        graphs.endStep();
+    }
+
+    @Override
+    public String stepGraphReport() {
+        return graphs.report();
+    }
+
+    /** Graph launches so far, each standing for a whole segment of a step (for tests and {@code --verbose}). */
+    public long graphLaunches() { return graphs.graphLaunches(); }
+
+    /** Segments whose capture the driver refused, which run eagerly ({@link #stepGraphReport} says why). */
+    public int graphCaptureFailures() { return graphs.captureFailures(); }
 
     /**
      * A backend on {@code device} ({@code cuda:N}) computing GEMMs in {@code precision}. The caller must have checked
@@ -205,8 +300,19 @@ public final class CudaBackend implements Backend {
     /** The GEMM precision. */
     public Precision precision() { return precision; }
 
-    /** The stream every op is queued on (for communicators that must order their work after it). */
-    public CudaStream stream() { return stream; }
+    /**
+     * The stream every op is queued on (for communicators and events that must order their work after it), with every
+     * op queued so far on it: ops a step graph was holding back are launched first.
+     */
+    public CudaStream stream() {
+        graphs.flush();
+        return stream;
+    }
+
+    /** What a user of the raw {@link #stream()} calls first (a communicator rank, before each collective). */
+    public void flushQueued() {
+        graphs.flush();
+    }
 
     /** Number of {@code cudaMalloc} calls so far; a steady-state step adds none. */
     public long deviceMallocCalls() { return allocator.mallocCalls(); }
@@ -251,7 +357,7 @@ public final class CudaBackend implements Backend {
     public Tensor allocate(DType dtype, int... shape) {
         enter();
         Tensor t = scratch(dtype, shape);
-        Cuda.memsetAsync(((CudaStorage) t.storage()).address(), 0, t.size() * dtype.bytes(), stream);
+        memset(((CudaStorage) t.storage()).address(), t.size() * dtype.bytes());
         return t;
     }
 
@@ -285,6 +391,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         long d = f32("upload", "dst", dst);
         Checks.range("upload", "src", src.length, srcOffset, dst.size());
         int n = dst.intSize();
@@ -300,6 +407,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void upload(int[] src, int srcOffset, Tensor dst) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         Checks.dtype("upload", "dst", dst, DType.INT32);
         long d = addr("upload", "dst", dst);
         Checks.range("upload", "src", src.length, srcOffset, dst.size());
@@ -316,6 +424,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void download(Tensor src, float[] dst, int dstOffset) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         long s = f32("download", "src", src);
         Checks.range("download", "dst", dst.length, dstOffset, src.size());
         int n = src.intSize();
@@ -328,6 +437,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void download(Tensor src, int[] dst, int dstOffset) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         Checks.dtype("download", "src", src, DType.INT32);
         long s = addr("download", "src", src);
         Checks.range("download", "dst", dst.length, dstOffset, src.size());
@@ -341,6 +451,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         stream.synchronize();
     }
 
@@ -379,7 +490,7 @@ public final class CudaBackend implements Backend {
         }
         if (k == 0) {   // cuBLAS with k == 0 scales C by beta
             if (beta == 0f) {
-                Cuda.memsetAsync(pc, 0, 4L * c.size(), stream);
+                memset(pc, 4L * c.size());
             } else {
                 kernels.scale(stream, pc, c.size(), beta);
             }
@@ -439,6 +550,20 @@ public final class CudaBackend implements Backend {
     private void cublasGemm(GemmPlan g, boolean batched, int batch, float alpha, long pa, long strideA, long pb,
                             long strideB, Cublas.DataType type, Cublas.Compute compute, float beta, long pc,
                             long strideC) {
+        if (!graphs.recording()) {
+            queueGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, type, compute, beta, pc, strideC);
+            return;
+        }
+        long[] key = {GEMM, g.transFirst() ? 1 : 0, g.transSecond() ? 1 : 0, g.rows(), g.cols(), g.inner(), g.ldFirst(),
+            g.ldSecond(), g.ldc(), batched ? 1 : 0, batch, Float.floatToRawIntBits(alpha), pa, strideA, pb, strideB,
+            type.ordinal(), compute.ordinal(), Float.floatToRawIntBits(beta), pc, strideC};
+        graphs.submit(key, () -> queueGemm(g, batched, batch, alpha, pa, strideA, pb, strideB, type, compute, beta, pc,
+                strideC));
+    }
+
+    private void queueGemm(GemmPlan g, boolean batched, int batch, float alpha, long pa, long strideA, long pb,
+                           long strideB, Cublas.DataType type, Cublas.Compute compute, float beta, long pc,
+                           long strideC) {
         if (batched) {
             blas.gemmStridedBatchedEx(g.transFirst(), g.transSecond(), g.rows(), g.cols(), g.inner(), alpha, pb, type,
                     g.ldFirst(), strideB, pa, type, g.ldSecond(), strideA, beta, pc, g.ldc(), strideC, batch, compute);
@@ -484,8 +609,14 @@ public final class CudaBackend implements Backend {
         long bytes = src.size() * src.dtype().bytes();
         long d = addr("copy", "dst", dst);
         if (src.device().equals(device) || src.device().kind() != Device.Kind.CUDA) {
-            Cuda.memcpyAsync(d, addr("copy", "src", src), bytes, stream);
+            long from = addr("copy", "src", src);
+            if (graphs.recording()) {
+                graphs.submit(new long[] {COPY, d, from, bytes}, () -> Cuda.memcpyAsync(d, from, bytes, stream));
+            } else {
+                Cuda.memcpyAsync(d, from, bytes, stream);
+            }
         } else {
+            graphs.flush();   // a peer copy: a boundary
             if (!(src.storage() instanceof CudaStorage cs)) {
                 throw new IllegalArgumentException("copy: src " + src + " is not CUDA memory");
             }
@@ -543,7 +674,8 @@ public final class CudaBackend implements Backend {
         enter();
         OpChecks.dropoutMask(p);
         float keep = (float) (1.0 / (1.0 - p));   // as the CPU backend: one mask, bit for bit, wherever it is made
-        kernels.dropoutMask(stream, f32("dropoutMask", "mask", mask), mask.size(), seed, firstIndex, p, keep);
+        long pm = f32("dropoutMask", "mask", mask);
+        graphs.eagerly(() -> kernels.dropoutMask(stream, pm, mask.size(), seed, firstIndex, p, keep));   // a seed a step
     }
 
     // ---- losses and metrics ------------------------------------------------------------------------------------
@@ -733,6 +865,7 @@ public final class CudaBackend implements Backend {
     @Override
     public double l2Norm(Tensor x) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         long px = f32("l2Norm", "x", x);
         if (x.size() == 0) {
             return 0;
@@ -754,6 +887,7 @@ public final class CudaBackend implements Backend {
     @Override
     public boolean allFinite(Tensor x) {
         enter();
+        graphs.flush();   // a boundary: it meets the host
         long px = f32("allFinite", "x", x);
         long pf = addr("allFinite", "flag", flag);
         Cuda.memsetAsync(pf, 0, 4, stream);
@@ -770,8 +904,8 @@ public final class CudaBackend implements Backend {
         long pg = f32("gradientStats", "grad", grad);
         long ps = f32("gradientStats", "stats", stats);
         OpChecks.gradientStats(grad, step, stats);
-        kernels.gradientStats(stream, pg, grad.size(), addr("gradientStats", "partials", partials),
-                addr("gradientStats", "firstBad", firstBad), maxNorm, step, ps);
+        graphs.eagerly(() -> kernels.gradientStats(stream, pg, grad.size(), addr("gradientStats", "partials", partials),
+                addr("gradientStats", "firstBad", firstBad), maxNorm, step, ps));   // step changes every step
     }
 
     @Override
@@ -782,7 +916,7 @@ public final class CudaBackend implements Backend {
         OpChecks.sumFiniteInto(x, terms, acc);
         long pf = addr("sumFiniteInto", "flag", flag);
         long parts = addr("sumFiniteInto", "partials", partials);
-        Cuda.memsetAsync(pf, 0, 4, stream);
+        memset(pf, 4);
         kernels.flagNonFinite(stream, px, x.size(), pf);
         kernels.sumPartials(stream, px, x.size(), parts);
         kernels.finishSumFiniteInto(stream, parts, Kernels.partialCount(x.size()), pf, terms, pacc);
@@ -810,8 +944,11 @@ public final class CudaBackend implements Backend {
             Checks.sameSize("sgdUpdate", "param", param, "velocity", velocity);
             pv = f32("sgdUpdate", "velocity", velocity);
         }
-        kernels.sgdUpdate(stream, f32("sgdUpdate", "param", param), f32("sgdUpdate", "grad", grad), pv, param.size(),
-                lr, momentum, nesterov, weightDecay, pguard);
+        long pp = f32("sgdUpdate", "param", param);
+        long pg = f32("sgdUpdate", "grad", grad);
+        long velocityAt = pv;
+        graphs.eagerly(() -> kernels.sgdUpdate(stream, pp, pg, velocityAt, param.size(), lr, momentum, nesterov,
+                weightDecay, pguard));   // the learning rate may follow a schedule
     }
 
     @Override
@@ -825,9 +962,12 @@ public final class CudaBackend implements Backend {
         Checks.sameSize("adamUpdate", "param", param, "grad", grad);
         Checks.sameSize("adamUpdate", "param", param, "m", m);
         Checks.sameSize("adamUpdate", "param", param, "v", v);
-        kernels.adamUpdate(stream, f32("adamUpdate", "param", param), f32("adamUpdate", "grad", grad),
-                f32("adamUpdate", "m", m), f32("adamUpdate", "v", v), param.size(), lr, beta1, beta2, eps, weightDecay,
-                decoupled, step, pguard);
+        long pp = f32("adamUpdate", "param", param);
+        long pg = f32("adamUpdate", "grad", grad);
+        long pm = f32("adamUpdate", "m", m);
+        long pv = f32("adamUpdate", "v", v);
+        graphs.eagerly(() -> kernels.adamUpdate(stream, pp, pg, pm, pv, param.size(), lr, beta1, beta2, eps,
+                weightDecay, decoupled, step, pguard));   // its step changes every step
     }
 
     // ---- casts -------------------------------------------------------------------------------------------------
@@ -858,6 +998,7 @@ public final class CudaBackend implements Backend {
         }
         Cuda.setDevice(index);
         try {
+            graphs.close();   // what a graph held back is queued, then the graphs are freed
             stream.synchronize();
         } finally {
             closed = true;

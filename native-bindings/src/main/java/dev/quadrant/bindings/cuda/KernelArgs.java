@@ -64,6 +64,11 @@ public final class KernelArgs implements AutoCloseable {
         return put(Float.floatToRawIntBits(v) & 0xFFFFFFFFL);
     }
 
+    /** Appends a raw 8-byte slot as {@link #slot} returned it (to replay a recorded launch). */
+    public KernelArgs raw(long slot) {
+        return put(slot);
+    }
+
     private KernelArgs put(long raw) {
         if (count == capacity) {
             throw new IllegalStateException("more than " + capacity + " kernel arguments");

@@ -97,6 +97,7 @@ public final class AllReduceStrategy implements StepRunner {
             TensorCommunicator comm = group.comms.get(local);
             int r = comm.rank();   // the global replica index: which shard of the batch
             var grads = rep.parameters().gradients();
+            rep.beginStep();
             rep.clock().start();
             List<CommHandle> inFlight = new ArrayList<>(buckets.size());
             int[] next = {0};
@@ -128,6 +129,7 @@ public final class AllReduceStrategy implements StepRunner {
             rep.clock().lap(StepClock.Phase.COMM);
             rep.applyGuardedUpdate(lr, clipNorm);   // clip and non-finite check on the device: no host wait
             rep.clock().lap(StepClock.Phase.COMPUTE);
+            rep.endStep();
         });
         steps++;
     }

@@ -63,6 +63,7 @@ public final class ParameterServerStrategy implements StepRunner {
             Replica rep = group.replicas.get(local);
             TensorCommunicator comm = group.comms.get(local);
             int r = comm.rank();   // the global replica index: which shard, and whether this is the server
+            rep.beginStep();
             rep.clock().start();
             rep.zeroGradients();
             for (int k = 0; k < batch.microBatches(); k++) {
@@ -79,6 +80,7 @@ public final class ParameterServerStrategy implements StepRunner {
             }
             comm.broadcast(rep.parameters().values(), SERVER);
             rep.clock().lap(StepClock.Phase.COMM);
+            rep.endStep();
         });
     }
 

@@ -155,6 +155,19 @@ public final class Replica implements AutoCloseable {
     /** The clock that splits this replica's steps into compute and exposed communication (on its own timeline). */
     public StepClock clock() { return clock; }
 
+    /**
+     * Marks the start of one optimizer step's work on this replica's backend (the synchronous strategies call it
+     * before {@link #zeroGradients}), for a backend that replays steps as graphs ({@link Backend#useStepGraphs}).
+     */
+    public void beginStep() {
+        be.beginStep();
+    }
+
+    /** Marks the end of one optimizer step's work (after its update and communication); see {@link #beginStep}. */
+    public void endStep() {
+        be.endStep();
+    }
+
     /** Uploads a full host copy of the flat parameter buffer. */
     public void setParameters(float[] flat) {
         be.upload(flat, 0, params.values());

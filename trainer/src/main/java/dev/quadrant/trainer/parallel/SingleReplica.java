@@ -28,6 +28,7 @@ public final class SingleReplica implements StepRunner {
     public void step(StepBatch batch, float lr, long seed) {
         StepBatch upcoming = next;
         next = null;
+        replica.beginStep();
         replica.clock().start();
         replica.zeroGradients();
         float scale = 1f / Math.max(1, batch.lossTerms());
@@ -38,6 +39,7 @@ public final class SingleReplica implements StepRunner {
         }
         replica.applyGuardedUpdate(lr, clipNorm);   // clip and non-finite check on the device: no host wait
         replica.clock().lap(dev.quadrant.device.StepClock.Phase.COMPUTE);
+        replica.endStep();
     }
 
     @Override

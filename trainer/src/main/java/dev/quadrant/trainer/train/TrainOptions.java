@@ -98,6 +98,9 @@ public class TrainOptions {
     @Setting(name = "--precision", label = "NAME", description = "GEMM precision on GPUs: fp32 | tf32 | bf16 (bf16 inputs, fp32 accumulation and master weights) (default: ${DEFAULT-VALUE})")
     public String precision = "fp32";
 
+    @Setting(name = "--cuda-graphs", label = "MODE", description = "auto | on | off: replay the repeated work of GPU steps as CUDA graphs (exact: only where a step queues exactly the captured ops; --verbose says which parts) (default: ${DEFAULT-VALUE})")
+    public String cudaGraphs = "auto";
+
     @Setting(name = "--threads", label = "N", description = "CPU threads in all, divided between CPU replicas (default: all cores)")
     public int threads = 0;
 

@@ -283,6 +283,16 @@ public final class Trainer {
         if (checkpoints != null) {
             checkpoints.atEnd(runner, end);
         }
+        for (Replica r : runner.replicas()) {   // --verbose: what replayed as CUDA graphs
+            String graphs = r.backend().stepGraphReport();
+            if (!graphs.isEmpty()) {
+                if (graphs.contains("capture failed")) {
+                    log.warn("replica {}: {}", r.rank(), graphs);
+                } else {
+                    log.debug("replica {}: {}", r.rank(), graphs);
+                }
+            }
+        }
         TrainResult result = new TrainResult(history, step, allSeconds);
         for (TrainListener l : listeners) {
             l.onEnd(result);

@@ -78,6 +78,7 @@ public final class Training {
                     + " is for GPUs (TF32 and bf16 tensor cores); CPU replicas compute in fp32");
         }
         Strategies.check(o.strategy, devices);
+        StepGraphMode.parse(o.cudaGraphs, devices, o.strategy);
         Augmentation.parse(o.augment);
         return new Setup(model, act, init, opt, schedule, devices, precision);
     }
@@ -188,11 +189,14 @@ public final class Training {
         int n = s.devices().size();
         int threadsEach = Math.max(1, o.effectiveThreads() / n);
         int maxRows = StepBatch.maxShardRows(bufferRows(o, data), o.gradAccum, n * processes.size());
+        boolean graphs = StepGraphMode.parse(o.cudaGraphs, s.devices(), o.strategy).uses(n == 1 && processes.size() == 1
+                ? "single" : o.strategy);
         List<Replica> replicas = new ArrayList<>();
         try {
             for (int r = 0; r < n; r++) {
                 Device d = s.devices().get(r);
                 Backend be = backends.create(d, threadsEach, s.precision());
+                be.useStepGraphs(graphs);   // nothing on CPU replicas
                 replicas.add(new Replica(r, be, s.model(), data.schema(), objective, s.activation(), o.dropout,
                         maxRows, s.optimizer()));
             }

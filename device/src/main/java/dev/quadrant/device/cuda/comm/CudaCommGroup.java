@@ -49,7 +49,7 @@ final class CudaCommGroup {
     static final long POLL_MILLIS = 20;
 
     /** One rank: its GPU, the stream its compute work runs on, and where kernels are launched on that GPU. */
-    record Endpoint(int device, CudaStream compute, LaunchTarget kernels) {}
+    record Endpoint(int device, CudaStream compute, LaunchTarget kernels, Runnable flush) {}
 
     /**
      * This process's part of a job of several processes: its ranks are global ranks {@code rankBase ..
@@ -69,6 +69,7 @@ final class CudaCommGroup {
     final Island[] islands;
     private final int[] deviceOf;
     private final CudaStream[] compute;
+    private final Runnable[] flush;      // per rank: queues what its backend's step graphs hold back
     private final int[] islandOf;
     private final boolean nccl;
     private final ReentrantLock lock = new ReentrantLock();
@@ -95,6 +96,7 @@ final class CudaCommGroup {
         this.deadline = deadline;
         this.deviceOf = new int[size];
         this.compute = new CudaStream[size];
+        this.flush = new Runnable[size];
         this.islandOf = new int[size];
         this.lastIssued = new String[size];
         this.closed = new boolean[size];
@@ -102,6 +104,7 @@ final class CudaCommGroup {
         for (int r = 0; r < size; r++) {
             deviceOf[r] = ranks.get(r).device();
             compute[r] = ranks.get(r).compute();
+            flush[r] = ranks.get(r).flush();
             byDevice.computeIfAbsent(deviceOf[r], d -> new ArrayList<>()).add(r);
             readyFree.add(new ArrayDeque<>());
         }
@@ -327,6 +330,7 @@ final class CudaCommGroup {
      */
     PendingOp publish(int rank, long seq, OpKind kind, CudaBuffer buf, int offset, int count, ReduceOp op, int root) {
         String what = PendingOp.describe(kind, seq, count, op, root);
+        flush[rank].run();   // the "ready" event below must follow every op the rank's step queued
         lock.lock();
         try {
             checkHealthy(rank, what);
@@ -401,6 +405,7 @@ final class CudaCommGroup {
      */
     void awaitQueued(int rank, PendingOp p) {
         String what = p.describe();
+        flush[rank].run();   // the compute stream's wait below goes after what the step queued before it
         lock.lock();
         try {
             long limit = System.nanoTime() + deadline.toNanos();

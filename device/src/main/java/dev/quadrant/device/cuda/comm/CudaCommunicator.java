@@ -83,7 +83,7 @@ public final class CudaCommunicator implements Communicator<CudaBuffer> {
         }
         List<CudaCommGroup.Endpoint> ends = new ArrayList<>();
         for (CudaBackend b : ranks) {
-            ends.add(new CudaCommGroup.Endpoint(b.device().index(), b.stream(), b.kernelTarget()));
+            ends.add(new CudaCommGroup.Endpoint(b.device().index(), b.stream(), b.kernelTarget(), b::flushQueued));
         }
         CudaCommGroup g = CudaCommGroup.create(ends, deadline, layers, reserveFloats);
         List<CudaCommunicator> out = new ArrayList<>();
@@ -120,7 +120,7 @@ public final class CudaCommunicator implements Communicator<CudaBuffer> {
         }
         List<CudaCommGroup.Endpoint> ends = new ArrayList<>();
         for (CudaBackend b : ranks) {
-            ends.add(new CudaCommGroup.Endpoint(b.device().index(), b.stream(), b.kernelTarget()));
+            ends.add(new CudaCommGroup.Endpoint(b.device().index(), b.stream(), b.kernelTarget(), b::flushQueued));
         }
         CudaCommGroup g = CudaCommGroup.createInJob(ends, deadline, reserveFloats,
                 new CudaCommGroup.Job(rankBase, jobSize, ncclId.clone(), link));
