@@ -31,7 +31,9 @@
 #   issue 11: GpuChecks nosync (no host wait inside a step of single, allreduce and ps on cuda:0 and cuda:0x2, and
 #            cuda:0,1 with two GPUs, with --clip-norm 1 and both --on-nan policies; the poisoned steps still skipped or
 #            named); the gradient-statistics and guarded-update kernels against the float64 reference run in the
-#            selftest checks above
+#            selftest checks above; GpuChecks graphs (--cuda-graphs on gives the bits of off, and replays, on cuda:0,
+#            cuda:0x2 and cuda:0,1); GptBenchmark at nanoGPT's GPU configuration, Quadrant eager and with graphs
+#            beside PyTorch (when python3 has torch with CUDA)
 #   optional: with QUADRANT_SOURCE=<checkout> and mvn on PATH, the JUnit gpu suite (mvn test -Dgroups=gpu)
 #
 # QUADRANT_CHECKS=REGEX runs only the checks whose names match (grep -E), e.g. 'selftest|no-host-sync'; the others are
@@ -182,6 +184,12 @@ gpt_benchmark() {   # Quadrant and PyTorch on cuda:0, interleaved
     --script "$BUNDLE/bench/torch/gpt_char.py" --python "$(command -v python3)"
 }
 
+gpt_graphs_benchmark() {   # issue 11: nanoGPT's GPU configuration, Quadrant eager and with CUDA graphs, beside PyTorch
+  qmain dev.quadrant.examples.bench.GptBenchmark --device cuda:0 --layers 6 --heads 6 --dim 384 --ctx 256 --batch 64 \
+    --steps 200 --repeats 2 --cuda-graphs both --data "$TEXT" --script "$BUNDLE/bench/torch/gpt_char.py" \
+    --python "$(command -v python3)"
+}
+
 convnet_benchmark() {   # Quadrant's lenet and resnet against PyTorch's, both on cuda:0, interleaved
   qmain dev.quadrant.examples.bench.ConvnetBenchmark --device cuda:0 --models 'lenet;resnet' --steps 200 \
     --warmup 20 --repeats 2 --script "$BUNDLE/bench/torch/convnet.py" --python "$(command -v python3)"
@@ -222,6 +230,7 @@ run nccl-every-gpu 900 qmain dev.quadrant.examples.gpu.GpuChecks nccl
 run equivalence-sync-strategies 1800 qmain dev.quadrant.examples.gpu.GpuChecks equivalence
 run killed-and-hung-replicas 900 qmain dev.quadrant.examples.gpu.GpuChecks kill
 run no-host-sync 900 qmain dev.quadrant.examples.gpu.GpuChecks nosync
+run cuda-graphs-exact 900 qmain dev.quadrant.examples.gpu.GpuChecks graphs
 if [ -n "$MNIST" ]; then
   run async-mnist-cuda0x4 3600 qmain dev.quadrant.examples.gpu.GpuChecks async --mnist "$MNIST"
 else
@@ -242,8 +251,10 @@ if [ -n "$TEXT" ]; then
   run gpt-shakespeare-cuda0x2 1800 gpt_shakespeare cuda:0x2
   if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
     run gpt-benchmark-vs-pytorch 1800 gpt_benchmark
+    run gpt-cuda-graphs-vs-eager-vs-pytorch 1800 gpt_graphs_benchmark
   else
     skip gpt-benchmark-vs-pytorch "python3 has no PyTorch with CUDA"
+    skip gpt-cuda-graphs-vs-eager-vs-pytorch "python3 has no PyTorch with CUDA"
   fi
 else
   skip gpt-shakespeare "no Tiny Shakespeare text (pass TEXT_FILE or QUADRANT_TEXT)"

@@ -73,6 +73,7 @@ public final class CudaBackend implements Backend {
     private final CachingAllocator allocator;
     private final PinnedStaging staging;
     private final StepGraphs graphs;
+    private Tensor workspace;   // cuBLAS's, once step graphs are on (freed with the allocator)
     private final java.util.List<CudaUploadQueue> uploadQueues = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Tensor partials;   // [Kernels.PARTIALS] doubles (as 2 * PARTIALS floats) for reductions
     private final Tensor flag;       // [1] INT32 for allFinite and sumFiniteInto
@@ -192,8 +193,16 @@ public final class CudaBackend implements Backend {
     @Override
     public void useStepGraphs(boolean on) {
         enter();
+        if (on && workspace == null) {
+            // cuBLAS allocates its workspace on first use unless given one, and an allocation cannot be captured
+            workspace = scratch(DType.FLOAT32, CUBLAS_WORKSPACE_BYTES / 4);
+            blas.setWorkspace(addr("useStepGraphs", "workspace", workspace), CUBLAS_WORKSPACE_BYTES);
+        }
         graphs.setEnabled(on);
     }
+
+    /** cuBLAS's workspace when steps are captured: 32 MiB, what NVIDIA recommends for Hopper. */
+    static final int CUBLAS_WORKSPACE_BYTES = 32 << 20;
 
     @Override
     public void beginStep() {
@@ -1006,6 +1015,9 @@ public final class CudaBackend implements Backend {
                 q.close();   // one its owner left open: its copies end before the memory they write goes back
             }
             partials.close();
+            if (workspace != null) {
+                workspace.close();
+            }
             firstBad.close();
             flag.close();
             staging.close();

@@ -28,6 +28,9 @@ final class GptBenchOptions {
             "  --omp-wait-policy P  OMP_WAIT_POLICY of the PyTorch child: PASSIVE (default; the OpenMP threads sleep",
             "                     while idle, as Quadrant's do) or ACTIVE, or inherit (leave the environment as it is).",
             "                     On a loaded shared host the spinning default was 5-15x slower per step here",
+            "  --cuda-graphs M    Quadrant's --cuda-graphs: off, on, or both (a row each, interleaved); default both on",
+            "                     cuda:N, off on the CPU (where there is nothing to replay)",
+            "  --precision P      Quadrant's GEMM precision on a GPU: fp32 (default), tf32 or bf16 (PyTorch stays fp32)",
             "  --torch-only       run only the PyTorch reference (while Quadrant has no GPT model)",
             "  --help             this text");
 
@@ -47,6 +50,8 @@ final class GptBenchOptions {
     String ompWaitPolicy = "PASSIVE";
     boolean torchOnly;
     boolean help;
+    String cudaGraphs;   // null: both on a GPU, off on the CPU
+    String precision = "fp32";
 
     static GptBenchOptions parse(String[] args) {
         GptBenchOptions o = new GptBenchOptions();
@@ -55,6 +60,13 @@ final class GptBenchOptions {
             switch (flag) {
                 case "--help", "-h" -> o.help = true;
                 case "--torch-only" -> o.torchOnly = true;
+                case "--cuda-graphs" -> {
+                    o.cudaGraphs = value(args, ++i, flag);
+                    if (!List.of("off", "on", "both").contains(o.cudaGraphs)) {
+                        throw new UserInputException("flag --cuda-graphs: '" + o.cudaGraphs + "'; expected off, on or both");
+                    }
+                }
+                case "--precision" -> o.precision = value(args, ++i, flag);
                 case "--steps" -> o.steps = positive(flag, value(args, ++i, flag));
                 case "--repeats" -> o.repeats = positive(flag, value(args, ++i, flag));
                 case "--threads" -> o.threads = positive(flag, value(args, ++i, flag));
@@ -82,16 +94,26 @@ final class GptBenchOptions {
                 }
                 default -> throw new UserInputException("unknown flag '" + flag + "'; expected one of --steps, "
                         + "--repeats, --threads, --device, --layers, --heads, --dim, --ctx, --batch, --eval-batches, --data, "
-                        + "--python, --script, --omp-wait-policy, --torch-only, --help");
+                        + "--python, --script, --omp-wait-policy, --cuda-graphs, --precision, --torch-only, --help");
             }
         }
         if (o.dim % o.heads != 0) {
             throw new UserInputException("--dim " + o.dim + " is not a multiple of --heads " + o.heads);
         }
+        if (o.cudaGraphs == null) {
+            o.cudaGraphs = o.device.equals("cpu") ? "off" : "both";
+        } else if (o.device.equals("cpu") && !o.cudaGraphs.equals("off")) {
+            throw new UserInputException("flag --cuda-graphs " + o.cudaGraphs + " needs --device cuda:N");
+        }
         if (!o.help) {
             o.resolvePaths();
         }
         return o;
+    }
+
+    /** Quadrant's {@code --cuda-graphs} modes to run, one table row each. */
+    List<String> graphModes() {
+        return cudaGraphs.equals("both") ? List.of("off", "on") : List.of(cudaGraphs);
     }
 
     /** The model spec of {@code quadrant train --model}. */

@@ -65,11 +65,13 @@ public final class GptBenchmark {
         }
         TorchReference torch = new TorchReference(o);
         String torchVersion;
-        TrainOptions quadrant = null;
+        List<TrainOptions> quadrant = new ArrayList<>();   // one per --cuda-graphs mode
         try {
             torchVersion = torch.version();
             if (!o.torchOnly) {
-                quadrant = quadrantOptions(o);
+                for (String mode : o.graphModes()) {
+                    quadrant.add(quadrantOptions(o, mode));
+                }
             }
         } catch (UserInputException e) {
             System.err.println(e.getMessage());
@@ -78,20 +80,25 @@ public final class GptBenchmark {
         }
 
         List<Run> torchRuns = new ArrayList<>();
-        List<Run> quadrantRuns = new ArrayList<>();
+        List<List<Run>> quadrantRuns = new ArrayList<>();
+        quadrant.forEach(q -> quadrantRuns.add(new ArrayList<>()));
         String blas = "?";
         long params = 0;
         for (int r = 0; r < o.repeats; r++) {
             boolean torchFirst = r % 2 == 0;
-            if (!torchFirst && quadrant != null) {
-                quadrantRuns.add(runQuadrant(quadrant, o));
+            if (!torchFirst) {
+                for (int q = 0; q < quadrant.size(); q++) {
+                    quadrantRuns.get(q).add(runQuadrant(quadrant.get(q), o));
+                }
             }
             TorchReference.Run t = torch.train();
             torchRuns.add(new Run(t.tokensPerSecond(), t.secondsPerStep(), t.trainLoss(), t.valLoss()));
             blas = t.blas();
             params = t.params();
-            if (torchFirst && quadrant != null) {
-                quadrantRuns.add(runQuadrant(quadrant, o));
+            if (torchFirst) {
+                for (int q = 0; q < quadrant.size(); q++) {
+                    quadrantRuns.get(q).add(runQuadrant(quadrant.get(q), o));
+                }
             }
         }
 
@@ -107,10 +114,13 @@ public final class GptBenchmark {
         System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
         double reference = median(torchRuns, Run::tokensPerSecond);
         row("pytorch", torchRuns, reference);
-        if (quadrant == null) {
+        if (quadrant.isEmpty()) {
             System.out.println("| quadrant | not run (--torch-only) | | | | |");
-        } else {
-            row("quadrant", quadrantRuns, reference);
+        }
+        for (int q = 0; q < quadrant.size(); q++) {
+            String mode = o.graphModes().get(q);
+            row(o.device.equals("cpu") ? "quadrant" : "quadrant " + o.precision + (mode.equals("on") ? ", cuda graphs"
+                    : ", eager"), quadrantRuns.get(q), reference);
         }
     }
 
@@ -124,10 +134,20 @@ public final class GptBenchmark {
 
     /** The {@code quadrant train} flags of the benchmark's configuration. */
     static List<String> quadrantArgs(GptBenchOptions o) {
-        return List.of("--data", "text:" + o.data, "--model", o.modelSpec(), "--batch", Integer.toString(o.batch),
-                "--steps", Integer.toString(o.steps), "--optimizer", "adamw", "--lr", "1e-3", "--betas", "0.9,0.99",
-                "--weight-decay", "0.1", "--schedule", "cosine:100:1e-4", "--clip-norm", "1", "--seed", "1337",
-                "--threads", Integer.toString(o.threads), "--devices", o.device.equals("cpu") ? "cpu:1" : o.device);
+        return quadrantArgs(o, o.graphModes().get(0));
+    }
+
+    /** As above, with {@code --cuda-graphs graphs}. */
+    static List<String> quadrantArgs(GptBenchOptions o, String graphs) {
+        List<String> a = new ArrayList<>(List.of("--data", "text:" + o.data, "--model", o.modelSpec(), "--batch",
+                Integer.toString(o.batch), "--steps", Integer.toString(o.steps), "--optimizer", "adamw", "--lr", "1e-3",
+                "--betas", "0.9,0.99", "--weight-decay", "0.1", "--schedule", "cosine:100:1e-4", "--clip-norm", "1",
+                "--seed", "1337", "--threads", Integer.toString(o.threads), "--devices",
+                o.device.equals("cpu") ? "cpu:1" : o.device));
+        if (!o.device.equals("cpu")) {
+            a.addAll(List.of("--cuda-graphs", graphs, "--precision", o.precision));
+        }
+        return a;
     }
 
     /**
@@ -135,7 +155,12 @@ public final class GptBenchmark {
      * exist yet (e.g. {@code --betas}); fails with a {@link UserInputException} when Quadrant does not accept a flag.
      */
     static TrainOptions quadrantOptions(GptBenchOptions o) {
-        List<String> args = quadrantArgs(o);
+        return quadrantOptions(o, o.graphModes().get(0));
+    }
+
+    /** As above, with {@code --cuda-graphs graphs}. */
+    static TrainOptions quadrantOptions(GptBenchOptions o, String graphs) {
+        List<String> args = quadrantArgs(o, graphs);
         try {
             return TrainArgs.parse(args);
         } catch (UserInputException e) {

@@ -68,7 +68,7 @@ import dev.quadrant.trainer.train.Training;
  */
 public final class GpuChecks {
     /** Every check name, in the order {@code all} runs them. */
-    public static final List<String> NAMES = List.of("nccl", "equivalence", "kill", "mnist", "async", "nosync");
+    public static final List<String> NAMES = List.of("nccl", "equivalence", "kill", "mnist", "async", "nosync", "graphs");
 
     private GpuChecks() {}
 
@@ -101,6 +101,7 @@ public final class GpuChecks {
                 case "mnist" -> List.of(mnistSingleGpu(requireMnist(mnist)));
                 case "async" -> asyncMnist(requireMnist(mnist));
                 case "nosync" -> NoHostSyncCheck.all(Training.BackendFactory.DEFAULT, Cuda.deviceCount());
+                case "graphs" -> StepGraphsCheck.all(Training.BackendFactory.DEFAULT, Cuda.deviceCount());
                 default -> throw new IllegalArgumentException("unknown check '" + w + "': expected " + NAMES);
             };
             got.forEach(System.out::println);

@@ -90,4 +90,14 @@ class StepGraphsFakesTest {
         assertTrue(graphs.graphLaunches() > 5, "graphs replayed: " + graphs.report());
         System.out.println(model + " " + devices + " " + strategy + ": " + graphs.report());
     }
+
+    /** The GPU host's check ({@code GpuChecks graphs}) passes on the stubs: its code runs before a GPU sees it. */
+    @org.junit.jupiter.api.Test
+    void theGpuHostCheckPassesOnTheStubs() {
+        Training.BackendFactory f = (d, threads, p) -> CudaBackend.open(d, p, dev -> HostKernels.INSTANCE);
+        for (dev.quadrant.examples.gpu.Check c : dev.quadrant.examples.gpu.StepGraphsCheck.all(f, 2)) {
+            System.out.println(c);
+            assertTrue(c.passed(), c.toString());
+        }
+    }
 }
