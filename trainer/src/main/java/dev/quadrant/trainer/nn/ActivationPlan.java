@@ -60,7 +60,7 @@ public final class ActivationPlan {
         @Override
         public String toString() {
             return name + " " + kind + " " + dtype + Arrays.toString(perSample) + (fixed ? " fixed" : "")
-                    + (absent ? " (not placed: the backend's convolution needs no columns)" : "");
+                    + (absent ? " (not placed: this backend does not use it)" : "");
         }
     }
 
@@ -135,7 +135,12 @@ public final class ActivationPlan {
      */
     static final class Builder {
         private record Pending(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed,
-                               boolean columns) {}
+                               boolean columns, boolean bf16Operand) {
+            /** Whether a plan with or without column buffers and bf16 operand buffers leaves this one out. */
+            boolean absent(boolean withColumns, boolean withBf16) {
+                return columns && !withColumns || bf16Operand && !withBf16;
+            }
+        }
 
         private final List<Pending> pending = new ArrayList<>();
 
@@ -154,13 +159,22 @@ public final class ActivationPlan {
          * ({@link dev.quadrant.device.Backend#convolutionUsesColumns}).
          */
         int add(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed, boolean columns) {
+            return add(owner, name, kind, dtype, perSample, fixed, columns, false);
+        }
+
+        /**
+         * As above; a {@code bf16Operand} buffer holds a GEMM input rounded to bf16, placed only for backends whose
+         * GEMMs round their operands so ({@link dev.quadrant.device.Backend#gemmRoundsToBf16}).
+         */
+        int add(String owner, String name, Kind kind, DType dtype, int[] perSample, boolean fixed, boolean columns,
+                boolean bf16Operand) {
             for (int d : perSample) {
                 if (d <= 0) {
                     throw new IllegalArgumentException("activation " + name + " has a non-positive dimension: "
                             + Arrays.toString(perSample));
                 }
             }
-            pending.add(new Pending(owner, name, kind, dtype, perSample.clone(), fixed, columns));
+            pending.add(new Pending(owner, name, kind, dtype, perSample.clone(), fixed, columns, bf16Operand));
             return pending.size() - 1;
         }
 
@@ -170,11 +184,16 @@ public final class ActivationPlan {
 
         /** The plan for {@code rows} samples; without {@code columns}, the column buffers are absent (no space). */
         ActivationPlan build(int rows, boolean columns) {
+            return build(rows, columns, false);
+        }
+
+        /** As above; with {@code bf16}, the bf16 operand buffers are placed too (absent otherwise). */
+        ActivationPlan build(int rows, boolean columns, boolean bf16) {
             Map<DType, Long> next = new EnumMap<>(DType.class);
             List<Slot> out = new ArrayList<>(Collections.nCopies(pending.size(), null));
             for (int i = 0; i < pending.size(); i++) {          // persistent buffers first
                 Pending p = pending.get(i);
-                if (p.columns() && !columns) {
+                if (p.absent(columns, bf16)) {
                     out.set(i, new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), 0, p.fixed(), true));
                 } else if (p.kind() != Kind.SCRATCH) {
                     long at = next.getOrDefault(p.dtype(), 0L);
@@ -187,7 +206,7 @@ public final class ActivationPlan {
             Map<String, Map<DType, Long>> perOwner = new java.util.HashMap<>();
             for (int i = 0; i < pending.size(); i++) {          // each module's scratch from the shared base
                 Pending p = pending.get(i);
-                if (p.kind() == Kind.SCRATCH && !(p.columns() && !columns)) {
+                if (p.kind() == Kind.SCRATCH && !p.absent(columns, bf16)) {
                     Map<DType, Long> mine = perOwner.computeIfAbsent(p.owner(), k -> new EnumMap<>(DType.class));
                     long at = mine.getOrDefault(p.dtype(), next.getOrDefault(p.dtype(), 0L));
                     Slot s = new Slot(p.name(), p.kind(), p.dtype(), p.perSample(), at, p.fixed(), false);

@@ -44,7 +44,7 @@ public final class Bind {
      */
     public Tensor tensor(ActivationRef ref) {
         ActivationPlan.Slot s = plan.slots().get(ref.index());
-        if (s.absent()) {   // a convolution's columns on a backend that needs none
+        if (s.absent()) {   // a convolution's columns, or a bf16 operand, on a backend that does not use it
             return null;
         }
         int[] perSample = s.perSample();

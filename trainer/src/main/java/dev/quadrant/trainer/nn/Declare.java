@@ -110,6 +110,16 @@ public final class Declare {
         return new ActivationRef(activations.add(name(), prefix + name, kind, DType.FLOAT32, perSample, false, true));
     }
 
+    /**
+     * A GEMM input rounded to bf16, {@code [rows, ...perSample]} BF16, SAVED or SCRATCH: placed only for backends whose
+     * GEMMs round their operands to bf16 ({@link dev.quadrant.device.Backend#gemmRoundsToBf16}), so that an activation
+     * two GEMMs read is cast once and kept at half the size; elsewhere {@link Bind#tensor} gives null for it.
+     */
+    public ActivationRef bf16Operand(String name, ActivationPlan.Kind kind, int... perSample) {
+        return new ActivationRef(activations.add(name(), prefix + name, kind, DType.BF16, perSample, false, false,
+                true));
+    }
+
     private ActivationRef slot(String name, ActivationPlan.Kind kind, DType dtype, int[] perSample) {
         return new ActivationRef(activations.add(name(), prefix + name, kind, dtype, perSample));
     }

@@ -21,6 +21,8 @@ public final class Linear implements Module {
     private ParamRef b;
     private ActivationRef ySlot;
     private ActivationRef dxSlot;
+    private ActivationRef x16Slot;   // the input rounded to bf16, where GEMMs round to bf16 (else absent)
+    private ActivationRef dy16Slot;  // dy rounded to bf16, read by both backward GEMMs
     private Backend be;
     private Tensor weight;   // [out, in]
     private Tensor bias;     // [out]
@@ -29,6 +31,9 @@ public final class Linear implements Module {
     private Tensor y;        // [maxRows, ..., out]
     private Tensor dx;       // [maxRows, ..., in]
     private Tensor x;        // last input, not owned
+    private Tensor x16;      // [maxRows, ..., in] BF16 or null
+    private Tensor dy16;     // [maxRows, ..., out] BF16 or null
+    private Tensor lastX16;  // the rows of x16 the last forward wrote
 
     /** A layer with a bias, weights from the model's {@code --init} initializer. */
     public Linear(int out) {
@@ -57,6 +62,8 @@ public final class Linear implements Module {
         int[] outShape = Shapes.withLast(inShape, out);
         ySlot = d.saved("y", DType.FLOAT32, outShape);
         dxSlot = d.gradient("dx", DType.FLOAT32, inShape);
+        x16Slot = d.bf16Operand("x16", ActivationPlan.Kind.SAVED, inShape);
+        dy16Slot = d.bf16Operand("dy16", ActivationPlan.Kind.SCRATCH, outShape);
         return outShape;
     }
 
@@ -77,6 +84,8 @@ public final class Linear implements Module {
         }
         y = bind.tensor(ySlot);
         dx = bind.tensor(dxSlot);
+        x16 = bind.tensor(x16Slot);
+        dy16 = bind.tensor(dy16Slot);
     }
 
     @Override
@@ -84,7 +93,7 @@ public final class Linear implements Module {
         this.x = input;
         Tensor yb = y.rows(0, input.dim(0));
         Tensor ym = Shapes.asMatrix(yb);
-        be.gemm(false, true, 1f, Shapes.asMatrix(input), weight, 0f, ym);
+        be.gemm(false, true, 1f, operand(input), weight, 0f, ym);
         if (bias != null) {
             be.addBias(ym, bias);
         }
@@ -94,7 +103,8 @@ public final class Linear implements Module {
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
-        be.gemm(true, false, 1f, dym, Shapes.asMatrix(x), 1f, dWeight);
+        Tensor dyOp = dy16 == null ? dym : rounded(dym, dy16);   // cast once for both GEMMs
+        be.gemm(true, false, 1f, dyOp, lastX16 != null ? lastX16 : Shapes.asMatrix(x), 1f, dWeight);
         if (dBias != null) {
             be.columnSums(dym, 1f, dBias);
         }
@@ -102,8 +112,29 @@ public final class Linear implements Module {
             return null;
         }
         Tensor dxb = dx.rows(0, dy.dim(0));
-        be.gemm(false, false, 1f, dym, weight, 0f, Shapes.asMatrix(dxb));
+        be.gemm(false, false, 1f, dyOp, weight, 0f, Shapes.asMatrix(dxb));
         return dxb;
+    }
+
+    /**
+     * The forward GEMM's input: the input itself, or where GEMMs round to bf16 its rounded copy in {@code x16}, kept
+     * for the weight gradient (the same bits the GEMM's own rounding would give: the cast is the same).
+     */
+    private Tensor operand(Tensor input) {
+        this.x = input;
+        if (x16 == null) {
+            lastX16 = null;
+            return Shapes.asMatrix(input);
+        }
+        lastX16 = rounded(Shapes.asMatrix(input), x16);
+        return lastX16;
+    }
+
+    /** {@code m [n, k]} rounded into the first {@code n} rows of {@code into}, as a matrix. */
+    private Tensor rounded(Tensor m, Tensor into) {
+        Tensor r = Shapes.asMatrix(into).rows(0, m.dim(0));
+        be.castToBf16(m, r);
+        return r;
     }
 
     @Override

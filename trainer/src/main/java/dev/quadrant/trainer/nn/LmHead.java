@@ -25,12 +25,17 @@ public final class LmHead implements Module {
     private ParamRef w;
     private ActivationRef ySlot;
     private ActivationRef dxSlot;
+    private ActivationRef x16Slot;   // the input rounded to bf16, where GEMMs round to bf16 (else absent)
+    private ActivationRef dy16Slot;  // dy rounded to bf16, read by both backward GEMMs
     private Backend be;
     private Tensor weight;    // [V, D]
     private Tensor dWeight;   // [V, D]
     private Tensor y;         // [maxRows, T, V]
     private Tensor dx;        // [maxRows, T, D]
     private Tensor x;         // last input, not owned
+    private Tensor x16;       // [maxRows, T, D] BF16 or null
+    private Tensor dy16;      // [maxRows, T, V] BF16 or null
+    private Tensor lastX16;   // the rows of x16 the last forward wrote
 
     private LmHead(int vocab, String tiedTo) {
         if (vocab <= 0) {
@@ -65,6 +70,8 @@ public final class LmHead implements Module {
         int[] out = Shapes.withLast(in, vocab);
         ySlot = d.saved("y", DType.FLOAT32, out);
         dxSlot = d.gradient("dx", DType.FLOAT32, in);
+        x16Slot = d.bf16Operand("x16", ActivationPlan.Kind.SAVED, in);
+        dy16Slot = d.bf16Operand("dy16", ActivationPlan.Kind.SCRATCH, out);
         return out;
     }
 
@@ -82,26 +89,50 @@ public final class LmHead implements Module {
         dWeight = b.gradient(w);
         y = b.tensor(ySlot);
         dx = b.tensor(dxSlot);
+        x16 = b.tensor(x16Slot);
+        dy16 = b.tensor(dy16Slot);
     }
 
     @Override
     public Tensor forward(Tensor input, ForwardContext ctx) {
         x = input;
         Tensor yb = y.rows(0, input.dim(0));
-        be.gemm(false, true, 1f, Shapes.asMatrix(input), weight, 0f, Shapes.asMatrix(yb));
+        be.gemm(false, true, 1f, operand(input), weight, 0f, Shapes.asMatrix(yb));
         return yb;
     }
 
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
-        be.gemm(true, false, 1f, dym, Shapes.asMatrix(x), 1f, dWeight);
+        Tensor dyOp = dy16 == null ? dym : rounded(dym, dy16);   // cast once for both GEMMs
+        be.gemm(true, false, 1f, dyOp, lastX16 != null ? lastX16 : Shapes.asMatrix(x), 1f, dWeight);
         if (!ctx.needInputGradient()) {
             return null;
         }
         Tensor dxb = dx.rows(0, dy.dim(0));
-        be.gemm(false, false, 1f, dym, weight, 0f, Shapes.asMatrix(dxb));
+        be.gemm(false, false, 1f, dyOp, weight, 0f, Shapes.asMatrix(dxb));
         return dxb;
+    }
+
+    /**
+     * The forward GEMM's input: the input itself, or where GEMMs round to bf16 its rounded copy in {@code x16}, kept
+     * for the weight gradient (the same bits the GEMM's own rounding would give: the cast is the same).
+     */
+    private Tensor operand(Tensor input) {
+        this.x = input;
+        if (x16 == null) {
+            lastX16 = null;
+            return Shapes.asMatrix(input);
+        }
+        lastX16 = rounded(Shapes.asMatrix(input), x16);
+        return lastX16;
+    }
+
+    /** {@code m [n, k]} rounded into the first {@code n} rows of {@code into}, as a matrix. */
+    private Tensor rounded(Tensor m, Tensor into) {
+        Tensor r = Shapes.asMatrix(into).rows(0, m.dim(0));
+        be.castToBf16(m, r);
+        return r;
     }
 
     @Override

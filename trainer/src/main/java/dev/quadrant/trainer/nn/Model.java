@@ -75,6 +75,14 @@ public final class Model implements AutoCloseable {
      */
     public ActivationPlan plan(int rows, boolean convolutionColumns) { return activations.build(rows, convolutionColumns); }
 
+    /**
+     * As above, on a backend whose GEMMs do or do not round their operands to bf16
+     * ({@link Backend#gemmRoundsToBf16}): without, the bf16 operand buffers ({@link Declare#bf16Operand}) take no space.
+     */
+    public ActivationPlan plan(int rows, boolean convolutionColumns, boolean bf16Operands) {
+        return activations.build(rows, convolutionColumns, bf16Operands);
+    }
+
     /** The plan in use since {@link #bind}, or null before. */
     public ActivationPlan boundPlan() { return plan; }
 
@@ -93,7 +101,7 @@ public final class Model implements AutoCloseable {
         if (plan != null) {
             throw new IllegalStateException("model is already bound");
         }
-        ActivationPlan p = plan(rows, backend.convolutionUsesColumns());
+        ActivationPlan p = plan(rows, backend.convolutionUsesColumns(), backend.gemmRoundsToBf16());
         if (backend.device().kind() == dev.quadrant.device.Device.Kind.CPU) {
             for (DType t : DType.values()) {   // a CPU tensor is one direct buffer: at most 2 GiB
                 long bytes = p.arenaElements(t) * t.bytes();

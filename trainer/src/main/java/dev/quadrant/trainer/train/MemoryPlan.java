@@ -36,7 +36,9 @@ public record MemoryPlan(long parameters, long parameterBytes, long gradientByte
         // The CPU backend's convolution needs no column buffers (CpuBackend.convolutionUsesColumns), a GPU's does:
         // what Model.bind places on each.
         boolean columns = s.devices().stream().anyMatch(d -> !d.isCpu());
-        ActivationPlan plan = m.plan(rows, columns);
+        // GPU GEMMs at bf16 precision read bf16 copies of their inputs (Declare.bf16Operand), kept for the backward.
+        boolean bf16 = columns && s.precision() == dev.quadrant.device.cuda.Precision.BF16;
+        ActivationPlan plan = m.plan(rows, columns, bf16);
         OptimizerKind k = s.optimizer().kind();
         int states = k.isAdam() ? 2 : k == OptimizerKind.SGD ? 0 : 1;
         long out = 1;
@@ -48,7 +50,8 @@ public record MemoryPlan(long parameters, long parameterBytes, long gradientByte
         // (Backend.newUploadQueue, Replica), one on the CPU.
         int slots = columns ? 2 : 1;
         long data4 = (long) rows * (slots * (in.size() + tg.size()) + out + terms) * 4 + 12;
-        return new MemoryPlan(p, 4 * p, 4 * p, 4L * states * p, plan.bytes(ActivationPlan.Kind.SAVED),
+        // parameters: the fp32 masters, and their bf16 copy where GEMMs read one (Parameters)
+        return new MemoryPlan(p, (bf16 ? 6 : 4) * p, 4 * p, 4L * states * p, plan.bytes(ActivationPlan.Kind.SAVED),
                 plan.bytes(ActivationPlan.Kind.GRADIENT), plan.bytes(ActivationPlan.Kind.SCRATCH), data4, rows);
     }
 
