@@ -12,9 +12,12 @@ import dev.quadrant.device.UploadQueue;
 /**
  * {@link CudaBackend#newUploadQueue()}: uploads on a copy stream of their own (non-blocking, so the copy engine
  * moves step {@code s + 1}'s batch while the compute stream still runs step {@code s}), staged through a pinned ring
- * of its own ({@link PinnedStaging}: the host array is free when {@link #upload} returns). {@link #handOver()}
+ * of its own ({@link PinnedStaging}: the host array is free when {@link #upload} returns), or from a pool of pinned
+ * buffers a loader thread {@link #stage}s into. {@link #handOver()}
  * records an event on the copy stream and makes the compute stream wait for it; {@link #waitFor} makes the copy
- * stream wait for an event of the compute stream. Neither blocks the host. Thread-safety: the backend's thread only.
+ * stream wait for an event of the compute stream. Neither blocks the host. Thread-safety: {@link #stage} and
+ * {@code Staged.release} from any thread (the pool is locked; a stage that must wait for a buffer's copy waits on its
+ * own thread), the rest from the backend's thread.
  */
 final class CudaUploadQueue implements UploadQueue {
     private final CudaBackend owner;
@@ -45,6 +48,133 @@ final class CudaUploadQueue implements UploadQueue {
 
     /** Uploads that waited for a pinned slot still being copied (see {@link CudaBackend#stagingWaits()}). */
     long stagingWaits() { return staging.waits(); }
+
+    // ---- staging from any thread (a loader's) --------------------------------------------------------------------
+
+    /** Pinned buffers the loader threads stage into; at most this many (then a stage waits for the oldest copy). */
+    static final int POOL = 12;
+
+    /** One pinned buffer of the pool; claimed from {@link #stage} until its upload is queued or it is released. */
+    private final class Buffer implements Staged {
+        long address;
+        long capacity;
+        final CudaEvent copied = CudaEvent.create(false);
+        boolean inFlight;     // its last copy was queued (guarded by pool)
+        boolean claimed;      // staged and not yet uploaded or released (guarded by pool)
+        int size;
+        DType dtype;
+        long queuedAt;        // order of its last copy, to wait for the oldest
+
+        @Override
+        public int size() { return size; }
+
+        @Override
+        public void release() {
+            synchronized (pool) {
+                claimed = false;
+            }
+        }
+    }
+
+    private final java.util.List<Buffer> pool = new java.util.ArrayList<>();
+    private long copiesQueued;
+
+    @Override
+    public Staged stage(float[] src, int srcOffset, int n) {
+        Checks.range("UploadQueue.stage", "src", src.length, srcOffset, n);
+        Buffer b = claim(4L * n);
+        DevPtr.floats(b.address, n).put(src, srcOffset, n);
+        b.size = n;
+        b.dtype = DType.FLOAT32;
+        return b;
+    }
+
+    @Override
+    public Staged stage(int[] src, int srcOffset, int n) {
+        Checks.range("UploadQueue.stage", "src", src.length, srcOffset, n);
+        Buffer b = claim(4L * n);
+        DevPtr.ints(b.address, n).put(src, srcOffset, n);
+        b.size = n;
+        b.dtype = DType.INT32;
+        return b;
+    }
+
+    /** A buffer of at least {@code bytes} whose last copy has run: a free one, a new one, or the oldest busy one. */
+    private Buffer claim(long bytes) {
+        if (closed) {
+            throw new IllegalStateException("upload queue on " + owner.device() + " is closed");
+        }
+        Cuda.setDevice(owner.device().index());   // this may be a loader thread
+        Buffer pick = null;
+        boolean wait;
+        synchronized (pool) {
+            for (Buffer b : pool) {
+                if (!b.claimed && (!b.inFlight || b.copied.isDone()) && (pick == null || b.capacity > pick.capacity)) {
+                    pick = b;
+                }
+            }
+            if (pick == null && pool.size() < POOL) {
+                pick = new Buffer();
+                pool.add(pick);
+            }
+            if (pick == null) {
+                for (Buffer b : pool) {
+                    if (!b.claimed && (pick == null || b.queuedAt < pick.queuedAt)) {
+                        pick = b;
+                    }
+                }
+            }
+            if (pick == null) {
+                throw new IllegalStateException("UploadQueue.stage: all " + POOL + " staging buffers of "
+                        + owner.device() + " are staged and not uploaded (is something staging without uploading?)");
+            }
+            pick.claimed = true;
+            wait = pick.inFlight;
+        }
+        if (wait) {
+            pick.copied.synchronize();   // on the staging thread: the backend's thread does not wait
+        }
+        synchronized (pool) {
+            pick.inFlight = false;
+        }
+        if (pick.capacity < bytes) {
+            if (pick.address != 0) {
+                Cuda.freeHost(pick.address);
+                pick.address = 0;
+                pick.capacity = 0;
+            }
+            long cap = Math.max(bytes, 64 * 1024);
+            pick.address = Cuda.mallocHost(cap);
+            pick.capacity = cap;
+        }
+        return pick;
+    }
+
+    @Override
+    public void upload(Staged staged, Tensor dst) {
+        boolean mine;
+        synchronized (pool) {
+            mine = staged instanceof Buffer x && pool.contains(x) && x.claimed;
+        }
+        if (!mine) {
+            throw new IllegalArgumentException("UploadQueue.upload: " + staged + " was not staged by this queue, or was "
+                    + "uploaded or released already (each staged value is uploaded once)");
+        }
+        Buffer b = (Buffer) staged;
+        long d = target(b.dtype.toString(), dst, b.dtype, b.size, 0);
+        if (b.size != dst.size()) {
+            throw new IllegalArgumentException("UploadQueue.upload: " + b.size + " staged elements into " + dst);
+        }
+        if (b.size > 0) {
+            Cuda.memcpyAsync(d, b.address, 4L * b.size, copies);
+            b.copied.record(copies);
+        }
+        synchronized (pool) {
+            b.inFlight = b.size > 0;
+            b.claimed = false;
+            b.queuedAt = ++copiesQueued;
+        }
+    }
 
     private long target(String what, Tensor dst, DType dtype, int srcLength, int srcOffset) {
         if (closed) {
@@ -115,6 +245,14 @@ final class CudaUploadQueue implements UploadQueue {
         } finally {
             staging.close();
             copied.close();
+            synchronized (pool) {
+                for (Buffer b : pool) {
+                    Cuda.freeHost(b.address);
+                    b.address = 0;
+                    b.copied.close();
+                }
+                pool.clear();
+            }
             copies.close();
         }
     }

@@ -11,13 +11,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.quadrant.device.DType;
+import dev.quadrant.device.UploadQueue;
 import dev.quadrant.trainer.data.Samples;
 import dev.quadrant.trainer.data.Schema;
 
 /**
  * One replica's loader: a thread of its own ({@code loader-<rank>}) that gathers the rows a replica will need next
- * ({@link #expect}) into host staging arrays while the replica computes, so that when the replica gets to them
- * ({@link #take}) they are usually ready and the step only uploads. The replica is told what comes next by its
+ * ({@link #expect}) into host arrays and stages them for upload ({@link UploadQueue#stage}: into pinned memory on a
+ * GPU) while the replica computes, so that when the replica gets to them ({@link #take}) they are usually ready and
+ * the step only queues the copy. The replica is told what comes next by its
  * strategy (the next micro-batch of the step, or the first of the next step, see {@link StepRunner#prefetch}).
  *
  * <p>Requests are served in order. {@link #take} hands out the arrays of the request asked for (same {@link Samples}
@@ -54,6 +56,10 @@ final class InputPrefetch implements AutoCloseable {
             tgI = fTg ? null : new int[maxRows * tg];
         }
 
+        /** The rows staged for upload (pinned memory on a GPU), by {@link #stage}; null until then and once uploaded. */
+        UploadQueue.Staged stagedIn;
+        UploadQueue.Staged stagedTg;
+
         /** Gathers rows {@code [from, from + rows)} of {@code ids} from {@code source}. */
         void gather(Samples source, long[] ids, int from, int rows) {
             if (inF != null) {
@@ -67,6 +73,24 @@ final class InputPrefetch implements AutoCloseable {
                 source.gather(1, ids, from, rows, tgI);
             }
         }
+
+        /** Stages the first {@code rows} gathered samples through {@code q} (on a GPU: a copy into pinned memory). */
+        void stage(UploadQueue q, int rows, int inSize, int tgSize) {
+            stagedIn = inF != null ? q.stage(inF, 0, rows * inSize) : q.stage(inI, 0, rows * inSize);
+            stagedTg = tgF != null ? q.stage(tgF, 0, rows * tgSize) : q.stage(tgI, 0, rows * tgSize);
+        }
+
+        /** Gives back staged memory that will not be uploaded. */
+        void unstage() {
+            if (stagedIn != null) {
+                stagedIn.release();
+                stagedIn = null;
+            }
+            if (stagedTg != null) {
+                stagedTg.release();
+                stagedTg = null;
+            }
+        }
     }
 
     private record Request(Samples source, long[] ids, int from, int rows, Future<HostSet> filled) {
@@ -78,11 +102,23 @@ final class InputPrefetch implements AutoCloseable {
     private final BlockingQueue<HostSet> free = new ArrayBlockingQueue<>(SETS);
     private final ArrayDeque<Request> pending = new ArrayDeque<>();
     private final ExecutorService loader;
+    private final UploadQueue uploads;   // stages what is gathered (null: gather only)
+    private final int inSize;
+    private final int tgSize;
     private long waitNanos;      // the replica's time in take() waiting for its rows
     private long hits;
     private long misses;
 
+    /** A loader that gathers only (the caller stages and uploads). */
     InputPrefetch(int rank, Schema schema, int maxRows) {
+        this(rank, schema, maxRows, null);
+    }
+
+    /** A loader that gathers and stages through {@code uploads} (any thread may stage, see {@link UploadQueue}). */
+    InputPrefetch(int rank, Schema schema, int maxRows, UploadQueue uploads) {
+        this.uploads = uploads;
+        this.inSize = schema.input().size();
+        this.tgSize = schema.target().size();
         for (int i = 0; i < SETS; i++) {
             free.add(new HostSet(schema, maxRows));
         }
@@ -102,7 +138,11 @@ final class InputPrefetch implements AutoCloseable {
             HostSet s = free.take();
             try {
                 s.gather(source, ids, from, rows);
+                if (uploads != null) {
+                    s.stage(uploads, rows, inSize, tgSize);   // into pinned memory, off the replica's thread
+                }
             } catch (RuntimeException | Error e) {
+                s.unstage();
                 free.add(s);
                 throw e;
             }
@@ -138,6 +178,7 @@ final class InputPrefetch implements AutoCloseable {
                 return s;
             }
             if (s != null) {
+                s.unstage();
                 free.add(s);   // a stale hint, ahead of the request asked for: its rows were never taken
             }
         }
@@ -165,8 +206,9 @@ final class InputPrefetch implements AutoCloseable {
         }
     }
 
-    /** Gives back a set that {@link #take} handed out, for the loader to fill again. */
+    /** Gives back a set that {@link #take} handed out (its staged rows uploaded or given back), to be filled again. */
     void release(HostSet s) {
+        s.unstage();
         free.add(s);
     }
 

@@ -109,8 +109,8 @@ public final class Replica implements AutoCloseable {
         this.model.bind(backend, params, this.maxRows);
         this.optimizer = new Optimizer(backend, model.layout(), optimizerConfig);
         this.own = new InputPrefetch.HostSet(schema, this.maxRows);
-        this.prefetch = new InputPrefetch(rank, schema, this.maxRows);
         this.uploads = backend.newUploadQueue();
+        this.prefetch = new InputPrefetch(rank, schema, this.maxRows, uploads);
         int slots = uploads.overlapsCompute() ? 2 : 1;
         this.inputs = new Tensor[slots];
         this.targets = new Tensor[slots];
@@ -225,24 +225,17 @@ public final class Replica implements AutoCloseable {
         if (h == null) {
             h = own;
             h.gather(source, ids, from, rows);
+            h.stage(uploads, rows, schema.input().size(), schema.target().size());
         }
         if (training) {
             dataWaitNanos += System.nanoTime() - t0;
         }
         slot = (slot + 1) % inputs.length;
         uploads.waitFor(slotRead[slot]);   // the step that read this slot last (two loads ago) is done with it
-        Tensor xb = input();
-        Tensor yb = target();
-        if (h.inF != null) {
-            uploads.upload(h.inF, 0, xb.rows(0, rows));
-        } else {
-            uploads.upload(h.inI, 0, xb.rows(0, rows));
-        }
-        if (h.tgF != null) {
-            uploads.upload(h.tgF, 0, yb.rows(0, rows));
-        } else {
-            uploads.upload(h.tgI, 0, yb.rows(0, rows));
-        }
+        uploads.upload(h.stagedIn, input().rows(0, rows));   // staged by the loader (or just above)
+        uploads.upload(h.stagedTg, target().rows(0, rows));
+        h.stagedIn = null;
+        h.stagedTg = null;
         uploads.handOver();
         return h;
     }
@@ -252,7 +245,7 @@ public final class Replica implements AutoCloseable {
         slotRead[slot].record(be);
         if (h != own) {
             prefetch.release(h);
-        }
+        }   // own's staged rows were uploaded: it is free again
     }
 
     private Tensor input() { return inputs[slot]; }
