@@ -63,8 +63,11 @@ if [ -n "${TORCH_REF:-}" ] && [ -d "$TORCH_REF" ]; then   # bench/torch/*.py: th
   cp "$TORCH_REF"/*.py "$OUT/bench/torch/"   # gpt_char.py (GptBenchmark), convnet.py (ConvnetBenchmark)
 fi
 
-# headless AWT only (plots are drawn into PNGs): no X11 toolkit, splash screen or sound
-"$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
+# headless AWT only (plots are drawn into PNGs): no X11 toolkit, splash screen or sound. The modules image is left
+# uncompressed (--compress=0): the archive's gzip compresses it better than jlink's per-resource zip, which gzip
+# cannot shrink further (measured: 24.6 MB against 30.4 MB of archive for the runtime; 72 MB instead of 48 MB
+# unpacked).
+"$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=0 \
   --exclude-files='**/libawt_xawt.so,**/libsplashscreen.so,**/libjsound.so' \
   --output "$OUT/runtime"
 echo "make-bundle: runtime with $("$OUT/runtime/bin/java" --list-modules | tr '\n' ' ')"

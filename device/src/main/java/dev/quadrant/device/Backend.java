@@ -377,6 +377,28 @@ public interface Backend extends AutoCloseable {
     void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                     float weightDecay, boolean decoupled, int step, Tensor guard);
 
+    /**
+     * {@link #sgdUpdate} that also writes the updated parameters, rounded to bf16, into {@code copy} (BF16, the size of
+     * {@code param}; null: none): a trainer's bf16 weight copy kept in step by the update itself. A skipped (guarded)
+     * update leaves both alone. Default: the update, then {@link #castToBf16}; a GPU backend does both in one kernel.
+     */
+    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
+                           float weightDecay, Tensor guard, Tensor copy) {
+        sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay, guard);
+        if (copy != null) {
+            castToBf16(param, copy);
+        }
+    }
+
+    /** {@link #adamUpdate} writing the bf16 {@code copy} too, as {@link #sgdUpdate(Tensor, Tensor, Tensor, float, float, boolean, float, Tensor, Tensor)}. */
+    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                            float weightDecay, boolean decoupled, int step, Tensor guard, Tensor copy) {
+        adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step, guard);
+        if (copy != null) {
+            castToBf16(param, copy);
+        }
+    }
+
     // ---- casts ----------------------------------------------------------------------------------------------
 
     /** FLOAT32 to BF16 with round-to-nearest-even (NaN stays NaN). */

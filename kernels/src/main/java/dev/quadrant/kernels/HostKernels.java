@@ -524,6 +524,7 @@ public final class HostKernels implements LaunchTarget {
                 }
                 param.put(i, param.get(i) - lr * gi);
             }
+            writeCopy(a.p(9), param, n);
         });
         bodies.put("adam_update_f32", (a, g) -> {
             int n = n(a.l(4));
@@ -572,7 +573,20 @@ public final class HostKernels implements LaunchTarget {
                 v.put(i, vi);
                 param.put(i, p - stepSize * mi / ((float) Math.sqrt(vi) / bc2 + eps));
             }
+            writeCopy(a.p(15), param, n);
         });
+    }
+
+    /** The optimizers' bf16 copy (address 0: none): each updated parameter rounded to nearest even. */
+    private void writeCopy(long address, FloatBuffer param, int n) {
+        if (address == 0) {
+            return;
+        }
+        java.nio.ShortBuffer c = DevPtr.bytes(address, 2L * n).asByteBuffer().order(java.nio.ByteOrder.nativeOrder())
+                .asShortBuffer();
+        for (int i = 0; i < n; i++) {
+            c.put(i, toBf16(param.get(i)));
+        }
     }
 
     // ---- casts.cu, dropout.cu ------------------------------------------------------------------------------------

@@ -80,9 +80,9 @@ public final class Kernels implements AutoCloseable {
             PTR, PTR, PTR, I32, I32);
 
     static final KernelSpec SGD = new KernelSpec(KernelFamily.OPTIMIZERS, "sgd_update_f32",
-            PTR, PTR, PTR, I64, F32, F32, I32, F32, PTR);
+            PTR, PTR, PTR, I64, F32, F32, I32, F32, PTR, PTR);
     static final KernelSpec ADAM = new KernelSpec(KernelFamily.OPTIMIZERS, "adam_update_f32",
-            PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I32, F32, F32, PTR, I32);
+            PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I32, F32, F32, PTR, I32, PTR);
 
     static final KernelSpec TO_BF16 = new KernelSpec(KernelFamily.CASTS, "f32_to_bf16", PTR, PTR, I64);
     static final KernelSpec FROM_BF16 = new KernelSpec(KernelFamily.CASTS, "bf16_to_f32", PTR, PTR, I64);
@@ -411,9 +411,15 @@ public final class Kernels implements AutoCloseable {
      */
     public void sgdUpdate(CudaStream s, long param, long grad, long velocity, long n, float lr, float momentum,
                           boolean nesterov, float weightDecay, long guard) {
+        sgdUpdate(s, param, grad, velocity, n, lr, momentum, nesterov, weightDecay, guard, 0);
+    }
+
+    /** As above, also writing each updated parameter, rounded to bf16, to {@code param16} (0: none). */
+    public void sgdUpdate(CudaStream s, long param, long grad, long velocity, long n, float lr, float momentum,
+                          boolean nesterov, float weightDecay, long guard, long param16) {
         if (n > 0) {
             begin(SGD).p(param).p(grad).p(velocity).l(n).f(lr).f(momentum).i(nesterov ? 1 : 0).f(weightDecay)
-                    .p(guard).elementwise(s, n);
+                    .p(guard).p(param16).elementwise(s, n);
         }
     }
 
@@ -423,12 +429,19 @@ public final class Kernels implements AutoCloseable {
      */
     public void adamUpdate(CudaStream s, long param, long grad, long m, long v, long n, float lr, float beta1,
                            float beta2, float eps, float weightDecay, boolean decoupled, int step, long guard) {
+        adamUpdate(s, param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, decoupled, step, guard, 0);
+    }
+
+    /** As above, also writing each updated parameter, rounded to bf16, to {@code param16} (0: none). */
+    public void adamUpdate(CudaStream s, long param, long grad, long m, long v, long n, float lr, float beta1,
+                           float beta2, float eps, float weightDecay, boolean decoupled, int step, long guard,
+                           long param16) {
         if (n > 0) {
             double bc1 = 1 - Math.pow(beta1, step);
             double bc2 = 1 - Math.pow(beta2, step);
             begin(ADAM).p(param).p(grad).p(m).p(v).l(n).f(lr).f(beta1).f(beta2).f(eps).f(weightDecay)
                     .i(decoupled ? 1 : 0).f((float) (lr / bc1)).f((float) Math.sqrt(bc2)).p(guard).i(step)
-                    .elementwise(s, n);
+                    .p(param16).elementwise(s, n);
         }
     }
 

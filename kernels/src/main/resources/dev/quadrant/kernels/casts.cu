@@ -4,12 +4,7 @@
 // round-to-nearest-even, identical to the CPU's Java code: add 0x7FFF plus the lowest kept bit, keep the upper
 // half. NaN stays NaN (quiet bit forced, sign kept) instead of rounding into infinity.
 
-__device__ __forceinline__ bf16_bits qd_f32_to_bf16(float f) {
-    unsigned int b = __float_as_uint(f);
-    if ((b & 0x7fffffffu) > 0x7f800000u) return (bf16_bits)((b >> 16) | 0x0040u);
-    b += 0x7fffu + ((b >> 16) & 1u);
-    return (bf16_bits)(b >> 16);
-}
+// qd_f32_to_bf16 (round to nearest even on the bits) is in common.cuh: the optimizers write bf16 weight copies too.
 
 extern "C" __global__ void f32_to_bf16(const float* src, bf16_bits* dst, i64 n) {
     for (i64 i = qd_global_thread(); i < n; i += qd_grid_stride()) dst[i] = qd_f32_to_bf16(src[i]);

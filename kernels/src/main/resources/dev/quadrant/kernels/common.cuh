@@ -29,6 +29,15 @@ __device__ __forceinline__ i64 qd_grid_stride() {
     return (i64)gridDim.x * blockDim.x;
 }
 
+// float32 -> bfloat16 bits, round to nearest even (identical to the CPU's Java code): add 0x7FFF plus the lowest kept
+// bit, keep the upper half; NaN stays NaN (quiet bit forced, sign kept) instead of rounding into infinity.
+__device__ __forceinline__ bf16_bits qd_f32_to_bf16(float f) {
+    unsigned int b = __float_as_uint(f);
+    if ((b & 0x7fffffffu) > 0x7f800000u) return (bf16_bits)((b >> 16) | 0x0040u);
+    b += 0x7fffu + ((b >> 16) & 1u);
+    return (bf16_bits)(b >> 16);
+}
+
 __device__ __forceinline__ float qd_warp_sum(float v) {
     for (int o = QD_WARP / 2; o > 0; o >>= 1) v += __shfl_xor_sync(QD_FULL_MASK, v, o);
     return v;

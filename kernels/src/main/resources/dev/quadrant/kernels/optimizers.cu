@@ -12,9 +12,14 @@
 // bit for bit an unguarded one). Adam's bias corrections use the updates applied, calls - skipped: when updates were
 // skipped every thread recomputes them in double from that count (the same value in every thread), else the
 // launcher's are used. No host read anywhere: this is how a step avoids synchronising.
+//
+// param16 (may be null): the bf16 copy of the parameters that GEMMs at bf16 precision read; each updated parameter is
+// written there too, rounded to nearest even (qd_f32_to_bf16), in the same pass: 2 bytes more per parameter instead of
+// a separate cast kernel's 6. A skipped update leaves both alone, so they stay consistent.
 
 extern "C" __global__ void sgd_update_f32(float* param, const float* grad, float* velocity, i64 n, float lr,
-                                          float momentum, int nesterov, float weight_decay, const float* guard) {
+                                          float momentum, int nesterov, float weight_decay, const float* guard,
+                                          bf16_bits* param16) {
     float factor = 1.0f;
     if (guard != nullptr) {
         if (guard[1] != 0.0f) return;
@@ -29,13 +34,16 @@ extern "C" __global__ void sgd_update_f32(float* param, const float* grad, float
             velocity[i] = v;
             g = nesterov ? g + momentum * v : v;
         }
-        param[i] -= lr * g;
+        float p = param[i] - lr * g;
+        param[i] = p;
+        if (param16 != nullptr) param16[i] = qd_f32_to_bf16(p);
     }
 }
 
 extern "C" __global__ void adam_update_f32(float* param, const float* grad, float* m, float* v, i64 n, float lr,
                                            float beta1, float beta2, float eps, float weight_decay, int decoupled,
-                                           float step_size, float bc2_sqrt, const float* guard, int calls) {
+                                           float step_size, float bc2_sqrt, const float* guard, int calls,
+                                           bf16_bits* param16) {
     float factor = 1.0f;
     if (guard != nullptr) {
         if (guard[1] != 0.0f) return;
@@ -58,6 +66,8 @@ extern "C" __global__ void adam_update_f32(float* param, const float* grad, floa
         float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
         m[i] = mi;
         v[i] = vi;
-        param[i] = p - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+        float np = p - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+        param[i] = np;
+        if (param16 != nullptr) param16[i] = qd_f32_to_bf16(np);
     }
 }

@@ -939,10 +939,30 @@ public final class CudaBackend implements Backend {
 
     // ---- optimizers --------------------------------------------------------------------------------------------
 
+    /** The address of an update's bf16 copy (0 for none), after checking its dtype and size against {@code param}. */
+    private long copyOf(String op, Tensor param, Tensor copy) {
+        if (copy == null) {
+            return 0;
+        }
+        Checks.dtype(op, "copy", copy, DType.BF16);
+        Checks.sameSize(op, "param", param, "copy", copy);
+        return addr(op, "copy", copy);
+    }
+
+
+
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
                           float weightDecay, Tensor guard) {
+        sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay, guard, null);
+    }
+
+    /** One kernel: the update and, when {@code copy} is not null, its bf16 copy. */
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, boolean nesterov,
+                          float weightDecay, Tensor guard, Tensor copy) {
         enter();
+        long pc = copyOf("sgdUpdate", param, copy);
         long pguard = guard("sgdUpdate", param, guard);
         Checks.sameSize("sgdUpdate", "param", param, "grad", grad);
         long pv = 0;
@@ -957,13 +977,21 @@ public final class CudaBackend implements Backend {
         long pg = f32("sgdUpdate", "grad", grad);
         long velocityAt = pv;
         graphs.eagerly(() -> kernels.sgdUpdate(stream, pp, pg, velocityAt, param.size(), lr, momentum, nesterov,
-                weightDecay, pguard));   // the learning rate may follow a schedule
+                weightDecay, pguard, pc));   // the learning rate may follow a schedule
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                            float weightDecay, boolean decoupled, int step, Tensor guard) {
+        adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step, guard, null);
+    }
+
+    /** One kernel: the update and, when {@code copy} is not null, its bf16 copy. */
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                           float weightDecay, boolean decoupled, int step, Tensor guard, Tensor copy) {
         enter();
+        long pc = copyOf("adamUpdate", param, copy);
         long pguard = guard("adamUpdate", param, guard);
         if (step < 1) {
             throw new IllegalArgumentException("adamUpdate: step counts from 1, got " + step);
@@ -976,7 +1004,7 @@ public final class CudaBackend implements Backend {
         long pm = f32("adamUpdate", "m", m);
         long pv = f32("adamUpdate", "v", v);
         graphs.eagerly(() -> kernels.adamUpdate(stream, pp, pg, pm, pv, param.size(), lr, beta1, beta2, eps,
-                weightDecay, decoupled, step, pguard));   // its step changes every step
+                weightDecay, decoupled, step, pguard, pc));   // its step changes every step
     }
 
     // ---- casts -------------------------------------------------------------------------------------------------

@@ -455,6 +455,67 @@ class EmulatedKernelsTest extends EmulatorTest {
         }
     }
 
+    /**
+     * The optimizers' bf16 copy: with {@code param16} the update is the same, bit for bit, and every parameter's copy is
+     * the new value rounded to nearest even (what {@code f32_to_bf16} makes of it); under a guard that skips, neither
+     * changes.
+     */
+    @Test
+    void optimizersWriteTheirBf16Copy() {
+        int n = 3000;
+        float[] p = randn(n, 1);
+        float[] g = randn(n, 1);
+        float[] m = randn(n, 0.1);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) Math.abs(rnd.nextGaussian() * 0.01);
+        }
+        for (String kind : new String[] {"momentum", "adamw"}) {
+            long pa = emu.floats(p);
+            long pb = emu.floats(p);
+            long copy = emu.halves(n);
+            long ma = emu.floats(m);
+            long mb = emu.floats(m);
+            long va = emu.floats(v);
+            long vb = emu.floats(v);
+            long pg = emu.floats(g);
+            if (kind.equals("momentum")) {
+                k.sgdUpdate(null, pa, pg, ma, n, 0.1f, 0.9f, false, 0.01f, 0);
+                k.sgdUpdate(null, pb, pg, mb, n, 0.1f, 0.9f, false, 0.01f, 0, copy);
+            } else {
+                k.adamUpdate(null, pa, pg, ma, va, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 3, 0);
+                k.adamUpdate(null, pb, pg, mb, vb, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true, 3, 0, copy);
+            }
+            float[] want = emu.readFloats(pa);
+            float[] got = emu.readFloats(pb);
+            short[] bits = emu.readHalves(copy);
+            long rounded = emu.halves(n);
+            k.toBf16(null, pb, rounded, n);
+            short[] cast = emu.readHalves(rounded);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), kind + " param " + i);
+                assertEquals(cast[i], bits[i], kind + " copy of param " + i + " (" + got[i] + ")");
+            }
+        }
+        // skipped under a guard flagging a non-finite gradient: the copy keeps what it held (zeros here)
+        float[] bad = g.clone();
+        bad[5] = Float.NaN;
+        long stats = emu.zeros(dev.quadrant.device.GradientStats.SIZE);
+        long parts = emu.zeros(2 * dev.quadrant.kernels.Kernels.PARTIALS);
+        long first = emu.zeros(2 * dev.quadrant.kernels.Kernels.PARTIALS);
+        long pbad = emu.floats(bad);
+        k.gradientStats(null, pbad, n, parts, first, 1f, 1, stats);
+        long pp = emu.floats(p);
+        long copy = emu.halves(n);
+        k.sgdUpdate(null, pp, pbad, emu.floats(m), n, 0.1f, 0.9f, false, 0.01f, stats, copy);
+        float[] after = emu.readFloats(pp);
+        short[] bits = emu.readHalves(copy);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(p[i]), Float.floatToRawIntBits(after[i]), "skipped: param " + i);
+            assertEquals(0, bits[i], "skipped: copy " + i);
+        }
+    }
+
     @Test
     void bf16CastsAreExact() {
         float[] x = randn(3000, 100);

@@ -180,6 +180,97 @@ class BackendConformanceTest {
         BlasChecks.gemm(be);
     }
 
+    /**
+     * The updates that also write a bf16 copy ({@code sgdUpdate}/{@code adamUpdate} with {@code copy}): the parameters
+     * and state are those of the plain update, bit for bit, and the copy is {@code castToBf16} of the new parameters;
+     * a guard that flags a non-finite gradient leaves the copy alone too.
+     */
+    @OnEveryBackend
+    void updatesWithABf16Copy(Backend be) {
+        java.util.Random r = new java.util.Random(31);
+        int n = 1000;
+        float[] p0 = Data.uniform(r, n, -1, 1);
+        float[] g0 = Data.uniform(r, n, -1, 1);
+        float[] s0 = Data.uniform(r, n, 0, 1);
+        for (String kind : new String[] {"sgd", "momentum", "nesterov", "adam", "adamw"}) {
+            for (boolean skip : new boolean[] {false, true}) {
+                String what = kind + (skip ? " under a guard that skips" : "");
+                try (dev.quadrant.device.Tensor pa = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor pb = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor g = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor ma = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor mb = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor va = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor vb = be.allocate(DType.FLOAT32, n);
+                     dev.quadrant.device.Tensor copy = be.allocate(DType.BF16, n);
+                     dev.quadrant.device.Tensor want = be.allocate(DType.BF16, n);
+                     dev.quadrant.device.Tensor stats = be.allocate(DType.FLOAT32, dev.quadrant.device.GradientStats.SIZE)) {
+                    be.upload(p0, 0, pa);
+                    be.upload(p0, 0, pb);
+                    be.upload(skip ? withNaN(g0) : g0, 0, g);
+                    for (dev.quadrant.device.Tensor t : new dev.quadrant.device.Tensor[] {ma, mb, va, vb}) {
+                        be.upload(s0, 0, t);
+                    }
+                    be.castToBf16(pb, copy);   // the copy before: a skipped update must leave it so
+                    dev.quadrant.device.Tensor guard = null;
+                    if (skip) {
+                        be.gradientStats(g, 1f, 1, stats);
+                        guard = stats;
+                    }
+                    switch (kind) {
+                        case "sgd" -> {
+                            be.sgdUpdate(pa, g, null, 0.1f, 0f, false, 0.01f, guard);
+                            be.sgdUpdate(pb, g, null, 0.1f, 0f, false, 0.01f, guard, copy);
+                        }
+                        case "momentum", "nesterov" -> {
+                            boolean nest = kind.equals("nesterov");
+                            be.sgdUpdate(pa, g, ma, 0.1f, 0.9f, nest, 0.01f, guard);
+                            be.sgdUpdate(pb, g, mb, 0.1f, 0.9f, nest, 0.01f, guard, copy);
+                        }
+                        default -> {
+                            boolean w = kind.equals("adamw");
+                            be.adamUpdate(pa, g, ma, va, 1e-2f, 0.9f, 0.99f, 1e-8f, 0.1f, w, 3, guard);
+                            be.adamUpdate(pb, g, mb, vb, 1e-2f, 0.9f, 0.99f, 1e-8f, 0.1f, w, 3, guard, copy);
+                        }
+                    }
+                    be.castToBf16(pb, want);
+                    float[][] got = {new float[n], new float[n], new float[n], new float[n], new float[n], new float[n]};
+                    be.download(pa, got[0], 0);
+                    be.download(pb, got[1], 0);
+                    be.download(ma, got[2], 0);
+                    be.download(mb, got[3], 0);
+                    be.download(va, got[4], 0);
+                    be.download(vb, got[5], 0);
+                    for (int k = 0; k < 3; k++) {
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(got[2 * k], got[2 * k + 1],
+                                what + ": " + new String[] {"parameters", "first state", "second state"}[k]
+                                        + " differ from the update without a copy");
+                    }
+                    float[] c = new float[n];
+                    float[] w = new float[n];
+                    try (dev.quadrant.device.Tensor c32 = be.allocate(DType.FLOAT32, n);
+                         dev.quadrant.device.Tensor w32 = be.allocate(DType.FLOAT32, n)) {
+                        be.castFromBf16(copy, c32);
+                        be.castFromBf16(want, w32);
+                        be.download(c32, c, 0);
+                        be.download(w32, w, 0);
+                    }
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(w, c, what + ": the copy is not the new "
+                            + "parameters rounded to bf16");
+                    if (skip) {
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(p0, got[1], what + ": parameters changed");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] withNaN(float[] g) {
+        float[] x = g.clone();
+        x[17] = Float.NaN;
+        return x;
+    }
+
     @OnEveryBackend
     void gemmWithBf16Operands(Backend be) {
         BlasChecks.gemmWithBf16Operands(be);

@@ -7,12 +7,11 @@ import dev.quadrant.device.Tensor;
 /**
  * The flat parameter and gradient buffers of one model replica, with views per layout entry; and, on a backend whose
  * GEMMs round to bfloat16 ({@link Backend#gemmRoundsToBf16}), a flat BF16 copy of the parameters (the fp32 buffer
- * stays the master that the optimizer updates), which {@link #refreshCopy} casts once per step and the layers pass to
- * their GEMMs ({@link #gemmValue}): the products are those of the fp32 weights rounded per call, bit for bit, with one
- * cast per step instead of one per GEMM.
- *
- * <p>Whoever changes {@link #values()} (an update, a broadcast, a pull, a load) before a forward pass must call
- * {@link #refreshCopy}: {@code Replica} does at the start of each step and of each evaluation, after every writer.
+ * stays the master that the optimizer updates), which the layers pass to their GEMMs ({@link #gemmValue}): the
+ * products are those of the fp32 weights rounded per call, bit for bit, without a cast per GEMM. The optimizer writes
+ * the copy in its update kernel ({@link #copyForUpdate}); any other writer of the parameters gets them through
+ * {@link #values()}, which marks the copy stale, and {@link #refreshCopy} (called by {@code Replica} at the start of
+ * each step and of each evaluation, after every writer) casts it again only then.
  *
  * <p>Owns its buffers and closes them. Not thread-safe: belongs to one replica.
  */
@@ -22,6 +21,7 @@ public final class Parameters implements AutoCloseable {
     private final Tensor values;     // [P]
     private final Tensor gradients;  // [P]
     private final Tensor copy;       // [P] BF16, or null where GEMMs multiply fp32
+    private boolean copyFresh;       // the copy holds the values rounded (the last writer was the fused update)
 
     public Parameters(Backend backend, ParamLayout layout) {
         this(backend, layout, backend.gemmRoundsToBf16());
@@ -39,8 +39,29 @@ public final class Parameters implements AutoCloseable {
 
     public ParamLayout layout() { return layout; }
 
-    /** The flat parameter buffer, {@code [P]}. */
-    public Tensor values() { return values; }
+    /**
+     * The flat parameter buffer, {@code [P]}. Whoever takes it may write it: the bf16 copy, if any, counts as stale
+     * until the next {@link #refreshCopy}.
+     */
+    public Tensor values() {
+        copyFresh = false;
+        return values;
+    }
+
+    /**
+     * For the optimizer, whose update writes the parameters and their bf16 copy in one pass: the flat buffer (not
+     * marking the copy stale) and, through {@code copy}, the copy (null without one). Call {@link #copyWritten} once
+     * the update is queued.
+     */
+    public Tensor valuesForUpdate() { return values; }
+
+    /** The bf16 copy, {@code [P]} BF16, or null. */
+    public Tensor copyForUpdate() { return copy; }
+
+    /** The optimizer queued an update that wrote the copy too (a skipped update writes neither): it is fresh. */
+    public void copyWritten() {
+        copyFresh = copy != null;
+    }
 
     /** The flat gradient buffer, {@code [P]}. */
     public Tensor gradients() { return gradients; }
@@ -66,10 +87,14 @@ public final class Parameters implements AutoCloseable {
         return copy.view(e.offset(), e.shape());
     }
 
-    /** Casts the fp32 parameters into the bf16 copy (one kernel over the flat buffer); nothing without a copy. */
+    /**
+     * Casts the fp32 parameters into the bf16 copy (one kernel over the flat buffer) unless the last writer was the
+     * optimizer's update, which wrote it; nothing without a copy.
+     */
     public void refreshCopy() {
-        if (copy != null) {
+        if (copy != null && !copyFresh) {
             backend.castToBf16(values, copy);
+            copyFresh = true;
         }
     }
 

@@ -59,7 +59,8 @@ public final class Optimizer implements AutoCloseable {
     /** Applies one update with learning rate {@code lr} using the gradients in {@code params}. */
     public void step(Parameters params, float lr) {
         steps++;
-        update(be, params.values(), params.gradients(), lr, steps, null);
+        update(be, params.valuesForUpdate(), params.gradients(), lr, steps, null, params.copyForUpdate());
+        params.copyWritten();
     }
 
     /**
@@ -70,7 +71,9 @@ public final class Optimizer implements AutoCloseable {
      */
     public void guardedStep(Parameters params, float lr, dev.quadrant.device.Tensor stats) {
         steps++;
-        update(be, params.values(), params.gradients(), lr, steps + skippedFolded, stats);   // calls, skipped included
+        update(be, params.valuesForUpdate(), params.gradients(), lr, steps + skippedFolded, stats,   // calls, skipped included
+                params.copyForUpdate());
+        params.copyWritten();
     }
 
     private long skippedFolded;
@@ -101,6 +104,11 @@ public final class Optimizer implements AutoCloseable {
 
     /** As above, guarded by a {@link dev.quadrant.device.GradientStats} tensor (null: unguarded). */
     public void update(Backend backend, Tensor w, Tensor g, float lr, long step, Tensor guard) {
+        update(backend, w, g, lr, step, guard, null);
+    }
+
+    /** As above, also writing {@code copy} (BF16 {@code [P]}, null: none), the bf16 copy of {@code w}, in the update. */
+    public void update(Backend backend, Tensor w, Tensor g, float lr, long step, Tensor guard, Tensor copy) {
         int call = Math.toIntExact(step);
         for (long[] grp : groups) {
             long off = grp[0];
@@ -108,12 +116,15 @@ public final class Optimizer implements AutoCloseable {
             float wd = grp[2] == 1 ? cfg.weightDecay() : 0f;
             Tensor wv = w.slice(off, len);
             Tensor gv = g.slice(off, len);
+            Tensor cv = copy == null ? null : copy.slice(off, len);
             switch (cfg.kind()) {
-                case SGD -> backend.sgdUpdate(wv, gv, null, lr, 0f, false, wd, guard);
-                case MOMENTUM -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd, guard);
-                case NESTEROV -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd, guard);
+                case SGD -> backend.sgdUpdate(wv, gv, null, lr, 0f, false, wd, guard, cv);
+                case MOMENTUM -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), false, wd, guard,
+                        cv);
+                case NESTEROV -> backend.sgdUpdate(wv, gv, state1.slice(off, len), lr, cfg.momentum(), true, wd, guard,
+                        cv);
                 case ADAM, ADAMW -> backend.adamUpdate(wv, gv, state1.slice(off, len), state2.slice(off, len), lr,
-                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, call, guard);
+                        cfg.beta1(), cfg.beta2(), cfg.eps(), wd, cfg.kind() == OptimizerKind.ADAMW, call, guard, cv);
             }
         }
     }
