@@ -11,9 +11,9 @@ import dev.quadrant.device.UploadQueue;
 
 /**
  * {@link CudaBackend#newUploadQueue()}: uploads on a copy stream of their own (non-blocking, so the copy engine
- * moves step {@code s + 1}'s batch while the compute stream still runs step {@code s}), staged through a pinned ring
- * of its own ({@link PinnedStaging}: the host array is free when {@link #upload} returns), or from a pool of pinned
- * buffers a loader thread {@link #stage}s into. {@link #handOver()}
+ * moves step {@code s + 1}'s batch while the compute stream still runs step {@code s}), from a pool of pinned buffers
+ * that a loader thread {@link #stage}s into (or {@link #upload(float[], int, Tensor)} on the backend's thread: the host
+ * array is free when it returns). {@link #handOver()}
  * records an event on the copy stream and makes the compute stream wait for it; {@link #waitFor} makes the copy
  * stream wait for an event of the compute stream. Neither blocks the host. Thread-safety: {@link #stage} and
  * {@code Staged.release} from any thread (the pool is locked; a stage that must wait for a buffer's copy waits on its
@@ -22,32 +22,27 @@ import dev.quadrant.device.UploadQueue;
 final class CudaUploadQueue implements UploadQueue {
     private final CudaBackend owner;
     private final CudaStream copies;
-    private final PinnedStaging staging;
     private final CudaEvent copied;
-    private boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean closed;   // read by staging threads too
 
     CudaUploadQueue(CudaBackend owner) {
         this.owner = owner;
         CudaStream s = CudaStream.create(owner.device().index());
-        PinnedStaging st = null;
-        CudaEvent e = null;
         try {
-            st = new PinnedStaging(s);
-            e = CudaEvent.create(false);
+            this.copied = CudaEvent.create(false);
         } catch (RuntimeException ex) {
-            if (st != null) {
-                st.close();
-            }
             s.close();
             throw ex;
         }
         this.copies = s;
-        this.staging = st;
-        this.copied = e;
     }
 
-    /** Uploads that waited for a pinned slot still being copied (see {@link CudaBackend#stagingWaits()}). */
-    long stagingWaits() { return staging.waits(); }
+    /**
+     * Uploads from the backend's thread that waited for a pinned buffer still being copied from (see
+     * {@link CudaBackend#stagingWaits()}); a loader's waits do not count: they do not hold up a step.
+     */
+    long stagingWaits() { return waits.get(); }
 
     // ---- staging from any thread (a loader's) --------------------------------------------------------------------
 
@@ -81,26 +76,31 @@ final class CudaUploadQueue implements UploadQueue {
 
     @Override
     public Staged stage(float[] src, int srcOffset, int n) {
-        Checks.range("UploadQueue.stage", "src", src.length, srcOffset, n);
-        Buffer b = claim(4L * n);
-        DevPtr.floats(b.address, n).put(src, srcOffset, n);
-        b.size = n;
-        b.dtype = DType.FLOAT32;
-        return b;
+        return stage(src, srcOffset, n, false);
     }
 
     @Override
     public Staged stage(int[] src, int srcOffset, int n) {
-        Checks.range("UploadQueue.stage", "src", src.length, srcOffset, n);
-        Buffer b = claim(4L * n);
-        DevPtr.ints(b.address, n).put(src, srcOffset, n);
+        return stage(src, srcOffset, n, false);
+    }
+
+    /** {@code src} a float[] or an int[]; {@code counted}: on the backend's thread (its waits count). */
+    private Staged stage(Object src, int srcOffset, int n, boolean counted) {
+        boolean floats = src instanceof float[];
+        Checks.range("UploadQueue.stage", "src", floats ? ((float[]) src).length : ((int[]) src).length, srcOffset, n);
+        Buffer b = claim(4L * n, counted);
+        if (floats) {
+            DevPtr.floats(b.address, n).put((float[]) src, srcOffset, n);
+        } else {
+            DevPtr.ints(b.address, n).put((int[]) src, srcOffset, n);
+        }
         b.size = n;
-        b.dtype = DType.INT32;
+        b.dtype = floats ? DType.FLOAT32 : DType.INT32;
         return b;
     }
 
     /** A buffer of at least {@code bytes} whose last copy has run: a free one, a new one, or the oldest busy one. */
-    private Buffer claim(long bytes) {
+    private Buffer claim(long bytes, boolean counted) {
         if (closed) {
             throw new IllegalStateException("upload queue on " + owner.device() + " is closed");
         }
@@ -132,7 +132,10 @@ final class CudaUploadQueue implements UploadQueue {
             wait = pick.inFlight;
         }
         if (wait) {
-            pick.copied.synchronize();   // on the staging thread: the backend's thread does not wait
+            if (counted && !pick.copied.isDone()) {
+                waits.incrementAndGet();
+            }
+            pick.copied.synchronize();   // on the staging thread (a loader's, normally)
         }
         synchronized (pool) {
             pick.inFlight = false;
@@ -190,28 +193,18 @@ final class CudaUploadQueue implements UploadQueue {
         return cs.address() + dst.offset() * dtype.bytes();
     }
 
+    /** Stages on the caller's (the backend's) thread, then queues the copy. */
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
-        long d = target("FLOAT32", dst, DType.FLOAT32, src.length, srcOffset);
-        int n = dst.intSize();
-        if (n > 0) {
-            int slot = staging.acquire(4L * n);
-            DevPtr.floats(staging.address(slot), n).put(src, srcOffset, n);
-            Cuda.memcpyAsync(d, staging.address(slot), 4L * n, copies);
-            staging.submitted(slot);
-        }
+        target("FLOAT32", dst, DType.FLOAT32, src.length, srcOffset);
+        upload(stage(src, srcOffset, dst.intSize(), true), dst);
     }
 
+    /** Stages on the caller's (the backend's) thread, then queues the copy. */
     @Override
     public void upload(int[] src, int srcOffset, Tensor dst) {
-        long d = target("INT32", dst, DType.INT32, src.length, srcOffset);
-        int n = dst.intSize();
-        if (n > 0) {
-            int slot = staging.acquire(4L * n);
-            DevPtr.ints(staging.address(slot), n).put(src, srcOffset, n);
-            Cuda.memcpyAsync(d, staging.address(slot), 4L * n, copies);
-            staging.submitted(slot);
-        }
+        target("INT32", dst, DType.INT32, src.length, srcOffset);
+        upload(stage(src, srcOffset, dst.intSize(), true), dst);
     }
 
     @Override
@@ -243,7 +236,6 @@ final class CudaUploadQueue implements UploadQueue {
         try {
             copies.synchronize();
         } finally {
-            staging.close();
             copied.close();
             synchronized (pool) {
                 for (Buffer b : pool) {

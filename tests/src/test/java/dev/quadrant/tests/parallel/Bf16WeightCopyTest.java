@@ -73,7 +73,8 @@ class Bf16WeightCopyTest {
 
     record Run(float[] params, long operandCasts, long steps) {}
 
-    static Run train(String model, String strategy, int replicas, int accum, boolean copy) {
+    /** A small run of {@code model} (an MLP on synthetic data, or a GPT on Tiny Shakespeare), batch 8. */
+    static TrainOptions small(String model) {
         TrainOptions o = new TrainOptions();
         if (model.startsWith("gpt")) {
             o.data = GptEquivalenceTest.TEXT;
@@ -86,6 +87,11 @@ class Bf16WeightCopyTest {
         }
         o.model = model;
         o.batch = 8;
+        return o;
+    }
+
+    static Run train(String model, String strategy, int replicas, int accum, boolean copy) {
+        TrainOptions o = small(model);
         o.gradAccum = accum;
         o.steps = 12;
         o.seed = 3;

@@ -65,18 +65,7 @@ class MixedPrecisionFakesTest {
     }
 
     static float[] train(String model, String devices, String strategy, boolean copy, long[] loads) {
-        TrainOptions o = new TrainOptions();
-        if (model.startsWith("gpt")) {
-            o.data = GptEquivalenceTest.TEXT;
-            o.optimizer = "adamw";
-            o.lr = 1e-3f;
-        } else {
-            o.data = "synthetic:20x4x300";
-            o.optimizer = "momentum";
-            o.lr = 0.05f;
-        }
-        o.model = model;
-        o.batch = 8;
+        TrainOptions o = Bf16WeightCopyTest.small(model);
         o.gradAccum = 2;
         o.steps = 10;
         o.seed = 9;

@@ -30,10 +30,8 @@ public final class Linear implements Module {
     private Tensor dBias;    // [out]
     private Tensor y;        // [maxRows, ..., out]
     private Tensor dx;       // [maxRows, ..., in]
-    private Tensor x;        // last input, not owned
-    private Tensor x16;      // [maxRows, ..., in] BF16 or null
     private Tensor dy16;     // [maxRows, ..., out] BF16 or null
-    private Tensor lastX16;  // the rows of x16 the last forward wrote
+    private GemmInput in16;   // the input as the GEMMs read it (rounded to bf16 where they round)
 
     /** A layer with a bias, weights from the model's {@code --init} initializer. */
     public Linear(int out) {
@@ -84,16 +82,15 @@ public final class Linear implements Module {
         }
         y = bind.tensor(ySlot);
         dx = bind.tensor(dxSlot);
-        x16 = bind.tensor(x16Slot);
+        in16 = new GemmInput(bind.tensor(x16Slot));
         dy16 = bind.tensor(dy16Slot);
     }
 
     @Override
     public Tensor forward(Tensor input, ForwardContext ctx) {
-        this.x = input;
         Tensor yb = y.rows(0, input.dim(0));
         Tensor ym = Shapes.asMatrix(yb);
-        be.gemm(false, true, 1f, operand(input), weight, 0f, ym);
+        be.gemm(false, true, 1f, in16.operand(be, input), weight, 0f, ym);
         if (bias != null) {
             be.addBias(ym, bias);
         }
@@ -103,8 +100,8 @@ public final class Linear implements Module {
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
-        Tensor dyOp = dy16 == null ? dym : rounded(dym, dy16);   // cast once for both GEMMs
-        be.gemm(true, false, 1f, dyOp, lastX16 != null ? lastX16 : Shapes.asMatrix(x), 1f, dWeight);
+        Tensor dyOp = GemmInput.rounded(be, dym, dy16);   // cast once (where GEMMs round) for both GEMMs
+        be.gemm(true, false, 1f, dyOp, in16.last(), 1f, dWeight);
         if (dBias != null) {
             be.columnSums(dym, 1f, dBias);
         }
@@ -114,27 +111,6 @@ public final class Linear implements Module {
         Tensor dxb = dx.rows(0, dy.dim(0));
         be.gemm(false, false, 1f, dyOp, weight, 0f, Shapes.asMatrix(dxb));
         return dxb;
-    }
-
-    /**
-     * The forward GEMM's input: the input itself, or where GEMMs round to bf16 its rounded copy in {@code x16}, kept
-     * for the weight gradient (the same bits the GEMM's own rounding would give: the cast is the same).
-     */
-    private Tensor operand(Tensor input) {
-        this.x = input;
-        if (x16 == null) {
-            lastX16 = null;
-            return Shapes.asMatrix(input);
-        }
-        lastX16 = rounded(Shapes.asMatrix(input), x16);
-        return lastX16;
-    }
-
-    /** {@code m [n, k]} rounded into the first {@code n} rows of {@code into}, as a matrix. */
-    private Tensor rounded(Tensor m, Tensor into) {
-        Tensor r = Shapes.asMatrix(into).rows(0, m.dim(0));
-        be.castToBf16(m, r);
-        return r;
     }
 
     @Override

@@ -32,10 +32,8 @@ public final class LmHead implements Module {
     private Tensor dWeight;   // [V, D]
     private Tensor y;         // [maxRows, T, V]
     private Tensor dx;        // [maxRows, T, D]
-    private Tensor x;         // last input, not owned
-    private Tensor x16;       // [maxRows, T, D] BF16 or null
     private Tensor dy16;      // [maxRows, T, V] BF16 or null
-    private Tensor lastX16;   // the rows of x16 the last forward wrote
+    private GemmInput in16;   // the input as the GEMMs read it (rounded to bf16 where they round)
 
     private LmHead(int vocab, String tiedTo) {
         if (vocab <= 0) {
@@ -89,50 +87,28 @@ public final class LmHead implements Module {
         dWeight = b.gradient(w);
         y = b.tensor(ySlot);
         dx = b.tensor(dxSlot);
-        x16 = b.tensor(x16Slot);
+        in16 = new GemmInput(b.tensor(x16Slot));
         dy16 = b.tensor(dy16Slot);
     }
 
     @Override
     public Tensor forward(Tensor input, ForwardContext ctx) {
-        x = input;
         Tensor yb = y.rows(0, input.dim(0));
-        be.gemm(false, true, 1f, operand(input), weight, 0f, Shapes.asMatrix(yb));
+        be.gemm(false, true, 1f, in16.operand(be, input), weight, 0f, Shapes.asMatrix(yb));
         return yb;
     }
 
     @Override
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
-        Tensor dyOp = dy16 == null ? dym : rounded(dym, dy16);   // cast once for both GEMMs
-        be.gemm(true, false, 1f, dyOp, lastX16 != null ? lastX16 : Shapes.asMatrix(x), 1f, dWeight);
+        Tensor dyOp = GemmInput.rounded(be, dym, dy16);   // cast once (where GEMMs round) for both GEMMs
+        be.gemm(true, false, 1f, dyOp, in16.last(), 1f, dWeight);
         if (!ctx.needInputGradient()) {
             return null;
         }
         Tensor dxb = dx.rows(0, dy.dim(0));
         be.gemm(false, false, 1f, dyOp, weight, 0f, Shapes.asMatrix(dxb));
         return dxb;
-    }
-
-    /**
-     * The forward GEMM's input: the input itself, or where GEMMs round to bf16 its rounded copy in {@code x16}, kept
-     * for the weight gradient (the same bits the GEMM's own rounding would give: the cast is the same).
-     */
-    private Tensor operand(Tensor input) {
-        this.x = input;
-        if (x16 == null) {
-            lastX16 = null;
-            return Shapes.asMatrix(input);
-        }
-        lastX16 = rounded(Shapes.asMatrix(input), x16);
-        return lastX16;
-    }
-
-    /** {@code m [n, k]} rounded into the first {@code n} rows of {@code into}, as a matrix. */
-    private Tensor rounded(Tensor m, Tensor into) {
-        Tensor r = Shapes.asMatrix(into).rows(0, m.dim(0));
-        be.castToBf16(m, r);
-        return r;
     }
 
     @Override
