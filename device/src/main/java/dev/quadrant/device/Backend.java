@@ -339,8 +339,9 @@ public interface Backend extends AutoCloseable {
     /**
      * The gradient statistics of one optimizer step, on the device (no host read; see {@link GradientStats} for the
      * layout of {@code stats}, FLOAT32 {@code [GradientStats.SIZE]}): WRITES the L2 norm of {@code grad} (squares
-     * summed in double, in the order {@link #l2Norm} sums them, so the two agree bit for bit), the non-finite flag and
-     * the clipping factor for {@code maxNorm} ({@link GradientStats#factor}; {@code maxNorm <= 0}: no clipping);
+     * summed in double, in the order {@link #l2Norm} sums them, so the two agree bit for bit; NaN when
+     * {@code maxNorm <= 0}, no clipping, which needs no norm), the non-finite flag and the clipping factor for
+     * {@code maxNorm} ({@link GradientStats#factor}; 1 when {@code maxNorm <= 0});
      * when {@code grad} holds a NaN or an infinity, ACCUMULATES 1 into the skipped count and, if it was 0, records
      * {@code step} and the index of the first non-finite element. Deterministic (the first index is a minimum).
      */

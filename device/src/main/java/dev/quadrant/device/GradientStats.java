@@ -7,7 +7,9 @@ package dev.quadrant.device;
  * same way). The host reads it only when metrics are read ({@link #decode}).
  *
  * <pre>
- * [0] norm        the L2 norm of the gradients of the last call (summed in double, stored as float)
+ * [0] norm        the L2 norm of the gradients of the last call (summed in double, stored as float) when it clips
+ *                 (maxNorm &gt; 0); NaN when it does not, and only the non-finite test is made (on the CPU an int
+ *                 OR-reduction instead of a double sum of squares over every gradient)
  * [1] nonFinite   1 when the last call saw a NaN or an infinity, else 0: the guarded updates then change nothing
  * [2] factor      the clipping factor the guarded updates multiply each gradient by: maxNorm / (norm + 1e-6) when
  *                 0 &lt; maxNorm &lt; norm, else 1 (exactly; so an unclipped update is bit for bit an unguarded one)

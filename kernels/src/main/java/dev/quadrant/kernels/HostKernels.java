@@ -441,7 +441,7 @@ public final class HostKernels implements LaunchTarget {
             double norm = Math.sqrt(s);
             FloatBuffer st = f32(a.p(6), 8);
             boolean bad = first < n;
-            st.put(0, (float) norm);
+            st.put(0, maxNorm > 0f ? (float) norm : Float.NaN);   // as reductions.cu: no clipping, no norm
             st.put(1, bad ? 1f : 0f);
             st.put(2, maxNorm > 0f && norm > maxNorm ? (float) (maxNorm / (norm + 1e-6)) : 1f);
             if (bad) {

@@ -116,7 +116,7 @@ extern "C" __global__ void grad_stats_finish(const double* partials, const i64* 
     double norm = sqrt(s);
     i64 first = (i64)bad_min;
     int bad = first < n;
-    stats[0] = (float)norm;
+    stats[0] = max_norm > 0.0f ? (float)norm : QD_NAN;   // no clipping: no norm (Backend#gradientStats)
     stats[1] = bad ? 1.0f : 0.0f;
     stats[2] = max_norm > 0.0f && norm > (double)max_norm ? (float)((double)max_norm / (norm + 1e-6)) : 1.0f;
     if (bad) {

@@ -643,10 +643,12 @@ public final class CpuBackend implements Backend {
         OpChecks.gradientStats(grad, step, stats);
         int go = off(grad);
         int n = grad.intSize();
-        double squares = sum(gs.floats(), go, n, true);   // the sum l2Norm forms, bit for bit
-        double norm = Math.sqrt(squares);
+        // clipping needs the norm (the sum l2Norm forms, bit for bit); without it the int OR-reduction of allFinite
+        // answers the one question left, ~3x faster than the double sum of squares over every gradient
+        boolean clips = maxNorm > 0;
+        double norm = clips ? Math.sqrt(sum(gs.floats(), go, n, true)) : Double.NaN;
         long first = -1;
-        if (!Double.isFinite(squares)) {   // finite squares cannot overflow it: only now is a scan needed
+        if (clips ? !Double.isFinite(norm) : !allFinite(grad)) {   // finite squares cannot overflow the sum
             IntBuffer bits = gs.ints();
             int[] firstBad = new int[pool.parts(n, GRAIN)];
             pool.parallelFor(n, GRAIN, (p, from, to) -> firstBad[p] = ReductionLoops.firstNonFinite(bits, go, from,

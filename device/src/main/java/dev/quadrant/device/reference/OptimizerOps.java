@@ -59,7 +59,7 @@ final class OptimizerOps {
         }
         double norm = Math.sqrt(sq);
         double[] s = before.clone();
-        s[GradientStats.NORM] = norm;
+        s[GradientStats.NORM] = maxNorm > 0 ? norm : Double.NaN;   // no clipping: no norm (Backend#gradientStats)
         s[GradientStats.NON_FINITE] = first >= 0 ? 1 : 0;
         s[GradientStats.FACTOR] = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
         if (first >= 0) {

@@ -133,7 +133,7 @@ class CpuPoolTest {
             pool.parallelFor(1000, 1, (p, from, to) -> { });
             for (Thread t : workerThreads(pool)) {
                 // A parked thread is WAITING; a spinning one would stay RUNNABLE. Poll (not a timing assertion):
-                // the worker needs a moment after its part to get back to park().
+                // after its part the worker looks for the next job for WORKER_SPIN_NANOS, then parks.
                 long deadline = System.nanoTime() + 5_000_000_000L;
                 while (t.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
                     Thread.sleep(1);

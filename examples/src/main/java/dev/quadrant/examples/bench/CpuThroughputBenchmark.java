@@ -46,6 +46,10 @@ import picocli.CommandLine.Option;
  * at the start ({@code step/bound} is how far the step is from it; the goal is 1.15). The {@code first/later} column
  * is the time per step of the warm-up window against the timed ones (the goal: within 1.5).
  *
+ * <p>{@code --breakdown} adds, per workload, the last round's timed steps split by backend method: milliseconds per
+ * step, share of the step, calls, and the bytes the recorded step's calls moved at least over their time (against
+ * the copy bandwidth: a memory-bound op far below it has work to do). Timing every call costs a proxy call each.
+ *
  * <p>{@code --busy-core C} is the load test: after the unloaded rounds, the same rounds again with a busy loop
  * ({@code sh -c 'while :; do :; done'}, pinned to core C by {@code taskset} where present) running beside them; a
  * second table gives each implementation's loaded figure against its own unloaded one.
@@ -94,6 +98,10 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
                     + "ACTIVE, or inherit (default: ${DEFAULT-VALUE})")
     String ompWaitPolicy = "PASSIVE";
 
+    @Option(names = "--breakdown", description = "also print where each workload's step goes: per backend method, "
+            + "ms per step, share and GB/s (the last round's timed steps)")
+    boolean breakdown;
+
     @Option(names = "--text", paramLabel = "FILE",
             description = "the gpt workload's text (default: Tiny Shakespeare in ../shared/datasets)")
     Path text;
@@ -105,11 +113,11 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
 
     /** One measured Quadrant run. */
     private record Measured(double unitsPerSecond, double secondsPerStep, double firstOverLater,
-                            StepBound.Price price) {}
+                            StepBound.Price price, List<StepBound.Share> breakdown) {}
 
     /** Medians of the rounds of one workload. */
     private record Row(Workload w, double quadrant, double torch, double msPerStep, double boundMs, double gemmMs,
-                       double memoryMs, double firstOverLater, String failure) {}
+                       double memoryMs, double firstOverLater, String failure, List<StepBound.Share> breakdown) {}
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -148,6 +156,9 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors(), bandwidth / 1e9, threads, rounds);
         Map<String, Row> quiet = measure(ws, torchVersion != null, bandwidth);
         print(quiet.values());
+        if (breakdown) {
+            printBreakdown(quiet.values(), bandwidth);
+        }
         if (busyCore == null) {
             return quiet.values().stream().anyMatch(r -> r.failure() != null) ? 1 : 0;
         }
@@ -199,7 +210,7 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
             }
             double torchMedian = t.isEmpty() ? Double.NaN : median(t);
             if (failure != null) {
-                rows.put(w.name(), new Row(w, Double.NaN, torchMedian, 0, 0, 0, 0, 0, failure));
+                rows.put(w.name(), new Row(w, Double.NaN, torchMedian, 0, 0, 0, 0, 0, failure, List.of()));
                 continue;
             }
             rows.put(w.name(), new Row(w, median(q.stream().map(Measured::unitsPerSecond).toList()), torchMedian,
@@ -207,7 +218,7 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
                     1e3 * median(q.stream().map(m -> m.price().boundSeconds()).toList()),
                     1e3 * median(q.stream().map(m -> m.price().gemmSeconds()).toList()),
                     1e3 * median(q.stream().map(m -> m.price().memorySeconds()).toList()),
-                    median(q.stream().map(Measured::firstOverLater).toList()), null));
+                    median(q.stream().map(Measured::firstOverLater).toList()), null, q.get(q.size() - 1).breakdown()));
         }
         return rows;
     }
@@ -231,6 +242,26 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
             System.out.println("  " + r.w().name() + ": " + r.w().describe() + "; quadrant train "
                     + String.join(" ", withoutFlags(r.w().quadrant(), List.of("--threads", "--devices", "--steps")))
                     + " (" + r.w().warmup() + " + " + r.w().steps() + " steps)");
+        }
+    }
+
+    private static void printBreakdown(Iterable<Row> rows, double bandwidth) {
+        for (Row r : rows) {
+            if (r.failure() != null) {
+                continue;
+            }
+            double total = r.breakdown().stream().mapToDouble(StepBound.Share::secondsPerStep).sum();
+            System.out.printf(Locale.ROOT, "%n%s: where a step goes (%.2f ms in backend calls of %.2f ms per step; "
+                    + "GB/s: least bytes moved over the time, copy bandwidth %.1f)%n", r.w().name(), 1e3 * total,
+                    r.msPerStep(), bandwidth / 1e9);
+            System.out.println("| backend method | calls/step | ms/step | share of step | GB/s |");
+            System.out.println("| --- | ---: | ---: | ---: | ---: |");
+            for (StepBound.Share s : r.breakdown()) {
+                System.out.printf(Locale.ROOT, "| %s | %.1f | %.3f | %.1f%% | %s |%n", s.method(), s.callsPerStep(),
+                        1e3 * s.secondsPerStep(), 100 * 1e3 * s.secondsPerStep() / r.msPerStep(),
+                        s.bytesPerStep() == 0 ? "" : String.format(Locale.ROOT, "%.1f",
+                                s.bytesPerStep() / s.secondsPerStep() / 1e9));
+            }
         }
     }
 
@@ -344,7 +375,8 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
         StepBound.Price price = bound.price(Training.BackendFactory.DEFAULT,
                 Math.max(1, o.effectiveThreads() / replicas), s.precision(), bandwidth, 10);
         double perStep = seconds[1] / timed[0];
-        return new Measured(w.unitsPerStep() / perStep, perStep, seconds[0] / w.warmup() / perStep, price);
+        return new Measured(w.unitsPerStep() / perStep, perStep, seconds[0] / w.warmup() / perStep, price,
+                bound.breakdown());
     }
 
     /** {@code args} without the given flags and their values (this benchmark sets them). */

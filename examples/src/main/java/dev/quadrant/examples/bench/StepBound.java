@@ -9,12 +9,14 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
@@ -110,6 +112,24 @@ final class StepBound {
     private final AtomicLong otherBytes = new AtomicLong();
     private final AtomicLong otherCalls = new AtomicLong();
     private final List<Device> devices = new CopyOnWriteArrayList<>();
+    /** While a step from the recorded one on runs: every backend call is timed into {@link #times}. */
+    private volatile boolean timing;
+    private final AtomicLong timedSteps = new AtomicLong();
+    private final Map<String, Timed> times = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> bytesPerMethod = new ConcurrentHashMap<>();
+
+    /** Time spent in one backend method over the timed steps (all replicas together) and its calls. */
+    record Timed(LongAdder nanos, LongAdder calls) {
+        Timed() {
+            this(new LongAdder(), new LongAdder());
+        }
+    }
+
+    /**
+     * One line of {@link #breakdown}: a backend method's wall time per step (on a CPU the op itself; on a GPU only
+     * the host's share of a launch), calls per step and the bytes the recorded step's calls of it moved at least.
+     */
+    record Share(String method, double callsPerStep, double secondsPerStep, long bytesPerStep) {}
 
     /** Records the {@code record}-th step (1-based), which should come after the warm-up. */
     StepBound(long record) {
@@ -133,6 +153,13 @@ final class StepBound {
         InvocationHandler h = (proxy, method, args) -> {
             if (recording) {
                 String name = method.getName();
+                if (!FREE.contains(name)) {
+                    bytesPerMethod.computeIfAbsent(name, x -> new LongAdder()).add(switch (name) {
+                        case "gemm", "gemmBatched" -> bytes(name, args);
+                        case "conv2dForward", "conv2dBackward" -> convolution(name, args, new ArrayList<>());
+                        default -> bytes(name, args);
+                    });
+                }
                 if (name.equals("gemm") || name.equals("gemmBatched")) {
                     mine.add(new Gemm(name.equals("gemmBatched"), (boolean) args[0], (boolean) args[1],
                             (float) args[2], ((Tensor) args[3]).shape(), ((Tensor) args[4]).shape(), (float) args[5],
@@ -145,10 +172,16 @@ final class StepBound {
                     otherBytes.addAndGet(bytes(name, args));
                 }
             }
+            if (!timing || FREE.contains(method.getName())) {
+                return invokeOn(be, method, args);
+            }
+            long t0 = System.nanoTime();
             try {
-                return method.invoke(be, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
+                return invokeOn(be, method, args);
+            } finally {
+                Timed t = times.computeIfAbsent(method.getName(), x -> new Timed());
+                t.nanos().add(System.nanoTime() - t0);
+                t.calls().increment();
             }
         };
         return (Backend) Proxy.newProxyInstance(StepBound.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
@@ -210,24 +243,51 @@ final class StepBound {
         return method.equals("upload") || method.equals("download") ? 2 * total : total;
     }
 
-    /** {@code runner}, recording the backend calls of its {@code record}-th step. */
+    private static Object invokeOn(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
+     * {@code runner}, recording the backend calls of its {@code record}-th step and timing those of every step from
+     * that one on ({@link #breakdown}).
+     */
     StepRunner marking(StepRunner runner) {
         InvocationHandler h = (proxy, method, args) -> {
-            boolean mark = method.getName().equals("step") && steps.incrementAndGet() == record;
+            boolean step = method.getName().equals("step");
+            long n = step ? steps.incrementAndGet() : 0;
+            boolean mark = n == record;
             if (mark) {
                 recording = true;
             }
+            if (step && n >= record) {
+                timing = true;
+                timedSteps.incrementAndGet();
+            }
             try {
-                return method.invoke(runner, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
+                return invokeOn(runner, method, args);
             } finally {
-                if (mark) {
-                    recording = false;
-                }
+                recording = false;
+                timing = false;
             }
         };
         return (StepRunner) Proxy.newProxyInstance(StepBound.class.getClassLoader(), new Class<?>[] {StepRunner.class}, h);
+    }
+
+    /**
+     * Where the timed steps' time went: per backend method (all replicas' calls added, so on several replicas the
+     * total exceeds the step), most expensive first.
+     */
+    List<Share> breakdown() {
+        long n = Math.max(1, timedSteps.get());
+        List<Share> out = new ArrayList<>();
+        times.forEach((m, t) -> out.add(new Share(m, t.calls().sum() / (double) n, t.nanos().sum() / 1e9 / n,
+                bytesPerMethod.containsKey(m) ? bytesPerMethod.get(m).sum() : 0)));
+        out.sort((a, b) -> Double.compare(b.secondsPerStep(), a.secondsPerStep()));
+        return out;
     }
 
     /** Whether the chosen step ran (and so was recorded). */
