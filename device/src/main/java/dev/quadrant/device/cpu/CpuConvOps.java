@@ -20,7 +20,8 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * fits in {@link #TILE_FLOATS}; each chunk is unfolded into a per-thread tile ({@link ConvLoops}, tap order),
  * multiplied right away by one single-threaded OpenBLAS call, and, in the backward, unfolded again (recomputing is
  * cheaper than a trip to memory) for the weight gradient, while {@code dy W} goes into a second tile that col2im
- * folds into {@code dx}. {@code col} and {@code dcol} are never touched.
+ * folds into {@code dx}. {@code col} and {@code dcol} are never touched. A forward of few input channels at stride 1
+ * (a first layer) skips the columns and the GEMM altogether: {@link DirectConv}.
  *
  * <p>Parallel over chunks on the backend's pool. The chunk size is a function of the image geometry alone, never of
  * the thread count, and each chunk's weight and bias gradients go to a slice of their own that the calling thread
@@ -78,6 +79,19 @@ final class CpuConvOps {
         int positions = g.ho() * g.wo();
         int xo = off(x);
         int yo = off(y);
+        if (DirectConv.applies(g, out)) {   // few channels: no columns, no GEMM (see DirectConv)
+            float[] wv = new float[out * taps];
+            wb.get(off(weight), wv, 0, wv.length);
+            pool.parallelFor(chunks, 1, (p, from, to) -> {
+                Tiles s = TILES.get().fitDirect(g, out);
+                for (int q = from; q < to; q++) {
+                    int n0 = q * per;
+                    DirectConv.forward(g, xb, xo, n0, Math.min(g.n(), n0 + per), wv, bv, out, yb,
+                            yo + (long) n0 * positions * out, s.image, s.shifted, s.acc, s.rows);
+                }
+            });
+            return;
+        }
         pool.parallelFor(chunks, 1, (p, from, to) -> {
             Tiles s = TILES.get().fit(g, per, out);
             for (int q = from; q < to; q++) {
@@ -274,6 +288,8 @@ final class CpuConvOps {
         float[] band = new float[0];
         float[] rows = new float[0];
         float[] image = new float[0];
+        float[] shifted = new float[0];  // DirectConv's shifted image
+        float[][] acc = new float[0][];  // DirectConv's accumulators, one per filter
 
         /** Room for chunks of {@code per} images of {@code g} (null: nothing more) with {@code out} filters. */
         Tiles fit(Geometry g, int per, int out) {
@@ -290,6 +306,20 @@ final class CpuConvOps {
             band = grow(band, ConvLoops.bandFloats(g));
             rows = grow(rows, Math.max(ConvLoops.rowFloats(g), out));
             image = grow(image, g.h() * g.w() * g.c());
+            return this;
+        }
+
+        /** Room for {@link DirectConv} over {@code g} with {@code out} filters. */
+        Tiles fitDirect(Geometry g, int out) {
+            image = grow(image, DirectConv.imageFloats(g));
+            shifted = grow(shifted, DirectConv.accFloats(g));
+            rows = grow(rows, DirectConv.rowFloats(g, out));
+            if (acc.length < out) {
+                acc = java.util.Arrays.copyOf(acc, out);
+            }
+            for (int o = 0; o < out; o++) {
+                acc[o] = grow(acc[o] == null ? new float[0] : acc[o], DirectConv.accFloats(g));
+            }
             return this;
         }
 

@@ -43,6 +43,8 @@ final class ConvChecks {
         all.add(new Conv(new ImageChecks.Case(3, 28, 28, 1, Window2d.square(5, 1, 2)), 6));    // LeNet's conv1
         all.add(new Conv(new ImageChecks.Case(5, 14, 14, 6, Window2d.square(5, 1, 0)), 16));   // LeNet's conv2
         all.add(new Conv(new ImageChecks.Case(3, 12, 12, 8, Window2d.square(3, 2, 1)), 16));   // a strided stage
+        // the CPU's direct forward (few channels, stride 1): 3 channels, a non-square image and window, uneven padding
+        all.add(new Conv(new ImageChecks.Case(2, 9, 13, 3, new Window2d(3, 4, 1, 1, 1, 2)), 5));
         return all;
     }
 
