@@ -132,7 +132,8 @@ final class CpuConvOps {
         Geometry gt = dxb == null ? null : ConvLoops.transposed(g, out);
         FloatBuffer wp = dxb == null ? null : gt != null ? transposedWeight(g, out, wb, off(weight))
                 : tapWeight(g, out, wb, off(weight));
-        int per = imagesPerChunk(g);
+        boolean direct = dxb == null && DirectConv.applies(g, out);   // a first layer: see DirectConv
+        int per = direct ? DirectConv.imagesPerChunk(g, 2 * TILE_FLOATS) : imagesPerChunk(g);
         int chunks = (g.n() + per - 1) / per;
         int positions = g.ho() * g.wo();
         int weightFloats = out * taps;
@@ -140,6 +141,25 @@ final class CpuConvOps {
         int xo = off(x);
         int dyo = off(dy);
         int dxo = dx == null ? 0 : off(dx);
+        if (direct) {   // its partials come in the Backend's order
+            pool.parallelFor(chunks, 1, (p, from, to) -> {
+                Tiles s = TILES.get().fitDirectBackward(g, per, out);
+                for (int q = from; q < to; q++) {
+                    int n0 = q * per;
+                    int n1 = Math.min(g.n(), n0 + per);
+                    long dyAt = dyo + (long) n0 * positions * out;
+                    DirectConv.weightGradient(g, xb, xo, n0, n1, dyb, dyAt, out, s.tile, s.dtile, s.image, s.rows,
+                            s.band, s.small, part, (long) q * weightFloats);
+                    if (dbb != null) {
+                        columnSums(dyb, (int) dyAt, (n1 - n0) * positions, out, part, chunks * weightFloats + q * out,
+                                s.rows);
+                    }
+                }
+            });
+            sumChunks(part, chunks, weightFloats, out, true, g, dwb, off(dWeight), dbb,
+                    dBias == null ? 0 : off(dBias));
+            return;
+        }
         pool.parallelFor(chunks, 1, (p, from, to) -> {
             Tiles s = TILES.get().fit(g, per, out).fit(gt, per, g.c());
             for (int q = from; q < to; q++) {
@@ -166,6 +186,17 @@ final class CpuConvOps {
                 }
             }
         });
+        sumChunks(part, chunks, weightFloats, out, false, g, dwb, off(dWeight), dbb,
+                dBias == null ? 0 : off(dBias));
+    }
+
+    /**
+     * Adds the chunks' weight gradients ({@code [chunks, out, taps]} in tap order, or in the Backend's order when
+     * {@code backendOrder}) and bias gradients ({@code [chunks, out]} after them) in chunk order onto
+     * {@code dWeight} and {@code dBias} (null: none).
+     */
+    private static void sumChunks(FloatBuffer part, int chunks, int weightFloats, int out, boolean backendOrder,
+                                  Geometry g, FloatBuffer dwb, int dwo, FloatBuffer dbb, int dbo) {
         float[] sum = new float[weightFloats];
         float[] piece = new float[weightFloats];
         part.get(0, sum, 0, weightFloats);
@@ -176,9 +207,15 @@ final class CpuConvOps {
             }
         }
         float[] acc = new float[weightFloats];
-        dwb.get(off(dWeight), acc, 0, weightFloats);
-        ConvLoops.addFromTapOrder(g, out, sum, acc);
-        dwb.put(off(dWeight), acc, 0, weightFloats);
+        dwb.get(dwo, acc, 0, weightFloats);
+        if (backendOrder) {
+            for (int i = 0; i < weightFloats; i++) {
+                acc[i] += sum[i];
+            }
+        } else {
+            ConvLoops.addFromTapOrder(g, out, sum, acc);
+        }
+        dwb.put(dwo, acc, 0, weightFloats);
         if (dbb != null) {
             float[] db = new float[out];
             float[] b = new float[out];
@@ -190,11 +227,11 @@ final class CpuConvOps {
                     db[i] += b[i];
                 }
             }
-            dbb.get(off(dBias), b, 0, out);
+            dbb.get(dbo, b, 0, out);
             for (int i = 0; i < out; i++) {
                 b[i] += db[i];
             }
-            dbb.put(off(dBias), b, 0, out);
+            dbb.put(dbo, b, 0, out);
         }
     }
 
@@ -285,6 +322,7 @@ final class CpuConvOps {
     private static final class Tiles {
         FloatBuffer tile = direct(0);
         FloatBuffer dtile = direct(0);
+        FloatBuffer small = direct(0);   // DirectConv's [taps, out] weight gradient of a chunk
         float[] band = new float[0];
         float[] rows = new float[0];
         float[] image = new float[0];
@@ -306,6 +344,24 @@ final class CpuConvOps {
             band = grow(band, ConvLoops.bandFloats(g));
             rows = grow(rows, Math.max(ConvLoops.rowFloats(g), out));
             image = grow(image, g.h() * g.w() * g.c());
+            return this;
+        }
+
+        /** Room for {@link DirectConv#weightGradient} over chunks of {@code per} images of {@code g}. */
+        Tiles fitDirectBackward(Geometry g, int per, int out) {
+            int[] floats = DirectConv.weightGradientFloats(g, per, out);
+            if (tile.capacity() < floats[0]) {
+                tile = direct(floats[0]);
+            }
+            if (dtile.capacity() < floats[1]) {
+                dtile = direct(floats[1]);
+            }
+            if (small.capacity() < g.colWidth() * out) {
+                small = direct(g.colWidth() * out);
+            }
+            image = grow(image, DirectConv.imageFloats(g));
+            rows = grow(rows, DirectConv.rowFloats(g, out));
+            band = grow(band, (g.w() + 2 * g.win().pw()) * out);
             return this;
         }
 

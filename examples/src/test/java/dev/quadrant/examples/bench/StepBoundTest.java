@@ -46,6 +46,20 @@ class StepBoundTest {
         // the momentum update alone touches parameters, gradients and velocity once each
         assertTrue(p.otherBytes() >= 3 * 4 * params, p.otherBytes() + " bytes for " + params + " parameters");
         assertEquals(p.gemmSeconds() + p.otherBytes() / 1e10, p.boundSeconds(), 1e-12);
+        // the breakdown times steps 2 and 3 (from the recorded one on): 8 GEMMs a step, the bytes of the recorded one
+        java.util.Map<String, StepBound.Share> by = new java.util.HashMap<>();
+        for (StepBound.Share sh : bound.breakdown()) {
+            by.put(sh.method(), sh);
+        }
+        assertEquals(8.0, by.get("gemm").callsPerStep(), 1e-9, "GEMM calls per timed step");
+        assertTrue(by.get("gemm").secondsPerStep() > 0, "the GEMMs took time");
+        assertTrue(by.get("sgdUpdate").bytesPerStep() >= 3 * 4 * params, "the update's bytes");
+        assertTrue(by.keySet().stream().noneMatch(m -> m.equals("allocate") || m.equals("device")),
+                "calls that move no data are not timed: " + by.keySet());
+        List<StepBound.Share> sorted = bound.breakdown();
+        for (int i = 1; i < sorted.size(); i++) {
+            assertTrue(sorted.get(i - 1).secondsPerStep() >= sorted.get(i).secondsPerStep(), "most expensive first");
+        }
     }
 
     @Test

@@ -95,45 +95,51 @@ final class ConvChecks {
 
     /**
      * Backward after the backend's own forward (its col as it left it): dWeight and dBias accumulate onto non-zero
-     * values, dx is written over noise; also with no bias and no input gradient.
+     * values, dx is written over noise; also with no bias and no input gradient, and with a bias and no input
+     * gradient (a first layer).
      */
     static void backward(Backend be, Backend oneThread) {
         Random r = new Random(94);
         for (Conv cv : cases()) {
-            for (int variant = 0; variant < 2; variant++) {
-                boolean full = variant == 0;
+            for (int variant = 0; variant < 3; variant++) {
+                boolean withDx = variant == 0;
+                boolean withBias = variant != 1;   // variant 2, a bias and no dx: a first layer (the CPU's direct path)
                 ImageChecks.Case k = cv.k();
                 int out = cv.out();
-                String what = "conv2dBackward " + cv + (full ? "" : ", no bias, no dx");
+                String what = "conv2dBackward " + cv + (withDx ? "" : withBias ? ", no dx" : ", no bias, no dx");
                 float[] x = Data.gaussian(r, k.imageSize(), 1);
                 float[] w = Data.gaussian(r, out * k.cols(), 0.5);
                 float[] dy = Data.gaussian(r, k.rows() * out, 1);
                 float[] dw0 = Data.gaussian(r, out * k.cols(), 1);
                 float[] db0 = Data.gaussian(r, out, 1);
                 Tensor rdw = Ref.floats(dw0, out, k.cols());
-                Tensor rdb = full ? Ref.floats(db0, out) : null;
-                Tensor rdx = full ? Ref.zeros(k.image()) : null;
+                Tensor rdb = withBias ? Ref.floats(db0, out) : null;
+                Tensor rdx = withDx ? Ref.zeros(k.image()) : null;
                 reference(k, out, x, w, dy, rdw, rdb, rdx, false);
                 Tensor mdw = Ref.absFloats(dw0, out, k.cols());
-                Tensor mdb = full ? Ref.absFloats(db0, out) : null;
-                Tensor mdx = full ? Ref.zeros(k.image()) : null;
+                Tensor mdb = withBias ? Ref.absFloats(db0, out) : null;
+                Tensor mdx = withDx ? Ref.zeros(k.image()) : null;
                 reference(k, out, x, w, dy, mdw, mdb, mdx, true);
-                Grads got = backward(be, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
+                Grads got = backward(be, what, k, out, x, w, dy, dw0, withBias ? db0 : null, withDx);
                 Approx.assertClose(what + " dWeight", got.dw, Ref.values(rdw),
                         ImageChecks.scaled(Ref.values(mdw), (k.rows() + 2) * EPS));
-                if (full) {
+                if (withBias) {
                     Approx.assertClose(what + " dBias", got.db, Ref.values(rdb),
                             ImageChecks.scaled(Ref.values(mdb), (k.rows() + 2) * EPS));
+                }
+                if (withDx) {
                     Approx.assertClose(what + " dx", got.dx, Ref.values(rdx),
                             ImageChecks.scaled(Ref.values(mdx), (k.overlap() * out + 2) * EPS));
                 }
-                Grads again = backward(be, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
-                Grads one = backward(oneThread, what, k, out, x, w, dy, dw0, full ? db0 : null, full);
+                Grads again = backward(be, what, k, out, x, w, dy, dw0, withBias ? db0 : null, withDx);
+                Grads one = backward(oneThread, what, k, out, x, w, dy, dw0, withBias ? db0 : null, withDx);
                 for (Grads g : new Grads[] {again, one}) {
                     String run = g == again ? ": a second run gave other bits" : ": a one-thread backend gave other bits";
                     assertArrayEquals(got.dw, g.dw, what + " dWeight" + run);
-                    if (full) {
+                    if (withBias) {
                         assertArrayEquals(got.db, g.db, what + " dBias" + run);
+                    }
+                    if (withDx) {
                         assertArrayEquals(got.dx, g.dx, what + " dx" + run);
                     }
                 }
@@ -217,7 +223,7 @@ final class ConvChecks {
     }
 
     private static Grads backward(Backend be, String what, ImageChecks.Case k, int out, float[] x, float[] w,
-                                  float[] dy, float[] dw0, float[] db0, boolean full) {
+                                  float[] dy, float[] dw0, float[] db0, boolean withDx) {
         Random noise = new Random(6);
         try (Guarded gx = Guarded.floats(be, x, k.image());
              Guarded gw = Guarded.floats(be, w, out, k.cols());
@@ -226,13 +232,13 @@ final class ConvChecks {
              Guarded gdc = Guarded.floats(be, Data.gaussian(noise, k.rows() * k.cols(), 1), k.rows(), k.cols());
              Guarded gy = Guarded.floats(be, new float[k.rows() * out], k.rows(), out);
              Guarded gdw = Guarded.floats(be, dw0, out, k.cols());
-             Guarded gdb = Guarded.floats(be, full ? db0 : new float[out], out);
+             Guarded gdb = Guarded.floats(be, db0 != null ? db0 : new float[out], out);
              Guarded gdx = Guarded.floats(be, Data.gaussian(noise, k.imageSize(), 1), k.image())) {
             be.conv2dForward(gx.view, k.win(), gw.view, null, gc.view, gy.view);
             be.conv2dBackward(gx.view, gdy.view, k.win(), gw.view, gc.view, gdc.view, gdw.view,
-                    full ? gdb.view : null, full ? gdx.view : null);
+                    db0 != null ? gdb.view : null, withDx ? gdx.view : null);
             Guarded.assertAllGuardsIntact(what, gx, gw, gdy, gc, gdc, gy, gdw, gdb, gdx);
-            return new Grads(gdw.floats(), full ? gdb.floats() : null, full ? gdx.floats() : null);
+            return new Grads(gdw.floats(), db0 != null ? gdb.floats() : null, withDx ? gdx.floats() : null);
         }
     }
 }
