@@ -60,6 +60,16 @@ final class DirectConv {
         return (g.h() + 2 * g.win().ph()) * wp(g) + g.win().kw();
     }
 
+    /**
+     * Where tap {@code (c * kh + ky) * kw + kx} (the Backend's weight order) starts in the padded image: its shifted
+     * copy is the {@link #accFloats} floats from there.
+     */
+    private static int shift(Geometry g, int tap) {
+        int kh = g.win().kh();
+        int kw = g.win().kw();
+        return tap / (kh * kw) * planeFloats(g) + tap / kw % kh * wp(g) + tap % kw;
+    }
+
     /** Floats of the {@code image} scratch: {@code C} padded planes. */
     static int imageFloats(Geometry g) {
         return g.c() * planeFloats(g);
@@ -83,42 +93,33 @@ final class DirectConv {
      */
     static void forward(Geometry g, FloatBuffer x, int xo, int n0, int n1, float[] weight, float[] bias, int out,
                         FloatBuffer y, long yo, float[] image, float[] shifted, float[][] acc, float[] row) {
-        int kh = g.win().kh();
-        int kw = g.win().kw();
         int taps = g.colWidth();
         int wp = wp(g);
-        int plane = planeFloats(g);
         int len = accFloats(g);
-        int ho = g.ho();
         int wo = g.wo();
         for (int n = n0; n < n1; n++) {
             planar(g, x, xo, n, image, row);
             for (int o = 0; o < out; o++) {
                 java.util.Arrays.fill(acc[o], 0, len, 0f);
             }
-            for (int c = 0; c < g.c(); c++) {
-                for (int ky = 0; ky < kh; ky++) {
-                    for (int kx = 0; kx < kw; kx++) {
-                        System.arraycopy(image, c * plane + ky * wp + kx, shifted, 0, len);
-                        int tap = (c * kh + ky) * kw + kx;
-                        for (int o = 0; o < out; o++) {
-                            float w = weight[o * taps + tap];
-                            float[] a = acc[o];
-                            for (int t = 0; t < len; t++) {
-                                a[t] += w * shifted[t];
-                            }
-                        }
+            for (int tap = 0; tap < taps; tap++) {
+                System.arraycopy(image, shift(g, tap), shifted, 0, len);
+                for (int o = 0; o < out; o++) {
+                    float w = weight[o * taps + tap];
+                    float[] a = acc[o];
+                    for (int t = 0; t < len; t++) {
+                        a[t] += w * shifted[t];
                     }
                 }
             }
-            for (int oy = 0; oy < ho; oy++) {   // back to channels-last, the bias added, dropped columns left out
+            for (int oy = 0; oy < g.ho(); oy++) {   // back to channels-last, the bias added, dropped columns left out
                 for (int ox = 0; ox < wo; ox++) {
                     int t = oy * wp + ox;
                     for (int o = 0; o < out; o++) {
                         row[ox * out + o] = bias == null ? acc[o][t] : acc[o][t] + bias[o];
                     }
                 }
-                y.put(Math.toIntExact(yo + ((long) (n - n0) * ho + oy) * wo * out), row, 0, wo * out);
+                y.put(Math.toIntExact(yo + ((long) (n - n0) * g.ho() + oy) * wo * out), row, 0, wo * out);
             }
         }
     }
@@ -144,28 +145,20 @@ final class DirectConv {
     static void weightGradient(Geometry g, FloatBuffer x, int xo, int n0, int n1, FloatBuffer dy, long dyo, int out,
                                FloatBuffer s, FloatBuffer dyPadded, float[] image, float[] row, float[] padded,
                                FloatBuffer dwT, FloatBuffer dw, long dwo) {
-        int kh = g.win().kh();
-        int kw = g.win().kw();
         int taps = g.colWidth();
         int wp = wp(g);
-        int plane = planeFloats(g);
         int len = accFloats(g);
-        int ho = g.ho();
         int wo = g.wo();
         int k = (n1 - n0) * len;
         java.util.Arrays.fill(padded, 0, wp * out, 0f);   // the dropped columns' rows stay zero
         for (int n = n0; n < n1; n++) {
             int i = (n - n0) * len;
             planar(g, x, xo, n, image, row);
-            for (int c = 0; c < g.c(); c++) {
-                for (int ky = 0; ky < kh; ky++) {
-                    for (int kx = 0; kx < kw; kx++) {
-                        s.put(((c * kh + ky) * kw + kx) * k + i, image, c * plane + ky * wp + kx, len);
-                    }
-                }
+            for (int tap = 0; tap < taps; tap++) {
+                s.put(tap * k + i, image, shift(g, tap), len);
             }
-            long at = dyo + (long) (n - n0) * ho * wo * out;
-            for (int oy = 0; oy < ho; oy++) {
+            long at = dyo + (long) (n - n0) * g.ho() * wo * out;
+            for (int oy = 0; oy < g.ho(); oy++) {
                 dy.get(Math.toIntExact(at + (long) oy * wo * out), padded, 0, wo * out);
                 dyPadded.put((i + oy * wp) * out, padded, 0, wp * out);
             }
