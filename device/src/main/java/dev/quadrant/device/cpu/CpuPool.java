@@ -23,7 +23,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Idle workers park ({@link LockSupport#park}). A worker that has just finished a part first looks for the next
  * job for {@link #WORKER_SPIN_NANOS} (100 us): a training step hands out a job every few hundred microseconds, and
  * waking a parked thread on a virtual machine's idle core took long enough that, on the 2-core host, the caller ran
- * most GEMM parts alone (W1 of {@code CpuThroughputBenchmark}: 9-15% more samples/s with the spin, A/B alternated).
+ * most GEMM parts alone (W1 of {@code CpuThroughputBenchmark}: 10-12% more samples/s with the spin, A/B alternated).
  * The spin never fights another process for a core: a worker that finds itself descheduled (a gap between two looks
  * at its job, or a part that ran with more than 50 us off the CPU by its thread CPU time) stops every worker of the
  * pool spinning for 100 ms, and then they park as soon as a part ends. The caller, which is busy anyway, spins
@@ -59,10 +59,10 @@ public final class CpuPool implements AutoCloseable {
     private static final long DESCHEDULED_NANOS = 50_000;
     /** How long this pool's workers park at once after one of them found its core shared. */
     private static final long BACK_OFF_NANOS = 100_000_000;
-    private static final ThreadMXBean CPU_TIME = ManagementFactory.getThreadMXBean();
-    private static final boolean CPU_TIME_KNOWN = CPU_TIME.isCurrentThreadCpuTimeSupported();
+    /** The thread CPU clock, or null where the runtime has none (a jlink'd one without java.management). */
+    private static final ThreadMXBean CPU_TIME = cpuClock();
     /** {@link System#nanoTime} before which workers do not spin (a worker found its core shared). */
-    private volatile long spinAllowedFrom;
+    private volatile long spinAllowedFrom = System.nanoTime();   // nanoTime's origin is arbitrary: not 0
 
     private static final AtomicInteger NEXT_ID = new AtomicInteger();
 
@@ -86,6 +86,19 @@ public final class CpuPool implements AutoCloseable {
         }
         for (Worker w : workers) {
             w.thread.start();
+        }
+    }
+
+    /**
+     * The JVM's thread CPU clock, or null when it has none: java.management missing from the runtime (then only the
+     * spin's own gap test notices a shared core) or thread CPU time unsupported.
+     */
+    private static ThreadMXBean cpuClock() {
+        try {
+            ThreadMXBean b = ManagementFactory.getThreadMXBean();
+            return b.isCurrentThreadCpuTimeSupported() && b.isThreadCpuTimeEnabled() ? b : null;
+        } catch (LinkageError | UnsupportedOperationException e) {
+            return null;
         }
     }
 
@@ -244,7 +257,7 @@ public final class CpuPool implements AutoCloseable {
                     continue;
                 }
                 long wall = System.nanoTime();
-                long cpu = CPU_TIME_KNOWN ? CPU_TIME.getCurrentThreadCpuTime() : -1;
+                long cpu = CPU_TIME != null ? CPU_TIME.getCurrentThreadCpuTime() : -1;
                 j.work();
                 long now = System.nanoTime();
                 if (cpu >= 0 && (now - wall) - (CPU_TIME.getCurrentThreadCpuTime() - cpu) > DESCHEDULED_NANOS) {
