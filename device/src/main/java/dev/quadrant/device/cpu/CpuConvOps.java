@@ -361,7 +361,7 @@ final class CpuConvOps {
             }
             image = grow(image, DirectConv.imageFloats(g));
             rows = grow(rows, DirectConv.rowFloats(g, out));
-            band = grow(band, (g.w() + 2 * g.win().pw()) * out);
+            band = grow(band, (g.w() + 2 * g.win().pw()) * out);   // here one dy row at padded width
             return this;
         }
 

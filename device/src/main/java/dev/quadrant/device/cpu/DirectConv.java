@@ -18,7 +18,7 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * past each row's end are computed and dropped), a tap is one shift of the whole image, and the convolution is, per
  * tap and filter, {@code acc[o][t] += w[o, c, ky, kx] * shifted[t]} over {@code Ho * Wp} elements: a long loop over
  * arrays at index 0, which HotSpot vectorises (at offsets it does not). The shift is one {@code arraycopy} per tap.
- * 128 images of LeNet's conv1 on one thread: 2.0 ms against 10 ms for the GEMM path.
+ * LeNet's conv1 at batch 128 through {@code conv2dForward} on one thread: 4.3 ms against 9.9 ms for the GEMM path.
  *
  * <p>The weight gradient without an input gradient (a first layer needs none) uses the same layout: the shifted
  * copies of a chunk's images are the rows of {@code S [taps, K]} ({@code K} = images x {@code Ho * Wp}, one bulk

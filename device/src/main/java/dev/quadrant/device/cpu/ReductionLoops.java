@@ -7,8 +7,9 @@ import java.nio.IntBuffer;
  * Reductions of {@link CpuBackend}: column sums, sum, sum of squares and the finiteness test, over a range.
  *
  * <p>Numerics: every sum accumulates in double (interleaved accumulators for the flat ones, which also hide the
- * latency of the add; column sums through float partials of at most {@link Lanes#FLUSH} terms), so the result is exact to float precision for any length a tensor can have. The caller
- * combines per-thread partial sums in a fixed order, so results do not change from run to run. Stateless.
+ * latency of the add; column sums through float partials of at most {@link Lanes#FLUSH} terms), so the result is
+ * exact to float precision for any length a tensor can have. The caller combines per-thread partial sums in a fixed
+ * order, so results do not change from run to run. Stateless.
  */
 final class ReductionLoops {
     /** Rows this narrow (columns) are read many at a time by {@link #columnSums}. */
@@ -25,8 +26,8 @@ final class ReductionLoops {
      * accumulators, block after block (an MLP bias gradient of [256, 1024] 1.7x faster than a double add per element,
      * one thread). So the sums keep double's digits beyond eight terms: a BatchNorm mean over 1e5 positions keeps its
      * digits (in float32 its rounding, amplified by {@code mean / std} in {@code x - mean}, made 2 replicas differ
-     * from 1 by 4e-4 in the gradients). With
-     * {@code beta == 0} the output is not read. Wide rows only: narrow ones go to {@link #narrowColumnSums}.
+     * from 1 by 4e-4 in the gradients). With {@code beta == 0} the output is not read. Wide rows only: narrow ones
+     * go to {@link #narrowColumnSums}.
      */
     static void columnSums(FloatBuffer x, int xo, int rows, int cols, float beta, FloatBuffer out, int oo,
                            int fromCol, int toCol) {

@@ -151,35 +151,30 @@ final class StepBound {
             devices.add(be.device());
         }
         InvocationHandler h = (proxy, method, args) -> {
-            if (recording) {
-                String name = method.getName();
-                if (!FREE.contains(name)) {
-                    bytesPerMethod.computeIfAbsent(name, x -> new LongAdder()).add(switch (name) {
-                        case "gemm", "gemmBatched" -> bytes(name, args);
-                        case "conv2dForward", "conv2dBackward" -> convolution(name, args, new ArrayList<>());
-                        default -> bytes(name, args);
-                    });
-                }
+            String name = method.getName();
+            if (recording && !FREE.contains(name)) {
+                long moved;   // the least bytes of this call, once: the bound's other bytes and the breakdown's GB/s
                 if (name.equals("gemm") || name.equals("gemmBatched")) {
                     mine.add(new Gemm(name.equals("gemmBatched"), (boolean) args[0], (boolean) args[1],
                             (float) args[2], ((Tensor) args[3]).shape(), ((Tensor) args[4]).shape(), (float) args[5],
                             ((Tensor) args[6]).shape()));
-                } else if (name.equals("conv2dForward") || name.equals("conv2dBackward")) {
+                    moved = bytes(name, args);
+                } else {
+                    moved = name.equals("conv2dForward") || name.equals("conv2dBackward")
+                            ? convolution(name, args, mine) : bytes(name, args);
                     otherCalls.incrementAndGet();
-                    otherBytes.addAndGet(convolution(name, args, mine));
-                } else if (!FREE.contains(name)) {
-                    otherCalls.incrementAndGet();
-                    otherBytes.addAndGet(bytes(name, args));
+                    otherBytes.addAndGet(moved);
                 }
+                bytesPerMethod.computeIfAbsent(name, x -> new LongAdder()).add(moved);
             }
-            if (!timing || FREE.contains(method.getName())) {
+            if (!timing || FREE.contains(name)) {
                 return invokeOn(be, method, args);
             }
             long t0 = System.nanoTime();
             try {
                 return invokeOn(be, method, args);
             } finally {
-                Timed t = times.computeIfAbsent(method.getName(), x -> new Timed());
+                Timed t = times.computeIfAbsent(name, x -> new Timed());
                 t.nanos().add(System.nanoTime() - t0);
                 t.calls().increment();
             }
