@@ -36,7 +36,7 @@ public interface Backend extends AutoCloseable {
     /** The device this backend computes on. */
     Device device();
 
-    /** A human-readable name, e.g. {@code "cpu (OpenBLAS 0.3.31, 2 threads)"}. */
+    /** A human-readable name, e.g. {@code "cpu (oneDNN 3.11.0, 2 threads)"} (the CPU names its GEMM library). */
     String describe();
 
     // ---- memory -----------------------------------------------------------------------------------------

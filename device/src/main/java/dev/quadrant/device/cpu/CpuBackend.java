@@ -60,6 +60,7 @@ public final class CpuBackend implements Backend {
 
     private final Device device;
     private final int threads;
+    private final CpuBlas blas;
     private final CpuPool pool;
     private final CpuSequenceOps sequence;
     private final CpuImageOps image;
@@ -72,8 +73,16 @@ public final class CpuBackend implements Backend {
         this(Device.cpu(), threads);
     }
 
-    /** A backend on {@code device}, which must be {@code cpu:0}, with a budget of {@code threads} CPU threads. */
+    /**
+     * A backend on {@code device}, which must be {@code cpu:0}, with a budget of {@code threads} CPU threads, its
+     * GEMMs on the library {@code -Dquadrant.cpu.gemm} picks ({@link CpuBlas#choose()}).
+     */
     public CpuBackend(Device device, int threads) {
+        this(device, threads, CpuBlas.choose());
+    }
+
+    /** A backend on {@code device} ({@code cpu:0}) with {@code threads} CPU threads and its GEMMs on {@code blas}. */
+    public CpuBackend(Device device, int threads, CpuBlas blas) {
         if (!device.equals(Device.cpu())) {
             throw new UserInputException("device " + device + ": the CPU backend runs on cpu:0 only");
         }
@@ -82,6 +91,8 @@ public final class CpuBackend implements Backend {
         }
         this.device = device;
         this.threads = threads;
+        blas.load();
+        this.blas = blas;
         OpenBlas.setThreads(1);   // the pool splits GEMMs itself, see CpuGemm
         this.pool = new CpuPool(threads, "quadrant-cpu-");
         this.sequence = new CpuSequenceOps(this, pool);
@@ -118,6 +129,11 @@ public final class CpuBackend implements Backend {
         return threads;
     }
 
+    /** The library of this backend's GEMMs. */
+    public CpuBlas blas() {
+        return blas;
+    }
+
     /** The loop pool (for tests). */
     CpuPool pool() {
         return pool;
@@ -130,9 +146,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String describe() {
-        String v = OpenBlas.version();
-        v = v.startsWith("OpenBLAS ") ? v.substring("OpenBLAS ".length()) : v;
-        return "cpu (OpenBLAS " + v + ", " + threads + (threads == 1 ? " thread)" : " threads)");
+        return "cpu (" + blas.describe() + ", " + threads + (threads == 1 ? " thread)" : " threads)");
     }
 
     // ---- memory -----------------------------------------------------------------------------------------
@@ -211,7 +225,7 @@ public final class CpuBackend implements Backend {
             scaleOrZero(cb, off(c), c.intSize(), beta);
             return;
         }
-        CpuGemm.sgemm(pool, transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
+        CpuGemm.sgemm(pool, blas, transA, transB, m, n, k, alpha, ab, a.offset(), a.dim(1), bb, b.offset(), b.dim(1),
                 beta, cb, c.offset(), n);
     }
 

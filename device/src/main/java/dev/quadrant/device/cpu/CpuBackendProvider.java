@@ -2,6 +2,7 @@ package dev.quadrant.device.cpu;
 
 import java.util.List;
 
+import dev.quadrant.bindings.Dnnl;
 import dev.quadrant.bindings.OpenBlas;
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.BackendProvider;
@@ -24,10 +25,11 @@ public final class CpuBackendProvider implements BackendProvider {
         return Device.Kind.CPU;
     }
 
-    /** Always usable; the reason names the host's processor count. OpenBLAS itself loads on first use. */
+    /** Always usable; the reason names the host's processor count and GEMM library ({@link CpuBlas#choose()}'s auto). */
     @Override
     public Availability availability() {
-        return Availability.yes("host CPU, " + Runtime.getRuntime().availableProcessors() + " processors, OpenBLAS");
+        return Availability.yes("host CPU, " + Runtime.getRuntime().availableProcessors() + " processors, GEMMs on "
+                + (Dnnl.probe() == null ? "oneDNN" : "OpenBLAS (oneDNN: " + Dnnl.probe() + ")"));
     }
 
     @Override

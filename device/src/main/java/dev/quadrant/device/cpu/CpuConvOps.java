@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
-import dev.quadrant.bindings.OpenBlas;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.Window2d;
 import dev.quadrant.device.checks.ImageOpChecks;
@@ -78,6 +77,7 @@ final class CpuConvOps {
         int chunks = (g.n() + per - 1) / per;
         int positions = g.ho() * g.wo();
         int xo = off(x);
+        CpuBlas blas = be.blas();
         int yo = off(y);
         if (DirectConv.applies(g, out)) {   // few channels: no columns, no GEMM (see DirectConv)
             float[] wv = new float[out * taps];
@@ -100,7 +100,7 @@ final class CpuConvOps {
                 int rows = (n1 - n0) * positions;
                 ConvLoops.im2col(g, xb, xo, n0, n1, s.tile, s.band, s.rows);
                 long yAt = yo + (long) n0 * positions * out;
-                OpenBlas.sgemm(false, true, rows, out, taps, 1f, s.tile, 0, taps, wp, 0, taps, 0f, yb, yAt, out);
+                blas.sgemm(false, true, rows, out, taps, 1f, s.tile, 0, taps, wp, 0, taps, 0f, yb, yAt, out);
                 if (bv != null) {
                     addBias(yb, (int) yAt, rows, out, bv, s.rows);
                 }
@@ -139,6 +139,7 @@ final class CpuConvOps {
         int weightFloats = out * taps;
         FloatBuffer part = partials(chunks, weightFloats + out);   // [chunks, out, taps], then [chunks, out]
         int xo = off(x);
+        CpuBlas blas = be.blas();
         int dyo = off(dy);
         int dxo = dx == null ? 0 : off(dx);
         if (direct) {   // its partials come in the Backend's order
@@ -148,7 +149,7 @@ final class CpuConvOps {
                     int n0 = q * per;
                     int n1 = Math.min(g.n(), n0 + per);
                     long dyAt = dyo + (long) n0 * positions * out;
-                    DirectConv.weightGradient(g, xb, xo, n0, n1, dyb, dyAt, out, s.tile, s.dtile, s.image, s.rows,
+                    DirectConv.weightGradient(blas, g, xb, xo, n0, n1, dyb, dyAt, out, s.tile, s.dtile, s.image, s.rows,
                             s.band, s.small, part, (long) q * weightFloats);
                     if (dbb != null) {
                         columnSums(dyb, (int) dyAt, (n1 - n0) * positions, out, part, chunks * weightFloats + q * out,
@@ -168,7 +169,7 @@ final class CpuConvOps {
                 int rows = (n1 - n0) * positions;
                 long dyAt = dyo + (long) n0 * positions * out;
                 ConvLoops.im2col(g, xb, xo, n0, n1, s.tile, s.band, s.rows);
-                OpenBlas.sgemm(true, false, out, taps, rows, 1f, dyb, dyAt, out, s.tile, 0, taps, 0f, part,
+                blas.sgemm(true, false, out, taps, rows, 1f, dyb, dyAt, out, s.tile, 0, taps, 0f, part,
                         (long) q * weightFloats, taps);
                 if (dbb != null) {
                     columnSums(dyb, (int) dyAt, rows, out, part, chunks * weightFloats + q * out, s.rows);
@@ -177,10 +178,10 @@ final class CpuConvOps {
                     int inRows = (n1 - n0) * g.h() * g.w();
                     int tTaps = gt.colWidth();
                     ConvLoops.im2col(gt, dyb, dyo, n0, n1, s.dtile, s.band, s.rows);
-                    OpenBlas.sgemm(false, true, inRows, g.c(), tTaps, 1f, s.dtile, 0, tTaps, wp, 0, tTaps, 0f, dxb,
+                    blas.sgemm(false, true, inRows, g.c(), tTaps, 1f, s.dtile, 0, tTaps, wp, 0, tTaps, 0f, dxb,
                             dxo + (long) n0 * g.h() * g.w() * g.c(), g.c());
                 } else if (dxb != null) {
-                    OpenBlas.sgemm(false, false, rows, taps, out, 1f, dyb, dyAt, out, wp, 0, taps, 0f, s.dtile, 0,
+                    blas.sgemm(false, false, rows, taps, out, 1f, dyb, dyAt, out, wp, 0, taps, 0f, s.dtile, 0,
                             taps);
                     ConvLoops.col2im(g, s.dtile, n0, n1, dxb, dxo, s.image, s.rows);
                 }

@@ -68,17 +68,17 @@ final class CpuGemm {
 
     private CpuGemm() {}
 
-    /** One GEMM; arguments as {@link OpenBlas#sgemm}, sizes non-zero. */
-    static void sgemm(CpuPool pool, boolean transA, boolean transB, int m, int n, int k, float alpha, FloatBuffer a,
+    /** One GEMM on {@code blas}; other arguments as {@link OpenBlas#sgemm}, sizes non-zero. */
+    static void sgemm(CpuPool pool, CpuBlas blas, boolean transA, boolean transB, int m, int n, int k, float alpha, FloatBuffer a,
                       long aOff, int lda, FloatBuffer b, long bOff, int ldb, float beta, FloatBuffer c, long cOff,
                       int ldc) {
         double mnk = (double) m * n * k;
         if (mnk <= SINGLE_THREAD_MNK) {
-            OpenBlas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         if (m <= BLOCK && (long) m * n <= SMALL_C && k >= 2 * K_BLOCK) {   // on one thread too: see the class comment
-            splitK(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            splitK(pool, blas, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         int units = (m + BLOCK - 1) / BLOCK;
@@ -94,7 +94,7 @@ final class CpuGemm {
                     int hi = Math.min(n, lo + cols);
                     // op(B)[:, lo:hi] starts at column lo of B, or at row lo when B is stored transposed
                     long bPart = bOff + (transB ? (long) lo * ldb : lo);
-                    OpenBlas.sgemm(transA, transB, m, hi - lo, k, alpha, a, aOff, lda, b, bPart, ldb, beta, c,
+                    blas.sgemm(transA, transB, m, hi - lo, k, alpha, a, aOff, lda, b, bPart, ldb, beta, c,
                             cOff + lo, ldc);
                 }
             });
@@ -107,14 +107,14 @@ final class CpuGemm {
                 int lo = q * rows;
                 int hi = Math.min(m, lo + rows);
                 long aPart = aOff + (transA ? lo : (long) lo * lda);
-                OpenBlas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
+                blas.sgemm(transA, transB, hi - lo, n, k, alpha, a, aPart, lda, b, bOff, ldb, beta, c,
                         cOff + (long) lo * ldc, ldc);
             }
         });
     }
 
     /** The tiny-C, long-k GEMM split along k into parts of {@link #K_BLOCK} (see the class comment). */
-    private static void splitK(CpuPool pool, boolean transA, boolean transB, int m, int n, int k, float alpha,
+    private static void splitK(CpuPool pool, CpuBlas blas, boolean transA, boolean transB, int m, int n, int k, float alpha,
                                FloatBuffer a, long aOff, int lda, FloatBuffer b, long bOff, int ldb, float beta,
                                FloatBuffer c, long cOff, int ldc) {
         int parts = (k + K_BLOCK - 1) / K_BLOCK;
@@ -128,7 +128,7 @@ final class CpuGemm {
                 // op(A)[:, k0:] starts at column k0 of A, or at row k0 when A is stored transposed; op(B)[k0:, :] alike
                 long aPart = aOff + (transA ? k0 * lda : k0);
                 long bPart = bOff + (transB ? k0 : k0 * ldb);
-                OpenBlas.sgemm(transA, transB, m, n, len, 1f, a, aPart, lda, b, bPart, ldb, 0f, partial,
+                blas.sgemm(transA, transB, m, n, len, 1f, a, aPart, lda, b, bPart, ldb, 0f, partial,
                         (long) q * size, n);
             }
         });

@@ -8,7 +8,6 @@ import static dev.quadrant.device.cpu.CpuBackend.rowGrain;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
-import dev.quadrant.bindings.OpenBlas;
 import dev.quadrant.device.Tensor;
 import dev.quadrant.device.checks.OpChecks;
 import dev.quadrant.device.checks.SequenceOpChecks;
@@ -55,16 +54,17 @@ final class CpuSequenceOps {
         long cStride = (long) m * n;
         int lda = transA ? m : k;
         int ldb = transB ? k : n;
+        CpuBlas blas = be.blas();
         CpuPool.Body matrices = (part, from, to) -> {
             for (int i = from; i < to; i++) {
-                OpenBlas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
+                blas.sgemm(transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
                         b.offset() + i * bStride, ldb, beta, cb, c.offset() + i * cStride, n);
             }
         };
         double mnk = (double) m * n * k;
         if (mnk > CpuGemm.SINGLE_THREAD_MNK) {
             for (int i = 0; i < batch; i++) {
-                CpuGemm.sgemm(pool, transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
+                CpuGemm.sgemm(pool, be.blas(), transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
                         b.offset() + i * bStride, ldb, beta, cb, c.offset() + i * cStride, n);
             }
         } else {

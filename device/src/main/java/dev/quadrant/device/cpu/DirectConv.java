@@ -2,7 +2,6 @@ package dev.quadrant.device.cpu;
 
 import java.nio.FloatBuffer;
 
-import dev.quadrant.bindings.OpenBlas;
 
 import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 
@@ -142,7 +141,7 @@ final class DirectConv {
      * ({@link #imageFloats}), {@code row} ({@link #rowFloats}), {@code padded} ({@code out * Wp}) and {@code dwT}
      * ({@code out * C * kh * kw}).
      */
-    static void weightGradient(Geometry g, FloatBuffer x, int xo, int n0, int n1, FloatBuffer dy, long dyo, int out,
+    static void weightGradient(CpuBlas blas, Geometry g, FloatBuffer x, int xo, int n0, int n1, FloatBuffer dy, long dyo, int out,
                                FloatBuffer s, FloatBuffer dyPadded, float[] image, float[] row, float[] padded,
                                FloatBuffer dwT, FloatBuffer dw, long dwo) {
         int taps = g.colWidth();
@@ -163,7 +162,7 @@ final class DirectConv {
                 dyPadded.put((i + oy * wp) * out, padded, 0, wp * out);
             }
         }
-        OpenBlas.sgemm(false, false, taps, out, k, 1f, s, 0, k, dyPadded, 0, out, 0f, dwT, 0, out);   // [taps, out]
+        blas.sgemm(false, false, taps, out, k, 1f, s, 0, k, dyPadded, 0, out, 0f, dwT, 0, out);   // [taps, out]
         for (int tap = 0; tap < taps; tap++) {
             for (int o = 0; o < out; o++) {
                 dw.put(Math.toIntExact(dwo + (long) o * taps + tap), dwT.get(tap * out + o));

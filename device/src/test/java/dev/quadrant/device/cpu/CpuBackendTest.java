@@ -31,7 +31,13 @@ class CpuBackendTest {
         assertEquals(Device.Kind.CPU, BackendProvider.all().get(0).kind(), "CPU first");
         try (Backend be = p.create(Device.cpu(), 1)) {
             assertEquals(Device.cpu(), be.device());
-            assertTrue(be.describe().matches("cpu \\(OpenBLAS \\d+\\.\\d+\\.\\d+, 1 thread\\)"), be.describe());
+            assertTrue(be.describe().matches("cpu \\((OpenBLAS|oneDNN) \\d+\\.\\d+\\.\\d+, 1 thread\\)"), be.describe());
+            // -Dquadrant.cpu.gemm=auto (the default) takes oneDNN exactly where it loads
+            assertEquals(dev.quadrant.bindings.Dnnl.probe() == null ? CpuBlas.ONEDNN : CpuBlas.OPENBLAS,
+                    ((CpuBackend) be).blas());
+        }
+        try (CpuBackend open = new CpuBackend(Device.cpu(), 1, CpuBlas.OPENBLAS)) {
+            assertTrue(open.describe().matches("cpu \\(OpenBLAS \\d+\\.\\d+\\.\\d+, 1 thread\\)"), open.describe());
         }
         UserInputException e = assertThrows(UserInputException.class, () -> p.create(Device.cuda(0), 1));
         assertTrue(e.getMessage().contains("cuda:0"), e.getMessage());

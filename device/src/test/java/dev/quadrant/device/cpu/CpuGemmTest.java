@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.quadrant.bindings.Dnnl;
 
 import dev.quadrant.device.DType;
+import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
 
 /**
@@ -14,7 +20,7 @@ import dev.quadrant.device.Tensor;
  * for bit for every thread count, at the trainer's shapes (the GPT's projections and LM head, the MLP's layers) and
  * at ragged ones (sizes not a multiple of the 48-row block), for every transpose combination, with beta 0 and 1;
  * also for the tiny-C, long-k GEMMs it splits along k (by the shape only), and those within a float sum's error of a
- * float64 product.
+ * float64 product. Both GEMM libraries ({@link CpuBlas}) alike.
  */
 class CpuGemmTest {
     private static final int[][] MNK = {
@@ -25,8 +31,9 @@ class CpuGemmTest {
     };
 
     /** The k-split path against a float64 product, at LeNet's conv1 weight gradient (batch 128). */
-    @Test
-    void splitAlongKIsAccurate() {
+    @ParameterizedTest
+    @MethodSource("libraries")
+    void splitAlongKIsAccurate(CpuBlas blas) {
         int m = 6;
         int n = 25;
         int k = 100_352;
@@ -34,7 +41,7 @@ class CpuGemmTest {
         float[] a = gaussian(r, k * m);    // dy [k, m], used transposed
         float[] b = gaussian(r, k * n);    // col [k, n]
         float[] c0 = gaussian(r, m * n);
-        try (CpuBackend two = new CpuBackend(2)) {
+        try (CpuBackend two = new CpuBackend(Device.cpu(), 2, blas)) {
             float[] got = run(two, true, false, new int[] {m, n, k}, a, b, c0, 1f);
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
@@ -57,11 +64,23 @@ class CpuGemmTest {
         }
     }
 
-    @Test
-    void resultsDoNotDependOnTheThreadCount() {
+    /** The GEMM libraries of this machine: OpenBLAS, and oneDNN where it loads (it says why not otherwise). */
+    static Stream<CpuBlas> libraries() {
+        String why = Dnnl.probe();
+        if (why != null) {
+            System.out.println("[CpuGemmTest] oneDNN not tested here: " + why);
+        }
+        return why == null ? Stream.of(CpuBlas.OPENBLAS, CpuBlas.ONEDNN) : Stream.of(CpuBlas.OPENBLAS);
+    }
+
+    @ParameterizedTest
+    @MethodSource("libraries")
+    void resultsDoNotDependOnTheThreadCount(CpuBlas blas) {
         Random r = new Random(5);
         int checked = 0;
-        try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2); CpuBackend three = new CpuBackend(3)) {
+        Device cpu = Device.cpu();
+        try (CpuBackend one = new CpuBackend(cpu, 1, blas); CpuBackend two = new CpuBackend(cpu, 2, blas);
+             CpuBackend three = new CpuBackend(cpu, 3, blas)) {
             for (int[] s : MNK) {
                 for (int t = 0; t < 4; t++) {
                     boolean ta = (t & 1) != 0;

@@ -28,12 +28,14 @@ import dev.quadrant.device.BackendProvider;
 import dev.quadrant.device.DType;
 import dev.quadrant.device.Device;
 import dev.quadrant.device.Tensor;
+import dev.quadrant.device.cpu.CpuBackend;
+import dev.quadrant.device.cpu.CpuBlas;
 import dev.quadrant.device.reference.ReferenceBackend;
 
 /**
  * Every {@link Backend} method on every backend whose {@link BackendProvider} says it is usable here (CPU always;
  * CUDA joins by itself where a GPU is present; providers that are not usable are skipped with their reason and
- * their backend classes are never touched), against the float64 {@link ReferenceBackend} ({@link Ref}), with the
+ * their backend classes are never touched; the CPU once per GEMM library, {@link CpuBlas}), against the float64 {@link ReferenceBackend} ({@link Ref}), with the
  * tolerance of each op and its reason written next to the check (in {@code *Checks}). Every tensor argument is a
  * view at an odd offset into a larger buffer whose other elements must come through untouched.
  *
@@ -66,6 +68,11 @@ class BackendConformanceTest {
             Backend be = p.create(d, THREADS);
             backends.add(Named.of(be.describe(), be));
             another.put(be, threads -> p.create(d, threads));
+            if (be instanceof CpuBackend cpu && cpu.blas() != CpuBlas.OPENBLAS) {   // the fallback library too
+                CpuBackend open = new CpuBackend(d, THREADS, CpuBlas.OPENBLAS);
+                backends.add(Named.of(open.describe(), open));
+                another.put(open, threads -> new CpuBackend(d, threads, CpuBlas.OPENBLAS));
+            }
         }
         assertFalse(backends.isEmpty(), "no usable backend at all (the CPU one should always be)");
         ReferenceBackend ref = new ReferenceBackend();
