@@ -34,6 +34,12 @@ public enum CpuBlas {
         this.label = label;
     }
 
+    /** The library's name: {@code OpenBLAS} or {@code oneDNN}. */
+    @Override
+    public String toString() {
+        return label;
+    }
+
     /** The library {@code -Dquadrant.cpu.gemm} asks for (see the class comment). */
     public static CpuBlas choose() {
         String v = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);

@@ -149,9 +149,9 @@ public final class CpuThroughputBenchmark implements Callable<Integer> {
             ws.add(workload(name.trim()));
         }
         double bandwidth = StepBound.copyBandwidth(threads);
-        System.out.printf(Locale.ROOT, "CPU throughput, %d threads, Quadrant --devices %s, PyTorch %s "
+        System.out.printf(Locale.ROOT, "CPU throughput, %d threads, Quadrant --devices %s (GEMMs on %s), PyTorch %s "
                         + "(OMP_WAIT_POLICY %s), %d cores, copy bandwidth %.1f GB/s (read + write, %d threads), "
-                        + "medians of %d interleaved rounds%n", threads, devices,
+                        + "medians of %d interleaved rounds%n", threads, devices, dev.quadrant.device.cpu.CpuBlas.choose(),
                 torchVersion == null ? "absent" : torchVersion, ompWaitPolicy,
                 Runtime.getRuntime().availableProcessors(), bandwidth / 1e9, threads, rounds);
         Map<String, Row> quiet = measure(ws, torchVersion != null, bandwidth);
