@@ -44,6 +44,32 @@ class CpuBackendTest {
     }
 
     @Test
+    void gemmLibrarySettingIsChecked() {
+        String old = System.getProperty(CpuBlas.PROPERTY);
+        try {
+            System.setProperty(CpuBlas.PROPERTY, "mkl");
+            UserInputException e = assertThrows(UserInputException.class, CpuBlas::choose);
+            assertTrue(e.getMessage().contains("-Dquadrant.cpu.gemm=mkl: expected auto, onednn or openblas"),
+                    e.getMessage());
+            System.setProperty(CpuBlas.PROPERTY, "OpenBLAS");
+            assertEquals(CpuBlas.OPENBLAS, CpuBlas.choose());
+            System.setProperty(CpuBlas.PROPERTY, "onednn");
+            if (dev.quadrant.bindings.Dnnl.probe() == null) {
+                assertEquals(CpuBlas.ONEDNN, CpuBlas.choose());
+            } else {   // where it does not load, asking for it is an error that says why
+                e = assertThrows(UserInputException.class, CpuBlas::choose);
+                assertTrue(e.getMessage().contains("oneDNN does not load here"), e.getMessage());
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(CpuBlas.PROPERTY);
+            } else {
+                System.setProperty(CpuBlas.PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
     void threadBudgetSetsThePoolOpenBlasToOneThreadAndCloseEndsThePool() {
         CpuBackend be = new CpuBackend(2);
         assertEquals(1, OpenBlas.threads(), "the pool splits GEMMs; OpenBLAS runs each part on one thread");
