@@ -17,7 +17,7 @@ import dev.quadrant.device.checks.ImageOpChecks.Geometry;
  * times (im2col writes it, the forward GEMM and the weight gradient read it, the input gradient's GEMM writes
  * {@code dcol}, col2im reads it). Here the batch is cut into <em>chunks</em> of whole images whose column matrix
  * fits in {@link #TILE_FLOATS}; each chunk is unfolded into a per-thread tile ({@link ConvLoops}, tap order),
- * multiplied right away by one single-threaded OpenBLAS call, and, in the backward, unfolded again (recomputing is
+ * multiplied right away by one single-threaded GEMM call ({@link CpuBlas}), and, in the backward, unfolded again (recomputing is
  * cheaper than a trip to memory) for the weight gradient, while {@code dy W} goes into a second tile that col2im
  * folds into {@code dx}. {@code col} and {@code dcol} are never touched. A forward of few input channels at stride 1
  * (a first layer) skips the columns and the GEMM altogether: {@link DirectConv}.
@@ -149,8 +149,8 @@ final class CpuConvOps {
                     int n0 = q * per;
                     int n1 = Math.min(g.n(), n0 + per);
                     long dyAt = dyo + (long) n0 * positions * out;
-                    DirectConv.weightGradient(blas, g, xb, xo, n0, n1, dyb, dyAt, out, s.tile, s.dtile, s.image, s.rows,
-                            s.band, s.small, part, (long) q * weightFloats);
+                    DirectConv.weightGradient(blas, g, xb, xo, n0, n1, dyb, dyAt, out, s.tile, s.dtile, s.image,
+                            s.rows, s.band, s.small, part, (long) q * weightFloats);
                     if (dbb != null) {
                         columnSums(dyb, (int) dyAt, (n1 - n0) * positions, out, part, chunks * weightFloats + q * out,
                                 s.rows);
@@ -319,7 +319,7 @@ final class CpuConvOps {
                 .order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
-    /** One pool thread's scratch: two direct tiles for OpenBLAS and the heap arrays of {@link ConvLoops}. */
+    /** One pool thread's scratch: two direct tiles for the GEMM library and the heap arrays of {@link ConvLoops}. */
     private static final class Tiles {
         FloatBuffer tile = direct(0);
         FloatBuffer dtile = direct(0);

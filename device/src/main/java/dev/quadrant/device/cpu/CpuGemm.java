@@ -8,8 +8,9 @@ import dev.quadrant.bindings.OpenBlas;
 
 /**
  * Row-major {@code C = alpha op(A) op(B) + beta C} on the backend's {@link CpuPool}, each part one single-threaded
- * OpenBLAS call: {@link CpuBackend} keeps OpenBLAS at one thread and splits the GEMM itself, so that the loops and
- * the GEMMs share one thread budget and one way of waking threads (the pool's parked workers).
+ * call of the backend's GEMM library ({@link CpuBlas}: oneDNN or OpenBLAS; the measurements below were OpenBLAS's):
+ * {@link CpuBackend} keeps the library at one thread and splits the GEMM itself, so that the loops and the GEMMs
+ * share one thread budget and one way of waking threads (the pool's parked workers).
  *
  * <p>Why not OpenBLAS's own threads: on the shared 2-core host, a 2-thread OpenBLAS call of the GPT's shapes
  * ({@code [768,128] x [128,384]}) took 8.4 ms against 0.69 ms on one thread (GptOpBench, same run): its threads

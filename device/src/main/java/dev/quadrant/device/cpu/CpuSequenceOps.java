@@ -64,7 +64,7 @@ final class CpuSequenceOps {
         double mnk = (double) m * n * k;
         if (mnk > CpuGemm.SINGLE_THREAD_MNK) {
             for (int i = 0; i < batch; i++) {
-                CpuGemm.sgemm(pool, be.blas(), transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
+                CpuGemm.sgemm(pool, blas, transA, transB, m, n, k, alpha, ab, a.offset() + i * aStride, lda, bb,
                         b.offset() + i * bStride, ldb, beta, cb, c.offset() + i * cStride, n);
             }
         } else {

@@ -2,7 +2,6 @@ package dev.quadrant.device.cpu;
 
 import java.nio.FloatBuffer;
 
-
 import dev.quadrant.device.checks.ImageOpChecks.Geometry;
 
 /**
@@ -141,8 +140,8 @@ final class DirectConv {
      * ({@link #imageFloats}), {@code row} ({@link #rowFloats}), {@code padded} ({@code out * Wp}) and {@code dwT}
      * ({@code out * C * kh * kw}).
      */
-    static void weightGradient(CpuBlas blas, Geometry g, FloatBuffer x, int xo, int n0, int n1, FloatBuffer dy, long dyo, int out,
-                               FloatBuffer s, FloatBuffer dyPadded, float[] image, float[] row, float[] padded,
+    static void weightGradient(CpuBlas blas, Geometry g, FloatBuffer x, int xo, int n0, int n1, FloatBuffer dy,
+                               long dyo, int out, FloatBuffer s, FloatBuffer dyPadded, float[] image, float[] row, float[] padded,
                                FloatBuffer dwT, FloatBuffer dw, long dwo) {
         int taps = g.colWidth();
         int wp = wp(g);
