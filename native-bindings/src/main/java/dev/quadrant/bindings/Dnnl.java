@@ -71,14 +71,13 @@ public final class Dnnl {
                         + "built by quadrant-native-bindings' Maven profile omp-glue where /usr/bin/g++ exists: "
                         + "install g++ and rebuild";
             }
-            int threads = OmpNative.qomp_set_num_threads(1);
+            int threads = singleThreaded();
             if (threads != 1) {
                 return failure = "oneDNN loaded but its OpenMP thread count could not be set to 1 ("
                         + (threads == OmpNative.NOT_LOADED ? "libgomp.so.1 is not loaded in this process"
                         : threads == OmpNative.NO_SYMBOL ? "libgomp.so.1 lacks omp_set_num_threads"
                         : "omp_get_max_threads() = " + threads + " afterwards") + ")";
             }
-            SINGLE.set(true);
             loaded = true;
             return null;
         }
@@ -114,13 +113,12 @@ public final class Dnnl {
             load();
         }
         if (!SINGLE.get()) {
-            int threads = OmpNative.qomp_set_num_threads(1);
+            int threads = singleThreaded();
             if (threads != 1) {
                 throw new NativeException("oneDNN", "omp_set_num_threads(1)", threads,
                         "omp_get_max_threads() is " + threads + " afterwards on thread " + Thread.currentThread().getName(),
                         "set OMP_NUM_THREADS=1, or run with -Dquadrant.cpu.gemm=openblas");
             }
-            SINGLE.set(true);
         }
         if (k == 0) {   // oneDNN and BLAS agree here, but say it: C = beta * C, and beta 0 never reads C
             scale(beta, c, cOff, m, n, ldc);
@@ -135,6 +133,18 @@ public final class Dnnl {
             throw new NativeException("oneDNN", "dnnl_sgemm", status, statusName(status),
                     "m=" + m + " n=" + n + " k=" + k + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc);
         }
+    }
+
+    /**
+     * Sets the calling thread's OpenMP thread count to 1 and returns {@code omp_get_max_threads()} afterwards (or an
+     * {@link OmpNative} status); remembers success for this thread.
+     */
+    private static int singleThreaded() {
+        int threads = OmpNative.qomp_set_num_threads(1);
+        if (threads == 1) {
+            SINGLE.set(true);
+        }
+        return threads;
     }
 
     private static void scale(float beta, FloatBuffer c, long cOff, int m, int n, int ldc) {

@@ -28,8 +28,9 @@ public final class CpuBackendProvider implements BackendProvider {
     /** Always usable; the reason names the host's processor count and GEMM library ({@link CpuBlas#choose()}'s auto). */
     @Override
     public Availability availability() {
+        String why = Dnnl.probe();
         return Availability.yes("host CPU, " + Runtime.getRuntime().availableProcessors() + " processors, GEMMs on "
-                + (Dnnl.probe() == null ? "oneDNN" : "OpenBLAS (oneDNN: " + Dnnl.probe() + ")"));
+                + (why == null ? "oneDNN" : "OpenBLAS (oneDNN: " + why + ")"));
     }
 
     @Override
