@@ -32,8 +32,17 @@ public final class Bind {
      */
     public Tensor gemmValue(ParamRef p) { return params.gemmValue(p.name()); }
 
-    /** The parameter's gradient, with its shape. */
-    public Tensor gradient(ParamRef p) { return params.gradient(p.name()); }
+    /**
+     * The parameter's gradient, with its shape, for a module that ACCUMULATES into it (a scatter-add, a backend op
+     * that adds): it is zeroed at the start of every step ({@link Parameters#beginStep}).
+     */
+    public Tensor gradient(ParamRef p) { return params.accumulatingGradient(p.name()); }
+
+    /**
+     * The parameter's gradient for a module that can overwrite it on the step's first write: each write uses
+     * {@link GradientSink#beta} (0 first, then 1), and the step skips zeroing it (see {@link Parameters}).
+     */
+    public GradientSink overwritableGradient(ParamRef p) { return params.overwritableGradient(p.name()); }
 
     /** Flat-buffer offset of a parameter. */
     public long offset(ParamRef p) { return params.layout().entry(p.name()).offset(); }

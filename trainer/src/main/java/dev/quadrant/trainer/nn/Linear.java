@@ -26,8 +26,8 @@ public final class Linear implements Module {
     private Backend be;
     private Tensor weight;   // [out, in]
     private Tensor bias;     // [out]
-    private Tensor dWeight;  // [out, in]
-    private Tensor dBias;    // [out]
+    private GradientSink dWeight;  // [out, in]: overwritten by the step's first backward
+    private GradientSink dBias;    // [out]
     private Tensor y;        // [maxRows, ..., out]
     private Tensor dx;       // [maxRows, ..., in]
     private Tensor dy16;     // [maxRows, ..., out] BF16 or null
@@ -75,10 +75,10 @@ public final class Linear implements Module {
     public void bind(Bind bind) {
         be = bind.backend();
         weight = bind.gemmValue(w);   // the bf16 copy where GEMMs round to bf16
-        dWeight = bind.gradient(w);
+        dWeight = bind.overwritableGradient(w);
         if (b != null) {
             bias = bind.value(b);
-            dBias = bind.gradient(b);
+            dBias = bind.overwritableGradient(b);
         }
         y = bind.tensor(ySlot);
         dx = bind.tensor(dxSlot);
@@ -101,9 +101,9 @@ public final class Linear implements Module {
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
         Tensor dyOp = GemmInput.rounded(be, dym, dy16);   // cast once (where GEMMs round) for both GEMMs
-        be.gemm(true, false, 1f, dyOp, in16.last(), 1f, dWeight);
+        be.gemm(true, false, 1f, dyOp, in16.last(), dWeight.beta(), dWeight.tensor());
         if (dBias != null) {
-            be.columnSums(dym, 1f, dBias);
+            be.columnSums(dym, dBias.beta(), dBias.tensor());
         }
         if (!ctx.needInputGradient()) {
             return null;

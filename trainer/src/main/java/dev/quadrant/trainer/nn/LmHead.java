@@ -29,7 +29,7 @@ public final class LmHead implements Module {
     private ActivationRef dy16Slot;  // dy rounded to bf16, read by both backward GEMMs
     private Backend be;
     private Tensor weight;    // [V, D]
-    private Tensor dWeight;   // [V, D]
+    private GradientSink dWeight;   // [V, D]: overwritten by the step's first write unless tied to an accumulator
     private Tensor y;         // [maxRows, T, V]
     private Tensor dx;        // [maxRows, T, D]
     private Tensor dy16;      // [maxRows, T, V] BF16 or null
@@ -84,7 +84,7 @@ public final class LmHead implements Module {
     public void bind(Bind b) {
         be = b.backend();
         weight = b.gemmValue(w);   // the bf16 copy where GEMMs round to bf16
-        dWeight = b.gradient(w);
+        dWeight = b.overwritableGradient(w);
         y = b.tensor(ySlot);
         dx = b.tensor(dxSlot);
         in16 = new GemmInput(b.tensor(x16Slot));
@@ -102,7 +102,7 @@ public final class LmHead implements Module {
     public Tensor backward(Tensor dy, Backward ctx) {
         Tensor dym = Shapes.asMatrix(dy);
         Tensor dyOp = GemmInput.rounded(be, dym, dy16);   // cast once (where GEMMs round) for both GEMMs
-        be.gemm(true, false, 1f, dyOp, in16.last(), 1f, dWeight);
+        be.gemm(true, false, 1f, dyOp, in16.last(), dWeight.beta(), dWeight.tensor());
         if (!ctx.needInputGradient()) {
             return null;
         }

@@ -83,6 +83,8 @@ public final class Model implements AutoCloseable {
         return activations.build(rows, convolutionColumns, bf16Operands);
     }
 
+    private Parameters bound;   // since bind
+
     /** The plan in use since {@link #bind}, or null before. */
     public ActivationPlan boundPlan() { return plan; }
 
@@ -114,6 +116,7 @@ public final class Model implements AutoCloseable {
             }
         }
         plan = p;
+        bound = params;
         for (DType t : DType.values()) {
             long n = plan.arenaElements(t);
             if (n > 0) {
@@ -144,6 +147,7 @@ public final class Model implements AutoCloseable {
      */
     public void backward(Tensor dOut, java.util.function.LongConsumer ready) {
         root.backward(dOut, new Backward(false, ready));
+        bound.zeroUnwritten();   // an overwritable gradient no module wrote reads as zero before anyone uses it
         ready.accept(0);
     }
 

@@ -186,7 +186,7 @@ public final class Replica implements AutoCloseable {
      * refreshed ({@link Parameters#refreshCopy}).
      */
     public void zeroGradients() {
-        be.fill(params.gradients(), 0f);
+        params.beginStep();   // zeroes what accumulates; overwritable gradients are left to their first write
         params.refreshCopy();
     }
 
@@ -289,6 +289,7 @@ public final class Replica implements AutoCloseable {
             throw new IllegalArgumentException("replica " + rank + " got " + rows + " rows, buffers hold " + maxRows);
         }
         if (rows == 0) {
+            params.zeroUnwritten();   // nothing written: the overwritable gradients must read as zeros
             gradientsReadyFrom.accept(0);
             return;
         }
