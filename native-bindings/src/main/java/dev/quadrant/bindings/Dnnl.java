@@ -109,17 +109,7 @@ public final class Dnnl {
         if (m == 0 || n == 0) {
             return;
         }
-        if (!loaded) {
-            load();
-        }
-        if (!SINGLE.get()) {
-            int threads = singleThreaded();
-            if (threads != 1) {
-                throw new NativeException("oneDNN", "omp_set_num_threads(1)", threads,
-                        "omp_get_max_threads() is " + threads + " afterwards on thread " + Thread.currentThread().getName(),
-                        "set OMP_NUM_THREADS=1, or run with -Dquadrant.cpu.gemm=openblas");
-            }
-        }
+        ready();
         if (k == 0) {   // oneDNN and BLAS agree here, but say it: C = beta * C, and beta 0 never reads C
             scale(beta, c, cOff, m, n, ldc);
             return;
@@ -132,6 +122,60 @@ public final class Dnnl {
         if (status != 0) {
             throw new NativeException("oneDNN", "dnnl_sgemm", status, statusName(status),
                     "m=" + m + " n=" + n + " k=" + k + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc);
+        }
+    }
+
+    /** Fewest columns of C for which {@link #gemm} takes the matmul primitive ({@code n = 10} was slower). */
+    static final int MATMUL_MIN_N = 16;
+
+    /**
+     * Row-major C = alpha * op(A) * op(B) + beta * C on the calling thread alone, by oneDNN's faster routine for the
+     * shape: the matmul primitive ({@link DnnlMatmul}) for {@code A B^T} with alpha 1, beta 0 or 1 and
+     * {@code n >= }{@link #MATMUL_MIN_N}, else {@link #sgemm}. Arguments as {@link OpenBlas#sgemm}. The routine is a
+     * function of the arguments alone, so results are the same run to run.
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            FloatBuffer a, long aOff, int lda, FloatBuffer b, long bOff, int ldb,
+                            float beta, FloatBuffer c, long cOff, int ldc) {
+        if (!transA && transB && alpha == 1f && (beta == 0f || beta == 1f) && n >= MATMUL_MIN_N && k > 0) {
+            matmul(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc);
+        } else {
+            sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /**
+     * Row-major {@code C = op(A) op(B)}, or {@code C += op(A) op(B)} when {@code accumulate}, by oneDNN's matmul
+     * primitive on the calling thread alone; other arguments as {@link OpenBlas#sgemm}. Without {@code accumulate}
+     * C is not read.
+     */
+    public static void matmul(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, long aOff, int lda,
+                              FloatBuffer b, long bOff, int ldb, boolean accumulate, FloatBuffer c, long cOff,
+                              int ldc) {
+        OpenBlas.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        ready();
+        if (k == 0) {
+            scale(accumulate ? 1f : 0f, c, cOff, m, n, ldc);
+            return;
+        }
+        DnnlMatmul.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+    }
+
+    /** Loads oneDNN if needed and makes sure this thread's OpenMP thread count is 1. */
+    private static void ready() {
+        if (!loaded) {
+            load();
+        }
+        if (!SINGLE.get()) {
+            int threads = singleThreaded();
+            if (threads != 1) {
+                throw new NativeException("oneDNN", "omp_set_num_threads(1)", threads,
+                        "omp_get_max_threads() is " + threads + " afterwards on thread " + Thread.currentThread().getName(),
+                        "set OMP_NUM_THREADS=1, or run with -Dquadrant.cpu.gemm=openblas");
+            }
         }
     }
 

@@ -18,10 +18,11 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Dnnl}: oneDNN and its OpenMP glue load on this build's machines (linux-x86_64 with g++, as CI), its sgemm
- * matches a float64 product for every transpose at offsets and padded leading dimensions, {@code beta = 0} never
- * reads C (NaN there stays out), the arguments OpenBLAS would reject are rejected before the call, and calls from
- * several threads at once give each the same bits as alone (each on one OpenMP thread of its own).
+ * {@link Dnnl}: oneDNN and its OpenMP glue load on this build's machines (linux-x86_64 with g++, as CI), its sgemm,
+ * its matmul primitive and the dispatch between them ({@link Dnnl#gemm}) match a float64 product for every transpose
+ * at offsets and padded leading dimensions, {@code beta = 0} never reads C (NaN there stays out), the arguments
+ * OpenBLAS would reject are rejected before the call, and calls from several threads at once give each the same bits
+ * as alone (each on one OpenMP thread of its own; the matmul primitives shared, their scratchpads not).
  */
 class DnnlTest {
     @Test
@@ -39,13 +40,34 @@ class DnnlTest {
                 boolean ta = (t & 1) != 0;
                 boolean tb = (t & 2) != 0;
                 for (float beta : new float[] {0f, 1f, 0.5f}) {
-                    check(r, s[0], s[1], s[2], ta, tb, 0.75f, beta);
+                    check(r, Routine.SGEMM, s[0], s[1], s[2], ta, tb, 0.75f, beta);
+                    check(r, Routine.GEMM, s[0], s[1], s[2], ta, tb, 1f, beta);   // alpha 1: A B^T takes matmul
+                }
+                for (float beta : new float[] {0f, 1f}) {
+                    check(r, Routine.MATMUL, s[0], s[1], s[2], ta, tb, 1f, beta);
                 }
             }
         }
     }
 
-    private static void check(Random r, int m, int n, int k, boolean ta, boolean tb, float alpha, float beta) {
+    /** The entry point under test. */
+    private enum Routine { SGEMM, GEMM, MATMUL }
+
+    private static void run(Routine how, boolean ta, boolean tb, int m, int n, int k, float alpha, FloatBuffer a,
+                            long aOff, int lda, FloatBuffer b, long bOff, int ldb, float beta, FloatBuffer c, long cOff,
+                            int ldc) {
+        switch (how) {
+            case SGEMM -> Dnnl.sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            case GEMM -> Dnnl.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            case MATMUL -> {
+                assertEquals(1f, alpha, "matmul has alpha 1");
+                Dnnl.matmul(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc);
+            }
+        }
+    }
+
+    private static void check(Random r, Routine how, int m, int n, int k, boolean ta, boolean tb, float alpha,
+                              float beta) {
         int lda = (ta ? m : k) + 3;   // padded rows: the leading dimension is honoured
         int ldb = (tb ? k : n) + 1;
         int ldc = n + 2;
@@ -64,7 +86,7 @@ class DnnlTest {
                 c.put(cOff + i * ldc, Float.NaN);   // beta 0: C is not read
             }
         }
-        Dnnl.sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        run(how, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double dot = 0;
@@ -80,8 +102,8 @@ class DnnlTest {
                 double tol = (abs * alpha + Math.abs(beta * old)) * 4 * Math.sqrt(k) * 0x1p-24 + 1e-6;
                 double got = c.get(cOff + i * ldc + j);
                 if (!(Math.abs(got - want) <= tol)) {
-                    throw new AssertionError(String.format("dnnl sgemm %dx%dx%d ta=%b tb=%b beta=%s: c[%d,%d] = %s, "
-                            + "float64 gives %s (tolerance %.3g)", m, n, k, ta, tb, beta, i, j, got, want, tol));
+                    throw new AssertionError(String.format("dnnl %s %dx%dx%d ta=%b tb=%b beta=%s: c[%d,%d] = %s, "
+                            + "float64 gives %s (tolerance %.3g)", how, m, n, k, ta, tb, beta, i, j, got, want, tol));
                 }
             }
             for (int j = n; j < ldc && i * ldc + j + cOff < c.capacity(); j++) {   // the padding stays untouched
@@ -124,10 +146,24 @@ class DnnlTest {
         for (int i = 0; i < 6; i++) {
             assertEquals(0f, c.get(i));
         }
+        c.put(1, 2f);
+        Dnnl.matmul(false, true, 2, 3, 0, none, 0, 1, none, 0, 1, true, c, 0, 3);   // C += nothing
+        assertEquals(2f, c.get(1));
+        c.put(0, Float.NaN);
+        Dnnl.matmul(false, true, 2, 3, 0, none, 0, 1, none, 0, 1, false, c, 0, 3);  // C = nothing: zeros, not read
+        for (int i = 0; i < 6; i++) {
+            assertEquals(0f, c.get(i));
+        }
     }
 
     @Test
     void concurrentCallsGiveTheBitsOfOneCall() throws Exception {
+        for (Routine how : Routine.values()) {
+            concurrent(how);
+        }
+    }
+
+    private static void concurrent(Routine how) throws Exception {
         Random r = new Random(9);
         int m = 196;
         int n = 32;
@@ -135,7 +171,7 @@ class DnnlTest {
         FloatBuffer a = gaussian(r, m * k);
         FloatBuffer b = gaussian(r, n * k);
         FloatBuffer alone = gaussian(r, m * n);
-        Dnnl.sgemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, alone, 0, n);
+        run(how, false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, alone, 0, n);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             List<Future<FloatBuffer>> results = new ArrayList<>();
@@ -143,7 +179,7 @@ class DnnlTest {
                 results.add(pool.submit(() -> {
                     FloatBuffer c = gaussian(new Random(), m * n);
                     for (int rep = 0; rep < 20; rep++) {
-                        Dnnl.sgemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+                        run(how, false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
                     }
                     return c;
                 }));
@@ -151,7 +187,8 @@ class DnnlTest {
             for (Future<FloatBuffer> f : results) {
                 FloatBuffer c = f.get();
                 for (int i = 0; i < m * n; i++) {
-                    assertEquals(Float.floatToRawIntBits(alone.get(i)), Float.floatToRawIntBits(c.get(i)), "c[" + i + "]");
+                    assertEquals(Float.floatToRawIntBits(alone.get(i)), Float.floatToRawIntBits(c.get(i)),
+                            how + " c[" + i + "]");
                 }
             }
         } finally {

@@ -22,7 +22,10 @@ import dev.quadrant.device.UserInputException;
 public enum CpuBlas {
     /** OpenBLAS (always bundled). */
     OPENBLAS("OpenBLAS"),
-    /** oneDNN's {@code dnnl_sgemm} (optional: see {@link Dnnl#probe()}). */
+    /**
+     * oneDNN (optional: see {@link Dnnl#probe()}): its matmul primitive for {@code A B^T}, {@code dnnl_sgemm} for the
+     * rest ({@link Dnnl#gemm}).
+     */
     ONEDNN("oneDNN");
 
     /** The system property that picks the library. */
@@ -80,7 +83,7 @@ public enum CpuBlas {
     void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatBuffer a, long aOff, int lda,
                FloatBuffer b, long bOff, int ldb, float beta, FloatBuffer c, long cOff, int ldc) {
         if (this == ONEDNN) {
-            Dnnl.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            Dnnl.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {
             OpenBlas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
