@@ -1,7 +1,10 @@
 package dev.quadrant.bindings;
 
+import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,7 +34,8 @@ import org.bytedeco.javacpp.Pointer;
  * <p>One primitive per shape (transpositions, sizes, leading dimensions, accumulate or not), created on first use and
  * kept for the life of the process (a training run has a handful of shapes); its scratchpad is the caller's (user
  * mode), so threads can run one primitive at once. Each thread has its own stream and memory objects (handles set per
- * call) and scratch buffer; execution runs on the calling thread alone ({@link Dnnl} set its OpenMP thread count to 1).
+ * call) and scratch buffer, released when the thread has ended; execution runs on the calling thread alone
+ * ({@link Dnnl} set its OpenMP thread count to 1).
  * The result is a function of the arguments only, run to run and thread to thread. Every oneDNN call is checked.
  */
 final class DnnlMatmul {
@@ -47,15 +51,44 @@ final class DnnlMatmul {
     private record Bound(dnnl_memory src, dnnl_memory weights, dnnl_memory dst, dnnl_exec_arg_t args, int nargs,
                          BytePointer scratch) {}
 
-    /** A thread's stream and bound memories. */
+    /**
+     * A thread's stream and bound memories. When the thread ends and this becomes unreachable, {@link #CLEANER}
+     * destroys the stream and the memories ({@link Owned}, which does not refer back here) and lets the scratch
+     * buffers go: a CPU backend's pool threads end when it is closed.
+     */
     private static final class PerThread {
         final dnnl_stream stream = new dnnl_stream();
         final Map<Plan, Bound> bound = new IdentityHashMap<>();
+        final Owned owned = new Owned();
 
         PerThread() {
             check(dnnl.dnnl_stream_create(stream, engine(), dnnl.dnnl_stream_default_flags), "dnnl_stream_create", null);
+            owned.stream = stream;
+            CLEANER.register(this, owned);
         }
     }
+
+    /** What a {@link PerThread} created, destroyed once it is unreachable (statuses ignored: nothing to tell). */
+    private static final class Owned implements Runnable {
+        dnnl_stream stream;
+        final List<dnnl_memory> memories = new ArrayList<>();
+        final List<BytePointer> scratch = new ArrayList<>();
+
+        @Override
+        public void run() {
+            for (dnnl_memory m : memories) {
+                dnnl.dnnl_memory_destroy(m);
+            }
+            if (stream != null) {
+                dnnl.dnnl_stream_destroy(stream);
+            }
+            for (BytePointer b : scratch) {
+                b.close();
+            }
+        }
+    }
+
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private static final Object LOCK = new Object();
     private static volatile dnnl_engine engine;
@@ -73,7 +106,7 @@ final class DnnlMatmul {
         Key key = new Key(transA, transB, m, n, k, lda, ldb, ldc, accumulate);
         Plan plan = PLANS.computeIfAbsent(key, DnnlMatmul::plan);
         PerThread t = THREAD.get();
-        Bound mem = t.bound.computeIfAbsent(plan, DnnlMatmul::bind);
+        Bound mem = t.bound.computeIfAbsent(plan, p -> bind(p, t.owned));
         check(dnnl.dnnl_memory_set_data_handle(mem.src(), new At(a, aOff)),
                 "dnnl_memory_set_data_handle", key);
         check(dnnl.dnnl_memory_set_data_handle(mem.weights(), new At(b, bOff)),
@@ -154,17 +187,19 @@ final class DnnlMatmul {
     }
 
     /** This thread's memory objects for {@code plan} (no data yet) and, if it needs one, its scratch buffer. */
-    private static Bound bind(Plan plan) {
-        dnnl_memory src = memory(plan.src());
-        dnnl_memory weights = memory(plan.weights());
-        dnnl_memory dst = memory(plan.dst());
+    private static Bound bind(Plan plan, Owned owned) {
+        dnnl_memory src = memory(plan.src(), owned);
+        dnnl_memory weights = memory(plan.weights(), owned);
+        dnnl_memory dst = memory(plan.dst(), owned);
         BytePointer scratch = null;
         dnnl_memory scratchMem = null;
         if (plan.scratchBytes() > 0) {
             scratch = new BytePointer(plan.scratchBytes());
+            owned.scratch.add(scratch);
             scratchMem = new dnnl_memory();
             check(dnnl.dnnl_memory_create(scratchMem, plan.scratchpad(), engine(), scratch), "dnnl_memory_create",
                     null);
+            owned.memories.add(scratchMem);
         }
         int nargs = scratchMem == null ? 3 : 4;
         dnnl_exec_arg_t args = new dnnl_exec_arg_t(nargs);
@@ -178,9 +213,10 @@ final class DnnlMatmul {
         return new Bound(src, weights, dst, args, nargs, scratch);
     }
 
-    private static dnnl_memory memory(dnnl_memory_desc d) {
+    private static dnnl_memory memory(dnnl_memory_desc d, Owned owned) {
         dnnl_memory mem = new dnnl_memory();
         check(dnnl.dnnl_memory_create(mem, d, engine(), null), "dnnl_memory_create", null);   // handle set per call
+        owned.memories.add(mem);
         return mem;
     }
 
