@@ -132,22 +132,27 @@ public final class Dnnl {
      * Row-major C = alpha * op(A) * op(B) + beta * C on the calling thread alone, by oneDNN's faster routine for the
      * shape: the matmul primitive ({@link DnnlMatmul}) for {@code A B^T} with alpha 1, beta 0 or 1 and
      * {@code n >= }{@link #MATMUL_MIN_N}, else {@link #sgemm}. Arguments as {@link OpenBlas#sgemm}. The routine is a
-     * function of the arguments alone, so results are the same run to run.
+     * function of the arguments (and, past {@link DnnlMatmul#MAX_PLANS} shapes in one process, of which came first),
+     * so results are the same run to run.
      */
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             FloatBuffer a, long aOff, int lda, FloatBuffer b, long bOff, int ldb,
                             float beta, FloatBuffer c, long cOff, int ldc) {
-        if (!transA && transB && alpha == 1f && (beta == 0f || beta == 1f) && n >= MATMUL_MIN_N && k > 0) {
-            matmul(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc);
-        } else {
-            sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        if (!transA && transB && alpha == 1f && (beta == 0f || beta == 1f) && n >= MATMUL_MIN_N && k > 0 && m > 0) {
+            OpenBlas.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            ready();
+            if (DnnlMatmul.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc)) {
+                return;
+            }
         }
+        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /**
      * Row-major {@code C = op(A) op(B)}, or {@code C += op(A) op(B)} when {@code accumulate}, by oneDNN's matmul
-     * primitive on the calling thread alone; other arguments as {@link OpenBlas#sgemm}. Without {@code accumulate}
-     * C is not read.
+     * primitive on the calling thread alone (or {@code dnnl_sgemm} for a new shape past
+     * {@link DnnlMatmul#MAX_PLANS}); other arguments as {@link OpenBlas#sgemm}. Without {@code accumulate} C is not
+     * read.
      */
     public static void matmul(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, long aOff, int lda,
                               FloatBuffer b, long bOff, int ldb, boolean accumulate, FloatBuffer c, long cOff,
@@ -161,7 +166,9 @@ public final class Dnnl {
             scale(accumulate ? 1f : 0f, c, cOff, m, n, ldc);
             return;
         }
-        DnnlMatmul.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+        if (!DnnlMatmul.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) {
+            sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, accumulate ? 1f : 0f, c, cOff, ldc);
+        }
     }
 
     /** Loads oneDNN if needed and makes sure this thread's OpenMP thread count is 1. */

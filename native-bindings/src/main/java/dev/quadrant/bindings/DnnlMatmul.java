@@ -32,7 +32,8 @@ import org.bytedeco.javacpp.Pointer;
  * slower ({@code A^T B}, a weight gradient: 5.4-5.7 against 4.9-5.1 ms), and so was {@code n = 10}.
  *
  * <p>One primitive per shape (transpositions, sizes, leading dimensions, accumulate or not), created on first use and
- * kept for the life of the process (a training run has a handful of shapes); its scratchpad is the caller's (user
+ * kept for the life of the process (a training run has a handful of shapes; past {@link #MAX_PLANS}, new shapes go to
+ * {@code dnnl_sgemm}); its scratchpad is the caller's (user
  * mode), so threads can run one primitive at once. Each thread has its own stream and memory objects (handles set per
  * call) and scratch buffer, released when the thread has ended; execution runs on the calling thread alone
  * ({@link Dnnl} set its OpenMP thread count to 1).
@@ -92,19 +93,36 @@ final class DnnlMatmul {
 
     private static final Object LOCK = new Object();
     private static volatile dnnl_engine engine;
+    /**
+     * Most shapes with a primitive: a training run has a handful, but a caller whose rows vary call by call (token by
+     * token generation) would otherwise create primitives (and their JIT-compiled kernels) without end.
+     */
+    static final int MAX_PLANS = 256;
     private static final Map<Key, Plan> PLANS = new ConcurrentHashMap<>();
     private static final ThreadLocal<PerThread> THREAD = ThreadLocal.withInitial(PerThread::new);
 
     private DnnlMatmul() {}
 
+    /** How many shapes have a primitive (tests). */
+    static int plans() {
+        return PLANS.size();
+    }
+
     /**
      * {@code C = op(A) op(B)}, or {@code C += op(A) op(B)} when {@code accumulate}, on the calling thread; arguments as
-     * {@link OpenBlas#sgemm} (checked by the caller), {@code k > 0}. Without {@code accumulate}, C is not read.
+     * {@link OpenBlas#sgemm} (checked by the caller), {@code k > 0}. Without {@code accumulate}, C is not read. Returns
+     * false, having done nothing, for a new shape once {@link #MAX_PLANS} shapes have primitives.
      */
-    static void gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, long aOff, int lda,
-                     FloatBuffer b, long bOff, int ldb, boolean accumulate, FloatBuffer c, long cOff, int ldc) {
+    static boolean gemm(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, long aOff, int lda,
+                        FloatBuffer b, long bOff, int ldb, boolean accumulate, FloatBuffer c, long cOff, int ldc) {
         Key key = new Key(transA, transB, m, n, k, lda, ldb, ldc, accumulate);
-        Plan plan = PLANS.computeIfAbsent(key, DnnlMatmul::plan);
+        Plan plan = PLANS.get(key);
+        if (plan == null) {
+            if (PLANS.size() >= MAX_PLANS) {
+                return false;   // a new shape once the cache is full: the caller runs dnnl_sgemm
+            }
+            plan = PLANS.computeIfAbsent(key, DnnlMatmul::plan);
+        }
         PerThread t = THREAD.get();
         Bound mem = t.bound.computeIfAbsent(plan, p -> bind(p, t.owned));
         check(dnnl.dnnl_memory_set_data_handle(mem.src(), new At(a, aOff)),
@@ -116,6 +134,7 @@ final class DnnlMatmul {
         check(dnnl.dnnl_primitive_execute(plan.primitive(), t.stream, mem.nargs(), mem.args().position(0)),
                 "dnnl_primitive_execute", key);
         check(dnnl.dnnl_stream_wait(t.stream), "dnnl_stream_wait", key);
+        return true;
     }
 
     /**

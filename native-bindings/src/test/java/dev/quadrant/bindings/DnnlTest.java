@@ -116,6 +116,16 @@ class DnnlTest {
     }
 
     @Test
+    void shapesPastThePrimitiveCacheStillMultiply() {
+        Random r = new Random(7);
+        for (int m = 1; m <= DnnlMatmul.MAX_PLANS + 8; m++) {   // each m a shape of its own: the last ones fall back
+            check(r, Routine.GEMM, m, 16, 3, false, true, 1f, m % 2);
+        }
+        check(r, Routine.MATMUL, DnnlMatmul.MAX_PLANS + 9, 17, 3, false, true, 1f, 0f);
+        assertEquals(DnnlMatmul.MAX_PLANS, DnnlMatmul.plans(), "the cache is full and stays so: the last shapes fell back");
+    }
+
+    @Test
     void rejectsWhatBlasWouldRejectBeforeTheCall() {
         FloatBuffer a = gaussian(new Random(1), 12);
         FloatBuffer c = gaussian(new Random(2), 12);

@@ -35,6 +35,7 @@ public final class Model implements AutoCloseable {
     private final ActivationPlan.Builder activations;
     private final Map<DType, Tensor> arenas = new EnumMap<>(DType.class);
     private ActivationPlan plan;
+    private Parameters bound;   // since bind: backward zeroes its unwritten overwritable gradients
 
     public Model(Module root, int[] inputShape, DType inputDtype) {
         this.root = root;
@@ -82,8 +83,6 @@ public final class Model implements AutoCloseable {
     public ActivationPlan plan(int rows, boolean convolutionColumns, boolean bf16Operands) {
         return activations.build(rows, convolutionColumns, bf16Operands);
     }
-
-    private Parameters bound;   // since bind
 
     /** The plan in use since {@link #bind}, or null before. */
     public ActivationPlan boundPlan() { return plan; }

@@ -1,7 +1,10 @@
 package dev.quadrant.trainer.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.quadrant.device.Backend;
 import dev.quadrant.device.DType;
@@ -43,7 +46,7 @@ public final class Parameters implements AutoCloseable {
     public static final String POISON_PROPERTY = "quadrant.poisonGradients";
     private static final boolean POISON = Boolean.getBoolean(POISON_PROPERTY);
 
-    private final java.util.Map<String, Integer> index = new java.util.HashMap<>();   // entry name -> position
+    private final Map<String, Integer> index = new HashMap<>();   // entry name -> position
     private final boolean[] overwritable; // some writer binds it through a GradientSink
     private final boolean[] accumulated;  // some writer binds it plainly: zeroed by beginStep, sinks say 1
     private final long[] writtenIn;       // the step in which a sink last wrote it
@@ -69,7 +72,7 @@ public final class Parameters implements AutoCloseable {
         this.overwritable = new boolean[n];
         this.accumulated = new boolean[n];
         this.writtenIn = new long[n];
-        java.util.Arrays.fill(writtenIn, -1);
+        Arrays.fill(writtenIn, -1);
     }
 
     public ParamLayout layout() { return layout; }
