@@ -138,14 +138,11 @@ public final class Dnnl {
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             FloatBuffer a, long aOff, int lda, FloatBuffer b, long bOff, int ldb,
                             float beta, FloatBuffer c, long cOff, int ldc) {
-        if (!transA && transB && alpha == 1f && (beta == 0f || beta == 1f) && n >= MATMUL_MIN_N && k > 0 && m > 0) {
-            OpenBlas.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-            ready();
-            if (DnnlMatmul.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc)) {
-                return;
-            }
+        if (!transA && transB && alpha == 1f && (beta == 0f || beta == 1f) && n >= MATMUL_MIN_N) {
+            matmul(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc);
+        } else {
+            sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
-        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /**

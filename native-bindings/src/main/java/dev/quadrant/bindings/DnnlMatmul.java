@@ -33,11 +33,10 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>One primitive per shape (transpositions, sizes, leading dimensions, accumulate or not), created on first use and
  * kept for the life of the process (a training run has a handful of shapes; past {@link #MAX_PLANS}, new shapes go to
- * {@code dnnl_sgemm}); its scratchpad is the caller's (user
- * mode), so threads can run one primitive at once. Each thread has its own stream and memory objects (handles set per
- * call) and scratch buffer, released when the thread has ended; execution runs on the calling thread alone
- * ({@link Dnnl} set its OpenMP thread count to 1).
- * The result is a function of the arguments only, run to run and thread to thread. Every oneDNN call is checked.
+ * {@code dnnl_sgemm}); its scratchpad is the caller's (user mode), so threads can run one primitive at once. Each
+ * thread has its own stream, memory objects (handles set per call) and scratch buffers, released when the thread has
+ * ended; execution runs on the calling thread alone ({@link Dnnl} set its OpenMP thread count to 1). The result is a
+ * function of the arguments only, run to run and thread to thread. Every oneDNN call is checked.
  */
 final class DnnlMatmul {
     /** A primitive's shape key. */
@@ -45,12 +44,12 @@ final class DnnlMatmul {
                        boolean accumulate) {}
 
     /** A primitive and its descriptor (which owns the scratchpad description), never destroyed. */
-    private record Plan(dnnl_primitive_desc pd, dnnl_primitive primitive, dnnl_memory_desc src, dnnl_memory_desc weights,
-                        dnnl_memory_desc dst, dnnl_memory_desc scratchpad, long scratchBytes) {}
+    private record Plan(dnnl_primitive_desc pd, dnnl_primitive primitive, dnnl_memory_desc src,
+                        dnnl_memory_desc weights, dnnl_memory_desc dst, dnnl_memory_desc scratchpad,
+                        long scratchBytes) {}
 
     /** A thread's memory objects for one plan: handles are set before each execution. */
-    private record Bound(dnnl_memory src, dnnl_memory weights, dnnl_memory dst, dnnl_exec_arg_t args, int nargs,
-                         BytePointer scratch) {}
+    private record Bound(dnnl_memory src, dnnl_memory weights, dnnl_memory dst, dnnl_exec_arg_t args, int nargs) {}
 
     /**
      * A thread's stream and bound memories. When the thread ends and this becomes unreachable, {@link #CLEANER}
@@ -63,7 +62,8 @@ final class DnnlMatmul {
         final Owned owned = new Owned();
 
         PerThread() {
-            check(dnnl.dnnl_stream_create(stream, engine(), dnnl.dnnl_stream_default_flags), "dnnl_stream_create", null);
+            check(dnnl.dnnl_stream_create(stream, engine(), dnnl.dnnl_stream_default_flags), "dnnl_stream_create",
+                    null);
             owned.stream = stream;
             CLEANER.register(this, owned);
         }
@@ -131,7 +131,7 @@ final class DnnlMatmul {
                 "dnnl_memory_set_data_handle", key);
         check(dnnl.dnnl_memory_set_data_handle(mem.dst(), new At(c, cOff)),
                 "dnnl_memory_set_data_handle", key);
-        check(dnnl.dnnl_primitive_execute(plan.primitive(), t.stream, mem.nargs(), mem.args().position(0)),
+        check(dnnl.dnnl_primitive_execute(plan.primitive(), t.stream, mem.nargs(), mem.args()),
                 "dnnl_primitive_execute", key);
         check(dnnl.dnnl_stream_wait(t.stream), "dnnl_stream_wait", key);
         return true;
@@ -210,10 +210,9 @@ final class DnnlMatmul {
         dnnl_memory src = memory(plan.src(), owned);
         dnnl_memory weights = memory(plan.weights(), owned);
         dnnl_memory dst = memory(plan.dst(), owned);
-        BytePointer scratch = null;
         dnnl_memory scratchMem = null;
         if (plan.scratchBytes() > 0) {
-            scratch = new BytePointer(plan.scratchBytes());
+            BytePointer scratch = new BytePointer(plan.scratchBytes());   // kept alive by owned
             owned.scratch.add(scratch);
             scratchMem = new dnnl_memory();
             check(dnnl.dnnl_memory_create(scratchMem, plan.scratchpad(), engine(), scratch), "dnnl_memory_create",
@@ -229,7 +228,7 @@ final class DnnlMatmul {
             args.position(3).arg(dnnl.DNNL_ARG_SCRATCHPAD).memory(scratchMem);
         }
         args.position(0);
-        return new Bound(src, weights, dst, args, nargs, scratch);
+        return new Bound(src, weights, dst, args, nargs);
     }
 
     private static dnnl_memory memory(dnnl_memory_desc d, Owned owned) {

@@ -19,15 +19,15 @@ import dev.quadrant.device.Tensor;
  * {@link #values()}, which marks the copy stale, and {@link #refreshCopy} (called by {@code Replica} at the start of
  * each step and of each evaluation, after every writer) casts it again only then.
  *
- * <p>Gradients are zeroed per step by {@link #beginStep}, but only those whose writers accumulate. A module that binds a
- * gradient through {@link Bind#overwritableGradient} gets a {@link GradientSink} whose {@link GradientSink#beta} is 0
- * on the step's first write (a GEMM with beta 0, a column sum with beta 0: the old contents are not read) and 1 after
- * (gradient accumulation over micro-batches, a weight written by two modules): such a gradient is never filled with
- * zeros only to be overwritten (an MLP's whole gradient buffer: one memory pass of the step less, and its GEMMs do not
- * read C). A gradient that any writer binds through {@link Bind#gradient} (it accumulates: a scatter-add, a
+ * <p>Gradients are zeroed per step by {@link #beginStep}, but only those whose writers accumulate. A module that binds
+ * a gradient through {@link Bind#overwritableGradient} gets a {@link GradientSink} whose {@link GradientSink#beta} is
+ * 0 on the step's first write (a GEMM with beta 0, a column sum with beta 0: the old contents are not read) and 1
+ * after (gradient accumulation over micro-batches, a weight written by two modules): such a gradient is never filled
+ * with zeros only to be overwritten (an MLP's whole gradient buffer: one memory pass of the step less, and its GEMMs
+ * do not read C). A gradient that any writer binds through {@link Bind#gradient} (it accumulates: a scatter-add, a
  * convolution's backward) is zeroed by {@link #beginStep} as before, and its sinks then always say 1. After each
- * backward, {@link #zeroUnwritten} zeroes an overwritable gradient that no module wrote (no rows this micro-batch),
- * so every gradient reads as before: exactly the sum over the step's micro-batches. With the system property
+ * backward, {@link #zeroUnwritten} zeroes an overwritable gradient that no module wrote (no rows this micro-batch), so
+ * every gradient reads as before: exactly the sum over the step's micro-batches. With the system property
  * {@value #POISON_PROPERTY} set to {@code true} (the test suites do), {@link #beginStep} fills the overwritable
  * gradients with NaN instead of leaving them alone, so a writer that accumulates onto them without asking its sink
  * fails the tests' finiteness checks instead of passing on stale zeros.
@@ -52,6 +52,7 @@ public final class Parameters implements AutoCloseable {
     private final long[] writtenIn;       // the step in which a sink last wrote it
     private long step;                    // counts beginStep calls
     private long[][] zeroRuns;            // [from, length] flat ranges beginStep zeroes (null: recompute)
+    private long[][] lazyRuns;            // the overwritable ones, which it poisons (null with zeroRuns)
 
     public Parameters(Backend backend, ParamLayout layout) {
         this(backend, layout, backend.gemmRoundsToBf16());
@@ -146,6 +147,7 @@ public final class Parameters implements AutoCloseable {
     Tensor accumulatingGradient(String name) {
         accumulated[position(name)] = true;
         zeroRuns = null;
+        lazyRuns = null;
         return gradient(name);
     }
 
@@ -154,12 +156,13 @@ public final class Parameters implements AutoCloseable {
         int i = position(name);
         overwritable[i] = true;
         zeroRuns = null;
+        lazyRuns = null;
         return new GradientSink(this, i, gradient(name));
     }
 
     /** The beta of entry {@code i}'s next write: 0 for the first write of this step by a sink, else 1. */
     float betaFor(int i) {
-        if (accumulated[i] || writtenIn[i] == step) {
+        if (!lazy(i) || writtenIn[i] == step) {
             return 1f;
         }
         writtenIn[i] = step;
@@ -175,12 +178,13 @@ public final class Parameters implements AutoCloseable {
         step++;
         if (zeroRuns == null) {
             zeroRuns = runs(false);
+            lazyRuns = runs(true);
         }
         for (long[] r : zeroRuns) {
             backend.fill(gradients.slice(r[0], Math.toIntExact(r[1])), 0f);
         }
         if (POISON) {
-            for (long[] r : runs(true)) {
+            for (long[] r : lazyRuns) {
                 backend.fill(gradients.slice(r[0], Math.toIntExact(r[1])), Float.NaN);
             }
         }
@@ -193,7 +197,7 @@ public final class Parameters implements AutoCloseable {
     public void zeroUnwritten() {
         List<ParamLayout.Entry> es = layout.entries();
         for (int i = 0; i < es.size(); i++) {
-            if (overwritable[i] && !accumulated[i] && writtenIn[i] != step) {
+            if (lazy(i) && writtenIn[i] != step) {
                 backend.fill(gradients.slice(es.get(i).offset(), Math.toIntExact(es.get(i).size())), 0f);
                 writtenIn[i] = step;
             }
@@ -205,7 +209,7 @@ public final class Parameters implements AutoCloseable {
         List<long[]> out = new ArrayList<>();
         List<ParamLayout.Entry> es = layout.entries();
         for (int i = 0; i < es.size(); i++) {
-            if ((overwritable[i] && !accumulated[i]) != lazy || es.get(i).size() == 0) {
+            if (lazy(i) != lazy || es.get(i).size() == 0) {
                 continue;
             }
             long from = es.get(i).offset();
@@ -223,6 +227,11 @@ public final class Parameters implements AutoCloseable {
             }
         }
         return out.toArray(new long[0][]);
+    }
+
+    /** Entry {@code i} is left to its first writer: bound through a sink, and by no accumulating writer. */
+    private boolean lazy(int i) {
+        return overwritable[i] && !accumulated[i];
     }
 
     private int position(String name) {
